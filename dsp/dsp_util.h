@@ -1,0 +1,97 @@
+/*
+ * dsp/dsp_util.h — small inline helpers shared by the DSP modules: parameter
+ * smoothing, fast exponentials, clamping and denormal control.
+ */
+#ifndef FORKSYNTH_DSP_UTIL_H
+#define FORKSYNTH_DSP_UTIL_H
+
+#include <math.h>
+#include <stdint.h>
+
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+#define DSP_PI 3.14159265358979323846
+
+/* Time constant, in seconds, of parameter smoothing: short enough to feel
+ * immediate, long enough that a stepped parameter makes no audible zipper. */
+#define SMOOTH_SECONDS 0.010f
+
+/*
+ * A one-pole parameter smoother.  `cur` moves toward `target` by a fixed
+ * fraction per sample; once close enough it snaps, so a settled smoother
+ * costs a compare.
+ */
+struct smoother {
+	float cur;
+	float target;
+	float coef;      /* fraction of the remaining distance per sample */
+};
+
+/* Start at `value`, settled, with a time constant of `seconds` at `rate`. */
+static inline void
+smoother_init(struct smoother *s, float value, float rate, float seconds)
+{
+	s->cur = s->target = value;
+	s->coef = 1.0f - expf(-1.0f / (seconds * rate));
+}
+
+static inline void
+smoother_set(struct smoother *s, float target)
+{
+	s->target = target;
+}
+
+/* True while the smoother is still moving. */
+static inline int
+smoother_moving(const struct smoother *s)
+{
+	return s->cur != s->target;
+}
+
+/* Advance one sample and return the new value. */
+static inline float
+smoother_next(struct smoother *s)
+{
+	float d = s->target - s->cur;
+	if (fabsf(d) < 1e-7f * (1.0f + fabsf(s->target)))
+		s->cur = s->target;
+	else
+		s->cur += d * s->coef;
+	return s->cur;
+}
+
+static inline float
+clampf(float x, float lo, float hi)
+{
+	return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* 2^x for x in about [-100, 100], relative error about 1e-7 (float
+ * rounding; 2e-4 cent).  A least-squares degree-6 polynomial of 2^f on the
+ * fraction f in [0, 1), the exponent set by bit construction. */
+static inline float
+fast_exp2f(float x)
+{
+	float fl = floorf(x);
+	float f = x - fl;                /* [0, 1) */
+	float p = 1.0f + f * (0.6931470282f + f * (0.240229401f +
+	    f * (0.05548531785f + f * (0.009674557619f + f * (0.001248275028f +
+	    f * 0.0002154104459f)))));
+	union { float f; int32_t i; } u = { p };
+	u.i += (int32_t)fl << 23;
+	return u.f;
+}
+
+/* Flush denormals to zero on this thread (FTZ and DAZ), so decaying
+ * filters and reverb tails never fall into slow arithmetic. */
+static inline void
+dsp_flush_denormals(void)
+{
+#if defined(__SSE__) || defined(__x86_64__)
+	_mm_setcsr(_mm_getcsr() | 0x8040);
+#endif
+}
+
+#endif

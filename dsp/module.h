@@ -1,0 +1,121 @@
+/*
+ * dsp/module.h — the contract every DSP module type fulfils, and the registry
+ * that lists them.
+ *
+ * A module is a plain struct with init, process and a parameter setter.  It
+ * knows nothing of JACK, ncurses or shared memory.  The engine owns the
+ * memory (state_size bytes, 64-byte aligned, zeroed before init) and calls:
+ *
+ *   init(self, rate, seed)       once, off the real-time path;
+ *   set_param(self, i, value)    between blocks, on the real-time path;
+ *   event(self, ev)              between blocks, queues note events (optional);
+ *   process(self, in, out, n)    once per block, on the real-time path.
+ *
+ * set_param, event and process never allocate, lock, print or block.
+ *
+ * Signals are float32 samples.  Conventions shared by all modules:
+ *   audio          nominally in [-1, 1];
+ *   pitch          octaves relative to the module's base frequency
+ *                  (the midi module's pitch output is 0 at A4 = note 69);
+ *   gate           > 0.5 is high;
+ *   unipolar cv    [0, 1] (envelopes, velocity).
+ * An input pointer is NULL when nothing is connected to that input; output
+ * pointers are always valid and must be fully written by process.
+ */
+#ifndef FORKSYNTH_DSP_MODULE_H
+#define FORKSYNTH_DSP_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest block, in frames, that process is ever asked for. */
+#define DSP_MAX_BLOCK 2048
+
+/* Upper bounds used to size fixed tables elsewhere. */
+#define MODULE_MAX_PORTS 16
+#define MODULE_MAX_PARAMS 16
+
+enum param_kind {
+	PARAM_REAL = 0,   /* any value in [min, max] */
+	PARAM_INT,        /* whole numbers in [min, max] */
+	PARAM_CHOICE      /* index into choices[]; min 0, max count-1 */
+};
+
+/* One parameter of a module type: drives parsing, the UI and the docs. */
+struct param_desc {
+	const char *name;
+	const char *unit;          /* "Hz", "s", "cents", "oct", "" ... */
+	enum param_kind kind;
+	float min, max, def;
+	const char *help;          /* one line */
+	const char *const *choices; /* PARAM_CHOICE: NULL-terminated names */
+};
+
+/* One input or output port of a module type. */
+struct port_desc {
+	const char *name;
+	const char *help;          /* one line, with the signal's unit */
+};
+
+/* A note event delivered to modules that take them (the midi module). */
+enum note_event_kind {
+	NOTE_EVENT_ON = 0,    /* note, velocity (1..127) */
+	NOTE_EVENT_OFF,       /* note */
+	NOTE_EVENT_BEND,      /* amount in [-1, 1] */
+	NOTE_EVENT_STEAL      /* the voice is taken: gate drops for one sample */
+};
+
+struct note_event {
+	uint32_t frame;       /* offset inside the coming block, frames */
+	uint8_t kind;         /* enum note_event_kind */
+	uint8_t note;         /* MIDI note number 0..127 */
+	uint8_t velocity;     /* 1..127 for NOTE_EVENT_ON */
+	uint8_t pad;
+	float amount;         /* NOTE_EVENT_BEND */
+};
+
+struct module_type {
+	const char *name;
+	const char *help;                 /* one line */
+	size_t size;                      /* bytes of state at any rate */
+	/* Bytes of state at this rate, when it depends on it (delay lines);
+	 * NULL means `size`. */
+	size_t (*size_for_rate)(float rate);
+	const struct port_desc *inputs;
+	unsigned n_inputs;
+	const struct port_desc *outputs;
+	unsigned n_outputs;
+	const struct param_desc *params;
+	unsigned n_params;
+
+	/* Prepare zeroed memory: parameters at their defaults, silence.
+	 * seed makes random modules deterministic per instance. */
+	void (*init)(void *self, float rate, uint32_t seed);
+	/* Set parameter `index` to `value` (already clamped to its range).
+	 * The module smooths it; no zipper noise. */
+	void (*set_param)(void *self, unsigned index, float value);
+	/* Queue an event for the next process call; NULL if not taken. */
+	void (*event)(void *self, const struct note_event *ev);
+	/* Produce `frames` (1..DSP_MAX_BLOCK) frames. */
+	void (*process)(void *self, const float *const *in, float *const *out,
+	    unsigned frames);
+};
+
+/* The registry: every module type, in one table, NULL-terminated. */
+extern const struct module_type *const module_table[];
+
+/* The type called `name`, or NULL. */
+const struct module_type *module_find(const char *name);
+
+/* Index of the parameter, input or output called `name`, or -1. */
+int module_param_index(const struct module_type *type, const char *name);
+int module_input_index(const struct module_type *type, const char *name);
+int module_output_index(const struct module_type *type, const char *name);
+
+/* Bytes of state for `type` at `rate`. */
+size_t module_state_size(const struct module_type *type, float rate);
+
+/* Clamp (and round, for whole-number kinds) a value into a parameter's range. */
+float param_clamp(const struct param_desc *p, float value);
+
+#endif

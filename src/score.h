@@ -1,0 +1,39 @@
+/*
+ * src/score.h — scores for offline render: timed commands in the command
+ * language, such as "at 0.5 note 57 100 2.0" or "at 1.0 set flt.cutoff 2000".
+ */
+#ifndef FORKSYNTH_SCORE_H
+#define FORKSYNTH_SCORE_H
+
+#include <stddef.h>
+
+#include "patch.h"
+
+enum score_kind {
+	SCORE_NOTE = 0,     /* note on at `time`, off at time + duration */
+	SCORE_COMMAND       /* a patch command run at `time` */
+};
+
+struct score_event {
+	double time;              /* seconds from the start, >= 0 */
+	enum score_kind kind;
+	unsigned char note;       /* SCORE_NOTE: MIDI note 0..127 */
+	unsigned char velocity;   /* SCORE_NOTE: 1..127 */
+	double duration;          /* SCORE_NOTE: seconds held, > 0 */
+	char command[256];        /* SCORE_COMMAND: the command text */
+	unsigned line;            /* where it came from, for messages */
+	unsigned column;          /* 1-based column where `command` starts */
+};
+
+struct score {
+	size_t n;
+	struct score_event *events;   /* sorted by time; ties keep file order */
+};
+
+/* Parse a score; on error the score is empty and err names line:column. */
+int score_load_text(struct score *s, const char *text, const char *file,
+    struct patch_error *err);
+int score_load_file(struct score *s, const char *path, struct patch_error *err);
+void score_free(struct score *s);
+
+#endif
