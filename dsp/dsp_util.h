@@ -50,16 +50,19 @@ smoother_moving(const struct smoother *s)
 	return s->cur != s->target;
 }
 
-/* Advance one sample and return the new value. */
+/* Advance one sample and return the new value.  In float the step
+ * d * coef falls below the rounding of `cur` before the distance is tiny, so
+ * the smoother snaps to the target once a step stops moving it or the
+ * distance is below 1e-5 of the target's scale (-100 dB: inaudible). */
 static inline float
 smoother_next(struct smoother *s)
 {
 	float d = s->target - s->cur;
-	if (fabsf(d) < 1e-7f * (1.0f + fabsf(s->target)))
-		s->cur = s->target;
-	else
-		s->cur += d * s->coef;
-	return s->cur;
+	float next = s->cur + d * s->coef;
+	if (next == s->cur || fabsf(d) < 1e-5f * (1.0f + fabsf(s->target)))
+		next = s->target;
+	s->cur = next;
+	return next;
 }
 
 static inline float

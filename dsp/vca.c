@@ -1,3 +1,116 @@
-/* dsp/vca.c — placeholder until the module lands. */
+/*
+ * dsp/vca.c — voltage-controlled amplifier: out = in * gain * cv, with the
+ * gain parameter smoothed so a turned knob makes no zipper noise.
+ */
+#include "dsp_util.h"
 #include "module.h"
-const struct module_type vca_module = { .name = "vca", .help = "not yet written", .size = 8 };
+
+/* smoother_next, snapping to the target once float rounding stalls the
+ * approach: dsp_util.h's own snap threshold lies below the distance where
+ * a 10 ms smoother stops moving (about 1.4e-5 of the value at 48 kHz), so
+ * without this it would never settle. */
+static inline float
+smooth_next(struct smoother *s)
+{
+	float prev = s->cur;
+	float v = smoother_next(s);
+
+	if (v == prev)
+		v = s->cur = s->target;
+	return v;
+}
+
+enum { VCA_IN, VCA_CV, VCA_N_IN };
+enum { VCA_OUT, VCA_N_OUT };
+enum { VCA_GAIN, VCA_N_P };
+
+struct vca {
+	struct smoother gain;      /* linear factor, 0..2 */
+	int running;               /* process has run: smooth changes */
+};
+
+static const struct param_desc vca_params[VCA_N_P] = {
+	[VCA_GAIN] = { .name = "gain", .unit = "", .kind = PARAM_REAL,
+	    .min = 0.0f, .max = 2.0f, .def = 1.0f,
+	    .help = "linear gain applied on top of cv, 0..2 (1 = unity)" },
+};
+
+/* Prepare zeroed state: gain at its default, settled. */
+static void
+vca_init(void *self, float rate, uint32_t seed)
+{
+	struct vca *v = self;
+
+	(void)seed;
+	smoother_init(&v->gain, vca_params[VCA_GAIN].def, rate, SMOOTH_SECONDS);
+}
+
+/* Set the gain (linear factor); it is reached smoothly once running. */
+static void
+vca_set_param(void *self, unsigned index, float value)
+{
+	struct vca *v = self;
+
+	if (index != VCA_GAIN)
+		return;
+	smoother_set(&v->gain, value);
+	if (!v->running)           /* before the first block: no glide */
+		v->gain.cur = value;
+}
+
+/* Multiply the input by the smoothed gain and, when connected, the cv. */
+static void
+vca_process(void *self, const float *const *in, float *const *out,
+    unsigned frames)
+{
+	struct vca *v = self;
+	const float *x = in[VCA_IN], *cv = in[VCA_CV];
+	float *y = out[VCA_OUT];
+
+	v->running = 1;
+	if (x == NULL) {
+		for (unsigned i = 0; i < frames; i++) {
+			smooth_next(&v->gain);
+			y[i] = 0.0f;
+		}
+		return;
+	}
+	if (!smoother_moving(&v->gain)) {
+		float g = v->gain.cur;
+		if (cv != NULL)
+			for (unsigned i = 0; i < frames; i++)
+				y[i] = x[i] * g * cv[i];
+		else
+			for (unsigned i = 0; i < frames; i++)
+				y[i] = x[i] * g;
+		return;
+	}
+	for (unsigned i = 0; i < frames; i++) {
+		float g = smooth_next(&v->gain);
+		y[i] = cv != NULL ? x[i] * g * cv[i] : x[i] * g;
+	}
+}
+
+static const struct port_desc vca_inputs[VCA_N_IN] = {
+	[VCA_IN] = { "in", "audio in [-1, 1]" },
+	[VCA_CV] = { "cv", "gain cv, unipolar [0, 1] (not clamped); unconnected = 1" },
+};
+
+static const struct port_desc vca_outputs[VCA_N_OUT] = {
+	[VCA_OUT] = { "out", "audio: in * gain * cv" },
+};
+
+const struct module_type vca_module = {
+	.name = "vca",
+	.help = "amplifier: out = in * gain * cv (cv = 1 when unconnected)",
+	.size = sizeof(struct vca),
+	.inputs = vca_inputs,
+	.n_inputs = VCA_N_IN,
+	.outputs = vca_outputs,
+	.n_outputs = VCA_N_OUT,
+	.params = vca_params,
+	.n_params = VCA_N_P,
+	.init = vca_init,
+	.set_param = vca_set_param,
+	.process = vca_process,
+};
