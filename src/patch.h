@@ -97,6 +97,10 @@ int patch_load_file(struct patch *p, const char *path, struct patch_error *err);
  */
 int patch_save(const struct patch *p, FILE *out);
 
+/* Whether two patches hold the same modules, parameters, connections,
+ * polyphony and channel counts (ignoring unused array slots). */
+int patch_equal(const struct patch *a, const struct patch *b);
+
 /* Format an error as "file:line:column: message" (parts left out when
  * unknown) into buf. */
 void patch_error_format(const struct patch_error *err, char *buf, size_t size);

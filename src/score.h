@@ -36,4 +36,19 @@ int score_load_text(struct score *s, const char *text, const char *file,
 int score_load_file(struct score *s, const char *path, struct patch_error *err);
 void score_free(struct score *s);
 
+/*
+ * Run a SCORE_COMMAND event on p: all or nothing, like patch_exec_line, but
+ * an error's line and column point into the score (`file` names it).
+ * Returns 0, or -1 with p untouched.
+ */
+int score_event_exec(struct patch *p, const struct score_event *ev,
+    const char *file, struct patch_error *err);
+
+/*
+ * Check every command of the score against a copy of p, in time order, so
+ * a render can refuse a bad score before it starts.  Returns 0 or -1.
+ */
+int score_check(const struct score *s, const struct patch *p,
+    const char *file, struct patch_error *err);
+
 #endif
