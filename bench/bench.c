@@ -1,0 +1,258 @@
+/*
+ * bench/bench.c — forksynth's speed, measured: nanoseconds per sample for
+ * each module, and the render time of a 64-voice patch.  Prints a markdown
+ * table and writes it to the file named by --out, so that runs can be
+ * compared across commits.  Nothing here asserts a timing.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dsp_util.h"
+#include "graph.h"
+#include "log.h"
+#include "module.h"
+#include "patch.h"
+
+#define RATE 48000.0f
+#define BLOCK 256
+#define RUNS 9
+
+/* One measured case of one module type. */
+struct module_case {
+	const char *label;         /* row name */
+	const char *type;
+	const char *params;        /* "name=value ..." */
+	unsigned connected;        /* bitmask of inputs fed with a test signal */
+	const char *aim;           /* the aim, for the reader */
+};
+
+static const struct module_case module_cases[] = {
+	{ "vco saw, fixed pitch",      "vco",    "wave=saw",               0x0, "<= 10" },
+	{ "vco saw, pitch modulated",  "vco",    "wave=saw",               0x1, "<= 10" },
+	{ "vco pulse, PWM",            "vco",    "wave=pulse",             0x5, "" },
+	{ "vco triangle",              "vco",    "wave=triangle",          0x0, "" },
+	{ "vco sine",                  "vco",    "wave=sine",              0x0, "" },
+	{ "lfo sine",                  "lfo",    "",                       0x0, "" },
+	{ "noise white",               "noise",  "color=white",            0x0, "" },
+	{ "noise pink",                "noise",  "color=pink",             0x0, "" },
+	{ "adsr",                      "adsr",   "",                       0x1, "" },
+	{ "ladder linear, fixed",      "ladder", "res=0.5",                0x1, "<= 25" },
+	{ "ladder linear, modulated",  "ladder", "res=0.5",                0x5, "<= 25" },
+	{ "ladder drive, modulated",   "ladder", "res=0.5 drive=1",        0x5, "<= 80" },
+	{ "svf, modulated",            "svf",    "q=2",                    0x5, "" },
+	{ "vca with cv",               "vca",    "",                       0x3, "" },
+	{ "mixer 4 inputs",            "mixer",  "",                       0xf, "" },
+	{ "pan",                       "pan",    "",                       0x1, "" },
+	{ "delay 0.3 s, feedback",     "delay",  "time=0.3 feedback=0.5",  0x1, "" },
+	{ "midi",                      "midi",   "",                       0x0, "" },
+};
+
+/* Monotonic time in nanoseconds. */
+static double
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Set "name=value" pairs on a module instance. */
+static void
+apply_params(const struct module_type *t, void *state, const char *params)
+{
+	char buf[256], *save = NULL;
+	snprintf(buf, sizeof buf, "%s", params);
+	for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		int i = module_param_index(t, tok);
+		if (i < 0)
+			fatal("bench: %s has no parameter %s", t->name, tok);
+		float v;
+		const struct param_desc *pd = &t->params[i];
+		if (pd->kind == PARAM_CHOICE) {
+			v = 0;
+			for (unsigned c = 0; pd->choices[c]; c++)
+				if (strcmp(pd->choices[c], eq + 1) == 0)
+					v = (float)c;
+		} else {
+			v = strtof(eq + 1, NULL);
+		}
+		t->set_param(state, (unsigned)i, param_clamp(pd, v));
+	}
+}
+
+/* Median ns per sample of one module case over RUNS runs of one second. */
+static double
+bench_module(const struct module_case *mc)
+{
+	const struct module_type *t = module_find(mc->type);
+	if (t == NULL)
+		fatal("bench: no module type %s", mc->type);
+	void *state = xaligned(module_state_size(t, RATE));
+	t->init(state, RATE, 1);
+	apply_params(t, state, mc->params);
+
+	static float in_buf[MODULE_MAX_PORTS][BLOCK], out_buf[MODULE_MAX_PORTS][BLOCK];
+	const float *in[MODULE_MAX_PORTS];
+	float *out[MODULE_MAX_PORTS];
+	for (unsigned k = 0; k < MODULE_MAX_PORTS; k++) {
+		/* a slow sweep, a gate pattern and audio: plausible signals */
+		for (unsigned i = 0; i < BLOCK; i++)
+			in_buf[k][i] = k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
+		in[k] = (mc->connected >> k) & 1 ? in_buf[k] : NULL;
+		out[k] = out_buf[k];
+	}
+	if (t->event != NULL) {
+		struct note_event ev = { .frame = 0, .kind = NOTE_EVENT_ON, .note = 60, .velocity = 100 };
+		t->event(state, &ev);
+	}
+	double times[RUNS];
+	unsigned blocks = (unsigned)RATE / BLOCK;
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = now_ns();
+		for (unsigned b = 0; b < blocks; b++)
+			t->process(state, in, out, BLOCK);
+		times[r] = (now_ns() - t0) / ((double)blocks * BLOCK);
+	}
+	free(state);
+	qsort(times, RUNS, sizeof times[0], cmp_double);
+	return times[RUNS / 2];
+}
+
+/* The 64-voice patch of the bench: two saws into a ladder swept by an
+ * envelope, a VCA with its own ADSR.  Voices differ by note and velocity:
+ * the cutoff tracks the key and the velocity. */
+static const char voice_patch[] =
+    "poly 64\n"
+    "voice midi note\n"
+    "voice vco osc1 wave=saw detune=-5\n"
+    "voice vco osc2 wave=saw detune=5\n"
+    "voice adsr fenv attack=0.05 decay=0.8 sustain=0.3 release=0.5\n"
+    "voice adsr env attack=0.02 decay=0.5 sustain=0.8 release=0.5\n"
+    "voice ladder flt cutoff=300 res=0.4 depth=4\n"
+    "voice vca amp gain=0.05\n"
+    "connect note.pitch osc1.pitch\n"
+    "connect note.pitch osc2.pitch\n"
+    "connect note.pitch flt.pitch\n"
+    "connect note.gate fenv.gate\n"
+    "connect note.gate env.gate\n"
+    "connect osc1.out flt.in\n"
+    "connect osc2.out flt.in\n"
+    "connect fenv.out flt.mod\n"
+    "connect flt.out amp.in\n"
+    "connect env.out amp.cv\n"
+    "connect amp.out out.1\n"
+    "connect amp.out out.2\n";
+
+/* Seconds of wall time to render `seconds` of the 64-voice patch with all
+ * voices sounding, on this thread. */
+static double
+bench_voices(double seconds, unsigned *voices)
+{
+	static struct patch p;
+	struct patch_error err;
+	patch_init(&p, 2, 2);
+	if (patch_load_text(&p, voice_patch, "bench patch", &err) != 0) {
+		char msg[512];
+		patch_error_format(&err, msg, sizeof msg);
+		fatal("bench: %s", msg);
+	}
+	*voices = p.poly;
+	struct graph *g = graph_compile(&p, RATE, NULL);
+	static float l[BLOCK], r[BLOCK];
+	float *out[2] = { l, r };
+	unsigned long total = (unsigned long)(seconds * RATE), frame = 0;
+	double t0 = now_ns();
+	for (unsigned b = 0; frame < total; b++, frame += BLOCK) {
+		/* a new note every 40 ms; each held about 2.5 s: all 64 sounding */
+		if (b % 8 == 0) {
+			unsigned k = (b / 8) % 64;
+			graph_note_on(g, 0, 36 + k % 48, 40 + (k * 37) % 88);
+		}
+		if (b % 8 == 4 && b >= 8 * 64)
+			graph_note_off(g, 0, 36 + ((b / 8) - 64) % 48);
+		graph_process(g, NULL, out, BLOCK);
+	}
+	double wall = (now_ns() - t0) / 1e9;
+	graph_free(g);
+	return wall;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *out_path = NULL;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out_path = argv[++i];
+
+	dsp_flush_denormals();
+	char table[16384];
+	size_t used = 0;
+#define EMIT(...) used += (size_t)snprintf(table + used, sizeof table - used, __VA_ARGS__)
+
+	char host[128] = "unknown";
+	gethostname(host, sizeof host);
+	char cpu[256] = "unknown";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (f != NULL) {
+		char line[512];
+		while (fgets(line, sizeof line, f))
+			if (strncmp(line, "model name", 10) == 0) {
+				char *c = strchr(line, ':');
+				snprintf(cpu, sizeof cpu, "%s", c ? c + 2 : line);
+				cpu[strcspn(cpu, "\n")] = '\0';
+				break;
+			}
+		fclose(f);
+	}
+	time_t now = time(NULL);
+	char date[64];
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+
+	EMIT("# forksynth bench\n\n");
+	EMIT("%s, %s, %ld online CPUs, %g Hz, blocks of %d frames, median of %d runs.\n\n",
+	    date, cpu, sysconf(_SC_NPROCESSORS_ONLN), RATE, BLOCK, RUNS);
+	EMIT("## Modules (one thread)\n\n");
+	EMIT("| module | ns/sample | aim |\n|---|---:|---|\n");
+	for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++) {
+		double ns = bench_module(&module_cases[i]);
+		EMIT("| %s | %.2f | %s |\n", module_cases[i].label, ns,
+		    module_cases[i].aim);
+		fprintf(stderr, "bench: %s: %.2f ns/sample\n", module_cases[i].label, ns);
+	}
+
+	unsigned voices;
+	double seconds = 30.0;
+	double wall = bench_voices(seconds, &voices);
+	EMIT("\n## 64-voice patch (two saws, enveloped ladder, VCA with ADSR; one thread)\n\n");
+	EMIT("| audio rendered | wall time | real-time factor | ns per voice-sample | aim |\n");
+	EMIT("|---:|---:|---:|---:|---|\n");
+	EMIT("| %.0f s | %.2f s | %.1fx | %.1f | <= 45 ns per voice-sample |\n",
+	    seconds, wall, seconds / wall, wall * 1e9 / (seconds * RATE * voices));
+
+	fputs(table, stdout);
+	if (out_path != NULL) {
+		FILE *o = fopen(out_path, "w");
+		if (o == NULL)
+			fatal("bench: cannot write %s", out_path);
+		fputs(table, o);
+		fclose(o);
+		fprintf(stderr, "bench: wrote %s\n", out_path);
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * src/builtin.c — the built-in patch and phrase, written in the command
+ * language exactly as a user would write them.
+ */
+#include "builtin.h"
+
+const char builtin_patch[] =
+    "# forksynth built-in patch: two detuned saws and a sub oscillator\n"
+    "# through a resonant ladder swept by its own envelope, into echoes.\n"
+    "poly 16\n"
+    "voice  midi   note\n"
+    "voice  vco    osc1  wave=saw detune=-6\n"
+    "voice  vco    osc2  wave=saw detune=7\n"
+    "voice  vco    sub   wave=pulse octave=-1 level=0.5\n"
+    "voice  adsr   fenv  attack=0.003 decay=0.45 sustain=0.2 release=0.4\n"
+    "voice  adsr   env   attack=0.008 decay=0.6 sustain=0.7 release=0.5\n"
+    "voice  ladder flt   cutoff=260 res=0.5 depth=5\n"
+    "voice  vca    amp   gain=0.12\n"
+    "global delay  echo_l time=0.3 feedback=0.35 mix=0.3\n"
+    "global delay  echo_r time=0.45 feedback=0.35 mix=0.3\n"
+    "connect note.pitch osc1.pitch\n"
+    "connect note.pitch osc2.pitch\n"
+    "connect note.pitch sub.pitch\n"
+    "connect note.gate  fenv.gate\n"
+    "connect note.gate  env.gate\n"
+    "connect osc1.out   flt.in\n"
+    "connect osc2.out   flt.in\n"
+    "connect sub.out    flt.in\n"
+    "connect fenv.out   flt.mod\n"
+    "connect flt.out    amp.in\n"
+    "connect env.out    amp.cv\n"
+    "connect amp.out    echo_l.in\n"
+    "connect amp.out    echo_r.in\n"
+    "connect echo_l.out out.1\n"
+    "connect echo_r.out out.2\n";
+
+/* A minor, F, C, G at 100 beats per minute (0.6 s a beat), with a melody. */
+const char builtin_score[] =
+    "# forksynth built-in phrase\n"
+    "at 0.0 note A2 100 2.3\n"
+    "at 0.0 note C4 80 2.3\n"
+    "at 0.0 note E4 80 2.3\n"
+    "at 0.0 note A4 90 0.5\n"
+    "at 0.6 note C5 90 0.5\n"
+    "at 1.2 note E5 95 0.9\n"
+    "at 2.4 note F2 100 2.3\n"
+    "at 2.4 note A3 80 2.3\n"
+    "at 2.4 note C4 80 2.3\n"
+    "at 2.4 note F5 95 0.5\n"
+    "at 3.0 note E5 90 0.5\n"
+    "at 3.6 note C5 90 0.9\n"
+    "at 4.8 note C3 100 2.3\n"
+    "at 4.8 note G3 80 2.3\n"
+    "at 4.8 note E4 80 2.3\n"
+    "at 4.8 note G4 90 0.5\n"
+    "at 5.4 note C5 90 0.5\n"
+    "at 6.0 note E5 95 0.9\n"
+    "at 7.2 note G2 100 2.6\n"
+    "at 7.2 note B3 80 2.6\n"
+    "at 7.2 note D4 80 2.6\n"
+    "at 7.2 note D5 95 0.5\n"
+    "at 7.8 note B4 90 0.5\n"
+    "at 8.4 note G4 90 1.4\n";

@@ -1,0 +1,519 @@
+/*
+ * src/graph.c — compiles a patch into instances, buffers and a run order,
+ * and runs it block by block without allocating.
+ *
+ * Modules run in a topological order of the patch's connections.  A
+ * connection that would close a loop reads what its source produced one
+ * chunk earlier (a delay of GRAPH_CHUNK frames at most).  Inputs with several
+ * sources are summed in a fixed order (connection order, then voices in
+ * ascending order), so the output never depends on timing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "log.h"
+#include "voices.h"
+
+/* One input port of one instance: where its samples come from. */
+struct graph_input {
+	unsigned first;          /* index into graph->sources */
+	unsigned count;          /* number of sources */
+	float *sum;              /* buffer for summing, when count > 1 */
+};
+
+/* One running copy of a patch module (one per voice for voice modules). */
+struct graph_instance {
+	const struct module_type *type;
+	void *state;
+	int module;              /* index in the patch */
+	unsigned voice;          /* 0 for global modules */
+	struct graph_input *inputs;     /* type->n_inputs */
+	float **outputs;                /* type->n_outputs buffers of GRAPH_CHUNK */
+	float **feedback;               /* per output: last chunk, or NULL */
+};
+
+/* A queued note event, in frames from the start of the coming block. */
+struct graph_event {
+	unsigned frame;
+	unsigned char kind;      /* enum note_event_kind, BEND for bends */
+	unsigned char note;
+	unsigned char velocity;
+	float amount;
+};
+
+struct graph {
+	float rate;
+	unsigned n_inputs, n_outputs;
+	unsigned n_instances;
+	struct graph_instance *instances;      /* in run order */
+	unsigned n_modules;
+	unsigned *module_first;                /* per patch module: first instance */
+	unsigned *module_count;                /* per patch module: instances */
+	char (*module_names)[PATCH_NAME_MAX];  /* per patch module, for reuse */
+	const struct module_type **module_types;
+	unsigned char *module_scope;           /* per patch module: enum scope */
+	const float **sources;                 /* flattened source lists */
+	unsigned n_sources;
+	float **engine_in;                     /* n_inputs chunk buffers */
+	struct graph_input *engine_out;        /* n_outputs gathered inputs */
+	const float **engine_out_ptr;          /* scratch, n_outputs */
+	float *silence;                        /* GRAPH_CHUNK zeros */
+	struct voices *voices;
+	unsigned poly;
+	struct graph_event events[GRAPH_MAX_EVENTS];
+	unsigned n_events;
+	unsigned long dropped;
+	int all_off;
+	void **allocations;                    /* everything to free */
+	unsigned n_allocations, cap_allocations;
+};
+
+/* Allocate zeroed, aligned memory owned by the graph. */
+static void *
+graph_alloc(struct graph *g, size_t size)
+{
+	if (g->n_allocations == g->cap_allocations) {
+		g->cap_allocations = g->cap_allocations ? 2 * g->cap_allocations : 64;
+		void **n = realloc(g->allocations,
+		    g->cap_allocations * sizeof *g->allocations);
+		if (n == NULL)
+			fatal("out of memory compiling the graph");
+		g->allocations = n;
+	}
+	void *p = xaligned(size);
+	g->allocations[g->n_allocations++] = p;
+	return p;
+}
+
+/* Visit state of a module during the topological sort. */
+enum { UNSEEN = 0, ACTIVE, DONE };
+
+/* Depth-first post-order over "module m feeds module n"; `order` gets the
+ * modules with every source before its destinations (back edges aside). */
+static void
+visit(const struct patch *p, int m, unsigned char *state, int *order,
+    unsigned *n_order)
+{
+	state[m] = ACTIVE;
+	/* a module's sources must run first: walk edges backwards */
+	for (unsigned c = 0; c < p->n_connections; c++) {
+		const struct patch_connection *k = &p->connections[c];
+		if (k->to.module != m || k->from.module < 0)
+			continue;
+		if (state[k->from.module] == UNSEEN)
+			visit(p, k->from.module, state, order, n_order);
+	}
+	state[m] = DONE;
+	order[(*n_order)++] = m;
+}
+
+/* Instance of patch module `m` that serves voice `v`. */
+static struct graph_instance *
+instance_of(struct graph *g, int m, unsigned v)
+{
+	unsigned count = g->module_count[m];
+	return &g->instances[g->module_first[m] + (count > 1 ? v : 0)];
+}
+
+/* A chunk buffer holding what output `port` of `src` produced: the live
+ * buffer, or for a delayed (loop-closing) edge the previous chunk's copy. */
+static const float *
+source_buffer(struct graph *g, struct graph_instance *src, int port, int delayed)
+{
+	if (!delayed)
+		return src->outputs[port];
+	if (src->feedback[port] == NULL)
+		src->feedback[port] = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
+	return src->feedback[port];
+}
+
+/*
+ * Gather the source list of one input: every connection into
+ * (to_module, to_port) in patch order; from a voice module into a global
+ * one, every voice in order.  `rank` gives each module's run position so
+ * that edges from later modules are read delayed.
+ */
+static void
+gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
+    int to_port, unsigned voice, struct graph_input *in)
+{
+	in->first = g->n_sources;
+	in->count = 0;
+	for (unsigned c = 0; c < p->n_connections; c++) {
+		const struct patch_connection *k = &p->connections[c];
+		if (k->to.module != to_module || k->to.port != to_port)
+			continue;
+		if (k->from.module == PATCH_IO_IN) {
+			g->sources[g->n_sources++] = g->engine_in[k->from.port];
+			in->count++;
+			continue;
+		}
+		int from = k->from.module;
+		int delayed = to_module >= 0 && rank[from] >= rank[to_module];
+		int from_voice = p->modules[from].scope == SCOPE_VOICE;
+		int to_voice = to_module >= 0 && p->modules[to_module].scope == SCOPE_VOICE;
+		if (from_voice && !to_voice) {
+			for (unsigned v = 0; v < g->module_count[from]; v++) {
+				struct graph_instance *s = instance_of(g, from, v);
+				g->sources[g->n_sources++] =
+				    source_buffer(g, s, k->from.port, delayed);
+				in->count++;
+			}
+		} else {
+			struct graph_instance *s = instance_of(g, from, voice);
+			g->sources[g->n_sources++] =
+			    source_buffer(g, s, k->from.port, delayed);
+			in->count++;
+		}
+	}
+	if (in->count > 1)
+		in->sum = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
+}
+
+/* Number of source buffers all inputs could need, to size g->sources. */
+static unsigned
+count_sources(const struct patch *p)
+{
+	unsigned n = 0;
+	for (unsigned c = 0; c < p->n_connections; c++) {
+		const struct patch_connection *k = &p->connections[c];
+		unsigned fan_in = 1, fan_out = 1;
+		if (k->from.module >= 0 && p->modules[k->from.module].scope == SCOPE_VOICE)
+			fan_in = p->poly;
+		if (k->to.module >= 0 && p->modules[k->to.module].scope == SCOPE_VOICE)
+			fan_out = p->poly;
+		n += fan_in * fan_out;
+	}
+	return n;
+}
+
+/* The instance of `old` that voice `v` of patch module `m` continues from:
+ * same name, type and scope, or NULL. */
+static const struct graph_instance *
+find_old(const struct graph *old, const struct patch *p, int m, unsigned v)
+{
+	if (old == NULL)
+		return NULL;
+	for (unsigned om = 0; om < old->n_modules; om++) {
+		if (strcmp(old->module_names[om], p->modules[m].name) != 0)
+			continue;
+		if (old->module_types[om] != p->modules[m].type ||
+		    old->module_scope[om] != p->modules[m].scope ||
+		    v >= old->module_count[om])
+			return NULL;
+		return &old->instances[old->module_first[om] + v];
+	}
+	return NULL;
+}
+
+struct graph *
+graph_compile(const struct patch *p, float rate, const struct graph *old)
+{
+	struct graph *g = xcalloc(1, sizeof *g);
+	g->rate = rate;
+	g->n_inputs = p->n_inputs;
+	g->n_outputs = p->n_outputs;
+	g->n_modules = p->n_modules;
+	g->poly = p->poly;
+
+	/* run order */
+	unsigned char state[PATCH_MAX_MODULES] = { 0 };
+	int order[PATCH_MAX_MODULES], rank[PATCH_MAX_MODULES];
+	unsigned n_order = 0;
+	for (unsigned m = 0; m < p->n_modules; m++)
+		if (state[m] == UNSEEN)
+			visit(p, (int)m, state, order, &n_order);
+	for (unsigned i = 0; i < n_order; i++)
+		rank[order[i]] = (int)i;
+
+	/* instances, grouped by module, modules in run order */
+	g->module_first = graph_alloc(g, (p->n_modules + 1) * sizeof(unsigned));
+	g->module_count = graph_alloc(g, (p->n_modules + 1) * sizeof(unsigned));
+	g->module_names = graph_alloc(g, (p->n_modules + 1) * PATCH_NAME_MAX);
+	g->module_types = graph_alloc(g, (p->n_modules + 1) * sizeof(void *));
+	g->module_scope = graph_alloc(g, p->n_modules + 1);
+	for (unsigned i = 0; i < n_order; i++) {
+		int m = order[i];
+		g->module_first[m] = g->n_instances;
+		g->module_count[m] = p->modules[m].scope == SCOPE_VOICE ? p->poly : 1;
+		g->n_instances += g->module_count[m];
+		memcpy(g->module_names[m], p->modules[m].name, PATCH_NAME_MAX);
+		g->module_types[m] = p->modules[m].type;
+		g->module_scope[m] = (unsigned char)p->modules[m].scope;
+	}
+	g->instances = graph_alloc(g, (g->n_instances + 1) * sizeof *g->instances);
+	g->silence = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
+	g->engine_in = graph_alloc(g, (g->n_inputs + 1) * sizeof(float *));
+	for (unsigned c = 0; c < g->n_inputs; c++)
+		g->engine_in[c] = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
+
+	for (unsigned i = 0; i < n_order; i++) {
+		int m = order[i];
+		const struct patch_module *pm = &p->modules[m];
+		const struct module_type *t = pm->type;
+		for (unsigned v = 0; v < g->module_count[m]; v++) {
+			struct graph_instance *in = &g->instances[g->module_first[m] + v];
+			in->type = t;
+			in->module = m;
+			in->voice = v;
+			in->state = graph_alloc(g, module_state_size(t, rate));
+			in->outputs = graph_alloc(g, (t->n_outputs + 1) * sizeof(float *));
+			in->feedback = graph_alloc(g, (t->n_outputs + 1) * sizeof(float *));
+			for (unsigned o = 0; o < t->n_outputs; o++)
+				in->outputs[o] = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
+			in->inputs = graph_alloc(g, (t->n_inputs + 1) * sizeof *in->inputs);
+
+			const struct graph_instance *prev = find_old(old, p, m, v);
+			if (prev != NULL) {
+				memcpy(in->state, prev->state, module_state_size(t, rate));
+			} else {
+				/* seed: module position and voice, stable per patch */
+				t->init(in->state, rate, 0x9E3779B9u * (uint32_t)(m + 1) + v);
+			}
+			for (unsigned k = 0; k < t->n_params; k++)
+				t->set_param(in->state, k, pm->params[k]);
+		}
+	}
+
+	/* wiring */
+	g->sources = graph_alloc(g, (count_sources(p) + 1) * sizeof(float *));
+	for (unsigned i = 0; i < g->n_instances; i++) {
+		struct graph_instance *in = &g->instances[i];
+		for (unsigned k = 0; k < in->type->n_inputs; k++)
+			gather(g, p, rank, in->module, (int)k, in->voice, &in->inputs[k]);
+	}
+	g->engine_out = graph_alloc(g, (g->n_outputs + 1) * sizeof *g->engine_out);
+	g->engine_out_ptr = graph_alloc(g, (g->n_outputs + 1) * sizeof(float *));
+	for (unsigned c = 0; c < g->n_outputs; c++)
+		gather(g, p, rank, PATCH_IO_OUT, (int)c, 0, &g->engine_out[c]);
+
+	g->voices = graph_alloc(g, sizeof *g->voices);
+	voices_init(g->voices, p->poly);
+	if (old != NULL && old->poly == p->poly)
+		*g->voices = *old->voices;
+	return g;
+}
+
+void
+graph_free(struct graph *g)
+{
+	if (g == NULL)
+		return;
+	for (unsigned i = 0; i < g->n_allocations; i++)
+		free(g->allocations[i]);
+	free(g->allocations);
+	free(g);
+}
+
+/* The samples an input reads this chunk: NULL when unconnected, the one
+ * source as it is, or the sum of several in their fixed order. */
+static const float *
+input_samples(struct graph *g, const struct graph_input *in, unsigned n)
+{
+	if (in->count == 0)
+		return NULL;
+	const float *const *src = &g->sources[in->first];
+	if (in->count == 1)
+		return src[0];
+	memcpy(in->sum, src[0], n * sizeof(float));
+	for (unsigned s = 1; s < in->count; s++)
+		for (unsigned i = 0; i < n; i++)
+			in->sum[i] += src[s][i];
+	return in->sum;
+}
+
+/* Send one note event to the instances of every module that takes events:
+ * voice modules on `voice` (every voice when it is negative), global ones
+ * once. */
+static void
+deliver(struct graph *g, int voice, const struct note_event *ev)
+{
+	for (unsigned m = 0; m < g->n_modules; m++) {
+		const struct module_type *t = g->module_types[m];
+		struct graph_instance *first = &g->instances[g->module_first[m]];
+		if (t->event == NULL)
+			continue;
+		if (g->module_scope[m] != SCOPE_VOICE)
+			t->event(first->state, ev);
+		else if (voice >= 0 && (unsigned)voice < g->module_count[m])
+			t->event(first[voice].state, ev);
+		else if (voice < 0)
+			for (unsigned v = 0; v < g->module_count[m]; v++)
+				t->event(first[v].state, ev);
+	}
+}
+
+/* Route the queued events that fall inside [start, start + n) to voices. */
+static void
+route_events(struct graph *g, unsigned start, unsigned n, unsigned *next)
+{
+	while (*next < g->n_events && g->events[*next].frame < start + n) {
+		const struct graph_event *e = &g->events[(*next)++];
+		struct note_event ev = {
+			.frame = e->frame - start,
+			.kind = e->kind,
+			.note = e->note,
+			.velocity = e->velocity,
+			.amount = e->amount,
+		};
+		if (e->kind == NOTE_EVENT_ON) {
+			int stolen = 0;
+			int v = voices_note_on(g->voices, e->note, e->velocity, &stolen);
+			if (stolen) {
+				struct note_event steal = ev;
+				steal.kind = NOTE_EVENT_STEAL;
+				deliver(g, v, &steal);
+			} else {
+				deliver(g, v, &ev);
+			}
+		} else if (e->kind == NOTE_EVENT_OFF) {
+			int v = voices_note_off(g->voices, e->note);
+			if (v >= 0)
+				deliver(g, v, &ev);
+		} else {
+			deliver(g, -1, &ev);
+		}
+	}
+}
+
+/* Release every sounding voice at frame `start` of the current block. */
+static void
+release_all(struct graph *g, unsigned frame)
+{
+	for (unsigned note = 0; note < 128; note++) {
+		int v;
+		while ((v = voices_note_off(g->voices, note)) >= 0) {
+			struct note_event ev = {
+				.frame = frame, .kind = NOTE_EVENT_OFF, .note = (uint8_t)note,
+			};
+			deliver(g, v, &ev);
+		}
+	}
+}
+
+/* Run one chunk of n <= GRAPH_CHUNK frames through every instance. */
+static void
+run_chunk(struct graph *g, unsigned n)
+{
+	const float *ip[MODULE_MAX_PORTS];
+
+	for (unsigned i = 0; i < g->n_instances; i++) {
+		struct graph_instance *in = &g->instances[i];
+		for (unsigned k = 0; k < in->type->n_inputs; k++)
+			ip[k] = input_samples(g, &in->inputs[k], n);
+		in->type->process(in->state, ip, in->outputs, n);
+	}
+	/* keep this chunk for the loop-closing edges that read it next time */
+	for (unsigned i = 0; i < g->n_instances; i++) {
+		struct graph_instance *in = &g->instances[i];
+		for (unsigned o = 0; o < in->type->n_outputs; o++)
+			if (in->feedback[o] != NULL)
+				memcpy(in->feedback[o], in->outputs[o], n * sizeof(float));
+	}
+}
+
+void
+graph_process(struct graph *g, const float *const *in, float *const *out,
+    unsigned frames)
+{
+	unsigned next_event = 0;
+
+	if (g->all_off) {
+		release_all(g, 0);
+		g->all_off = 0;
+	}
+	for (unsigned done = 0; done < frames; ) {
+		unsigned n = frames - done < GRAPH_CHUNK ? frames - done : GRAPH_CHUNK;
+		for (unsigned c = 0; c < g->n_inputs; c++) {
+			if (in != NULL && in[c] != NULL)
+				memcpy(g->engine_in[c], in[c] + done, n * sizeof(float));
+			else
+				memset(g->engine_in[c], 0, n * sizeof(float));
+		}
+		route_events(g, done, n, &next_event);
+		run_chunk(g, n);
+		for (unsigned c = 0; c < g->n_outputs; c++) {
+			const float *s = input_samples(g, &g->engine_out[c], n);
+			memcpy(out[c] + done, s != NULL ? s : g->silence, n * sizeof(float));
+		}
+		done += n;
+	}
+	g->n_events = 0;
+}
+
+/* Queue an event keeping the queue sorted by frame (stable). */
+static int
+queue_event(struct graph *g, const struct graph_event *e)
+{
+	if (g->n_events == GRAPH_MAX_EVENTS) {
+		g->dropped++;
+		return -1;
+	}
+	unsigned i = g->n_events++;
+	while (i > 0 && g->events[i - 1].frame > e->frame) {
+		g->events[i] = g->events[i - 1];
+		i--;
+	}
+	g->events[i] = *e;
+	return 0;
+}
+
+int
+graph_note_on(struct graph *g, unsigned frame, unsigned note, unsigned velocity)
+{
+	struct graph_event e = {
+		.frame = frame, .kind = NOTE_EVENT_ON, .note = (uint8_t)(note & 127),
+		.velocity = (uint8_t)(velocity < 1 ? 1 : velocity > 127 ? 127 : velocity),
+	};
+	return queue_event(g, &e);
+}
+
+int
+graph_note_off(struct graph *g, unsigned frame, unsigned note)
+{
+	struct graph_event e = {
+		.frame = frame, .kind = NOTE_EVENT_OFF, .note = (uint8_t)(note & 127),
+	};
+	return queue_event(g, &e);
+}
+
+int
+graph_pitch_bend(struct graph *g, unsigned frame, float amount)
+{
+	struct graph_event e = {
+		.frame = frame, .kind = NOTE_EVENT_BEND, .amount = amount,
+	};
+	return queue_event(g, &e);
+}
+
+void
+graph_all_notes_off(struct graph *g)
+{
+	g->all_off = 1;
+}
+
+void
+graph_set_param(struct graph *g, int module, unsigned param, float value)
+{
+	if (module < 0 || (unsigned)module >= g->n_modules)
+		return;
+	const struct module_type *t = g->module_types[module];
+	if (param >= t->n_params)
+		return;
+	for (unsigned v = 0; v < g->module_count[module]; v++)
+		t->set_param(g->instances[g->module_first[module] + v].state, param,
+		    value);
+}
+
+unsigned long
+graph_dropped_events(const struct graph *g)
+{
+	return g->dropped;
+}
+
+unsigned
+graph_instance_count(const struct graph *g)
+{
+	return g->n_instances;
+}

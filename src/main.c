@@ -1,0 +1,315 @@
+/*
+ * src/main.c — forksynth's entry point: options, introspection (--help,
+ * --version, --list-modules, --check) and offline render.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#include "audiofile.h"
+#include "builtin.h"
+#include "log.h"
+#include "patch.h"
+#include "render.h"
+#include "score.h"
+
+/* What the command line asked for. */
+struct options {
+	const char *render_path;
+	const char *score_path;
+	const char *patch_path;
+	const char *check_path;
+	double seconds;
+	unsigned rate;
+	unsigned block;
+	int force;
+	int list_modules;
+	int man_modules;
+};
+
+enum {
+	OPT_RENDER = 256, OPT_SECONDS, OPT_SCORE, OPT_RATE, OPT_BLOCK, OPT_FORCE,
+	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{ "render",       required_argument, NULL, OPT_RENDER },
+	{ "seconds",      required_argument, NULL, OPT_SECONDS },
+	{ "score",        required_argument, NULL, OPT_SCORE },
+	{ "rate",         required_argument, NULL, OPT_RATE },
+	{ "block",        required_argument, NULL, OPT_BLOCK },
+	{ "force",        no_argument,       NULL, OPT_FORCE },
+	{ "list-modules", no_argument,       NULL, OPT_LIST_MODULES },
+	{ "man-modules",  no_argument,       NULL, OPT_MAN_MODULES },
+	{ "check",        required_argument, NULL, OPT_CHECK },
+	{ "help",         no_argument,       NULL, OPT_HELP },
+	{ "version",      no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Print the usage summary to `f`. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: forksynth [options] [PATCH]\n"
+	    "\n"
+	    "A modular synthesizer.  PATCH is a file of commands (see forksynth(1));\n"
+	    "without one, forksynth plays its built-in patch.\n"
+	    "\n"
+	    "Offline render:\n"
+	    "  --render FILE      render to FILE (format from the extension: .wav is\n"
+	    "                     32-bit float; also .flac .ogg .aiff .au .caf .w64)\n"
+	    "  --seconds N        length of the render (default: the score + 2 s)\n"
+	    "  --score FILE       timed events, e.g. 'at 0.5 note 57 100 2.0'\n"
+	    "                     (default: a built-in phrase)\n"
+	    "  --rate N           frames per second (default 48000)\n"
+	    "  --block N          frames per cycle, 1..8192 (default 256)\n"
+	    "  --force            replace an existing output file\n"
+	    "\n"
+	    "Introspection:\n"
+	    "  --list-modules     module types with their ports and parameters\n"
+	    "  --check PATCH      validate a patch; exit 1 with the error if bad\n"
+	    "  --help             this text\n"
+	    "  --version          version\n");
+}
+
+/* Parse a positive number option or die naming it. */
+static double
+parse_number(const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
+		fatal("--%s: expected a number in %g..%g, got '%s'", opt, lo, hi, s);
+	return v;
+}
+
+/* Fill `o` from argv; exits on --help, --version and errors. */
+static void
+options_parse(struct options *o, int argc, char **argv)
+{
+	int c;
+	*o = (struct options){ .rate = 48000, .block = 256 };
+	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_RENDER: o->render_path = optarg; break;
+		case OPT_SECONDS:
+			o->seconds = parse_number("seconds", optarg, 0.001, 86400);
+			break;
+		case OPT_SCORE: o->score_path = optarg; break;
+		case OPT_RATE:
+			o->rate = (unsigned)parse_number("rate", optarg, 8000, 384000);
+			break;
+		case OPT_BLOCK:
+			o->block = (unsigned)parse_number("block", optarg, 1, 8192);
+			break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_LIST_MODULES: o->list_modules = 1; break;
+		case OPT_MAN_MODULES: o->man_modules = 1; break;
+		case OPT_CHECK: o->check_path = optarg; break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("forksynth %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		o->patch_path = argv[optind++];
+	if (optind < argc)
+		fatal("unexpected argument '%s' (one PATCH at most; see --help)",
+		    argv[optind]);
+}
+
+/* "lo..hi unit" or "a|b|c" for a parameter, into buf. */
+static void
+param_range(const struct param_desc *pd, char *buf, size_t size)
+{
+	if (pd->kind == PARAM_CHOICE) {
+		size_t used = 0;
+		buf[0] = '\0';
+		for (unsigned i = 0; pd->choices[i] != NULL && used < size; i++)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s",
+			    i ? "|" : "", pd->choices[i]);
+	} else {
+		snprintf(buf, size, "%g..%g%s%s", pd->min, pd->max,
+		    pd->unit[0] ? " " : "", pd->unit);
+	}
+}
+
+/* A parameter's default as it is written in a patch, into buf. */
+static void
+param_default(const struct param_desc *pd, char *buf, size_t size)
+{
+	if (pd->kind == PARAM_CHOICE)
+		snprintf(buf, size, "%s", pd->choices[(int)pd->def]);
+	else
+		snprintf(buf, size, "%g", pd->def);
+}
+
+/* --list-modules: every type from the registry, readable in a terminal. */
+static void
+list_modules(void)
+{
+	char range[128], def[64];
+	for (unsigned i = 0; module_table[i] != NULL; i++) {
+		const struct module_type *t = module_table[i];
+		printf("%s: %s\n", t->name, t->help);
+		for (unsigned k = 0; k < t->n_inputs; k++)
+			printf("  %-7s %-10s %s\n", k ? "" : "inputs", t->inputs[k].name,
+			    t->inputs[k].help);
+		for (unsigned k = 0; k < t->n_outputs; k++)
+			printf("  %-7s %-10s %s\n", k ? "" : "outputs",
+			    t->outputs[k].name, t->outputs[k].help);
+		for (unsigned k = 0; k < t->n_params; k++) {
+			const struct param_desc *pd = &t->params[k];
+			param_range(pd, range, sizeof range);
+			param_default(pd, def, sizeof def);
+			printf("  %-7s %-10s %s (%s, default %s)\n",
+			    k ? "" : "params", pd->name, pd->help, range, def);
+		}
+		printf("\n");
+	}
+}
+
+/* Print a string with roff's special characters escaped. */
+static void
+roff_puts(const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", stdout);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else if (*s == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+/* --man-modules: the same reference as roff, for the man page. */
+static void
+man_modules(void)
+{
+	char range[128], def[64];
+	for (unsigned i = 0; module_table[i] != NULL; i++) {
+		const struct module_type *t = module_table[i];
+		printf(".SS %s\n", t->name);
+		roff_puts(t->help);
+		printf("\n.PP\n");
+		for (unsigned k = 0; k < t->n_inputs; k++) {
+			printf(".TP\n.B in %s\n", t->inputs[k].name);
+			roff_puts(t->inputs[k].help);
+			printf("\n");
+		}
+		for (unsigned k = 0; k < t->n_outputs; k++) {
+			printf(".TP\n.B out %s\n", t->outputs[k].name);
+			roff_puts(t->outputs[k].help);
+			printf("\n");
+		}
+		for (unsigned k = 0; k < t->n_params; k++) {
+			const struct param_desc *pd = &t->params[k];
+			param_range(pd, range, sizeof range);
+			param_default(pd, def, sizeof def);
+			printf(".TP\n.BI \"%s=\" value\n", pd->name);
+			roff_puts(pd->help);
+			printf(" (");
+			roff_puts(range);
+			printf(", default ");
+			roff_puts(def);
+			printf(")\n");
+		}
+	}
+}
+
+/* Load the patch named on the command line, or the built-in one. */
+static void
+load_patch(struct patch *p, const char *path)
+{
+	struct patch_error err = { 0 };
+	char msg[512];
+	int rc = path != NULL ? patch_load_file(p, path, &err)
+	    : patch_load_text(p, builtin_patch, "built-in patch", &err);
+	if (rc != 0) {
+		patch_error_format(&err, msg, sizeof msg);
+		fatal("%s", msg);
+	}
+}
+
+/* Load the score file, or the built-in phrase. */
+static void
+load_score(struct score *s, const char *path)
+{
+	struct patch_error err = { 0 };
+	char msg[512];
+	int rc = path != NULL ? score_load_file(s, path, &err)
+	    : score_load_text(s, builtin_score, "built-in score", &err);
+	if (rc != 0) {
+		patch_error_format(&err, msg, sizeof msg);
+		fatal("%s", msg);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	static struct patch patch;
+	struct score score = { 0 };
+
+	options_parse(&o, argc, argv);
+	if (o.list_modules) {
+		list_modules();
+		return 0;
+	}
+	if (o.man_modules) {
+		man_modules();
+		return 0;
+	}
+	patch_init(&patch, 2, 2);
+	if (o.check_path != NULL) {
+		load_patch(&patch, o.check_path);
+		printf("%s: ok (%u modules, %u connections, %u voices)\n",
+		    o.check_path, patch.n_modules, patch.n_connections, patch.poly);
+		return 0;
+	}
+	load_patch(&patch, o.patch_path);
+	load_score(&score, o.score_path);
+
+	struct render_options ro = {
+		.path = o.render_path,
+		.seconds = o.seconds,
+		.rate = o.rate,
+		.block = o.block,
+		.overwrite = o.force,
+		.progress = isatty(STDERR_FILENO),
+		.score_name = o.score_path != NULL ? o.score_path : "built-in score",
+	};
+	if (ro.path == NULL) {
+		/* Until the JACK client lands, playing means rendering a file. */
+		ro.path = "forksynth-demo.wav";
+		ro.overwrite = 1;
+		info("live JACK playback is not built yet: rendering %s to %s "
+		    "instead", o.patch_path ? o.patch_path : "the built-in patch",
+		    ro.path);
+	}
+	int rc = render_run(&patch, &score, &ro);
+	if (rc == 0 && !ro.progress)
+		info("wrote %s (%lu frames, %u Hz, %u channels)", ro.path,
+		    render_frames(&score, &ro), ro.rate, patch.n_outputs);
+	score_free(&score);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,33 @@
+/*
+ * src/render.h — offline render: a patch and a score to an audio file, as
+ * fast as the machine goes, deterministic to the byte.
+ */
+#ifndef FORKSYNTH_RENDER_H
+#define FORKSYNTH_RENDER_H
+
+#include "patch.h"
+#include "score.h"
+
+struct render_options {
+	const char *path;       /* output file; format from its extension */
+	double seconds;         /* length; <= 0 means the score's end + 2 s */
+	unsigned rate;          /* frames per second */
+	unsigned block;         /* frames per cycle (like a JACK period) */
+	int overwrite;          /* replace an existing file */
+	int progress;           /* draw a progress bar on stderr */
+	const char *score_name; /* names the score in messages */
+};
+
+/*
+ * Render `patch` playing `score` into o->path.  Every score command is
+ * checked against the patch before anything is written.  Returns 0, or -1
+ * after printing a message that names the file or the score line.
+ */
+int render_run(const struct patch *patch, const struct score *score,
+    const struct render_options *o);
+
+/* Frames a render of these options will produce for this score. */
+unsigned long render_frames(const struct score *score,
+    const struct render_options *o);
+
+#endif

@@ -1,0 +1,42 @@
+# tests/lib.sh — shared by the black-box test scripts: a private scratch
+# directory removed on exit, and small assertions that count failures.
+# Source it; then call `finish` at the end.
+
+set -u
+: "${FORKSYNTH:?run through make check (FORKSYNTH names the binary)}"
+: "${top_srcdir:=.}"
+
+failures=0
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/forksynth-test.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+# fail MESSAGE: print and count a failure.
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+# pass MESSAGE: print a passed check.
+pass() {
+	echo "ok: $*"
+}
+
+# check DESCRIPTION COMMAND...: run COMMAND, pass when it exits 0.
+check() {
+	desc=$1; shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# contains FILE TEXT: the file holds TEXT (fixed string).
+contains() {
+	grep -qF -- "$2" "$1"
+}
+
+# finish: exit with the verdict.
+finish() {
+	if [ "$failures" -ne 0 ]; then
+		echo "$failures check(s) failed"
+		exit 1
+	fi
+	exit 0
+}
