@@ -1,0 +1,118 @@
+/*
+ * src/pool.h — the block scheduler: a task DAG ("plan") built off the
+ * real-time path, and a thread pool that runs a plan once per audio block.
+ *
+ * The plan knows nothing of modules: task t is run as run(ctx, t), and it
+ * may start only once every task with an edge into it has finished.  Per
+ * block, pool_run resets the predecessor counts, seeds the tasks that have
+ * none, and returns when every task has run.  A thread that finishes a task
+ * runs the first successor it made ready itself and queues the others for
+ * the rest of the pool.  The scheduler never decides summation order: output
+ * is bit-identical whatever the thread count as long as tasks write disjoint
+ * outputs and read only what their predecessors wrote.
+ *
+ * Control plane (may allocate, dies on out-of-memory): pool_plan_create,
+ * pool_plan_free, pool_create, pool_destroy.  Real-time safe (no allocation,
+ * no lock, no print; a worker only sleeps on a futex when idle): pool_run,
+ * pool_stats.
+ */
+#ifndef FORKSYNTH_POOL_H
+#define FORKSYNTH_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Tasks in one plan, at most (indices are 24 bits in the ready queue). */
+#define POOL_MAX_TASKS (1u << 20)
+/* Threads in one pool, the calling thread included, at most. */
+#define POOL_MAX_THREADS 64
+/* How long an idle thread spins before it sleeps on a futex, by default
+ * (nanoseconds; pool_set_spin changes it). */
+#define POOL_SPIN_NS 30000u
+
+struct pool;
+struct pool_plan;
+
+/* Runs task `task` of a plan; `ctx` is what pool_run was given. */
+typedef void (*pool_task_fn)(void *ctx, unsigned task);
+
+/* A dependency: task `to` starts only after task `from` has finished. */
+struct pool_edge {
+	unsigned from;
+	unsigned to;
+};
+
+/*
+ * What one thread has done.  Thread 0 is the thread calling pool_run.  The
+ * owner writes, anyone may read with relaxed loads; the struct is one cache
+ * line so that it can live in memory shared with another process (the
+ * parent reads `task` after a crash to blame a module).
+ */
+struct pool_thread_stats {
+	_Atomic uint64_t busy_ns;   /* CLOCK_MONOTONIC time spent inside tasks */
+	_Atomic uint64_t tasks;     /* tasks run since pool_create */
+	_Atomic int32_t task;       /* index of the task running now, -1 if none */
+	char pad[64 - 2 * sizeof(uint64_t) - sizeof(int32_t)];
+};
+
+/* A plain snapshot of struct pool_thread_stats, returned by pool_stats. */
+struct pool_stats {
+	uint64_t busy_ns;
+	uint64_t tasks;
+	int task;                   /* -1 when the thread runs no task */
+};
+
+/*
+ * Build a plan of `n_tasks` tasks, all run by `run`, ordered by `edges`
+ * (duplicates allowed).  Everything pool_run needs is allocated here.
+ * Returns NULL when an edge names a task >= n_tasks, when the edges make a
+ * cycle, or when n_tasks > POOL_MAX_TASKS.
+ */
+struct pool_plan *pool_plan_create(unsigned n_tasks,
+    const struct pool_edge *edges, size_t n_edges, pool_task_fn run);
+void pool_plan_free(struct pool_plan *plan);
+/* Tasks in the plan. */
+unsigned pool_plan_tasks(const struct pool_plan *plan);
+
+/*
+ * Make a pool of `n_threads` threads: the caller of pool_run is thread 0
+ * and n_threads - 1 workers are started here.  Plans of up to `max_tasks`
+ * tasks can run on it.  With `rt_priority` > 0 the workers ask for
+ * SCHED_FIFO at that priority; when refused they run with normal scheduling
+ * and pool_rt_error says why.  `stats` is an array of n_threads entries the
+ * caller owns (e.g. in shared memory), or NULL for the pool to own one.
+ * Each worker sets FTZ/DAZ; the calling thread's scheduling, priority and
+ * FTZ/DAZ are the caller's business.
+ */
+struct pool *pool_create(unsigned n_threads, unsigned max_tasks,
+    int rt_priority, struct pool_thread_stats *stats);
+/* Stop and join the workers and free the pool.  Not during pool_run. */
+void pool_destroy(struct pool *p);
+
+/*
+ * Set how long idle threads (the engine waiting for the last task
+ * included) spin before they sleep, in nanoseconds.  Longer than the block
+ * period keeps the workers awake between blocks: no wake-up latency at the
+ * start of a block, at the price of busy CPUs.  Safe at any time.
+ */
+void pool_set_spin(struct pool *p, uint64_t ns);
+
+/* Threads in the pool, the calling thread included. */
+unsigned pool_threads(const struct pool *p);
+/* 0 when the workers got SCHED_FIFO (or none was asked), else the errno
+ * that refused it (EPERM without rtprio rights): the caller warns once. */
+int pool_rt_error(const struct pool *p);
+
+/*
+ * Run every task of `plan` once, each after its predecessors, on all the
+ * pool's threads; returns when all have finished.  Call from one thread
+ * only (the engine), never concurrently; `plan` may change from one call to
+ * the next and may be freed once the call has returned.  Returns 0, or -1
+ * (running nothing) when the plan has more tasks than the pool was made for.
+ */
+int pool_run(struct pool *p, struct pool_plan *plan, void *ctx);
+
+/* A snapshot of what thread `thread` (0 .. pool_threads - 1) has done. */
+struct pool_stats pool_stats(const struct pool *p, unsigned thread);
+
+#endif
