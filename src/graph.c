@@ -6,13 +6,22 @@
  * connection that would close a loop reads what its source produced one
  * chunk earlier (a delay of GRAPH_CHUNK frames at most).  Inputs with several
  * sources are summed in a fixed order (connection order, then voices in
- * ascending order), so the output never depends on timing.
+ * ascending order), so the output never depends on timing or threads.
+ *
+ * For the thread pool the instances are grouped into tasks.  Every module
+ * gets a stage: the highest stage among its sources, plus one where the
+ * signal crosses between voice and global scope.  A task is then either one
+ * voice's modules of one stage (a whole voice, usually: its chain runs on
+ * one thread, hot in one cache) or one global module.  Tasks of one stage
+ * never depend on each other across scopes, so listing them stage by stage
+ * is a valid serial order too.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph.h"
 #include "log.h"
+#include "pool.h"
 #include "voices.h"
 
 /* One input port of one instance: where its samples come from. */
@@ -25,7 +34,8 @@ struct graph_input {
 /* One running copy of a patch module (one per voice for voice modules). */
 struct graph_instance {
 	const struct module_type *type;
-	void *state;
+	void *state;             /* owned, or adopted from the graph before */
+	int owns_state;          /* free state with this graph */
 	int module;              /* index in the patch */
 	unsigned voice;          /* 0 for global modules */
 	struct graph_input *inputs;     /* type->n_inputs */
@@ -51,9 +61,13 @@ struct graph {
 	unsigned *module_first;                /* per patch module: first instance */
 	unsigned *module_count;                /* per patch module: instances */
 	char (*module_names)[PATCH_NAME_MAX];  /* per patch module, for reuse */
+	float (*module_params)[MODULE_MAX_PARAMS]; /* values set on first run */
+	int params_pending;                    /* set them at the next process */
 	const struct module_type **module_types;
 	unsigned char *module_scope;           /* per patch module: enum scope */
 	const float **sources;                 /* flattened source lists */
+	int *source_inst;                      /* instance behind each source,
+						  -1 for inputs and loop edges */
 	unsigned n_sources;
 	float **engine_in;                     /* n_inputs chunk buffers */
 	struct graph_input *engine_out;        /* n_outputs gathered inputs */
@@ -65,6 +79,15 @@ struct graph {
 	unsigned n_events;
 	unsigned long dropped;
 	int all_off;
+	/* tasks: task t runs instances task_inst[task_first[t] .. task_first[t+1]) */
+	unsigned n_tasks;
+	unsigned *task_first;
+	unsigned *task_inst;
+	struct pool_plan *plan;
+	struct pool *pool;                     /* NULL: run the tasks serially */
+	unsigned chunk_frames;                 /* frames of the chunk running */
+	_Atomic int32_t *blame;                /* per task: module running, or NULL */
+	unsigned n_blame;
 	void **allocations;                    /* everything to free */
 	unsigned n_allocations, cap_allocations;
 };
@@ -85,6 +108,11 @@ graph_alloc(struct graph *g, size_t size)
 	g->allocations[g->n_allocations++] = p;
 	return p;
 }
+
+_Thread_local volatile int graph_running_module = -1;
+
+static const float *input_samples(struct graph *g,
+    const struct graph_input *in, unsigned n);
 
 /* Visit state of a module during the topological sort. */
 enum { UNSEEN = 0, ACTIVE, DONE };
@@ -128,6 +156,16 @@ source_buffer(struct graph *g, struct graph_instance *src, int port, int delayed
 	return src->feedback[port];
 }
 
+/* Append output `port` of `src` to the source list of `in`. */
+static void
+add_source(struct graph *g, struct graph_instance *src, int port, int delayed,
+    struct graph_input *in)
+{
+	g->source_inst[g->n_sources] = delayed ? -1 : (int)(src - g->instances);
+	g->sources[g->n_sources++] = source_buffer(g, src, port, delayed);
+	in->count++;
+}
+
 /*
  * Gather the source list of one input: every connection into
  * (to_module, to_port) in patch order; from a voice module into a global
@@ -145,6 +183,7 @@ gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
 		if (k->to.module != to_module || k->to.port != to_port)
 			continue;
 		if (k->from.module == PATCH_IO_IN) {
+			g->source_inst[g->n_sources] = -1;
 			g->sources[g->n_sources++] = g->engine_in[k->from.port];
 			in->count++;
 			continue;
@@ -154,17 +193,12 @@ gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
 		int from_voice = p->modules[from].scope == SCOPE_VOICE;
 		int to_voice = to_module >= 0 && p->modules[to_module].scope == SCOPE_VOICE;
 		if (from_voice && !to_voice) {
-			for (unsigned v = 0; v < g->module_count[from]; v++) {
-				struct graph_instance *s = instance_of(g, from, v);
-				g->sources[g->n_sources++] =
-				    source_buffer(g, s, k->from.port, delayed);
-				in->count++;
-			}
+			for (unsigned v = 0; v < g->module_count[from]; v++)
+				add_source(g, instance_of(g, from, v), k->from.port,
+				    delayed, in);
 		} else {
-			struct graph_instance *s = instance_of(g, from, voice);
-			g->sources[g->n_sources++] =
-			    source_buffer(g, s, k->from.port, delayed);
-			in->count++;
+			add_source(g, instance_of(g, from, voice), k->from.port,
+			    delayed, in);
 		}
 	}
 	if (in->count > 1)
@@ -190,8 +224,8 @@ count_sources(const struct patch *p)
 
 /* The instance of `old` that voice `v` of patch module `m` continues from:
  * same name, type and scope, or NULL. */
-static const struct graph_instance *
-find_old(const struct graph *old, const struct patch *p, int m, unsigned v)
+static struct graph_instance *
+find_old(struct graph *old, const struct patch *p, int m, unsigned v)
 {
 	if (old == NULL)
 		return NULL;
@@ -207,8 +241,128 @@ find_old(const struct graph *old, const struct patch *p, int m, unsigned v)
 	return NULL;
 }
 
+
+/* Run task `task`: its instances in run order, each after gathering its
+ * inputs.  Called by the pool's threads; touches only the task's own
+ * instances and reads its sources' finished buffers. */
+static void
+graph_run_task(void *ctx, unsigned task)
+{
+	struct graph *g = ctx;
+	const float *ip[MODULE_MAX_PORTS];
+	unsigned n = g->chunk_frames;
+
+	for (unsigned j = g->task_first[task]; j < g->task_first[task + 1]; j++) {
+		struct graph_instance *in = &g->instances[g->task_inst[j]];
+		graph_running_module = in->module;
+		if (g->blame != NULL && task < g->n_blame)
+			atomic_store_explicit(&g->blame[task], in->module,
+			    memory_order_relaxed);
+		for (unsigned k = 0; k < in->type->n_inputs; k++)
+			ip[k] = input_samples(g, &in->inputs[k], n);
+		in->type->process(in->state, ip, in->outputs, n);
+	}
+	graph_running_module = -1;
+}
+
+/* Stage of every module: the highest stage of its sources, plus one when
+ * the signal crosses between voice and global scope.  Delayed (loop) edges
+ * do not count: they read the previous chunk. */
+static void
+stages_compute(const struct patch *p, const int *order, unsigned n_order,
+    const int *rank, unsigned *stage)
+{
+	for (unsigned i = 0; i < n_order; i++) {
+		int m = order[i];
+		unsigned st = 0;
+		for (unsigned c = 0; c < p->n_connections; c++) {
+			const struct patch_connection *k = &p->connections[c];
+			int from = k->from.module;
+			if (k->to.module != m || from < 0 || rank[from] >= rank[m])
+				continue;
+			unsigned cand = stage[from] +
+			    (p->modules[from].scope != p->modules[m].scope);
+			if (cand > st)
+				st = cand;
+		}
+		stage[m] = st;
+	}
+}
+
+/* Group instances into tasks and build the pool's plan: per stage, one
+ * task per voice holding that voice's modules of the stage, then one task
+ * per global module. */
+static void
+tasks_build(struct graph *g, const struct patch *p, const int *order,
+    unsigned n_order, const int *rank)
+{
+	unsigned stage[PATCH_MAX_MODULES], n_stages = 0;
+	stages_compute(p, order, n_order, rank, stage);
+	for (unsigned i = 0; i < n_order; i++)
+		if (stage[order[i]] + 1 > n_stages)
+			n_stages = stage[order[i]] + 1;
+
+	/* task of each instance, to turn instance edges into task edges */
+	unsigned *task_of = xcalloc(g->n_instances + 1, sizeof *task_of);
+	g->task_first = graph_alloc(g, (g->n_instances + 2) * sizeof(unsigned));
+	g->task_inst = graph_alloc(g, (g->n_instances + 1) * sizeof(unsigned));
+	unsigned n_inst = 0;
+	for (unsigned st = 0; st < n_stages; st++) {
+		for (unsigned v = 0; v < g->poly; v++) {
+			unsigned start = n_inst;
+			for (unsigned i = 0; i < n_order; i++) {
+				int m = order[i];
+				if (stage[m] != st || p->modules[m].scope != SCOPE_VOICE)
+					continue;
+				unsigned idx = g->module_first[m] + v;
+				task_of[idx] = g->n_tasks;
+				g->task_inst[n_inst++] = idx;
+			}
+			if (n_inst > start)
+				g->task_first[g->n_tasks++] = start;
+		}
+		for (unsigned i = 0; i < n_order; i++) {
+			int m = order[i];
+			if (stage[m] != st || p->modules[m].scope == SCOPE_VOICE)
+				continue;
+			task_of[g->module_first[m]] = g->n_tasks;
+			g->task_first[g->n_tasks++] = n_inst;
+			g->task_inst[n_inst++] = g->module_first[m];
+		}
+	}
+	g->task_first[g->n_tasks] = n_inst;
+
+	/* task edges from the instances' sources (undelayed ones only) */
+	size_t cap = 64, n_edges = 0;
+	struct pool_edge *edges = xmalloc(cap * sizeof *edges);
+	for (unsigned i = 0; i < g->n_instances; i++) {
+		struct graph_instance *in = &g->instances[i];
+		for (unsigned k = 0; k < in->type->n_inputs; k++) {
+			const struct graph_input *gi = &in->inputs[k];
+			for (unsigned s = 0; s < gi->count; s++) {
+				int src = g->source_inst[gi->first + s];
+				if (src < 0 || task_of[src] == task_of[i])
+					continue;
+				if (n_edges == cap) {
+					cap *= 2;
+					edges = realloc(edges, cap * sizeof *edges);
+					if (edges == NULL)
+						fatal("out of memory building the task plan");
+				}
+				edges[n_edges++] = (struct pool_edge){ task_of[src], task_of[i] };
+			}
+		}
+	}
+	g->plan = pool_plan_create(g->n_tasks ? g->n_tasks : 1, edges, n_edges,
+	    graph_run_task);
+	if (g->plan == NULL)
+		fatal("internal error: the task plan has a cycle");
+	free(edges);
+	free(task_of);
+}
+
 struct graph *
-graph_compile(const struct patch *p, float rate, const struct graph *old)
+graph_compile(const struct patch *p, float rate, struct graph *old)
 {
 	struct graph *g = xcalloc(1, sizeof *g);
 	g->rate = rate;
@@ -233,6 +387,7 @@ graph_compile(const struct patch *p, float rate, const struct graph *old)
 	g->module_names = graph_alloc(g, (p->n_modules + 1) * PATCH_NAME_MAX);
 	g->module_types = graph_alloc(g, (p->n_modules + 1) * sizeof(void *));
 	g->module_scope = graph_alloc(g, p->n_modules + 1);
+	g->module_params = graph_alloc(g, (p->n_modules + 1) * sizeof *g->module_params);
 	for (unsigned i = 0; i < n_order; i++) {
 		int m = order[i];
 		g->module_first[m] = g->n_instances;
@@ -257,27 +412,31 @@ graph_compile(const struct patch *p, float rate, const struct graph *old)
 			in->type = t;
 			in->module = m;
 			in->voice = v;
-			in->state = graph_alloc(g, module_state_size(t, rate));
 			in->outputs = graph_alloc(g, (t->n_outputs + 1) * sizeof(float *));
 			in->feedback = graph_alloc(g, (t->n_outputs + 1) * sizeof(float *));
 			for (unsigned o = 0; o < t->n_outputs; o++)
 				in->outputs[o] = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
 			in->inputs = graph_alloc(g, (t->n_inputs + 1) * sizeof *in->inputs);
 
-			const struct graph_instance *prev = find_old(old, p, m, v);
+			struct graph_instance *prev = find_old(old, p, m, v);
 			if (prev != NULL) {
-				memcpy(in->state, prev->state, module_state_size(t, rate));
+				/* continue the live state; the old graph lets go */
+				in->state = prev->state;
+				prev->owns_state = 0;
 			} else {
+				in->state = xaligned(module_state_size(t, rate));
 				/* seed: module position and voice, stable per patch */
 				t->init(in->state, rate, 0x9E3779B9u * (uint32_t)(m + 1) + v);
 			}
-			for (unsigned k = 0; k < t->n_params; k++)
-				t->set_param(in->state, k, pm->params[k]);
+			in->owns_state = 1;
 		}
+		memcpy(g->module_params[m], pm->params, sizeof pm->params);
 	}
+	g->params_pending = 1;
 
 	/* wiring */
 	g->sources = graph_alloc(g, (count_sources(p) + 1) * sizeof(float *));
+	g->source_inst = graph_alloc(g, (count_sources(p) + 1) * sizeof(int));
 	for (unsigned i = 0; i < g->n_instances; i++) {
 		struct graph_instance *in = &g->instances[i];
 		for (unsigned k = 0; k < in->type->n_inputs; k++)
@@ -288,10 +447,10 @@ graph_compile(const struct patch *p, float rate, const struct graph *old)
 	for (unsigned c = 0; c < g->n_outputs; c++)
 		gather(g, p, rank, PATCH_IO_OUT, (int)c, 0, &g->engine_out[c]);
 
+	tasks_build(g, p, order, n_order, rank);
+
 	g->voices = graph_alloc(g, sizeof *g->voices);
 	voices_init(g->voices, p->poly);
-	if (old != NULL && old->poly == p->poly)
-		*g->voices = *old->voices;
 	return g;
 }
 
@@ -300,6 +459,10 @@ graph_free(struct graph *g)
 {
 	if (g == NULL)
 		return;
+	pool_plan_free(g->plan);
+	for (unsigned i = 0; i < g->n_instances; i++)
+		if (g->instances[i].owns_state)
+			free(g->instances[i].state);
 	for (unsigned i = 0; i < g->n_allocations; i++)
 		free(g->allocations[i]);
 	free(g->allocations);
@@ -392,19 +555,19 @@ release_all(struct graph *g, unsigned frame)
 	}
 }
 
-/* Run one chunk of n <= GRAPH_CHUNK frames through every instance. */
+/* Run one chunk of n <= GRAPH_CHUNK frames through every task, on the
+ * pool when there is one, then keep this chunk's outputs for the loop edges
+ * that read them next time. */
 static void
 run_chunk(struct graph *g, unsigned n)
 {
-	const float *ip[MODULE_MAX_PORTS];
-
-	for (unsigned i = 0; i < g->n_instances; i++) {
-		struct graph_instance *in = &g->instances[i];
-		for (unsigned k = 0; k < in->type->n_inputs; k++)
-			ip[k] = input_samples(g, &in->inputs[k], n);
-		in->type->process(in->state, ip, in->outputs, n);
+	g->chunk_frames = n;
+	if (g->pool != NULL && pool_run(g->pool, g->plan, g) == 0) {
+		/* ran on the pool */
+	} else {
+		for (unsigned t = 0; t < g->n_tasks; t++)
+			graph_run_task(g, t);
 	}
-	/* keep this chunk for the loop-closing edges that read it next time */
 	for (unsigned i = 0; i < g->n_instances; i++) {
 		struct graph_instance *in = &g->instances[i];
 		for (unsigned o = 0; o < in->type->n_outputs; o++)
@@ -419,6 +582,17 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 {
 	unsigned next_event = 0;
 
+	if (g->params_pending) {
+		/* every parameter, also of adopted instances: the patch may have
+		 * changed while the graph was built; smoothed, so no click */
+		for (unsigned i = 0; i < g->n_instances; i++) {
+			struct graph_instance *gi = &g->instances[i];
+			for (unsigned k = 0; k < gi->type->n_params; k++)
+				gi->type->set_param(gi->state, k,
+				    g->module_params[gi->module][k]);
+		}
+		g->params_pending = 0;
+	}
 	if (g->all_off) {
 		release_all(g, 0);
 		g->all_off = 0;
@@ -504,6 +678,17 @@ graph_set_param(struct graph *g, int module, unsigned param, float value)
 	for (unsigned v = 0; v < g->module_count[module]; v++)
 		t->set_param(g->instances[g->module_first[module] + v].state, param,
 		    value);
+	g->module_params[module][param] = value;
+}
+
+void
+graph_continue(struct graph *g, const struct graph *old)
+{
+	if (old == NULL)
+		return;
+	if (old->poly == g->poly)
+		*g->voices = *old->voices;
+	g->dropped = old->dropped;
 }
 
 unsigned long
@@ -516,4 +701,31 @@ unsigned
 graph_instance_count(const struct graph *g)
 {
 	return g->n_instances;
+}
+
+void
+graph_set_pool(struct graph *g, struct pool *pool)
+{
+	g->pool = pool;
+}
+
+unsigned
+graph_task_count(const struct graph *g)
+{
+	return g->n_tasks;
+}
+
+int
+graph_task_module(const struct graph *g, unsigned task)
+{
+	if (task >= g->n_tasks)
+		return -1;
+	return g->instances[g->task_inst[g->task_first[task]]].module;
+}
+
+void
+graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n)
+{
+	g->blame = slots;
+	g->n_blame = n;
 }

@@ -9,6 +9,9 @@
 #ifndef FORKSYNTH_GRAPH_H
 #define FORKSYNTH_GRAPH_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "patch.h"
 
 /* Frames a module is asked for at a time; longer blocks are split. */
@@ -22,12 +25,21 @@ struct graph;
 /*
  * Compile `p` for `rate` frames per second.  When `old` is given, every
  * instance whose module has the same name, type and scope there (and whose
- * voice still exists) continues from the old instance's state, so an edit
- * does not restart oscillators, envelopes or delay lines.  Never fails but
- * for memory (which is fatal on the control plane).
+ * voice still exists) adopts the old instance's state memory as it is, so
+ * an edit restarts no oscillator, envelope or delay line.  `old` may still
+ * be running on another thread meanwhile: compiling only reads its layout
+ * and takes ownership of the adopted states (old must not run once the new
+ * graph has, and freeing old leaves adopted states alone).  Parameters are
+ * set at the new graph's first graph_process.  Never fails but for memory
+ * (fatal on the control plane).
  */
 struct graph *graph_compile(const struct patch *p, float rate,
-    const struct graph *old);
+    struct graph *old);
+
+/* Take over what the running graph `old` knows beyond module state: the
+ * voice allocation.  Real-time safe; call right before the first
+ * graph_process of `g`. */
+void graph_continue(struct graph *g, const struct graph *old);
 void graph_free(struct graph *g);
 
 /*
@@ -55,5 +67,23 @@ unsigned long graph_dropped_events(const struct graph *g);
 
 /* Instances (modules times voices) in the graph. */
 unsigned graph_instance_count(const struct graph *g);
+
+struct pool;
+/* Run this graph's tasks on `pool` from now on (NULL: serially, on the
+ * calling thread).  The output is bit-identical either way. */
+void graph_set_pool(struct graph *g, struct pool *pool);
+
+/* The patch module this thread is running now, or -1: read by the DSP
+ * child's fatal-signal handler to blame a crash on a module. */
+extern _Thread_local volatile int graph_running_module;
+
+/* Write, per task, the module it is running into slots[task] (n slots),
+ * so that another process can see where a hung thread is stuck. */
+void graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n);
+
+/* Tasks the graph is split into, and the patch module that task `task`
+ * starts with (for blaming a crash on a module), or -1. */
+unsigned graph_task_count(const struct graph *g);
+int graph_task_module(const struct graph *g, unsigned task);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "audiofile.h"
 #include "builtin.h"
+#include "child.h"
 #include "log.h"
 #include "patch.h"
 #include "render.h"
@@ -28,13 +29,16 @@ struct options {
 	unsigned rate;
 	unsigned block;
 	int force;
+	unsigned threads;
+	int no_fork;
 	int list_modules;
 	int man_modules;
 };
 
 enum {
 	OPT_RENDER = 256, OPT_SECONDS, OPT_SCORE, OPT_RATE, OPT_BLOCK, OPT_FORCE,
-	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION
+	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION,
+	OPT_THREADS, OPT_NO_FORK
 };
 
 static const struct option long_options[] = {
@@ -44,6 +48,8 @@ static const struct option long_options[] = {
 	{ "rate",         required_argument, NULL, OPT_RATE },
 	{ "block",        required_argument, NULL, OPT_BLOCK },
 	{ "force",        no_argument,       NULL, OPT_FORCE },
+	{ "threads",      required_argument, NULL, OPT_THREADS },
+	{ "no-fork",      no_argument,       NULL, OPT_NO_FORK },
 	{ "list-modules", no_argument,       NULL, OPT_LIST_MODULES },
 	{ "man-modules",  no_argument,       NULL, OPT_MAN_MODULES },
 	{ "check",        required_argument, NULL, OPT_CHECK },
@@ -71,6 +77,11 @@ usage(FILE *f)
 	    "  --rate N           frames per second (default 48000)\n"
 	    "  --block N          frames per cycle, 1..8192 (default 256)\n"
 	    "  --force            replace an existing output file\n"
+	    "\n"
+	    "Engine:\n"
+	    "  --threads N        DSP threads in the child (default: one per CPU)\n"
+	    "  --no-fork          run the DSP threads in this process (no crash\n"
+	    "                     isolation; for debugging and comparison)\n"
 	    "\n"
 	    "Introspection:\n"
 	    "  --list-modules     module types with their ports and parameters\n"
@@ -111,6 +122,10 @@ options_parse(struct options *o, int argc, char **argv)
 			o->block = (unsigned)parse_number("block", optarg, 1, 8192);
 			break;
 		case OPT_FORCE: o->force = 1; break;
+		case OPT_THREADS:
+			o->threads = (unsigned)parse_number("threads", optarg, 1, 64);
+			break;
+		case OPT_NO_FORK: o->no_fork = 1; break;
 		case OPT_LIST_MODULES: o->list_modules = 1; break;
 		case OPT_MAN_MODULES: o->man_modules = 1; break;
 		case OPT_CHECK: o->check_path = optarg; break;
@@ -270,6 +285,8 @@ main(int argc, char **argv)
 	static struct patch patch;
 	struct score score = { 0 };
 
+	if (argc > 1 && strcmp(argv[1], "--dsp-child") == 0)
+		return child_main(argc, argv);
 	options_parse(&o, argc, argv);
 	if (o.list_modules) {
 		list_modules();
@@ -297,6 +314,8 @@ main(int argc, char **argv)
 		.overwrite = o.force,
 		.progress = isatty(STDERR_FILENO),
 		.score_name = o.score_path != NULL ? o.score_path : "built-in score",
+		.threads = o.threads,
+		.no_fork = o.no_fork,
 	};
 	if (ro.path == NULL) {
 		/* Until the JACK client lands, playing means rendering a file. */

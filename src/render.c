@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "audiofile.h"
-#include "graph.h"
+#include "engine.h"
 #include "log.h"
 #include "render.h"
 
@@ -50,37 +50,6 @@ render_frames(const struct score *score, const struct render_options *o)
 	return (unsigned long)llround(seconds * o->rate);
 }
 
-/* Apply a score command to the patch (and the graph): a `set` only touches
- * one parameter; anything else recompiles, carrying state over. */
-static int
-apply_command(struct patch *p, struct graph **g, const struct score_event *e,
-    float rate, const char *score_name, struct patch_error *err)
-{
-	static struct patch before;      /* control plane only; not reentrant */
-	before = *p;
-	if (score_event_exec(p, e, score_name, err) != 0)
-		return -1;
-	int same_shape = before.n_modules == p->n_modules &&
-	    before.n_connections == p->n_connections && before.poly == p->poly &&
-	    memcmp(before.connections, p->connections,
-	        p->n_connections * sizeof p->connections[0]) == 0;
-	for (unsigned m = 0; same_shape && m < p->n_modules; m++)
-		same_shape = strcmp(before.modules[m].name, p->modules[m].name) == 0 &&
-		    before.modules[m].type == p->modules[m].type &&
-		    before.modules[m].scope == p->modules[m].scope;
-	if (!same_shape) {
-		struct graph *n = graph_compile(p, rate, *g);
-		graph_free(*g);
-		*g = n;
-		return 0;
-	}
-	for (unsigned m = 0; m < p->n_modules; m++)
-		for (unsigned k = 0; k < p->modules[m].type->n_params; k++)
-			if (before.modules[m].params[k] != p->modules[m].params[k])
-				graph_set_param(*g, (int)m, k, p->modules[m].params[k]);
-	return 0;
-}
-
 /* Draw a progress bar on stderr: done of total frames. */
 static void
 progress_draw(unsigned long done, unsigned long total)
@@ -93,6 +62,58 @@ progress_draw(unsigned long done, unsigned long total)
 		fputc('\n', stderr);
 }
 
+/* Where a render stands: what has been sent to the engine and written. */
+struct render_pos {
+	unsigned long frame;         /* next frame to run */
+	size_t next_note, next_cmd;  /* score cursors */
+};
+
+/* Send the score commands that fall before frame + n to the parent's patch
+ * copy and the engine, and wait until they are in effect, so that they
+ * land on this block boundary whatever the timing. */
+static int
+send_commands(struct engine *e, struct patch *p, const struct score *score,
+    struct render_pos *pos, unsigned long end, unsigned rate,
+    const char *score_name)
+{
+	struct patch_error perr = { 0 };
+	char err[512];
+	int sent = 0;
+	while (pos->next_cmd < score->n) {
+		const struct score_event *ev = &score->events[pos->next_cmd];
+		if (ev->kind != SCORE_COMMAND) {
+			pos->next_cmd++;
+			continue;
+		}
+		if ((unsigned long)llround(ev->time * rate) >= end)
+			break;
+		if (score_event_exec(p, ev, score_name, &perr) != 0) {
+			patch_error_format(&perr, err, sizeof err);
+			fprintf(stderr, "forksynth: %s\n", err);
+			return -1;
+		}
+		engine_command(e, ev->command);
+		sent = 1;
+		pos->next_cmd++;
+	}
+	if (sent)
+		engine_sync(e, 10000);
+	return 0;
+}
+
+/* Start over from frame 0 on a fresh child: the patch as it was, cursors
+ * at the start.  The blocks already written are run again unwritten, so
+ * the child's state is exactly what an uninterrupted render would have. */
+static void
+rewind_render(struct engine *e, struct patch *p, const struct patch *initial,
+    struct render_pos *pos)
+{
+	*p = *initial;
+	*pos = (struct render_pos){ 0 };
+	engine_load(e, p);
+	engine_sync(e, 10000);
+}
+
 int
 render_run(const struct patch *patch, const struct score *score,
     const struct render_options *o)
@@ -100,7 +121,6 @@ render_run(const struct patch *patch, const struct score *score,
 	char err[512];
 	unsigned long total = render_frames(score, o);
 	unsigned channels = patch->n_outputs, block = o->block;
-
 	const char *score_name = o->score_name ? o->score_name : "score";
 	struct patch_error perr = { 0 };
 
@@ -112,10 +132,22 @@ render_run(const struct patch *patch, const struct score *score,
 		return -1;
 	}
 
+	struct engine_options eo = {
+		.rate = o->rate, .max_block = block,
+		.n_inputs = patch->n_inputs, .n_outputs = channels,
+		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+		.no_fork = o->no_fork, .hang_ms = o->hang_ms,
+	};
+	struct engine *e = engine_start(&eo, err, sizeof err);
+	if (e == NULL) {
+		fprintf(stderr, "forksynth: %s\n", err);
+		return -1;
+	}
 	struct audiofile *f = audiofile_create(o->path, o->rate, channels,
 	    o->overwrite, err, sizeof err);
 	if (f == NULL) {
 		fprintf(stderr, "forksynth: %s\n", err);
+		engine_stop(e);
 		return -1;
 	}
 
@@ -123,56 +155,86 @@ render_run(const struct patch *patch, const struct score *score,
 	size_t n_notes = 0;
 	struct render_note *notes = xcalloc(2 * score->n + 1, sizeof *notes);
 	for (size_t i = 0; i < score->n; i++) {
-		const struct score_event *e = &score->events[i];
-		if (e->kind != SCORE_NOTE)
+		const struct score_event *ev = &score->events[i];
+		if (ev->kind != SCORE_NOTE)
 			continue;
-		unsigned long on = (unsigned long)llround(e->time * o->rate);
-		unsigned long off = (unsigned long)llround((e->time + e->duration) * o->rate);
-		notes[n_notes++] = (struct render_note){ on, e->note, e->velocity, 2 * i };
+		unsigned long on = (unsigned long)llround(ev->time * o->rate);
+		unsigned long off = (unsigned long)llround((ev->time + ev->duration) * o->rate);
+		notes[n_notes++] = (struct render_note){ on, ev->note, ev->velocity, 2 * i };
 		notes[n_notes++] = (struct render_note){ off > on ? off : on + 1,
-		    e->note, 0, 2 * i + 1 };
+		    ev->note, 0, 2 * i + 1 };
 	}
 	qsort(notes, n_notes, sizeof *notes, note_cmp);
 
 	struct patch *p = xmalloc(sizeof *p);
-	*p = *patch;
-	struct graph *g = graph_compile(p, (float)o->rate, NULL);
 	float **out = xcalloc(channels, sizeof *out);
 	for (unsigned c = 0; c < channels; c++)
 		out[c] = xcalloc(block, sizeof(float));
 	float *interleaved = xcalloc((size_t)block * channels, sizeof(float));
+	struct region_midi *events = xcalloc(REGION_MAX_EVENTS, sizeof *events);
 
-	size_t next_note = 0, next_cmd = 0;
+	struct render_pos pos;
+	rewind_render(e, p, patch, &pos);
+	unsigned long written = 0, last_drawn = 0;
+	unsigned ff_crashes = 0;
 	int rc = 0;
-	unsigned long last_drawn = 0;
-	for (unsigned long frame = 0; frame < total && rc == 0; frame += block) {
+	while (pos.frame < total && rc == 0) {
+		unsigned long frame = pos.frame;
 		unsigned n = total - frame < block ? (unsigned)(total - frame) : block;
-		/* commands take effect at the start of the block they fall in */
-		while (next_cmd < score->n) {
-			const struct score_event *e = &score->events[next_cmd];
-			if (e->kind != SCORE_COMMAND) {
-				next_cmd++;
-				continue;
+		if (send_commands(e, p, score, &pos, frame + n, o->rate, score_name) != 0) {
+			rc = -1;
+			break;
+		}
+		unsigned n_events = 0;
+		while (pos.next_note < n_notes && notes[pos.next_note].frame < frame + n) {
+			const struct render_note *ev = &notes[pos.next_note++];
+			if (n_events == REGION_MAX_EVENTS)
+				continue;   /* more than the engine takes in a cycle */
+			events[n_events++] = (struct region_midi){
+				.frame = (uint32_t)(ev->frame - frame),
+				.kind = ev->velocity ? NOTE_EVENT_ON : NOTE_EVENT_OFF,
+				.note = (uint8_t)ev->note, .velocity = (uint8_t)ev->velocity,
+			};
+		}
+		enum engine_status st = engine_cycle(e, NULL, out, n, events, n_events, 0);
+		pos.frame += n;
+		if (st != ENGINE_OK) {
+			/* the span a crash costs is silence; then replay up to here */
+			char msg[512];
+			for (unsigned c = 0; c < channels; c++)
+				memset(out[c], 0, n * sizeof(float));
+			int fast_forwarding = frame < written;
+			if (!fast_forwarding) {
+				for (unsigned i = 0; i < n; i++)
+					for (unsigned c = 0; c < channels; c++)
+						interleaved[(size_t)i * channels + c] = 0;
+				if (audiofile_write(f, interleaved, n, err, sizeof err) != 0) {
+					fprintf(stderr, "forksynth: %s\n", err);
+					rc = -1;
+				}
+				written += n;
 			}
-			if ((unsigned long)llround(e->time * o->rate) >= frame + n)
-				break;
-			if (apply_command(p, &g, e, (float)o->rate, score_name,
-			    &perr) != 0) {
-				patch_error_format(&perr, err, sizeof err);
-				fprintf(stderr, "forksynth: %s\n", err);
+			int s = engine_supervise(e, patch, st == ENGINE_LATE, msg, sizeof msg);
+			if (msg[0] != '\0')
+				fprintf(stderr, "%sforksynth: %s\n", o->progress ? "\n" : "", msg);
+			if (s < 0) {
 				rc = -1;
+				break;
 			}
-			next_cmd++;
+			rewind_render(e, p, patch, &pos);
+			/* a crash that comes back while replaying: stop replaying
+			 * and go on from here with a fresh state */
+			ff_crashes = fast_forwarding ? ff_crashes + 1 : 0;
+			if (ff_crashes >= 2) {
+				send_commands(e, p, score, &pos, written, o->rate, score_name);
+				while (pos.next_note < n_notes && notes[pos.next_note].frame < written)
+					pos.next_note++;
+				pos.frame = written;
+			}
+			continue;
 		}
-		while (next_note < n_notes && notes[next_note].frame < frame + n) {
-			const struct render_note *e = &notes[next_note++];
-			unsigned at = (unsigned)(e->frame - frame);
-			if (e->velocity > 0)
-				graph_note_on(g, at, e->note, e->velocity);
-			else
-				graph_note_off(g, at, e->note);
-		}
-		graph_process(g, NULL, out, n);
+		if (frame < written)
+			continue;    /* replaying what is already in the file */
 		for (unsigned i = 0; i < n; i++)
 			for (unsigned c = 0; c < channels; c++)
 				interleaved[(size_t)i * channels + c] = out[c][i];
@@ -180,21 +242,25 @@ render_run(const struct patch *patch, const struct score *score,
 			fprintf(stderr, "forksynth: %s\n", err);
 			rc = -1;
 		}
-		if (o->progress && (frame + n - last_drawn >= o->rate / 4 ||
-		    frame + n == total)) {
-			progress_draw(frame + n, total);
-			last_drawn = frame + n;
+		written += n;
+		if (o->progress && (written - last_drawn >= o->rate / 4 || written == total)) {
+			progress_draw(written, total);
+			last_drawn = written;
 		}
 	}
+	char ev_text[512];
+	while (engine_poll_event(e, ev_text, sizeof ev_text) > 0)
+		fprintf(stderr, "forksynth: DSP: %s\n", ev_text);
 	if (audiofile_close(f, err, sizeof err) != 0) {
 		fprintf(stderr, "forksynth: %s\n", err);
 		rc = -1;
 	}
-	graph_free(g);
+	engine_stop(e);
 	for (unsigned c = 0; c < channels; c++)
 		free(out[c]);
 	free(out);
 	free(interleaved);
+	free(events);
 	free(notes);
 	free(p);
 	return rc;

@@ -1,6 +1,7 @@
 /*
  * src/render.h — offline render: a patch and a score to an audio file, as
- * fast as the machine goes, deterministic to the byte.
+ * fast as the machine goes, deterministic to the byte.  It runs through the
+ * same engine as live playback: the forked DSP child and its thread pool.
  */
 #ifndef FORKSYNTH_RENDER_H
 #define FORKSYNTH_RENDER_H
@@ -16,6 +17,9 @@ struct render_options {
 	int overwrite;          /* replace an existing file */
 	int progress;           /* draw a progress bar on stderr */
 	const char *score_name; /* names the score in messages */
+	unsigned threads;       /* DSP threads (0: one per online CPU) */
+	int no_fork;            /* run the DSP threads in this process */
+	unsigned hang_ms;       /* a silent child is hung after this (0: 1000) */
 };
 
 /*

@@ -1,0 +1,452 @@
+/*
+ * src/child.c — the DSP side of the engine.  The control thread reads patch
+ * commands from the control ring, applies them to its own copy of the patch,
+ * compiles graphs off the real-time path and publishes them by an atomic
+ * pointer swap; it frees a graph once the engine has moved past it.  The
+ * engine thread waits for a cycle request, takes the newest graph at the
+ * block boundary, runs it on the thread pool and publishes the result.
+ *
+ * The engine thread and the pool's workers never allocate, lock, print or
+ * block, except the futex sleep while there is no work.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "dsp_util.h"
+#include "futex.h"
+#include "graph.h"
+#include "log.h"
+#include "patch.h"
+#include "pool.h"
+#include "shm.h"
+
+/* Bounded spin before the engine sleeps on the request word, ns. */
+#define ENGINE_SPIN_NS 50000
+/* The control thread's idle tick (heartbeat while nothing happens), ns. */
+#define CONTROL_TICK_NS 20000000
+/* Graphs published but not yet freed, at most. */
+#define MAX_RETIRED 32
+
+/* A parameter change for the engine: cheap, no recompile. */
+struct param_change {
+	uint32_t gen;           /* graph generation whose indices it uses */
+	int32_t module;
+	uint32_t param;
+	float value;
+};
+
+/* A published graph waiting to be freed once the engine has moved on. */
+struct retired {
+	struct graph *g;
+	uint32_t gen;
+};
+
+struct dsp {
+	struct region *r;
+	float rate;
+	/* control thread */
+	struct patch *patch;
+	struct graph *newest;              /* last published graph */
+	uint32_t newest_gen;
+	struct retired retired[MAX_RETIRED];
+	unsigned n_retired;
+	struct ring params_tx;             /* control -> engine, producer handle */
+	/* shared between the two threads */
+	_Atomic(struct graph *) next;      /* newest graph, for the engine */
+	_Atomic uint32_t next_gen;
+	_Atomic uint32_t engine_gen;       /* generation the engine runs */
+	_Atomic int stop;
+	void *params_mem;
+	/* engine thread */
+	struct ring params_rx;             /* consumer handle */
+	struct graph *current;
+	uint32_t current_gen;
+	struct pool *pool;
+	pthread_t control_thread, engine_thread;
+	int control_started, engine_started;
+};
+
+/* Post a text event to the parent (drops it when the ring is full). */
+static void
+post_event(struct dsp *d, const char *text)
+{
+	ring_msg_push(&d->r->events, text, (uint32_t)strlen(text) + 1);
+}
+
+/* Apply queued parameter changes meant for the graph now running; keep the
+ * ones for a newer graph until the engine takes it. */
+static void
+drain_params(struct dsp *d)
+{
+	const struct param_change *pc;
+	uint32_t n;
+	while ((pc = ring_elem_peek(&d->params_rx, &n)) != NULL && n > 0) {
+		if (pc->gen > d->current_gen)
+			return;
+		if (pc->gen == d->current_gen)
+			graph_set_param(d->current, pc->module, pc->param, pc->value);
+		ring_elem_release(&d->params_rx, 1);
+	}
+}
+
+/* Take the newest graph at a block boundary. */
+static void
+take_graph(struct dsp *d)
+{
+	struct graph *n = atomic_load_explicit(&d->next, memory_order_acquire);
+	if (n == d->current)
+		return;
+	graph_continue(n, d->current);
+	graph_set_pool(n, d->pool);
+	graph_set_blame(n, d->r->task_module, REGION_MAX_TASKS);
+	d->current = n;
+	d->current_gen = atomic_load_explicit(&d->next_gen, memory_order_acquire);
+	atomic_store_explicit(&d->engine_gen, d->current_gen, memory_order_release);
+}
+
+/* Run cycle `seq`: events, graph, outputs; then publish done_seq. */
+static void
+run_cycle(struct dsp *d, uint32_t seq)
+{
+	struct region *r = d->r;
+	struct region_sync *s = r->sync;
+	unsigned parity = seq & 1;
+	unsigned frames = s->frames[parity];
+	const float *in[64];
+	float *out[64];
+
+	if (frames > r->hdr->max_block)
+		frames = r->hdr->max_block;
+	take_graph(d);
+	drain_params(d);
+	for (unsigned c = 0; c < r->hdr->n_inputs; c++)
+		in[c] = region_audio(r, 0, parity, c);
+	for (unsigned c = 0; c < r->hdr->n_outputs; c++)
+		out[c] = region_audio(r, 1, parity, c);
+	if (d->current == NULL) {
+		for (unsigned c = 0; c < r->hdr->n_outputs; c++)
+			memset(out[c], 0, frames * sizeof(float));
+	} else {
+		unsigned n_midi = s->n_midi[parity];
+		const struct region_midi *ev = r->midi + (size_t)parity * REGION_MAX_EVENTS;
+		if (n_midi > REGION_MAX_EVENTS)
+			n_midi = REGION_MAX_EVENTS;
+		for (unsigned i = 0; i < n_midi; i++) {
+			unsigned at = ev[i].frame < frames ? ev[i].frame : frames - 1;
+			if (ev[i].kind == NOTE_EVENT_ON)
+				graph_note_on(d->current, at, ev[i].note, ev[i].velocity);
+			else if (ev[i].kind == NOTE_EVENT_OFF)
+				graph_note_off(d->current, at, ev[i].note);
+			else if (ev[i].kind == NOTE_EVENT_BEND)
+				graph_pitch_bend(d->current, at, ev[i].amount);
+		}
+		graph_process(d->current, in, out, frames);
+	}
+	atomic_store_explicit(&s->done_seq.v, seq, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&s->parent_waiting.v, memory_order_relaxed))
+		futex_wake(&s->done_seq.v, FUTEX_WAKE_ALL);
+	atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
+}
+
+/* The engine thread: wait for a request (spin, then sleep), run the newest
+ * one, repeat until stopped. */
+static void *
+engine_main(void *arg)
+{
+	struct dsp *d = arg;
+	struct region_sync *s = d->r->sync;
+	uint32_t last = atomic_load(&s->req_seq.v);
+
+	dsp_flush_denormals();
+	atomic_store(&s->ready.v, 1);
+	futex_wake(&s->ready.v, FUTEX_WAKE_ALL);
+	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
+		uint32_t seq = atomic_load_explicit(&s->req_seq.v, memory_order_acquire);
+		if (seq == last) {
+			uint64_t until = futex_now_ns() + ENGINE_SPIN_NS;
+			while (seq == last && futex_now_ns() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+				__builtin_ia32_pause();
+#endif
+				seq = atomic_load_explicit(&s->req_seq.v, memory_order_acquire);
+			}
+		}
+		if (seq == last) {
+			struct timespec ts;
+			atomic_store(&s->child_sleeping.v, 1);
+			atomic_thread_fence(memory_order_seq_cst);
+			if (atomic_load(&s->req_seq.v) == last) {
+				futex_deadline_after(&ts, CONTROL_TICK_NS);
+				futex_wait(&s->req_seq.v, last, &ts);
+			}
+			atomic_store(&s->child_sleeping.v, 0);
+			atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
+			continue;
+		}
+		/* behind? only the newest request counts */
+		last = seq;
+		run_cycle(d, seq);
+	}
+	return NULL;
+}
+
+/* Queue one parameter change for the engine, waiting while the queue is
+ * full (control thread only). */
+static void
+send_param(struct dsp *d, int module, unsigned param, float value)
+{
+	struct param_change pc = { d->newest_gen, module, param, value };
+	while (ring_elem_push(&d->params_tx, &pc, 1) == 0 &&
+	    !atomic_load(&d->stop))
+		usleep(1000);
+}
+
+/* Free the graphs the engine can no longer be running. */
+static void
+collect_retired(struct dsp *d)
+{
+	uint32_t running = atomic_load_explicit(&d->engine_gen, memory_order_acquire);
+	unsigned kept = 0;
+	for (unsigned i = 0; i < d->n_retired; i++) {
+		if (d->retired[i].gen < running)
+			graph_free(d->retired[i].g);
+		else
+			d->retired[kept++] = d->retired[i];
+	}
+	d->n_retired = kept;
+}
+
+/* Compile the patch into a new graph adopting the newest one's state, and
+ * publish it for the engine. */
+static void
+publish_graph(struct dsp *d)
+{
+	while (d->n_retired == MAX_RETIRED && !atomic_load(&d->stop)) {
+		collect_retired(d);
+		usleep(1000);
+	}
+	struct graph *g = graph_compile(d->patch, d->rate, d->newest);
+	if (d->newest != NULL)
+		d->retired[d->n_retired++] = (struct retired){ d->newest, d->newest_gen };
+	d->newest = g;
+	d->newest_gen++;
+	atomic_store_explicit(&d->next_gen, d->newest_gen, memory_order_release);
+	atomic_store_explicit(&d->next, g, memory_order_release);
+	atomic_store(&d->r->sync->graph_gen.v, d->newest_gen);
+}
+
+/* Whether two patches have the same modules and connections (so that only
+ * parameters differ). */
+static int
+same_shape(const struct patch *a, const struct patch *b)
+{
+	if (a->n_modules != b->n_modules || a->n_connections != b->n_connections ||
+	    a->poly != b->poly)
+		return 0;
+	for (unsigned m = 0; m < a->n_modules; m++)
+		if (a->modules[m].type != b->modules[m].type ||
+		    a->modules[m].scope != b->modules[m].scope ||
+		    strcmp(a->modules[m].name, b->modules[m].name) != 0)
+			return 0;
+	return memcmp(a->connections, b->connections,
+	    a->n_connections * sizeof a->connections[0]) == 0;
+}
+
+/* Apply one control message: a patch command, or a directive starting with
+ * '!' ("!reset" empties the patch).  Returns 1 if the structure changed. */
+static int
+apply_message(struct dsp *d, const char *text, struct patch *before)
+{
+	struct patch_error err;
+	char msg[600];
+
+	if (strcmp(text, "!reset") == 0) {
+		patch_init(d->patch, d->patch->n_inputs, d->patch->n_outputs);
+		return 1;
+	}
+	*before = *d->patch;
+	if (patch_exec_line(d->patch, text, 0, &err) != 0) {
+		patch_error_format(&err, msg + 6, sizeof msg - 6);
+		memcpy(msg, "error ", 6);
+		post_event(d, msg);
+		return 0;
+	}
+	if (!same_shape(before, d->patch))
+		return 1;
+	for (unsigned m = 0; m < d->patch->n_modules; m++)
+		for (unsigned k = 0; k < d->patch->modules[m].type->n_params; k++)
+			if (before->modules[m].params[k] != d->patch->modules[m].params[k])
+				send_param(d, (int)m, k, d->patch->modules[m].params[k]);
+	return 0;
+}
+
+/* The control thread: drain the control ring, recompile when the structure
+ * changed, free retired graphs, beat the heart. */
+static void *
+control_main(void *arg)
+{
+	struct dsp *d = arg;
+	struct region_sync *s = d->r->sync;
+	struct patch *before = xmalloc(sizeof *before);
+	char *buf = xmalloc(REGION_CONTROL_BYTES);
+
+	while (!atomic_load(&d->stop)) {
+		uint32_t seen = atomic_load(&s->control_seq.v);
+		int changed = 0, any = 0, len;
+		while ((len = ring_msg_pop(&d->r->control, buf, REGION_CONTROL_BYTES)) > 0) {
+			buf[len - 1] = '\0';
+			changed |= apply_message(d, buf, before);
+			any++;
+		}
+		if (len == RING_CORRUPT) {
+			post_event(d, "error control ring corrupt");
+			break;
+		}
+		/* a whole batch (a replay, say) makes one graph */
+		if (changed || (d->newest == NULL && any))
+			publish_graph(d);
+		/* counted once in effect: graph published, parameters queued */
+		if (any)
+			atomic_fetch_add(&s->applied.v, (uint32_t)any);
+		collect_retired(d);
+		if (!any) {
+			struct timespec ts;
+			futex_deadline_after(&ts, CONTROL_TICK_NS);
+			futex_wait(&s->control_seq.v, seen, &ts);
+		}
+	}
+	free(before);
+	free(buf);
+	return NULL;
+}
+
+struct dsp *
+dsp_start(struct region *r, char *err, size_t err_size)
+{
+	struct dsp *d = xcalloc(1, sizeof *d);
+	d->r = r;
+	d->rate = (float)r->hdr->rate;
+	d->patch = xmalloc(sizeof *d->patch);
+	patch_init(d->patch, r->hdr->n_inputs, r->hdr->n_outputs);
+	size_t bytes = ring_elem_bytes(sizeof(struct param_change), 4096);
+	d->params_mem = xaligned(bytes);
+	ring_elem_init(&d->params_tx, d->params_mem, sizeof(struct param_change), 4096);
+	ring_attach(&d->params_rx, d->params_mem, bytes, RING_MAGIC_ELEM);
+
+	int prio = sched_get_priority_max(SCHED_FIFO) - 10;
+	d->pool = pool_create(r->hdr->n_threads, REGION_MAX_TASKS, prio, r->stats);
+	if (pool_rt_error(d->pool) != 0) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "warn real-time scheduling refused (%s): "
+		    "DSP threads run with normal priority",
+		    strerror(pool_rt_error(d->pool)));
+		post_event(d, msg);
+	}
+	if (pthread_create(&d->control_thread, NULL, control_main, d) != 0) {
+		snprintf(err, err_size, "cannot start the DSP control thread");
+		dsp_stop(d);
+		return NULL;
+	}
+	d->control_started = 1;
+	if (pthread_create(&d->engine_thread, NULL, engine_main, d) != 0) {
+		snprintf(err, err_size, "cannot start the DSP engine thread");
+		dsp_stop(d);
+		return NULL;
+	}
+	d->engine_started = 1;
+	/* the engine thread asks for real time itself through the pool's
+	 * convention: one below the workers is not needed; same priority */
+	struct sched_param sp = { .sched_priority = prio };
+	pthread_setschedparam(d->engine_thread, SCHED_FIFO, &sp);
+	return d;
+}
+
+void
+dsp_stop(struct dsp *d)
+{
+	if (d == NULL)
+		return;
+	atomic_store(&d->stop, 1);
+	futex_wake(&d->r->sync->req_seq.v, FUTEX_WAKE_ALL);
+	futex_wake(&d->r->sync->control_seq.v, FUTEX_WAKE_ALL);
+	if (d->engine_started)
+		pthread_join(d->engine_thread, NULL);
+	if (d->control_started)
+		pthread_join(d->control_thread, NULL);
+	if (d->pool != NULL)
+		pool_destroy(d->pool);
+	for (unsigned i = 0; i < d->n_retired; i++)
+		graph_free(d->retired[i].g);
+	graph_free(d->newest);
+	free(d->params_mem);
+	free(d->patch);
+	free(d);
+}
+
+/* ------------------------------------------------------------ the child */
+
+static struct region child_region;
+
+/* Fatal signal in the child: say which module was running and which
+ * signal, wake the parent, then die of the signal.  Async-signal-safe. */
+static void
+on_fatal_signal(int sig)
+{
+	struct region_sync *s = child_region.sync;
+	if (s != NULL) {
+		atomic_store(&s->blame_module, graph_running_module);
+		atomic_store(&s->blame_signal, sig);
+		atomic_store(&s->dead.v, (uint32_t)sig);
+		futex_wake(&s->done_seq.v, FUTEX_WAKE_ALL);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int
+child_main(int argc, char **argv)
+{
+	struct shm shm = { 0 };
+	char err[256];
+
+	if (argc < 5)
+		fatal("--dsp-child is internal: it takes FD SIZE PARENT_PID");
+	int fd = atoi(argv[2]);
+	size_t size = (size_t)strtoull(argv[3], NULL, 10);
+	pid_t parent = (pid_t)atoi(argv[4]);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		return 1;       /* the parent died before we could watch it */
+	if (shm_map_fd(&shm, fd, size, 0) != 0)
+		fatal("DSP child: %s", shm.error);
+	if (region_attach(&child_region, shm.base, shm.size, err, sizeof err) != 0)
+		fatal("DSP child: %s", err);
+
+	struct sigaction sa = { .sa_handler = on_fatal_signal };
+	sigemptyset(&sa.sa_mask);
+	int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP };
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+	signal(SIGINT, SIG_IGN);       /* the parent decides when we stop */
+	signal(SIGPIPE, SIG_IGN);
+
+	struct dsp *d = dsp_start(&child_region, err, sizeof err);
+	if (d == NULL)
+		fatal("DSP child: %s", err);
+	/* live until the parent goes away (PR_SET_PDEATHSIG) or says quit */
+	for (;;) {
+		pause();
+	}
+	return 0;
+}

@@ -1,0 +1,562 @@
+/*
+ * src/engine.c — the parent's side of the engine: region, spawning,
+ * the cycle handshake with a deadline, commands, supervision.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "engine.h"
+#include "futex.h"
+#include "log.h"
+#include "shm.h"
+
+/* Spin this long for the child's answer before sleeping, ns. */
+#define CYCLE_SPIN_NS 20000
+/* A child that dies within this long of starting counts as a failed start. */
+#define EARLY_DEATH_NS 1000000000ull
+/* Failed starts in a row before giving up. */
+#define MAX_FAILED_STARTS 5
+
+struct engine {
+	struct engine_options o;
+	struct shm shm;
+	struct region r;
+	char exe[4096];
+	pid_t pid;
+	int pidfd;                  /* -1 when pidfd_open is not available */
+	struct dsp *inproc;         /* --no-fork */
+	uint32_t seq;               /* last cycle requested */
+	uint32_t sent;              /* control messages sent to this child */
+	_Atomic int down;           /* no child: engine_cycle stays away */
+	_Atomic int in_cycle;       /* engine_cycle is running */
+	uint64_t started_ns;        /* when this child reported ready */
+	unsigned failed_starts;
+	int failed;
+	uint32_t last_heartbeat;
+	uint64_t heartbeat_ns;      /* when the heartbeat last moved */
+	unsigned long cycles, late, downs, restarts;
+	float *last_good;           /* n_outputs * max_block: for the fade */
+	int have_last_good;
+	int pending;                /* pipeline: a cycle is in flight */
+};
+
+/* Async-signal-safe decimal formatting for the exec arguments. */
+static void
+format_ull(char *buf, unsigned long long v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+}
+
+/* Fork and exec `exe --dsp-child FD SIZE PPID`.  Between fork and exec
+ * only async-signal-safe calls. */
+static pid_t
+spawn_child(struct engine *e)
+{
+	char fd_arg[24], size_arg[24], ppid_arg[24];
+	format_ull(fd_arg, (unsigned long long)e->shm.fd);
+	format_ull(size_arg, (unsigned long long)e->shm.size);
+	format_ull(ppid_arg, (unsigned long long)getpid());
+	char *argv[] = { e->exe, "--dsp-child", fd_arg, size_arg, ppid_arg, NULL };
+
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* child: keep only stdio and the region */
+	int keep = e->shm.fd;
+	if (shm_fd_for_exec(keep, -1) < 0)
+		_exit(126);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+	execv(e->exe, argv);
+	_exit(127);
+}
+
+/* Wait for the new child's ready flag; 0, or -1 if it died or timed out. */
+static int
+wait_ready(struct engine *e, unsigned timeout_ms)
+{
+	uint64_t until = futex_now_ns() + (uint64_t)timeout_ms * 1000000;
+	while (atomic_load(&e->r.sync->ready.v) == 0) {
+		struct timespec ts;
+		int status;
+		if (e->pid > 0 && waitpid(e->pid, &status, WNOHANG) == e->pid) {
+			e->pid = 0;
+			return -1;
+		}
+		if (futex_now_ns() >= until)
+			return -1;
+		futex_deadline_after(&ts, 10000000);
+		futex_wait(&e->r.sync->ready.v, 0, &ts);
+	}
+	e->started_ns = futex_now_ns();
+	e->heartbeat_ns = e->started_ns;
+	e->last_heartbeat = atomic_load(&e->r.sync->heartbeat.v);
+	return 0;
+}
+
+/* Start a DSP side on the (reset) region: a forked child, or threads here. */
+static int
+start_dsp(struct engine *e, char *err, size_t err_size)
+{
+	e->seq = 0;
+	e->sent = 0;
+	e->pending = 0;
+	if (e->o.no_fork) {
+		e->inproc = dsp_start(&e->r, err, err_size);
+		if (e->inproc == NULL)
+			return -1;
+		return wait_ready(e, 5000) == 0 ? 0 : -1;
+	}
+	e->pid = spawn_child(e);
+	if (e->pid < 0) {
+		snprintf(err, err_size, "cannot fork the DSP child: %s", strerror(errno));
+		e->pid = 0;
+		return -1;
+	}
+	e->pidfd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+	if (wait_ready(e, 5000) != 0) {
+		snprintf(err, err_size, "the DSP child (%s) did not start", e->exe);
+		return -1;
+	}
+	return 0;
+}
+
+struct engine *
+engine_start(const struct engine_options *o, char *err, size_t err_size)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	e->o = *o;
+	if (e->o.threads == 0)
+		e->o.threads = 1;
+	if (e->o.threads > REGION_MAX_THREADS)
+		e->o.threads = REGION_MAX_THREADS;
+	if (e->o.hang_ms == 0)
+		e->o.hang_ms = 1000;
+	e->pidfd = -1;
+	ssize_t n = readlink("/proc/self/exe", e->exe, sizeof e->exe - 1);
+	if (n <= 0) {
+		snprintf(err, err_size, "cannot find this program (/proc/self/exe)");
+		free(e);
+		return NULL;
+	}
+	e->exe[n] = '\0';
+
+	size_t size = region_size(o->max_block, o->n_inputs, o->n_outputs);
+	int rc = shm_create(&e->shm, size, 0);
+	if (rc != 0) {
+		snprintf(err, err_size, "%s", e->shm.error);
+		free(e);
+		return NULL;
+	}
+	region_format(&e->r, e->shm.base, e->shm.size, o->rate, o->max_block,
+	    o->n_inputs, o->n_outputs, e->o.threads,
+	    o->pipeline ? REGION_PIPELINE : 0);
+	e->last_good = xcalloc((size_t)o->n_outputs * o->max_block, sizeof(float));
+	if (start_dsp(e, err, err_size) != 0) {
+		engine_stop(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* Stop the DSP side (kill and reap the child, or join the threads). */
+static void
+stop_dsp(struct engine *e)
+{
+	if (e->inproc != NULL) {
+		dsp_stop(e->inproc);
+		e->inproc = NULL;
+	}
+	if (e->pid > 0) {
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, NULL, 0);
+		e->pid = 0;
+	}
+	if (e->pidfd >= 0) {
+		close(e->pidfd);
+		e->pidfd = -1;
+	}
+}
+
+void
+engine_stop(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	stop_dsp(e);
+	shm_close(&e->shm);
+	free(e->last_good);
+	free(e);
+}
+
+/* The last good output faded to silence over this block (then silence). */
+static void
+fade_out(struct engine *e, float *const *out, unsigned frames)
+{
+	for (unsigned c = 0; c < e->o.n_outputs; c++) {
+		float *lg = e->last_good + (size_t)c * e->o.max_block;
+		for (unsigned i = 0; i < frames; i++)
+			out[c][i] = e->have_last_good ?
+			    lg[i] * (1.0f - (float)(i + 1) / (float)frames) : 0.0f;
+	}
+	e->have_last_good = 0;
+}
+
+/* Copy the child's output for `seq` out, keeping it as the last good. */
+static void
+take_output(struct engine *e, uint32_t seq, float *const *out, unsigned frames)
+{
+	for (unsigned c = 0; c < e->o.n_outputs; c++) {
+		const float *src = region_audio(&e->r, 1, seq & 1, c);
+		memcpy(out[c], src, frames * sizeof(float));
+		memcpy(e->last_good + (size_t)c * e->o.max_block, src,
+		    frames * sizeof(float));
+	}
+	e->have_last_good = 1;
+}
+
+static int child_gone(struct engine *e, int *status);
+static int child_hung(struct engine *e);
+
+/* Wait until done_seq reaches `seq`, the child dies, or the deadline.
+ * With no deadline (offline) it also gives up on a child that has exited
+ * or stopped beating.  Returns 1 when done. */
+static int
+wait_done(struct engine *e, uint32_t seq, uint64_t deadline_ns)
+{
+	struct region_sync *s = e->r.sync;
+	uint64_t spin_until = futex_now_ns() + CYCLE_SPIN_NS;
+	for (;;) {
+		uint32_t done = atomic_load_explicit(&s->done_seq.v, memory_order_acquire);
+		if (done == seq)
+			return 1;
+		if (atomic_load_explicit(&s->dead.v, memory_order_relaxed))
+			return 0;
+		uint64_t now = futex_now_ns();
+		if (deadline_ns != 0 && now >= deadline_ns)
+			return 0;
+		if (now < spin_until) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+			continue;
+		}
+		if (deadline_ns == 0 && e->pid > 0) {
+			struct pollfd pfd = { .fd = e->pidfd, .events = POLLIN };
+			if ((e->pidfd >= 0 && poll(&pfd, 1, 0) > 0) || child_hung(e))
+				return 0;
+		}
+		struct timespec ts;
+		uint64_t until = deadline_ns ? deadline_ns : now + 10000000;
+		ts.tv_sec = (time_t)(until / 1000000000);
+		ts.tv_nsec = (long)(until % 1000000000);
+		atomic_store(&s->parent_waiting.v, 1);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load(&s->done_seq.v) != seq)
+			futex_wait(&s->done_seq.v, done, &ts);
+		atomic_store(&s->parent_waiting.v, 0);
+	}
+}
+
+/* Write inputs and events for `seq` and publish the request. */
+static void
+submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
+    const struct region_midi *events, unsigned n_events)
+{
+	struct region_sync *s = e->r.sync;
+	unsigned parity = seq & 1;
+	for (unsigned c = 0; c < e->o.n_inputs; c++) {
+		float *dst = region_audio(&e->r, 0, parity, c);
+		if (in != NULL && in[c] != NULL)
+			memcpy(dst, in[c], frames * sizeof(float));
+		else
+			memset(dst, 0, frames * sizeof(float));
+	}
+	if (n_events > REGION_MAX_EVENTS)
+		n_events = REGION_MAX_EVENTS;
+	if (n_events > 0)
+		memcpy(e->r.midi + (size_t)parity * REGION_MAX_EVENTS, events,
+		    n_events * sizeof *events);
+	s->n_midi[parity] = n_events;
+	s->frames[parity] = frames;
+	atomic_store_explicit(&s->req_seq.v, seq, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&s->child_sleeping.v, memory_order_relaxed))
+		futex_wake(&s->req_seq.v, 1);
+}
+
+enum engine_status
+engine_cycle(struct engine *e, const float *const *in, float *const *out,
+    unsigned frames, const struct region_midi *events, unsigned n_events,
+    uint64_t deadline_ns)
+{
+	enum engine_status st;
+
+	if (frames > e->o.max_block)
+		frames = e->o.max_block;
+	atomic_store(&e->in_cycle, 1);
+	e->cycles++;
+	if (atomic_load(&e->down)) {
+		fade_out(e, out, frames);
+		e->downs++;
+		atomic_store(&e->in_cycle, 0);
+		return ENGINE_DOWN;
+	}
+	if (!e->o.pipeline) {
+		uint32_t seq = ++e->seq;
+		submit(e, seq, in, frames, events, n_events);
+		if (wait_done(e, seq, deadline_ns)) {
+			take_output(e, seq, out, frames);
+			st = ENGINE_OK;
+		} else {
+			fade_out(e, out, frames);
+			st = ENGINE_LATE;
+			e->late++;
+		}
+	} else {
+		/* play what the child made of the previous cycle, then submit */
+		uint32_t prev = e->seq;
+		if (e->pending && wait_done(e, prev, deadline_ns)) {
+			take_output(e, prev, out, frames);
+			st = ENGINE_OK;
+		} else {
+			fade_out(e, out, frames);
+			st = e->pending ? ENGINE_LATE : ENGINE_OK;
+			if (e->pending)
+				e->late++;
+		}
+		submit(e, ++e->seq, in, frames, events, n_events);
+		e->pending = 1;
+	}
+	atomic_store(&e->in_cycle, 0);
+	return st;
+}
+
+int
+engine_command(struct engine *e, const char *line)
+{
+	uint32_t len = (uint32_t)strlen(line) + 1;
+	if (atomic_load(&e->down))
+		return -1;
+	while (ring_msg_push(&e->r.control, line, len) == RING_FULL) {
+		if (atomic_load(&e->r.sync->dead.v))
+			return -1;
+		usleep(200);
+	}
+	e->sent++;
+	atomic_fetch_add(&e->r.sync->control_seq.v, 1);
+	futex_wake(&e->r.sync->control_seq.v, 1);
+	return 0;
+}
+
+int
+engine_load(struct engine *e, const struct patch *p)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	if (f == NULL || patch_save(p, f) != 0)
+		fatal("out of memory saving the patch for the DSP child");
+	fclose(f);
+	int rc = engine_command(e, "!reset");
+	for (char *line = strtok(text, "\n"); line != NULL && rc == 0;
+	    line = strtok(NULL, "\n"))
+		if (line[0] != '#')
+			rc = engine_command(e, line);
+	free(text);
+	return rc;
+}
+
+int
+engine_sync(struct engine *e, unsigned timeout_ms)
+{
+	uint64_t until = futex_now_ns() + (uint64_t)timeout_ms * 1000000;
+	while (atomic_load(&e->r.sync->applied.v) != e->sent) {
+		if (atomic_load(&e->r.sync->dead.v) || futex_now_ns() >= until)
+			return -1;
+		usleep(100);
+	}
+	return 0;
+}
+
+/* Which module to blame: the one the crash handler saw, else the one a
+ * DSP thread was running (a hang, or SIGKILL from outside). */
+static int
+blame_module(const struct engine *e)
+{
+	int m = atomic_load(&e->r.sync->blame_module);
+	if (m >= 0)
+		return m;
+	for (unsigned t = 0; t < e->o.threads; t++) {
+		int task = atomic_load(&e->r.stats[t].task);
+		if (task >= 0 && task < REGION_MAX_TASKS) {
+			m = atomic_load(&e->r.task_module[task]);
+			if (m >= 0)
+				return m;
+		}
+	}
+	return -1;
+}
+
+/* Whether the child is gone (reaped into *status) or silent too long. */
+static int
+child_gone(struct engine *e, int *status)
+{
+	if (e->pid <= 0)
+		return e->o.no_fork ? 0 : 1;
+	if (e->pidfd >= 0) {
+		struct pollfd pfd = { .fd = e->pidfd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) <= 0)
+			return 0;
+	}
+	if (waitpid(e->pid, status, WNOHANG) == e->pid) {
+		e->pid = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the child looks hung: a cycle pending and no heartbeat lately. */
+static int
+child_hung(struct engine *e)
+{
+	struct region_sync *s = e->r.sync;
+	uint32_t hb = atomic_load(&s->heartbeat.v);
+	uint64_t now = futex_now_ns();
+	if (hb != e->last_heartbeat) {
+		e->last_heartbeat = hb;
+		e->heartbeat_ns = now;
+		return 0;
+	}
+	return now - e->heartbeat_ns > (uint64_t)e->o.hang_ms * 1000000;
+}
+
+int
+engine_supervise(struct engine *e, const struct patch *p, int kill_now,
+    char *msg, size_t msg_size)
+{
+	int status = 0;
+	char why[160], who[160] = "";
+
+	msg[0] = '\0';
+	if (e->failed)
+		return -1;
+	if (e->o.no_fork)
+		return 0;
+	int gone = child_gone(e, &status);
+	int hung = !gone && (kill_now || child_hung(e));
+	if (!gone && !hung)
+		return 0;
+
+	/* keep engine_cycle away while the region is reset */
+	atomic_store(&e->down, 1);
+	while (atomic_load(&e->in_cycle))
+		usleep(100);
+	int module = blame_module(e);
+	int sig = (int)atomic_load(&e->r.sync->dead.v);
+	if (hung) {
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, &status, 0);
+		e->pid = 0;
+		snprintf(why, sizeof why, "stopped answering (no heartbeat for %u ms)",
+		    e->o.hang_ms);
+	} else if (sig == 0 && WIFSIGNALED(status)) {
+		sig = WTERMSIG(status);
+	}
+	if (!hung) {
+		if (sig != 0)
+			snprintf(why, sizeof why, "died of signal %d (%s)", sig,
+			    strsignal(sig));
+		else
+			snprintf(why, sizeof why, "exited with status %d",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	if (module >= 0 && p != NULL && (unsigned)module < p->n_modules)
+		snprintf(who, sizeof who, " while running module '%s' (%s)",
+		    p->modules[module].name, p->modules[module].type->name);
+	int early = futex_now_ns() - e->started_ns < EARLY_DEATH_NS;
+	e->failed_starts = early ? e->failed_starts + 1 : 0;
+	stop_dsp(e);
+
+	if (e->failed_starts >= MAX_FAILED_STARTS) {
+		e->failed = 1;
+		snprintf(msg, msg_size, "DSP child %s%s, and crashed on each of its "
+		    "last %u starts: giving up, audio stays silent (fix or remove "
+		    "that module; the patch and the session are intact)",
+		    why, who, e->failed_starts);
+		return -1;
+	}
+	/* back off on repeated early deaths: 0, 100, 200, 400 ms */
+	if (e->failed_starts > 0)
+		usleep(100000u << (e->failed_starts - 1));
+
+	char err[256];
+	region_reset(&e->r);
+	if (start_dsp(e, err, sizeof err) != 0 ||
+	    (p != NULL && engine_load(e, p) != 0)) {
+		e->failed_starts++;
+		snprintf(msg, msg_size, "DSP child %s%s; restart failed: %s", why,
+		    who, err);
+		return 1;
+	}
+	e->restarts++;
+	e->have_last_good = 0;
+	atomic_store(&e->down, 0);
+	snprintf(msg, msg_size, "DSP child %s%s; restarted (restart %lu, pid %d)",
+	    why, who, e->restarts, (int)e->pid);
+	return 1;
+}
+
+int
+engine_poll_event(struct engine *e, char *buf, size_t size)
+{
+	int n = ring_msg_pop(&e->r.events, buf, (uint32_t)size);
+	if (n <= 0)
+		return 0;
+	buf[n - 1] = '\0';
+	return n;
+}
+
+void
+engine_info(const struct engine *e, struct engine_info *info)
+{
+	info->child_pid = e->pid;
+	info->cycles = e->cycles;
+	info->late = e->late;
+	info->down = e->downs;
+	info->restarts = e->restarts;
+	info->failed = e->failed;
+	info->threads = e->o.threads;
+}
+
+const struct region *
+engine_region(const struct engine *e)
+{
+	return &e->r;
+}
+
+void
+engine_kill_child(struct engine *e)
+{
+	if (e->pid > 0)
+		kill(e->pid, SIGKILL);
+}

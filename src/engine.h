@@ -1,0 +1,98 @@
+/*
+ * src/engine.h — the parent's side of the hybrid engine: creates the shared
+ * region, spawns the DSP child (fork + exec of this binary with
+ * --dsp-child), runs cycles against it with a bounded wait, sends it patch
+ * commands, and supervises it: a dead or hung child is replaced and the
+ * patch replayed, and the module it was running is named.
+ *
+ * engine_cycle is real-time safe (no allocation, lock or print; futex
+ * calls only).  Everything else is control plane.
+ */
+#ifndef FORKSYNTH_ENGINE_H
+#define FORKSYNTH_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "patch.h"
+#include "region.h"
+
+struct engine_options {
+	unsigned rate;              /* frames per second */
+	unsigned max_block;         /* frames per cycle, at most */
+	unsigned n_inputs, n_outputs;
+	unsigned threads;           /* DSP threads in the child, >= 1 */
+	int pipeline;               /* play cycle k-1 while k runs: one block late */
+	int no_fork;                /* run the DSP threads in this process */
+	unsigned hang_ms;           /* a child silent this long is hung (default 1000) */
+};
+
+/* What one cycle came to. */
+enum engine_status {
+	ENGINE_OK = 0,              /* the child's output was copied out */
+	ENGINE_LATE,                /* deadline passed: last good block faded out */
+	ENGINE_DOWN                 /* no child: silence */
+};
+
+struct engine;
+
+/* Create the region and start the first child; returns NULL with a message
+ * in err when the child cannot be started at all. */
+struct engine *engine_start(const struct engine_options *o, char *err,
+    size_t err_size);
+
+/* Stop the child and free everything; leaves nothing in /dev/shm. */
+void engine_stop(struct engine *e);
+
+/*
+ * One cycle: hand `frames` frames of input and the cycle's note events to
+ * the child, wait for its output until the absolute CLOCK_MONOTONIC time
+ * `deadline_ns` (0: wait as long as it takes; for offline use), copy the
+ * output.  In pipeline mode the output is the previous cycle's.
+ */
+enum engine_status engine_cycle(struct engine *e, const float *const *in,
+    float *const *out, unsigned frames, const struct region_midi *events,
+    unsigned n_events, uint64_t deadline_ns);
+
+/* Send one patch command (already validated against the parent's patch).
+ * Waits while the control ring is full.  Returns 0 or -1 (no child). */
+int engine_command(struct engine *e, const char *line);
+
+/* Replace the child's patch with `p` (an empty patch, then p's commands). */
+int engine_load(struct engine *e, const struct patch *p);
+
+/* Wait until the child has put every command sent so far into effect, at
+ * most timeout_ms.  Returns 0, or -1 on timeout or a dead child. */
+int engine_sync(struct engine *e, unsigned timeout_ms);
+
+/*
+ * Look after the child: reap a dead one, kill a hung one (no heartbeat for
+ * hang_ms while a cycle is pending, or `kill_now`), spawn a replacement
+ * (backing off on repeated crashes) and replay `p` into it.  Writes what
+ * happened into msg.  Returns 0 when nothing happened, 1 after a restart,
+ * -1 when the engine has given up (the child crashes on every start).
+ */
+int engine_supervise(struct engine *e, const struct patch *p, int kill_now,
+    char *msg, size_t msg_size);
+
+/* Read the child's next event message ("error ...", "warn ...") into buf;
+ * returns its length, 0 when there is none. */
+int engine_poll_event(struct engine *e, char *buf, size_t size);
+
+/* Counters and facts for reports and the UI. */
+struct engine_info {
+	pid_t child_pid;            /* 0 with --no-fork or no child */
+	unsigned long cycles, late, down, restarts;
+	int failed;                 /* gave up respawning */
+	unsigned threads;
+};
+void engine_info(const struct engine *e, struct engine_info *info);
+
+/* The region, for statistics (read-only use). */
+const struct region *engine_region(const struct engine *e);
+
+/* SIGKILL the child (tests and benches: crash recovery). */
+void engine_kill_child(struct engine *e);
+
+#endif

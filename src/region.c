@@ -1,0 +1,154 @@
+/*
+ * src/region.c — lays out and checks the shared region (src/region.h):
+ * sizes, offsets, the rings inside it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "region.h"
+
+_Static_assert(sizeof(struct region_header) % 8 == 0, "header padding");
+_Static_assert(sizeof(struct region_line) == 64, "one line per hot index");
+_Static_assert(sizeof(struct region_midi) == 12, "midi record layout");
+
+/* Round up to a 64-byte boundary. */
+static uint64_t
+align64(uint64_t n)
+{
+	return (n + 63) & ~(uint64_t)63;
+}
+
+/* Offsets of every part, computed the same way by both sides. */
+static void
+layout(struct region_header *h, unsigned max_block, unsigned n_in,
+    unsigned n_out)
+{
+	uint64_t off = align64(sizeof *h) + align64(sizeof(struct region_sync));
+	h->off_audio = off;
+	off += align64((uint64_t)2 * (n_in + n_out) * max_block * sizeof(float));
+	h->off_midi = off;
+	off += align64((uint64_t)2 * REGION_MAX_EVENTS * sizeof(struct region_midi));
+	h->off_control = off;
+	off += align64(ring_msg_bytes(REGION_CONTROL_BYTES));
+	h->off_events = off;
+	off += align64(ring_msg_bytes(REGION_EVENT_BYTES));
+	h->off_stats = off;
+	off += align64((uint64_t)REGION_MAX_THREADS * sizeof(struct pool_thread_stats));
+	h->off_tasks = off;
+	off += align64((uint64_t)REGION_MAX_TASKS * sizeof(int32_t));
+	h->size = off;
+}
+
+size_t
+region_size(unsigned max_block, unsigned n_inputs, unsigned n_outputs)
+{
+	struct region_header h;
+	layout(&h, max_block, n_inputs, n_outputs);
+	/* whole pages */
+	return (size_t)((h.size + 4095) & ~(uint64_t)4095);
+}
+
+/* Point r's fields into its mapping from the header's offsets. */
+static void
+resolve(struct region *r, void *base, size_t size)
+{
+	unsigned char *b = base;
+	r->base = base;
+	r->size = size;
+	r->hdr = base;
+	r->sync = (struct region_sync *)(b + align64(sizeof *r->hdr));
+	r->audio = (float *)(b + r->hdr->off_audio);
+	r->midi = (struct region_midi *)(b + r->hdr->off_midi);
+	r->stats = (struct pool_thread_stats *)(b + r->hdr->off_stats);
+	r->task_module = (_Atomic int32_t *)(b + r->hdr->off_tasks);
+}
+
+void
+region_format(struct region *r, void *base, size_t size, unsigned rate,
+    unsigned max_block, unsigned n_inputs, unsigned n_outputs,
+    unsigned n_threads, unsigned flags)
+{
+	struct region_header *h = base;
+	memset(h, 0, sizeof *h);
+	h->magic = REGION_MAGIC;
+	h->version = REGION_VERSION;
+	h->rate = rate;
+	h->max_block = max_block;
+	h->n_inputs = n_inputs;
+	h->n_outputs = n_outputs;
+	h->n_threads = n_threads;
+	h->flags = flags;
+	layout(h, max_block, n_inputs, n_outputs);
+	resolve(r, base, size);
+	ring_msg_init(&r->control, (unsigned char *)base + h->off_control,
+	    ring_msg_bytes(REGION_CONTROL_BYTES));
+	ring_msg_init(&r->events, (unsigned char *)base + h->off_events,
+	    ring_msg_bytes(REGION_EVENT_BYTES));
+	region_reset(r);
+}
+
+int
+region_attach(struct region *r, void *base, size_t size, char *err,
+    size_t err_size)
+{
+	const struct region_header *h = base;
+	struct region_header want;
+
+	if (size < sizeof *h || h->magic != REGION_MAGIC ||
+	    h->version != REGION_VERSION) {
+		snprintf(err, err_size, "shared region: wrong magic or version "
+		    "(parent and child are different builds?)");
+		return -1;
+	}
+	if (h->max_block == 0 || h->max_block > 65536 || h->n_inputs > 64 ||
+	    h->n_outputs > 64 || h->n_threads == 0 ||
+	    h->n_threads > REGION_MAX_THREADS) {
+		snprintf(err, err_size, "shared region: impossible dimensions");
+		return -1;
+	}
+	layout(&want, h->max_block, h->n_inputs, h->n_outputs);
+	if (want.size > size || want.off_audio != h->off_audio ||
+	    want.off_tasks != h->off_tasks) {
+		snprintf(err, err_size, "shared region: layout does not match its "
+		    "size (%zu bytes)", size);
+		return -1;
+	}
+	resolve(r, base, size);
+	unsigned char *b = base;
+	if (ring_attach(&r->control, b + h->off_control,
+	    ring_msg_bytes(REGION_CONTROL_BYTES), RING_MAGIC_MSG) != 0 ||
+	    ring_attach(&r->events, b + h->off_events,
+	    ring_msg_bytes(REGION_EVENT_BYTES), RING_MAGIC_MSG) != 0) {
+		snprintf(err, err_size, "shared region: rings are damaged");
+		return -1;
+	}
+	return 0;
+}
+
+void
+region_reset(struct region *r)
+{
+	struct region_sync *s = r->sync;
+	memset(s, 0, sizeof *s);
+	atomic_store(&s->blame_module, -1);
+	ring_reset(&r->control);
+	ring_reset(&r->events);
+	for (unsigned t = 0; t < REGION_MAX_THREADS; t++) {
+		atomic_store(&r->stats[t].busy_ns, 0);
+		atomic_store(&r->stats[t].tasks, 0);
+		atomic_store(&r->stats[t].task, -1);
+	}
+	for (unsigned t = 0; t < REGION_MAX_TASKS; t++)
+		atomic_store(&r->task_module[t], -1);
+}
+
+float *
+region_audio(const struct region *r, int dir, unsigned parity, unsigned ch)
+{
+	const struct region_header *h = r->hdr;
+	size_t block = h->max_block;
+	size_t in_total = (size_t)2 * h->n_inputs * block;
+	if (dir == 0)
+		return r->audio + ((size_t)parity * h->n_inputs + ch) * block;
+	return r->audio + in_total + ((size_t)parity * h->n_outputs + ch) * block;
+}

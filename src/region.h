@@ -1,0 +1,125 @@
+/*
+ * src/region.h — the layout of the one shared-memory region where the parent
+ * and the DSP child meet: header, cycle sync, audio and MIDI blocks, the
+ * control and event rings, per-thread statistics.
+ *
+ * WARNING: this is a wire format between two processes.  Offsets, never
+ * pointers; fixed-width fields; every index that one side writes often sits
+ * alone on its 64-byte line.  Change a field and bump REGION_VERSION: the
+ * child refuses a region whose magic or version differs from its own.
+ */
+#ifndef FORKSYNTH_REGION_H
+#define FORKSYNTH_REGION_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool.h"
+#include "ring.h"
+
+#define REGION_MAGIC    0x464b5359u      /* "FKSY" */
+#define REGION_VERSION  1u
+
+#define REGION_MAX_THREADS   POOL_MAX_THREADS
+#define REGION_MAX_TASKS     8192        /* task -> running module slots */
+#define REGION_MAX_EVENTS    512         /* note events per cycle */
+#define REGION_CONTROL_BYTES (256u << 10)
+#define REGION_EVENT_BYTES   (64u << 10)
+
+/* Header flags. */
+#define REGION_PIPELINE 0x1u             /* the child may run a period late */
+
+/* What the parent fixes before spawning; read-only for the child. */
+struct region_header {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t size;                   /* bytes of the whole region */
+	uint32_t rate;                   /* frames per second */
+	uint32_t max_block;              /* frames per cycle, at most */
+	uint32_t n_inputs, n_outputs;    /* audio channels */
+	uint32_t n_threads;              /* DSP threads in the child */
+	uint32_t flags;                  /* REGION_* */
+	uint64_t off_audio;              /* float in[2][n_in][max] then out[2][n_out][max] */
+	uint64_t off_midi;               /* struct region_midi[2][REGION_MAX_EVENTS] */
+	uint64_t off_control;            /* ring: parent -> child commands */
+	uint64_t off_events;             /* ring: child -> parent events */
+	uint64_t off_stats;              /* struct pool_thread_stats[REGION_MAX_THREADS] */
+	uint64_t off_tasks;              /* _Atomic int32_t[REGION_MAX_TASKS] */
+	uint32_t pad[4];
+};
+
+/* One note event of a cycle, at a frame offset inside it. */
+struct region_midi {
+	uint32_t frame;
+	uint8_t kind;                    /* enum note_event_kind */
+	uint8_t note;
+	uint8_t velocity;
+	uint8_t pad;
+	float amount;
+};
+
+/* A value on its own cache line. */
+struct region_line {
+	_Atomic uint32_t v;
+	uint32_t pad[15];
+};
+
+/* The per-cycle handshake and the liveness signals. */
+struct region_sync {
+	struct region_line req_seq;      /* parent: cycle requested (futex) */
+	struct region_line done_seq;     /* child: cycle finished (futex) */
+	struct region_line child_sleeping;   /* child sleeps on req_seq */
+	struct region_line parent_waiting;   /* parent sleeps on done_seq */
+	struct region_line control_seq;  /* parent: bumped per control message (futex) */
+	struct region_line ready;        /* child: 1 once it runs (futex) */
+	struct region_line heartbeat;    /* child: bumped every cycle and idle tick */
+	struct region_line dead;         /* child: fatal signal number */
+	struct region_line applied;      /* child: control messages applied */
+	struct region_line graph_gen;    /* child: generation of the running graph */
+	/* written by the parent before publishing req_seq, per seq parity */
+	uint32_t frames[2];              /* frames of the cycle */
+	uint32_t n_midi[2];              /* events in the MIDI block */
+	uint64_t clock[2];               /* frame clock at the cycle's start */
+	/* written by the child's fatal-signal handler */
+	_Atomic int32_t blame_module;    /* patch module running, or -1 */
+	_Atomic int32_t blame_signal;
+	uint32_t pad[10];
+};
+
+/* The region as one process sees it: its mapping and handles. */
+struct region {
+	void *base;
+	size_t size;
+	struct region_header *hdr;
+	struct region_sync *sync;
+	float *audio;
+	struct region_midi *midi;
+	struct pool_thread_stats *stats;
+	_Atomic int32_t *task_module;
+	struct ring control;             /* this side's handle */
+	struct ring events;              /* this side's handle */
+};
+
+/* Bytes the region needs for these dimensions. */
+size_t region_size(unsigned max_block, unsigned n_inputs, unsigned n_outputs);
+
+/* Lay the region out in freshly zeroed memory `base` of `size` bytes (the
+ * parent) and fill `r`. */
+void region_format(struct region *r, void *base, size_t size, unsigned rate,
+    unsigned max_block, unsigned n_inputs, unsigned n_outputs,
+    unsigned n_threads, unsigned flags);
+
+/* Check and attach to a region laid out by the parent (the child).
+ * Returns 0, or -1 with a message in err. */
+int region_attach(struct region *r, void *base, size_t size, char *err,
+    size_t err_size);
+
+/* Reset the cycle and ring state before a new child is spawned. */
+void region_reset(struct region *r);
+
+/* Input (dir 0) or output (dir 1) block of channel `ch` for seq parity. */
+float *region_audio(const struct region *r, int dir, unsigned parity,
+    unsigned ch);
+
+#endif
