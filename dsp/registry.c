@@ -1,6 +1,8 @@
 /*
  * dsp/registry.c — the one table of module types, and lookups by name.
  */
+#include "config.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -17,6 +19,9 @@ extern const struct module_type mixer_module;
 extern const struct module_type pan_module;
 extern const struct module_type delay_module;
 extern const struct module_type midi_module;
+#ifdef FORKSYNTH_FAULT_INJECTION
+extern const struct module_type fault_module;
+#endif
 
 const struct module_type *const module_table[] = {
 	&midi_module,
@@ -30,6 +35,9 @@ const struct module_type *const module_table[] = {
 	&mixer_module,
 	&pan_module,
 	&delay_module,
+#ifdef FORKSYNTH_FAULT_INJECTION
+	&fault_module,
+#endif
 	NULL
 };
 

@@ -327,6 +327,10 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 		if (wait_done(e, seq, deadline_ns)) {
 			take_output(e, seq, out, frames);
 			st = ENGINE_OK;
+		} else if (atomic_load(&e->r.sync->dead.v) != 0) {
+			fade_out(e, out, frames);
+			st = ENGINE_DOWN;
+			e->downs++;
 		} else {
 			fade_out(e, out, frames);
 			st = ENGINE_LATE;
@@ -463,6 +467,13 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	if (e->o.no_fork)
 		return 0;
 	int gone = child_gone(e, &status);
+	if (!gone && atomic_load(&e->r.sync->dead.v) != 0) {
+		/* its fatal-signal handler ran: give it a moment to die */
+		for (int i = 0; i < 500 && !gone; i++) {
+			usleep(1000);
+			gone = child_gone(e, &status);
+		}
+	}
 	int hung = !gone && (kill_now || child_hung(e));
 	if (!gone && !hung)
 		return 0;
@@ -509,18 +520,19 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	if (e->failed_starts > 0)
 		usleep(100000u << (e->failed_starts - 1));
 
-	char err[256];
+	char err[256] = "";
 	region_reset(&e->r);
-	if (start_dsp(e, err, sizeof err) != 0 ||
-	    (p != NULL && engine_load(e, p) != 0)) {
+	if (start_dsp(e, err, sizeof err) != 0) {
 		e->failed_starts++;
 		snprintf(msg, msg_size, "DSP child %s%s; restart failed: %s", why,
 		    who, err);
 		return 1;
 	}
-	e->restarts++;
 	e->have_last_good = 0;
 	atomic_store(&e->down, 0);
+	if (p != NULL)
+		engine_load(e, p);    /* a child dying meanwhile is seen next time */
+	e->restarts++;
 	snprintf(msg, msg_size, "DSP child %s%s; restarted (restart %lu, pid %d)",
 	    why, who, e->restarts, (int)e->pid);
 	return 1;

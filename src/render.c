@@ -176,7 +176,7 @@ render_run(const struct patch *patch, const struct score *score,
 	struct render_pos pos;
 	rewind_render(e, p, patch, &pos);
 	unsigned long written = 0, last_drawn = 0;
-	unsigned ff_crashes = 0;
+	unsigned long last_crash = (unsigned long)-1;
 	int rc = 0;
 	while (pos.frame < total && rc == 0) {
 		unsigned long frame = pos.frame;
@@ -222,10 +222,12 @@ render_run(const struct patch *patch, const struct score *score,
 				break;
 			}
 			rewind_render(e, p, patch, &pos);
-			/* a crash that comes back while replaying: stop replaying
-			 * and go on from here with a fresh state */
-			ff_crashes = fast_forwarding ? ff_crashes + 1 : 0;
-			if (ff_crashes >= 2) {
+			/* a crash that comes back at the same frame while replaying
+			 * is the patch's own: stop replaying and go on from the end
+			 * of the file with a fresh state */
+			int again = fast_forwarding && frame == last_crash;
+			last_crash = frame;
+			if (again) {
 				send_commands(e, p, score, &pos, written, o->rate, score_name);
 				while (pos.next_note < n_notes && notes[pos.next_note].frame < written)
 					pos.next_note++;

@@ -40,3 +40,19 @@ finish() {
 	fi
 	exit 0
 }
+
+# no_leftovers: nothing of forksynth's is left in /dev/shm, and no DSP
+# child outlived its parent.
+no_leftovers() {
+	sleep 0.2
+	if ls /dev/shm 2>/dev/null | grep -qi forksynth; then
+		fail "left in /dev/shm: $(ls /dev/shm | grep -i forksynth)"
+	else
+		pass "nothing left in /dev/shm"
+	fi
+	if pgrep -f -- "--dsp-child" >/dev/null 2>&1; then
+		fail "stray DSP child: $(pgrep -af -- --dsp-child)"
+	else
+		pass "no stray DSP child"
+	fi
+}

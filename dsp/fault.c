@@ -1,0 +1,128 @@
+/*
+ * dsp/fault.c — a module that misbehaves on command, so that the engine's
+ * crash, hang and deadline paths are tested for real.  Built only with
+ * --enable-fault-injection (and into the test binary tests/forksynth-fi);
+ * never in a normal build.
+ */
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "module.h"
+
+enum fault_mode { FAULT_NONE = 0, FAULT_CRASH, FAULT_HANG, FAULT_SLOW, FAULT_ABORT };
+
+enum { P_MODE, P_AFTER, P_SLOW };
+
+struct fault {
+	float rate;
+	int mode;
+	double after;          /* seconds of audio before the fault fires */
+	double slow_ms;        /* busy time per block in slow mode, ms */
+	unsigned long frames;  /* frames processed by this instance */
+};
+
+static const char *const fault_modes[] = {
+	"none", "crash", "hang", "slow", "abort", NULL
+};
+
+static const struct param_desc fault_params[] = {
+	[P_MODE] = { "mode", "", PARAM_CHOICE, 0, 4, 0,
+	    "none, crash (SIGSEGV), hang (spin forever), slow (busy per block), abort",
+	    fault_modes },
+	[P_AFTER] = { "after", "s", PARAM_REAL, 0, 3600, 0,
+	    "seconds of audio this instance plays before the fault fires", NULL },
+	[P_SLOW] = { "slow", "ms", PARAM_REAL, 0, 1000, 1,
+	    "slow mode: milliseconds of busy work per block", NULL },
+};
+
+static const struct port_desc fault_inputs[] = {
+	{ "in", "audio, passed through unchanged" },
+};
+
+static const struct port_desc fault_outputs[] = {
+	{ "out", "the input, until the fault fires" },
+};
+
+/* Monotonic time in nanoseconds. */
+static unsigned long long
+fault_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+/* Set up a well-behaved instance. */
+static void
+fault_init(void *self, float rate, uint32_t seed)
+{
+	struct fault *f = self;
+	(void)seed;
+	f->rate = rate;
+	f->slow_ms = 1;
+}
+
+/* Set mode, after or slow. */
+static void
+fault_set_param(void *self, unsigned index, float value)
+{
+	struct fault *f = self;
+	if (index == P_MODE)
+		f->mode = (int)value;
+	else if (index == P_AFTER)
+		f->after = value;
+	else if (index == P_SLOW)
+		f->slow_ms = value;
+}
+
+/* Pass audio through; misbehave once `after` seconds have played. */
+static void
+fault_process(void *self, const float *const *in, float *const *out,
+    unsigned frames)
+{
+	struct fault *f = self;
+	int due = f->frames >= (unsigned long)(f->after * f->rate);
+
+	f->frames += frames;
+	if (in[0] != NULL)
+		memcpy(out[0], in[0], frames * sizeof(float));
+	else
+		memset(out[0], 0, frames * sizeof(float));
+	if (!due)
+		return;
+	switch (f->mode) {
+	case FAULT_CRASH: {
+		volatile int *volatile nowhere = NULL;
+		*nowhere = 1;                        /* a real segmentation fault */
+		break;
+	}
+	case FAULT_HANG:
+		for (;;)
+			;
+	case FAULT_SLOW: {
+		unsigned long long until = fault_now_ns() +
+		    (unsigned long long)(f->slow_ms * 1e6);
+		while (fault_now_ns() < until)
+			;
+		break;
+	}
+	case FAULT_ABORT:
+		raise(SIGABRT);
+		break;
+	default:
+		break;
+	}
+}
+
+const struct module_type fault_module = {
+	.name = "fault",
+	.help = "test module: crashes, hangs or runs slow on command (fault-injection builds only)",
+	.size = sizeof(struct fault),
+	.inputs = fault_inputs, .n_inputs = 1,
+	.outputs = fault_outputs, .n_outputs = 1,
+	.params = fault_params, .n_params = 3,
+	.init = fault_init,
+	.set_param = fault_set_param,
+	.process = fault_process,
+};
