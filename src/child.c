@@ -343,7 +343,9 @@ dsp_start(struct region *r, char *err, size_t err_size)
 	ring_elem_init(&d->params_tx, d->params_mem, sizeof(struct param_change), 4096);
 	ring_attach(&d->params_rx, d->params_mem, bytes, RING_MAGIC_ELEM);
 
-	int prio = sched_get_priority_max(SCHED_FIFO) - 10;
+	int prio = (int)r->hdr->rt_priority;
+	if (prio > sched_get_priority_max(SCHED_FIFO))
+		prio = sched_get_priority_max(SCHED_FIFO);
 	d->pool = pool_create(r->hdr->n_threads, REGION_MAX_TASKS, prio, r->stats);
 	if (pool_rt_error(d->pool) != 0) {
 		char msg[200];
@@ -364,10 +366,11 @@ dsp_start(struct region *r, char *err, size_t err_size)
 		return NULL;
 	}
 	d->engine_started = 1;
-	/* the engine thread asks for real time itself through the pool's
-	 * convention: one below the workers is not needed; same priority */
-	struct sched_param sp = { .sched_priority = prio };
-	pthread_setschedparam(d->engine_thread, SCHED_FIFO, &sp);
+	/* the engine thread runs at the workers' priority */
+	if (prio > 0) {
+		struct sched_param sp = { .sched_priority = prio };
+		pthread_setschedparam(d->engine_thread, SCHED_FIFO, &sp);
+	}
 	return d;
 }
 

@@ -26,6 +26,9 @@ struct engine_options {
 	int pipeline;               /* play cycle k-1 while k runs: one block late */
 	int no_fork;                /* run the DSP threads in this process */
 	unsigned hang_ms;           /* a child silent this long is hung (default 1000) */
+	unsigned rt_priority;       /* SCHED_FIFO priority for the DSP threads, just
+				       below the audio thread's; 0: normal scheduling
+				       (offline render) */
 };
 
 /* What one cycle came to. */

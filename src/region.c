@@ -66,7 +66,7 @@ resolve(struct region *r, void *base, size_t size)
 void
 region_format(struct region *r, void *base, size_t size, unsigned rate,
     unsigned max_block, unsigned n_inputs, unsigned n_outputs,
-    unsigned n_threads, unsigned flags)
+    unsigned n_threads, unsigned flags, unsigned rt_priority)
 {
 	struct region_header *h = base;
 	memset(h, 0, sizeof *h);
@@ -78,6 +78,7 @@ region_format(struct region *r, void *base, size_t size, unsigned rate,
 	h->n_outputs = n_outputs;
 	h->n_threads = n_threads;
 	h->flags = flags;
+	h->rt_priority = rt_priority;
 	layout(h, max_block, n_inputs, n_outputs);
 	resolve(r, base, size);
 	ring_msg_init(&r->control, (unsigned char *)base + h->off_control,

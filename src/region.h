@@ -46,7 +46,8 @@ struct region_header {
 	uint64_t off_events;             /* ring: child -> parent events */
 	uint64_t off_stats;              /* struct pool_thread_stats[REGION_MAX_THREADS] */
 	uint64_t off_tasks;              /* _Atomic int32_t[REGION_MAX_TASKS] */
-	uint32_t pad[4];
+	uint32_t rt_priority;            /* SCHED_FIFO priority of DSP threads, 0: none */
+	uint32_t pad[3];
 };
 
 /* One note event of a cycle, at a frame offset inside it. */
@@ -108,7 +109,7 @@ size_t region_size(unsigned max_block, unsigned n_inputs, unsigned n_outputs);
  * parent) and fill `r`. */
 void region_format(struct region *r, void *base, size_t size, unsigned rate,
     unsigned max_block, unsigned n_inputs, unsigned n_outputs,
-    unsigned n_threads, unsigned flags);
+    unsigned n_threads, unsigned flags, unsigned rt_priority);
 
 /* Check and attach to a region laid out by the parent (the child).
  * Returns 0, or -1 with a message in err. */
