@@ -34,4 +34,5 @@ else
 	contains err.txt "missing.fsp" && pass "missing file named" || fail "$(cat err.txt)"
 fi
 
+no_leftovers
 finish

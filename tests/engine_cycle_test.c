@@ -5,6 +5,7 @@
  * deadline; a dead child is seen at once; commands take effect; the child
  * is replaced after a crash with the patch replayed.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -190,6 +191,54 @@ test_crash_and_replay(void)
 	engine_stop(e);
 }
 
+/* Open file descriptors and mappings of this process. */
+static void
+count_resources(unsigned *fds, unsigned *maps)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	*maps = 0;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		(*maps)++;
+	if (f != NULL)
+		fclose(f);
+	*fds = 0;
+	for (int fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			(*fds)++;
+}
+
+/* Ten crashes and restarts leak no fd and no mapping. */
+static void
+test_no_leaks(void)
+{
+	static struct patch p;
+	unsigned fds0, maps0, fds1, maps1;
+	struct engine *e = start("global fault boom\nconnect in.1 boom.in\n"
+	    "connect boom.out out.1\n", 0, 0, &p);
+	float l[BLOCK], r[BLOCK];
+	float *out[2] = { l, r };
+	char msg[512];
+	engine_cycle(e, NULL, out, BLOCK, NULL, 0, 0);
+	count_resources(&fds0, &maps0);
+	for (int k = 0; k < 10; k++) {
+		engine_kill_child(e);
+		engine_cycle(e, NULL, out, BLOCK, NULL, 0, 0);
+		if (engine_supervise(e, &p, 0, msg, sizeof msg) != 1)
+			fail("restart %d: %s", k, msg);
+		engine_sync(e, 5000);
+		engine_cycle(e, NULL, out, BLOCK, NULL, 0, 0);
+	}
+	count_resources(&fds1, &maps1);
+	if (fds1 != fds0 || maps1 > maps0)
+		fail("after 10 restarts: fds %u -> %u, mappings %u -> %u",
+		    fds0, fds1, maps0, maps1);
+	else
+		printf("ok: 10 restarts leak nothing (fds %u, mappings %u)\n",
+		    fds1, maps1);
+	engine_stop(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -201,5 +250,6 @@ main(int argc, char **argv)
 	test_latency(1, 1);
 	test_deadline();
 	test_crash_and_replay();
+	test_no_leaks();
 	return test_status();
 }

@@ -102,4 +102,5 @@ for p in "$top_srcdir"/patches/*.fsp; do
 	fi
 done
 
+no_leftovers
 finish
