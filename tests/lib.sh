@@ -42,7 +42,8 @@ finish() {
 }
 
 # no_leftovers: nothing of forksynth's is left in /dev/shm, and no DSP
-# child outlived its parent.
+# child outlived its parent or is still running from this test's directory
+# (other tests may run children of their own at the same time).
 no_leftovers() {
 	sleep 0.2
 	if ls /dev/shm 2>/dev/null | grep -qi forksynth; then
@@ -50,8 +51,16 @@ no_leftovers() {
 	else
 		pass "nothing left in /dev/shm"
 	fi
-	if pgrep -f -- "--dsp-child" >/dev/null 2>&1; then
-		fail "stray DSP child: $(pgrep -af -- --dsp-child)"
+	stray=""
+	for pid in $(pgrep -f -- "--dsp-child"); do
+		parent=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk '{ print $NF }')
+		cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null)
+		if [ "$cwd" = "$scratch" ] || { [ -n "$parent" ] && ! kill -0 "$parent" 2>/dev/null; }; then
+			stray="$stray $pid"
+		fi
+	done
+	if [ -n "$stray" ]; then
+		fail "stray DSP child:$stray"
 	else
 		pass "no stray DSP child"
 	fi
