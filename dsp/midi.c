@@ -17,6 +17,10 @@
  *                     velocity change on the low frame.
  *   NOTE_EVENT_BEND   bend amount in [-1, 1] times the bend range, smoothed
  *                     over SMOOTH_SECONDS so the wheel makes no zipper.
+ *   NOTE_EVENT_MOD    mod wheel in [0, 1] on the mod output, smoothed alike.
+ *
+ * A note on while the gate is already high (a mono patch playing legato)
+ * changes pitch and velocity without a gate edge: envelopes go on.
  */
 #include "dsp_util.h"
 #include "module.h"
@@ -40,7 +44,7 @@ smooth_next(struct smoother *s)
 #define MIDI_QUEUE 64
 
 enum { MIDI_N_IN = 0 };
-enum { MIDI_PITCH, MIDI_GATE, MIDI_VELOCITY, MIDI_TRIG, MIDI_N_OUT };
+enum { MIDI_PITCH, MIDI_GATE, MIDI_VELOCITY, MIDI_TRIG, MIDI_MOD, MIDI_N_OUT };
 enum { MIDI_BEND, MIDI_GLIDE, MIDI_N_P };
 
 struct midi {
@@ -61,6 +65,7 @@ struct midi {
 	float glide;               /* s */
 	struct smoother bend;      /* -1..1 */
 	struct smoother range;     /* semitones */
+	struct smoother mod;       /* mod wheel, 0..1 */
 	int running;               /* process has run: smooth changes */
 };
 
@@ -91,6 +96,7 @@ midi_init(void *self, float rate, uint32_t seed)
 	m->glide_left = m->glide_len = 0;
 	m->glide = midi_params[MIDI_GLIDE].def;
 	smoother_init(&m->bend, 0.0f, rate, SMOOTH_SECONDS);
+	smoother_init(&m->mod, 0.0f, rate, SMOOTH_SECONDS);
 	smoother_init(&m->range, midi_params[MIDI_BEND].def, rate,
 	    SMOOTH_SECONDS);
 }
@@ -166,6 +172,9 @@ midi_apply(struct midi *m, const struct note_event *ev, int *low, int *trig)
 	case NOTE_EVENT_BEND:
 		smoother_set(&m->bend, clampf(ev->amount, -1.0f, 1.0f));
 		break;
+	case NOTE_EVENT_MOD:
+		smoother_set(&m->mod, clampf(ev->amount, 0.0f, 1.0f));
+		break;
 	default:
 		break;
 	}
@@ -195,6 +204,7 @@ midi_process(void *self, const float *const *in, float *const *out,
 	struct midi *m = self;
 	float *pitch = out[MIDI_PITCH], *gate = out[MIDI_GATE];
 	float *vel = out[MIDI_VELOCITY], *trig = out[MIDI_TRIG];
+	float *mod = out[MIDI_MOD];
 	unsigned next = 0;
 
 	(void)in;
@@ -219,6 +229,7 @@ midi_process(void *self, const float *const *in, float *const *out,
 		gate[i] = m->held && !low ? 1.0f : 0.0f;
 		vel[i] = m->velocity;
 		trig[i] = (float)tr;
+		mod[i] = smooth_next(&m->mod);
 	}
 	m->n_queued = 0;
 }
@@ -228,6 +239,7 @@ static const struct port_desc midi_outputs[MIDI_N_OUT] = {
 	[MIDI_GATE] = { "gate", "1 while the note is held, else 0" },
 	[MIDI_VELOCITY] = { "velocity", "note-on velocity / 127, unipolar [0, 1]" },
 	[MIDI_TRIG] = { "trig", "1 for one frame at each note on, else 0" },
+	[MIDI_MOD] = { "mod", "mod wheel (MIDI CC 1), unipolar [0, 1], smoothed" },
 };
 
 const struct module_type midi_module = {

@@ -62,7 +62,12 @@ enum note_event_kind {
 	NOTE_EVENT_ON = 0,    /* note, velocity (1..127) */
 	NOTE_EVENT_OFF,       /* note */
 	NOTE_EVENT_BEND,      /* amount in [-1, 1] */
-	NOTE_EVENT_STEAL      /* the voice is taken: gate drops for one sample */
+	NOTE_EVENT_STEAL,     /* the voice is taken: gate drops for one sample */
+	NOTE_EVENT_MOD,       /* mod wheel, amount in [0, 1] */
+	/* handled by the engine's voice routing, never sent to modules: */
+	NOTE_EVENT_SUSTAIN,   /* sustain pedal: amount >= 0.5 is down */
+	NOTE_EVENT_ALL_OFF,   /* release every note (MIDI all notes off) */
+	NOTE_EVENT_SOUND_OFF  /* silence at once (MIDI all sound off) */
 };
 
 struct note_event {

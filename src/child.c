@@ -141,13 +141,12 @@ run_cycle(struct dsp *d, uint32_t seq)
 		if (n_midi > REGION_MAX_EVENTS)
 			n_midi = REGION_MAX_EVENTS;
 		for (unsigned i = 0; i < n_midi; i++) {
-			unsigned at = ev[i].frame < frames ? ev[i].frame : frames - 1;
-			if (ev[i].kind == NOTE_EVENT_ON)
-				graph_note_on(d->current, at, ev[i].note, ev[i].velocity);
-			else if (ev[i].kind == NOTE_EVENT_OFF)
-				graph_note_off(d->current, at, ev[i].note);
-			else if (ev[i].kind == NOTE_EVENT_BEND)
-				graph_pitch_bend(d->current, at, ev[i].amount);
+			struct note_event ne = {
+				.frame = ev[i].frame < frames ? ev[i].frame : frames - 1,
+				.kind = ev[i].kind, .note = ev[i].note,
+				.velocity = ev[i].velocity, .amount = ev[i].amount,
+			};
+			graph_event(d->current, &ne);
 		}
 		graph_process(d->current, in, out, frames);
 	}

@@ -20,6 +20,8 @@
 
 static int exec_poly(struct patch *, const struct cmd_tokens *,
     struct patch_error *);
+static int exec_mono(struct patch *, const struct cmd_tokens *,
+    struct patch_error *);
 static int exec_voice(struct patch *, const struct cmd_tokens *,
     struct patch_error *);
 static int exec_global(struct patch *, const struct cmd_tokens *,
@@ -43,6 +45,13 @@ const struct cmd_entry cmd_table[] = {
 		.args = { CMD_ARG_COUNT },
 		.help = "set the number of voices of voice-scoped modules",
 		.exec = exec_poly
+	},
+	{
+		.name = "mono",
+		.usage = "",
+		.min_args = 0, .max_args = 0,
+		.help = "one voice, last-note priority, legato (poly N leaves it)",
+		.exec = exec_mono
 	},
 	{
 		.name = "voice",
@@ -626,6 +635,18 @@ exec_poly(struct patch *p, const struct cmd_tokens *t, struct patch_error *err)
 	if (parse_count(t, 1, "poly", 1, PATCH_MAX_POLY, "voices", &n, err) != 0)
 		return -1;
 	p->poly = (unsigned)n;
+	p->mono = 0;
+	return 0;
+}
+
+/* mono: one voice playing the last note held, legato between notes. */
+static int
+exec_mono(struct patch *p, const struct cmd_tokens *t, struct patch_error *err)
+{
+	(void)t;
+	(void)err;
+	p->poly = 1;
+	p->mono = 1;
 	return 0;
 }
 

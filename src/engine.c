@@ -504,6 +504,8 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	if (module >= 0 && p != NULL && (unsigned)module < p->n_modules)
 		snprintf(who, sizeof who, " while running module '%s' (%s)",
 		    p->modules[module].name, p->modules[module].type->name);
+	else
+		snprintf(who, sizeof who, " between modules");
 	/* its own fault (a fatal signal it caught, or a hang) soon after
 	 * starting counts toward giving up; a kill from outside does not */
 	int own_fault = hung || atomic_load(&e->r.sync->dead.v) != 0;

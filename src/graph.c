@@ -43,6 +43,17 @@ struct graph_instance {
 	float **feedback;               /* per output: last chunk, or NULL */
 };
 
+/* What voice routing remembers between blocks (carried across recompiles). */
+struct route_state {
+	unsigned char held[128];         /* mono: held notes, the last sounds */
+	unsigned char held_vel[128];
+	unsigned n_held;
+	int sustain;                     /* the pedal is down */
+	unsigned char sustained[128];    /* released under the pedal */
+	int muted;                       /* all sound off until the next note */
+	float gain;                      /* output gain at the end of the last chunk */
+};
+
 /* A queued note event, in frames from the start of the coming block. */
 struct graph_event {
 	unsigned frame;
@@ -72,9 +83,10 @@ struct graph {
 	float **engine_in;                     /* n_inputs chunk buffers */
 	struct graph_input *engine_out;        /* n_outputs gathered inputs */
 	const float **engine_out_ptr;          /* scratch, n_outputs */
-	float *silence;                        /* GRAPH_CHUNK zeros */
 	struct voices *voices;
 	unsigned poly;
+	int mono;
+	struct route_state route;
 	struct graph_event events[GRAPH_MAX_EVENTS];
 	unsigned n_events;
 	unsigned long dropped;
@@ -370,6 +382,8 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	g->n_outputs = p->n_outputs;
 	g->n_modules = p->n_modules;
 	g->poly = p->poly;
+	g->mono = p->mono;
+	g->route.gain = 1.0f;
 
 	/* run order */
 	unsigned char state[PATCH_MAX_MODULES] = { 0 };
@@ -398,7 +412,6 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 		g->module_scope[m] = (unsigned char)p->modules[m].scope;
 	}
 	g->instances = graph_alloc(g, (g->n_instances + 1) * sizeof *g->instances);
-	g->silence = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
 	g->engine_in = graph_alloc(g, (g->n_inputs + 1) * sizeof(float *));
 	for (unsigned c = 0; c < g->n_inputs; c++)
 		g->engine_in[c] = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
@@ -507,43 +520,92 @@ deliver(struct graph *g, int voice, const struct note_event *ev)
 	}
 }
 
-/* Route the queued events that fall inside [start, start + n) to voices. */
+/* ------------------------------------------------------------ voice routing
+ * Notes become voices here: in a polyphonic patch through the voice
+ * allocator (free, then oldest released, then oldest held); in a mono patch
+ * to voice 0 with a stack of held notes, the last one sounding and legato
+ * between them.  The sustain pedal defers note offs; all notes off releases
+ * everything; all sound off also fades the output out until the next note.
+ */
+
+/* Release `note` now: the voice that holds it gets its note off; in mono,
+ * the previous held note comes back legato. */
 static void
-route_events(struct graph *g, unsigned start, unsigned n, unsigned *next)
+note_release(struct graph *g, unsigned frame, unsigned note)
 {
-	while (*next < g->n_events && g->events[*next].frame < start + n) {
-		const struct graph_event *e = &g->events[(*next)++];
-		struct note_event ev = {
-			.frame = e->frame - start,
-			.kind = e->kind,
-			.note = e->note,
-			.velocity = e->velocity,
-			.amount = e->amount,
+	struct route_state *rs = &g->route;
+	struct note_event ev = { .frame = frame, .kind = NOTE_EVENT_OFF, .note = (uint8_t)note };
+
+	if (!g->mono) {
+		int v = voices_note_off(g->voices, note);
+		if (v >= 0)
+			deliver(g, v, &ev);
+		return;
+	}
+	unsigned i = 0;
+	while (i < rs->n_held && rs->held[i] != note)
+		i++;
+	if (i == rs->n_held)
+		return;
+	int was_top = i == rs->n_held - 1;
+	memmove(&rs->held[i], &rs->held[i + 1], rs->n_held - i - 1);
+	memmove(&rs->held_vel[i], &rs->held_vel[i + 1], rs->n_held - i - 1);
+	rs->n_held--;
+	if (!was_top)
+		return;
+	if (rs->n_held > 0) {
+		struct note_event back = {
+			.frame = frame, .kind = NOTE_EVENT_ON,
+			.note = rs->held[rs->n_held - 1],
+			.velocity = rs->held_vel[rs->n_held - 1],
 		};
-		if (e->kind == NOTE_EVENT_ON) {
-			int stolen = 0;
-			int v = voices_note_on(g->voices, e->note, e->velocity, &stolen);
-			if (stolen) {
-				struct note_event steal = ev;
-				steal.kind = NOTE_EVENT_STEAL;
-				deliver(g, v, &steal);
-			} else {
-				deliver(g, v, &ev);
-			}
-		} else if (e->kind == NOTE_EVENT_OFF) {
-			int v = voices_note_off(g->voices, e->note);
-			if (v >= 0)
-				deliver(g, v, &ev);
-		} else {
-			deliver(g, -1, &ev);
-		}
+		deliver(g, 0, &back);
+	} else {
+		deliver(g, 0, &ev);
 	}
 }
 
-/* Release every sounding voice at frame `start` of the current block. */
+/* Start `note`: a voice from the allocator, or voice 0 in mono. */
+static void
+note_start(struct graph *g, const struct note_event *ev)
+{
+	struct route_state *rs = &g->route;
+
+	rs->muted = 0;
+	if (rs->sustained[ev->note]) {
+		/* striking a sustained note again ends its old voice */
+		rs->sustained[ev->note] = 0;
+		note_release(g, ev->frame, ev->note);
+	}
+	if (g->mono) {
+		note_release(g, ev->frame, ev->note);  /* no duplicate in the stack */
+		if (rs->n_held == sizeof rs->held) {
+			memmove(rs->held, rs->held + 1, rs->n_held - 1);
+			memmove(rs->held_vel, rs->held_vel + 1, rs->n_held - 1);
+			rs->n_held--;
+		}
+		rs->held[rs->n_held] = ev->note;
+		rs->held_vel[rs->n_held++] = ev->velocity;
+		deliver(g, 0, ev);
+		return;
+	}
+	int stolen = 0;
+	int v = voices_note_on(g->voices, ev->note, ev->velocity, &stolen);
+	struct note_event out = *ev;
+	if (stolen)
+		out.kind = NOTE_EVENT_STEAL;
+	deliver(g, v, &out);
+}
+
+/* Release every note at `frame`, pedal or not. */
 static void
 release_all(struct graph *g, unsigned frame)
 {
+	struct route_state *rs = &g->route;
+	memset(rs->sustained, 0, sizeof rs->sustained);
+	rs->sustain = 0;
+	while (rs->n_held > 0)
+		note_release(g, frame, rs->held[rs->n_held - 1]);
 	for (unsigned note = 0; note < 128; note++) {
 		int v;
 		while ((v = voices_note_off(g->voices, note)) >= 0) {
@@ -553,6 +615,72 @@ release_all(struct graph *g, unsigned frame)
 			deliver(g, v, &ev);
 		}
 	}
+}
+
+/* Route the queued events that fall inside [start, start + n) to voices. */
+static void
+route_events(struct graph *g, unsigned start, unsigned n, unsigned *next)
+{
+	struct route_state *rs = &g->route;
+
+	while (*next < g->n_events && g->events[*next].frame < start + n) {
+		const struct graph_event *e = &g->events[(*next)++];
+		struct note_event ev = {
+			.frame = e->frame - start,
+			.kind = e->kind,
+			.note = e->note,
+			.velocity = e->velocity,
+			.amount = e->amount,
+		};
+		switch (e->kind) {
+		case NOTE_EVENT_ON:
+			note_start(g, &ev);
+			break;
+		case NOTE_EVENT_OFF:
+			if (rs->sustain)
+				rs->sustained[e->note] = 1;
+			else
+				note_release(g, ev.frame, e->note);
+			break;
+		case NOTE_EVENT_SUSTAIN:
+			if (e->amount >= 0.5f) {
+				rs->sustain = 1;
+				break;
+			}
+			rs->sustain = 0;
+			for (unsigned note = 0; note < 128; note++)
+				if (rs->sustained[note]) {
+					rs->sustained[note] = 0;
+					note_release(g, ev.frame, note);
+				}
+			break;
+		case NOTE_EVENT_SOUND_OFF:
+			rs->muted = 1;
+			/* fall through */
+		case NOTE_EVENT_ALL_OFF:
+			release_all(g, ev.frame);
+			break;
+		default:
+			deliver(g, -1, &ev);   /* bend, mod wheel: every voice */
+			break;
+		}
+	}
+}
+
+/* Copy one output chunk, fading it out (or back in) after all sound off. */
+static void
+output_chunk(struct graph *g, float *dst, const float *src, unsigned n,
+    float from, float to)
+{
+	if (src == NULL || (from == 0.0f && to == 0.0f)) {
+		memset(dst, 0, n * sizeof(float));
+	} else if (from == 1.0f && to == 1.0f) {
+		memcpy(dst, src, n * sizeof(float));
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			dst[i] = src[i] * (from + (to - from) * (float)(i + 1) / (float)n);
+	}
+	(void)g;
 }
 
 /* Run one chunk of n <= GRAPH_CHUNK frames through every task, on the
@@ -607,10 +735,11 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 		}
 		route_events(g, done, n, &next_event);
 		run_chunk(g, n);
-		for (unsigned c = 0; c < g->n_outputs; c++) {
-			const float *s = input_samples(g, &g->engine_out[c], n);
-			memcpy(out[c] + done, s != NULL ? s : g->silence, n * sizeof(float));
-		}
+		float from = g->route.gain, to = g->route.muted ? 0.0f : 1.0f;
+		for (unsigned c = 0; c < g->n_outputs; c++)
+			output_chunk(g, out[c] + done,
+			    input_samples(g, &g->engine_out[c], n), n, from, to);
+		g->route.gain = to;
 		done += n;
 	}
 	g->n_events = 0;
@@ -653,6 +782,18 @@ graph_note_off(struct graph *g, unsigned frame, unsigned note)
 }
 
 int
+graph_event(struct graph *g, const struct note_event *ev)
+{
+	struct graph_event e = {
+		.frame = ev->frame, .kind = ev->kind, .note = (uint8_t)(ev->note & 127),
+		.velocity = ev->velocity, .amount = ev->amount,
+	};
+	if (e.kind == NOTE_EVENT_ON)
+		e.velocity = (uint8_t)(e.velocity < 1 ? 1 : e.velocity > 127 ? 127 : e.velocity);
+	return queue_event(g, &e);
+}
+
+int
 graph_pitch_bend(struct graph *g, unsigned frame, float amount)
 {
 	struct graph_event e = {
@@ -688,6 +829,8 @@ graph_continue(struct graph *g, const struct graph *old)
 		return;
 	if (old->poly == g->poly)
 		*g->voices = *old->voices;
+	if (old->mono == g->mono)
+		g->route = old->route;
 	g->dropped = old->dropped;
 }
 

@@ -56,6 +56,10 @@ int graph_note_on(struct graph *g, unsigned frame, unsigned note,
     unsigned velocity);
 int graph_note_off(struct graph *g, unsigned frame, unsigned note);
 int graph_pitch_bend(struct graph *g, unsigned frame, float amount);
+/* Queue any note event (module.h's kinds: notes, bend, mod wheel, sustain,
+ * all notes off, all sound off) at ev->frame of the coming block. */
+int graph_event(struct graph *g, const struct note_event *ev);
+
 /* Release every voice at the start of the coming block. */
 void graph_all_notes_off(struct graph *g);
 

@@ -147,7 +147,10 @@ patch_save(const struct patch *p, FILE *out)
 	fprintf(out, "# forksynth patch: %u module%s, %u connection%s\n",
 	    p->n_modules, p->n_modules == 1 ? "" : "s", p->n_connections,
 	    p->n_connections == 1 ? "" : "s");
-	fprintf(out, "poly %u\n", p->poly);
+	if (p->mono)
+		fprintf(out, "mono\n");
+	else
+		fprintf(out, "poly %u\n", p->poly);
 	if (p->n_modules > 0)
 		fputc('\n', out);
 	for (unsigned i = 0; i < p->n_modules; i++) {
@@ -188,7 +191,7 @@ patch_save(const struct patch *p, FILE *out)
 int
 patch_equal(const struct patch *a, const struct patch *b)
 {
-	if (a->poly != b->poly || a->n_inputs != b->n_inputs ||
+	if (a->poly != b->poly || a->mono != b->mono || a->n_inputs != b->n_inputs ||
 	    a->n_outputs != b->n_outputs || a->n_modules != b->n_modules ||
 	    a->n_connections != b->n_connections)
 		return 0;

@@ -50,6 +50,7 @@ struct patch_connection {
 
 struct patch {
 	unsigned poly;                     /* voices, 1..PATCH_MAX_POLY */
+	int mono;                          /* one voice, last-note priority, legato */
 	unsigned n_inputs, n_outputs;      /* in.N and out.N channels */
 	unsigned n_modules;
 	struct patch_module modules[PATCH_MAX_MODULES];

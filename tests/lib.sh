@@ -52,12 +52,18 @@ no_leftovers() {
 		pass "nothing left in /dev/shm"
 	fi
 	stray=""
-	for pid in $(pgrep -f -- "--dsp-child"); do
-		parent=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk '{ print $NF }')
-		cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null)
-		if [ "$cwd" = "$scratch" ] || { [ -n "$parent" ] && ! kill -0 "$parent" 2>/dev/null; }; then
-			stray="$stray $pid"
-		fi
+	for round in 1 2; do
+		found=""
+		for pid in $(pgrep -f -- "--dsp-child"); do
+			parent=$(cat "/proc/$pid/cmdline" 2>/dev/null | tr '\0' ' ' | awk '{ print $NF }')
+			cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null)
+			if [ "$cwd" = "$scratch" ] || { [ -n "$parent" ] && ! kill -0 "$parent" 2>/dev/null; }; then
+				found="$found $pid"
+			fi
+		done
+		# a child whose parent has just gone dies with it within moments
+		[ "$round" = 1 ] && [ -n "$found" ] && sleep 1
+		stray=$found
 	done
 	if [ -n "$stray" ]; then
 		fail "stray DSP child:$stray"

@@ -120,13 +120,13 @@ send(struct inst *m, unsigned frame, int kind, int note, int vel, float amt)
 	m->type->event(m->state, &ev);
 }
 
-enum { PITCH, GATE, VEL, TRIG, NOUT };
+enum { PITCH, GATE, VEL, TRIG, MOD, NOUT };
 
 /* Run one block of `n` frames of a midi instance into out[]. */
 static void
 run_block(struct inst *m, float out[NOUT][BLOCK], unsigned n)
 {
-	float *op[NOUT] = { out[0], out[1], out[2], out[3] };
+	float *op[NOUT] = { out[0], out[1], out[2], out[3], out[4] };
 	inst_run(m, NULL, op, n, n);
 }
 
@@ -205,6 +205,33 @@ test_bend(void)
 	err = fabs(o[PITCH][63] + 1.0) * 1200.0;
 	report("midi: bend -1 at range 12 -> -1 octave, error", err, "cents",
 	    "<=", 0.01, err <= 0.01);
+	inst_free(m);
+}
+
+/* The mod wheel reaches the mod output, from its frame, smoothed; a note
+ * on while held (mono legato) keeps the gate high with no trig edge lost. */
+static void
+test_mod_and_legato(void)
+{
+	struct inst *m = inst_new("midi", RATE, 1);
+	float o[NOUT][BLOCK];
+
+	send(m, 0, NOTE_EVENT_ON, 60, 100, 0);
+	run_block(m, o, BLOCK);
+	send(m, 10, NOTE_EVENT_MOD, 0, 0, 1.0f);
+	run_block(m, o, BLOCK);
+	check(o[MOD][9] == 0.0f && o[MOD][10] > 0.0f && o[MOD][10] < 0.1f,
+	    "midi: mod wheel starts on its frame, smoothed");
+	for (int i = 0; i < 200; i++)
+		run_block(m, o, BLOCK);
+	check(o[MOD][63] == 1.0f, "midi: mod wheel settles on its value");
+	send(m, 5, NOTE_EVENT_ON, 64, 90, 0);
+	run_block(m, o, BLOCK);
+	int gate_high = 1;
+	for (int i = 0; i < BLOCK; i++)
+		gate_high &= o[GATE][i] == 1.0f;
+	check(gate_high && fabsf(o[PITCH][5] - (64 - 69) / 12.0f) < 1e-7f,
+	    "midi: a note on while held changes pitch with the gate kept high");
 	inst_free(m);
 }
 
@@ -322,6 +349,7 @@ main(void)
 	test_timing();
 	test_bend();
 	test_steal();
+	test_mod_and_legato();
 	test_glide();
 	test_overflow();
 	return test_status();

@@ -24,7 +24,7 @@ struct bad {
 
 static const struct bad cases[] = {
 	{ "frobnicate x", 1, 1, "unknown command 'frobnicate' (expected one "
-	    "of: poly, voice, global, set, connect, disconnect, remove" },
+	    "of: poly, mono, voice, global, set, connect, disconnect, remove" },
 	{ "  voice vcoo osc", 1, 9, "unknown module type 'vcoo' (expected one "
 	    "of: midi, vco, " },
 	{ PRE "voice vco osc1", 4, 11, "module 'osc1' already exists" },
