@@ -14,6 +14,7 @@
 #include "audiofile.h"
 #include "builtin.h"
 #include "child.h"
+#include "live.h"
 #include "log.h"
 #include "patch.h"
 #include "render.h"
@@ -31,6 +32,10 @@ struct options {
 	int force;
 	unsigned threads;
 	int no_fork;
+	const char *name;
+	unsigned inputs, outputs;
+	int connect, no_start_server, pipeline;
+	double deadline;
 	int list_modules;
 	int man_modules;
 };
@@ -38,7 +43,8 @@ struct options {
 enum {
 	OPT_RENDER = 256, OPT_SECONDS, OPT_SCORE, OPT_RATE, OPT_BLOCK, OPT_FORCE,
 	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION,
-	OPT_THREADS, OPT_NO_FORK
+	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
+	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI
 };
 
 static const struct option long_options[] = {
@@ -50,6 +56,14 @@ static const struct option long_options[] = {
 	{ "force",        no_argument,       NULL, OPT_FORCE },
 	{ "threads",      required_argument, NULL, OPT_THREADS },
 	{ "no-fork",      no_argument,       NULL, OPT_NO_FORK },
+	{ "name",         required_argument, NULL, OPT_NAME },
+	{ "inputs",       required_argument, NULL, OPT_INPUTS },
+	{ "outputs",      required_argument, NULL, OPT_OUTPUTS },
+	{ "connect",      no_argument,       NULL, OPT_CONNECT },
+	{ "no-start-server", no_argument,    NULL, OPT_NO_START_SERVER },
+	{ "pipeline",     no_argument,       NULL, OPT_PIPELINE },
+	{ "deadline",     required_argument, NULL, OPT_DEADLINE },
+	{ "no-ui",        no_argument,       NULL, OPT_NO_UI },
 	{ "list-modules", no_argument,       NULL, OPT_LIST_MODULES },
 	{ "man-modules",  no_argument,       NULL, OPT_MAN_MODULES },
 	{ "check",        required_argument, NULL, OPT_CHECK },
@@ -67,6 +81,16 @@ usage(FILE *f)
 	    "\n"
 	    "A modular synthesizer.  PATCH is a file of commands (see forksynth(1));\n"
 	    "without one, forksynth plays its built-in patch.\n"
+	    "\n"
+	    "Live (a JACK client; commands on stdin, answered 'ok' or 'error: ...'):\n"
+	    "  --name NAME        JACK client name (default forksynth)\n"
+	    "  --inputs N         audio inputs in_1..in_N (default 2)\n"
+	    "  --outputs N        audio outputs out_1..out_N (default 2)\n"
+	    "  --connect          connect to the physical ports (default: none)\n"
+	    "  --no-start-server  fail instead of starting jackd when none runs\n"
+	    "  --pipeline         give the DSP a whole period: +1 period of latency\n"
+	    "  --deadline F       fraction of the period the DSP may take (default 0.75)\n"
+	    "  --no-ui            run headless (the only mode until the terminal UI)\n"
 	    "\n"
 	    "Offline render:\n"
 	    "  --render FILE      render to FILE (format from the extension: .wav is\n"
@@ -107,7 +131,8 @@ static void
 options_parse(struct options *o, int argc, char **argv)
 {
 	int c;
-	*o = (struct options){ .rate = 48000, .block = 256 };
+	*o = (struct options){ .rate = 48000, .block = 256, .name = "forksynth",
+	    .inputs = 2, .outputs = 2, .deadline = 0.75 };
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_RENDER: o->render_path = optarg; break;
@@ -126,6 +151,24 @@ options_parse(struct options *o, int argc, char **argv)
 			o->threads = (unsigned)parse_number("threads", optarg, 1, 64);
 			break;
 		case OPT_NO_FORK: o->no_fork = 1; break;
+		case OPT_NAME:
+			if (optarg[0] == '\0' || strlen(optarg) > 60)
+				fatal("--name: expected 1 to 60 characters");
+			o->name = optarg;
+			break;
+		case OPT_INPUTS:
+			o->inputs = (unsigned)parse_number("inputs", optarg, 0, PATCH_MAX_IO);
+			break;
+		case OPT_OUTPUTS:
+			o->outputs = (unsigned)parse_number("outputs", optarg, 1, PATCH_MAX_IO);
+			break;
+		case OPT_CONNECT: o->connect = 1; break;
+		case OPT_NO_START_SERVER: o->no_start_server = 1; break;
+		case OPT_PIPELINE: o->pipeline = 1; break;
+		case OPT_DEADLINE:
+			o->deadline = parse_number("deadline", optarg, 0.05, 0.95);
+			break;
+		case OPT_NO_UI: break;
 		case OPT_LIST_MODULES: o->list_modules = 1; break;
 		case OPT_MAN_MODULES: o->man_modules = 1; break;
 		case OPT_CHECK: o->check_path = optarg; break;
@@ -296,7 +339,7 @@ main(int argc, char **argv)
 		man_modules();
 		return 0;
 	}
-	patch_init(&patch, 2, 2);
+	patch_init(&patch, o.inputs, o.outputs);
 	if (o.check_path != NULL) {
 		load_patch(&patch, o.check_path);
 		printf("%s: ok (%u modules, %u connections, %u voices)\n",
@@ -318,12 +361,17 @@ main(int argc, char **argv)
 		.no_fork = o.no_fork,
 	};
 	if (ro.path == NULL) {
-		/* Until the JACK client lands, playing means rendering a file. */
-		ro.path = "forksynth-demo.wav";
-		ro.overwrite = 1;
-		info("live JACK playback is not built yet: rendering %s to %s "
-		    "instead", o.patch_path ? o.patch_path : "the built-in patch",
-		    ro.path);
+		struct live_options lo = {
+			.jack = {
+				.name = o.name, .n_inputs = o.inputs, .n_outputs = o.outputs,
+				.connect = o.connect, .start_server = !o.no_start_server,
+				.pipeline = o.pipeline, .deadline = o.deadline,
+			},
+			.threads = o.threads, .no_fork = o.no_fork,
+			.patch_name = o.patch_path ? o.patch_path : "the built-in patch",
+		};
+		score_free(&score);
+		return live_run(&lo, &patch);
 	}
 	int rc = render_run(&patch, &score, &ro);
 	if (rc == 0 && !ro.progress)

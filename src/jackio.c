@@ -1,0 +1,497 @@
+/*
+ * src/jackio.c — the JACK client.  The process callback decodes MIDI into
+ * note events at their frame offsets, hands the period to the engine with
+ * a deadline of a fraction of the period, and never waits longer.  Latency
+ * is reported as what the engine adds (nothing in sync mode, one period in
+ * pipeline mode).  Nothing here allocates, locks or prints on the JACK
+ * thread.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jack/jack.h>
+#include <jack/midiport.h>
+#include <jack/thread.h>
+
+#include "engine.h"
+#include "futex.h"
+#include "jackio.h"
+#include "log.h"
+#include "region.h"
+#include "ring.h"
+
+extern char **environ;
+
+#define MAX_PORTS 32
+#define NOTE_QUEUE 256          /* control-plane notes waiting, at most */
+#define MAX_PENDING_OFFS 128    /* control-plane notes sounding, at most */
+
+/* A note from the control plane: on now, off after `frames`. */
+struct queued_note {
+	uint32_t note, velocity;
+	uint64_t frames;
+};
+
+/* A control-plane note waiting for its note off. */
+struct pending_off {
+	uint32_t note;
+	uint64_t frames_left;
+};
+
+struct jackio {
+	jack_client_t *client;
+	jack_port_t *in[MAX_PORTS], *out[MAX_PORTS], *midi;
+	unsigned n_in, n_out;
+	struct jack_options o;
+	struct engine *_Atomic engine;
+	_Atomic unsigned period;
+	unsigned rate;
+	struct region_midi events[REGION_MAX_EVENTS];
+	/* control-plane notes: a ring from the main thread, offs kept here */
+	void *notes_mem;
+	struct ring notes_tx, notes_rx;
+	struct pending_off offs[MAX_PENDING_OFFS];
+	unsigned n_offs;
+	/* counters */
+	_Atomic unsigned long cycles, xruns, late, down, bad_midi, max_cycle_ns;
+	_Atomic int shutdown;
+	char shutdown_reason[256];
+};
+
+/* Decode one raw MIDI message into an event; 1 if it makes one, 0 if it
+ * is ignored, -1 if it is malformed.  Omni: every channel. */
+static int
+midi_decode(const jack_midi_event_t *m, struct region_midi *ev)
+{
+	if (m->size == 0 || !(m->buffer[0] & 0x80))
+		return -1;
+	unsigned status = m->buffer[0] & 0xf0;
+	if (m->buffer[0] >= 0xf0)
+		return 0;                          /* system messages: not ours */
+	unsigned need = status == 0xc0 || status == 0xd0 ? 2 : 3;
+	if (m->size < need)
+		return -1;
+	for (unsigned i = 1; i < need; i++)
+		if (m->buffer[i] & 0x80)
+			return -1;
+	unsigned d1 = m->buffer[1], d2 = need > 2 ? m->buffer[2] : 0;
+	*ev = (struct region_midi){ .frame = m->time };
+	switch (status) {
+	case 0x90:
+		ev->kind = d2 ? NOTE_EVENT_ON : NOTE_EVENT_OFF;
+		ev->note = (uint8_t)d1;
+		ev->velocity = (uint8_t)d2;
+		return 1;
+	case 0x80:
+		ev->kind = NOTE_EVENT_OFF;
+		ev->note = (uint8_t)d1;
+		return 1;
+	case 0xe0:
+		ev->kind = NOTE_EVENT_BEND;
+		ev->amount = (float)((int)((d2 << 7) | d1) - 8192) / 8192.0f;
+		return 1;
+	case 0xb0:
+		switch (d1) {
+		case 1:   ev->kind = NOTE_EVENT_MOD; ev->amount = (float)d2 / 127.0f; return 1;
+		case 64:  ev->kind = NOTE_EVENT_SUSTAIN; ev->amount = d2 >= 64; return 1;
+		case 120: ev->kind = NOTE_EVENT_SOUND_OFF; return 1;
+		case 123: ev->kind = NOTE_EVENT_ALL_OFF; return 1;
+		default:  return 0;
+		}
+	default:
+		return 0;
+	}
+}
+
+/* Add the control plane's notes (ons now, offs when due) to the events. */
+static unsigned
+control_notes(struct jackio *j, jack_nframes_t n, unsigned count)
+{
+	struct queued_note q;
+	while (count < REGION_MAX_EVENTS && ring_elem_pop(&j->notes_rx, &q, 1) == 1) {
+		j->events[count++] = (struct region_midi){
+			.frame = 0, .kind = NOTE_EVENT_ON,
+			.note = (uint8_t)q.note, .velocity = (uint8_t)q.velocity,
+		};
+		if (j->n_offs < MAX_PENDING_OFFS)
+			j->offs[j->n_offs++] = (struct pending_off){ q.note, q.frames };
+	}
+	for (unsigned i = 0; i < j->n_offs && count < REGION_MAX_EVENTS; ) {
+		if (j->offs[i].frames_left < n) {
+			j->events[count++] = (struct region_midi){
+				.frame = (uint32_t)j->offs[i].frames_left,
+				.kind = NOTE_EVENT_OFF, .note = (uint8_t)j->offs[i].note,
+			};
+			j->offs[i] = j->offs[--j->n_offs];
+		} else {
+			j->offs[i++].frames_left -= n;
+		}
+	}
+	return count;
+}
+
+/* The JACK process callback: MIDI in, one engine cycle, audio out. */
+static int
+on_process(jack_nframes_t n, void *arg)
+{
+	struct jackio *j = arg;
+	uint64_t start = futex_now_ns();
+	const float *in[MAX_PORTS];
+	float *out[MAX_PORTS];
+	unsigned count = 0;
+
+	for (unsigned c = 0; c < j->n_in; c++)
+		in[c] = jack_port_get_buffer(j->in[c], n);
+	for (unsigned c = 0; c < j->n_out; c++)
+		out[c] = jack_port_get_buffer(j->out[c], n);
+	void *mbuf = jack_port_get_buffer(j->midi, n);
+	uint32_t n_midi = jack_midi_get_event_count(mbuf);
+	for (uint32_t i = 0; i < n_midi && count < REGION_MAX_EVENTS; i++) {
+		jack_midi_event_t m;
+		if (jack_midi_event_get(&m, mbuf, i) != 0)
+			continue;
+		int r = midi_decode(&m, &j->events[count]);
+		if (r > 0 && j->events[count].frame < n)
+			count++;
+		else if (r < 0)
+			atomic_fetch_add_explicit(&j->bad_midi, 1, memory_order_relaxed);
+	}
+	count = control_notes(j, n, count);
+
+	struct engine *e = atomic_load_explicit(&j->engine, memory_order_acquire);
+	atomic_fetch_add_explicit(&j->cycles, 1, memory_order_relaxed);
+	if (e == NULL) {
+		for (unsigned c = 0; c < j->n_out; c++)
+			memset(out[c], 0, n * sizeof(float));
+		return 0;
+	}
+	uint64_t deadline = start + (uint64_t)(j->o.deadline * n * 1e9 / j->rate);
+	enum engine_status st = engine_cycle(e, in, out, n, j->events, count, deadline);
+	if (st == ENGINE_LATE)
+		atomic_fetch_add_explicit(&j->late, 1, memory_order_relaxed);
+	else if (st == ENGINE_DOWN)
+		atomic_fetch_add_explicit(&j->down, 1, memory_order_relaxed);
+	unsigned long took = (unsigned long)(futex_now_ns() - start);
+	if (took > atomic_load_explicit(&j->max_cycle_ns, memory_order_relaxed))
+		atomic_store_explicit(&j->max_cycle_ns, took, memory_order_relaxed);
+	return 0;
+}
+
+/* Latency: what arrives at an input leaves the outputs `added` frames
+ * later (and the other way round for playback latency). */
+static void
+on_latency(jack_latency_callback_mode_t mode, void *arg)
+{
+	struct jackio *j = arg;
+	jack_latency_range_t range = { UINT32_MAX, 0 }, r;
+	unsigned added = j->o.pipeline ? atomic_load(&j->period) : 0;
+
+	if (mode == JackCaptureLatency) {
+		for (unsigned c = 0; c <= j->n_in; c++) {
+			jack_port_get_latency_range(c < j->n_in ? j->in[c] : j->midi, mode, &r);
+			range.min = r.min < range.min ? r.min : range.min;
+			range.max = r.max > range.max ? r.max : range.max;
+		}
+		range.min += added;
+		range.max += added;
+		for (unsigned c = 0; c < j->n_out; c++)
+			jack_port_set_latency_range(j->out[c], mode, &range);
+	} else {
+		for (unsigned c = 0; c < j->n_out; c++) {
+			jack_port_get_latency_range(j->out[c], mode, &r);
+			range.min = r.min < range.min ? r.min : range.min;
+			range.max = r.max > range.max ? r.max : range.max;
+		}
+		range.min += added;
+		range.max += added;
+		for (unsigned c = 0; c < j->n_in; c++)
+			jack_port_set_latency_range(j->in[c], mode, &range);
+		jack_port_set_latency_range(j->midi, mode, &range);
+	}
+}
+
+/* A new period: latencies follow (the server asks for them again). */
+static int
+on_buffer_size(jack_nframes_t n, void *arg)
+{
+	struct jackio *j = arg;
+	atomic_store(&j->period, n);
+	return 0;
+}
+
+static int
+on_xrun(void *arg)
+{
+	struct jackio *j = arg;
+	atomic_fetch_add(&j->xruns, 1);
+	return 0;
+}
+
+/* The server is going away: note why; the main loop ends the session. */
+static void
+on_shutdown(jack_status_t code, const char *reason, void *arg)
+{
+	struct jackio *j = arg;
+	(void)code;
+	snprintf(j->shutdown_reason, sizeof j->shutdown_reason, "%s",
+	    reason != NULL ? reason : "no reason given");
+	atomic_store(&j->shutdown, 1);
+}
+
+/* Whether this machine has a sound card ALSA can open. */
+static int
+have_sound_card(void)
+{
+	FILE *f = fopen("/proc/asound/cards", "r");
+	char line[256];
+	int found = 0;
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, "no soundcards") == NULL && line[0] == ' ' &&
+		    line[1] >= '0' && line[1] <= '9')
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* Start jackd with an argument vector (never a shell): alsa with a card,
+ * else dummy; temporary, so it ends with its last client. */
+static int
+start_server(char *err, size_t err_size)
+{
+	const char *server = getenv("JACK_DEFAULT_SERVER");
+	int alsa = have_sound_card();
+	char *argv[12];
+	int n = 0;
+	argv[n++] = "jackd";
+	argv[n++] = "-T";
+	if (server != NULL && server[0] != '\0') {
+		argv[n++] = "-n";
+		argv[n++] = (char *)server;
+	}
+	argv[n++] = "-d";
+	argv[n++] = alsa ? "alsa" : "dummy";
+	argv[n++] = "-r";
+	argv[n++] = "48000";
+	argv[n++] = "-p";
+	argv[n++] = "256";
+	argv[n] = NULL;
+
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, "jackd", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		snprintf(err, err_size, "no JACK server is running and jackd could "
+		    "not be started (%s): install jackd2 or start a server", strerror(rc));
+		return -1;
+	}
+	info("no JACK server was running: started 'jackd -T -d %s -r 48000 -p 256' "
+	    "(pid %d); it stops with its last client", alsa ? "alsa" : "dummy", (int)pid);
+	return 0;
+}
+
+/* JACK's own messages would crowd out ours: keep them quiet (ours say
+ * what went wrong and what to do). */
+static void
+jack_quiet(const char *msg)
+{
+	(void)msg;
+}
+
+/* Whether a client called `name` runs on the server (asked through a
+ * short-lived probe client). */
+static int
+name_taken(const char *name)
+{
+	jack_client_t *probe = jack_client_open("forksynth-probe", JackNoStartServer, NULL);
+	char pattern[128];
+	int taken = 0;
+	if (probe == NULL)
+		return 0;
+	snprintf(pattern, sizeof pattern, "^%s:", name);
+	const char **ports = jack_get_ports(probe, pattern, NULL, 0);
+	taken = ports != NULL && ports[0] != NULL;
+	jack_free(ports);
+	jack_client_close(probe);
+	return taken;
+}
+
+struct jackio *
+jackio_open(const struct jack_options *o, char *err, size_t err_size)
+{
+	jack_status_t status = 0;
+	jack_options_t flags = JackNoStartServer | JackUseExactName;
+	struct jackio *j = xcalloc(1, sizeof *j);
+	j->o = *o;
+	j->n_in = o->n_inputs < MAX_PORTS ? o->n_inputs : MAX_PORTS;
+	j->n_out = o->n_outputs < MAX_PORTS ? o->n_outputs : MAX_PORTS;
+
+	jack_set_error_function(jack_quiet);
+	jack_set_info_function(jack_quiet);
+	j->client = jack_client_open(o->name, flags, &status);
+	if (j->client == NULL && (status & JackServerFailed) && o->start_server) {
+		if (start_server(err, err_size) != 0) {
+			free(j);
+			return NULL;
+		}
+		for (int tries = 0; tries < 50 && j->client == NULL; tries++) {
+			usleep(100000);
+			j->client = jack_client_open(o->name, flags, &status);
+		}
+	}
+	if (j->client == NULL) {
+		if ((status & JackNameNotUnique) ||
+		    (!(status & JackServerFailed) && name_taken(o->name)))
+			snprintf(err, err_size, "a JACK client named '%s' already exists: "
+			    "choose another with --name", o->name);
+		else if (status & JackServerFailed)
+			snprintf(err, err_size, "no JACK server is running%s",
+			    o->start_server ? " and none could be started" :
+			    " (start one, or drop --no-start-server)");
+		else
+			snprintf(err, err_size, "the JACK server refused client '%s' "
+			    "(status 0x%x)", o->name, (unsigned)status);
+		free(j);
+		return NULL;
+	}
+	j->rate = jack_get_sample_rate(j->client);
+	atomic_store(&j->period, jack_get_buffer_size(j->client));
+	char port[64];
+	for (unsigned c = 0; c < j->n_in; c++) {
+		snprintf(port, sizeof port, "in_%u", c + 1);
+		j->in[c] = jack_port_register(j->client, port, JACK_DEFAULT_AUDIO_TYPE,
+		    JackPortIsInput, 0);
+	}
+	for (unsigned c = 0; c < j->n_out; c++) {
+		snprintf(port, sizeof port, "out_%u", c + 1);
+		j->out[c] = jack_port_register(j->client, port, JACK_DEFAULT_AUDIO_TYPE,
+		    JackPortIsOutput, 0);
+	}
+	j->midi = jack_port_register(j->client, "midi_in", JACK_DEFAULT_MIDI_TYPE,
+	    JackPortIsInput, 0);
+	for (unsigned c = 0; c < j->n_in; c++)
+		if (j->in[c] == NULL)
+			j->midi = NULL;
+	for (unsigned c = 0; c < j->n_out; c++)
+		if (j->out[c] == NULL)
+			j->midi = NULL;
+	if (j->midi == NULL) {
+		snprintf(err, err_size, "JACK refused to register forksynth's ports");
+		jack_client_close(j->client);
+		free(j);
+		return NULL;
+	}
+	size_t bytes = ring_elem_bytes(sizeof(struct queued_note), NOTE_QUEUE);
+	j->notes_mem = xaligned(bytes);
+	ring_elem_init(&j->notes_tx, j->notes_mem, sizeof(struct queued_note), NOTE_QUEUE);
+	ring_attach(&j->notes_rx, j->notes_mem, bytes, RING_MAGIC_ELEM);
+
+	jack_set_process_callback(j->client, on_process, j);
+	jack_set_latency_callback(j->client, on_latency, j);
+	jack_set_buffer_size_callback(j->client, on_buffer_size, j);
+	jack_set_xrun_callback(j->client, on_xrun, j);
+	jack_on_info_shutdown(j->client, on_shutdown, j);
+	return j;
+}
+
+unsigned
+jackio_rate(const struct jackio *j)
+{
+	return j->rate;
+}
+
+unsigned
+jackio_period(const struct jackio *j)
+{
+	return atomic_load(&j->period);
+}
+
+int
+jackio_rt_priority(const struct jackio *j)
+{
+	int p = jack_client_real_time_priority(j->client);
+	return p > 0 ? p : 0;
+}
+
+/* Connect our outputs to the physical playback ports and every physical
+ * MIDI source to midi_in. */
+static void
+connect_physical(struct jackio *j)
+{
+	const char **ports = jack_get_ports(j->client, NULL, JACK_DEFAULT_AUDIO_TYPE,
+	    JackPortIsPhysical | JackPortIsInput);
+	for (unsigned c = 0; ports != NULL && c < j->n_out && ports[c] != NULL; c++)
+		if (jack_connect(j->client, jack_port_name(j->out[c]), ports[c]) != 0)
+			warn("could not connect %s to %s", jack_port_name(j->out[c]), ports[c]);
+	jack_free(ports);
+	ports = jack_get_ports(j->client, NULL, JACK_DEFAULT_MIDI_TYPE,
+	    JackPortIsPhysical | JackPortIsOutput);
+	for (unsigned i = 0; ports != NULL && ports[i] != NULL; i++)
+		jack_connect(j->client, ports[i], jack_port_name(j->midi));
+	jack_free(ports);
+}
+
+int
+jackio_start(struct jackio *j, struct engine *e, char *err, size_t err_size)
+{
+	atomic_store_explicit(&j->engine, e, memory_order_release);
+	if (jack_activate(j->client) != 0) {
+		snprintf(err, err_size, "the JACK server would not activate client '%s'",
+		    j->o.name);
+		return -1;
+	}
+	if (j->o.connect)
+		connect_physical(j);
+	return 0;
+}
+
+int
+jackio_note(struct jackio *j, unsigned note, unsigned velocity, double seconds)
+{
+	struct queued_note q = {
+		.note = note & 127, .velocity = velocity < 1 ? 1 : velocity > 127 ? 127 : velocity,
+		.frames = (uint64_t)(seconds * j->rate),
+	};
+	return ring_elem_push(&j->notes_tx, &q, 1) == 1 ? 0 : -1;
+}
+
+void
+jackio_counters(const struct jackio *j, struct jackio_counters *c)
+{
+	c->cycles = atomic_load(&j->cycles);
+	c->xruns = atomic_load(&j->xruns);
+	c->late = atomic_load(&j->late);
+	c->down = atomic_load(&j->down);
+	c->bad_midi = atomic_load(&j->bad_midi);
+	c->max_cycle_ns = atomic_load(&j->max_cycle_ns);
+	c->period = atomic_load(&j->period);
+	c->shutdown = atomic_load(&j->shutdown);
+	snprintf(c->shutdown_reason, sizeof c->shutdown_reason, "%s",
+	    c->shutdown ? j->shutdown_reason : "");
+}
+
+void
+jackio_close(struct jackio *j)
+{
+	if (j == NULL)
+		return;
+	if (!atomic_load(&j->shutdown))
+		jack_deactivate(j->client);
+	jack_client_close(j->client);
+	free(j->notes_mem);
+	free(j);
+}

@@ -1,0 +1,67 @@
+/*
+ * src/jackio.h — forksynth as a JACK client: audio and MIDI ports, the
+ * process callback that drives the engine's cycle, MIDI decoding, latency
+ * reporting, xrun counting, server start and shutdown.
+ */
+#ifndef FORKSYNTH_JACKIO_H
+#define FORKSYNTH_JACKIO_H
+
+#include <stddef.h>
+
+struct engine;
+
+struct jack_options {
+	const char *name;           /* client name */
+	unsigned n_inputs;          /* audio inputs in_1 .. in_N */
+	unsigned n_outputs;         /* audio outputs out_1 .. out_M */
+	int connect;                /* connect to physical ports */
+	int start_server;           /* start jackd when none runs */
+	int pipeline;               /* one period of added latency */
+	double deadline;            /* fraction of the period the DSP may take */
+};
+
+struct jackio;
+
+/*
+ * Open the client and register its ports (not active yet).  With no server
+ * running and start_server set, start one (alsa with a sound card, else
+ * dummy) and say so on stderr.  NULL with a message in err on failure.
+ */
+struct jackio *jackio_open(const struct jack_options *o, char *err,
+    size_t err_size);
+
+/* The server's rate (frames per second) and period (frames). */
+unsigned jackio_rate(const struct jackio *j);
+unsigned jackio_period(const struct jackio *j);
+
+/* SCHED_FIFO priority of the JACK process thread, or 0 if it has none. */
+int jackio_rt_priority(const struct jackio *j);
+
+/* Start calling the engine from the process callback; connect ports if
+ * asked.  Returns 0, or -1 with a message. */
+int jackio_start(struct jackio *j, struct engine *e, char *err,
+    size_t err_size);
+
+/* Play a note now from the control plane (headless `note` command):
+ * velocity 1..127, held for `seconds`.  Returns -1 when the queue is full. */
+int jackio_note(struct jackio *j, unsigned note, unsigned velocity,
+    double seconds);
+
+/* Counters since the start, and whether the server has gone away. */
+struct jackio_counters {
+	unsigned long cycles;       /* process callbacks */
+	unsigned long xruns;        /* reported by the server */
+	unsigned long late;         /* cycles the DSP missed its deadline */
+	unsigned long down;         /* cycles with no DSP child */
+	unsigned long bad_midi;     /* malformed MIDI messages ignored */
+	unsigned long max_cycle_ns; /* longest process callback */
+	unsigned period;            /* frames, now */
+	int shutdown;               /* the server went away */
+	char shutdown_reason[256];
+};
+void jackio_counters(const struct jackio *j, struct jackio_counters *c);
+
+/* Deactivate and close the client (safe after a shutdown). */
+void jackio_close(struct jackio *j);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * tests/analyze.c — measurements on a recorded file for the black-box
+ * tests, first channel:
+ *
+ *   analyze onsets FILE            frames where sound starts after silence
+ *   analyze freq FILE START LEN    strongest frequency in [START, START+LEN), Hz
+ *   analyze rms FILE START LEN     RMS level of that span
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fftw3.h>
+#include <sndfile.h>
+
+/* Read the first channel of `path`; exits with a message on failure. */
+static float *
+read_mono(const char *path, long *frames, int *rate)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *f = sf_open(path, SFM_READ, &info);
+	if (f == NULL) {
+		fprintf(stderr, "analyze: %s: %s\n", path, sf_strerror(NULL));
+		exit(2);
+	}
+	float *all = calloc((size_t)info.frames * info.channels + 1, sizeof(float));
+	float *mono = calloc((size_t)info.frames + 1, sizeof(float));
+	sf_readf_float(f, all, info.frames);
+	for (long i = 0; i < info.frames; i++)
+		mono[i] = all[i * info.channels];
+	sf_close(f);
+	free(all);
+	*frames = (long)info.frames;
+	*rate = info.samplerate;
+	return mono;
+}
+
+/* Frames where sound starts: the first sample above 1e-5 after at least
+ * 1000 frames below it, counted when the signal then passes 1e-3 within
+ * 2000 frames (so noise does not count). */
+static void
+onsets(const float *x, long n)
+{
+	long quiet = 0;        /* a file that starts with sound has no onset there */
+	for (long i = 0; i < n; i++) {
+		if (fabsf(x[i]) < 1e-5f) {
+			quiet++;
+			continue;
+		}
+		if (quiet >= 1000)
+			for (long k = i; k < n && k < i + 2000; k++)
+				if (fabsf(x[k]) > 1e-3f) {
+					printf("%ld\n", i);
+					break;
+				}
+		quiet = 0;
+	}
+}
+
+/* The strongest frequency of a span: Blackman-Harris window, FFT, and a
+ * parabola through the peak bin's neighbours (log magnitudes). */
+static double
+peak_frequency(const float *x, long len, int rate)
+{
+	double *in = fftw_malloc(sizeof(double) * (size_t)len);
+	fftw_complex *out = fftw_malloc(sizeof(fftw_complex) * (size_t)(len / 2 + 1));
+	for (long i = 0; i < len; i++) {
+		double a = 2 * M_PI * (double)i / (double)len;
+		in[i] = x[i] * (0.35875 - 0.48829 * cos(a) + 0.14128 * cos(2 * a) -
+		    0.01168 * cos(3 * a));
+	}
+	fftw_plan p = fftw_plan_dft_r2c_1d((int)len, in, out, FFTW_ESTIMATE);
+	fftw_execute(p);
+	long best = 1;
+	double mag[3], bm = 0;
+	for (long k = 1; k < len / 2; k++) {
+		double m = hypot(out[k][0], out[k][1]);
+		if (m > bm) {
+			bm = m;
+			best = k;
+		}
+	}
+	for (int d = -1; d <= 1; d++)
+		mag[d + 1] = log(hypot(out[best + d][0], out[best + d][1]) + 1e-30);
+	double shift = 0.5 * (mag[0] - mag[2]) / (mag[0] - 2 * mag[1] + mag[2]);
+	fftw_destroy_plan(p);
+	fftw_free(in);
+	fftw_free(out);
+	return ((double)best + shift) * rate / (double)len;
+}
+
+int
+main(int argc, char **argv)
+{
+	long n;
+	int rate;
+	if (argc < 3) {
+		fprintf(stderr, "usage: analyze onsets|freq|rms FILE [START LEN]\n");
+		return 2;
+	}
+	float *x = read_mono(argv[2], &n, &rate);
+	long start = argc > 3 ? atol(argv[3]) : 0, len = argc > 4 ? atol(argv[4]) : n;
+	if (start < 0 || start > n)
+		start = n;
+	if (len > n - start)
+		len = n - start;
+	if (strcmp(argv[1], "onsets") == 0) {
+		onsets(x, n);
+	} else if (strcmp(argv[1], "freq") == 0 && len > 16) {
+		printf("%.3f\n", peak_frequency(x + start, len, rate));
+	} else if (strcmp(argv[1], "rms") == 0) {
+		double s = 0;
+		for (long i = 0; i < len; i++)
+			s += (double)x[start + i] * x[start + i];
+		printf("%.6f\n", len > 0 ? sqrt(s / (double)len) : 0.0);
+	} else {
+		fprintf(stderr, "analyze: bad arguments\n");
+		return 2;
+	}
+	free(x);
+	return 0;
+}

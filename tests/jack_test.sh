@@ -1,0 +1,228 @@
+# tests/jack_test.sh — forksynth in a real JACK graph: a private
+# `jackd -d dummy` under its own name, real JACK tools on the other side
+# (jack_lsp, jack_connect, jack_midiseq, jack_rec, jack_iodelay).  Ports and
+# latency, notes at their exact frames and pitch, latency measured from
+# outside, a DSP child killed mid-play, bad input, the server going away.
+. "$top_srcdir/tests/lib.sh"
+: "${ANALYZE:?}" "${MIDISEND:?}"
+
+server="fstest-$$"
+export JACK_DEFAULT_SERVER="$server" JACK_NO_START_SERVER=1
+export XDG_STATE_HOME="$scratch/state"
+jackd_pid=""
+fs_pid=""
+
+# stop_all: whatever this test started, also when it fails.
+stop_all() {
+	[ -n "$fs_pid" ] && kill "$fs_pid" 2>/dev/null
+	pkill -f "jack_midiseq seq$$" 2>/dev/null
+	[ -n "$jackd_pid" ] && kill "$jackd_pid" 2>/dev/null && wait "$jackd_pid" 2>/dev/null
+	rm -rf "$scratch"
+}
+trap stop_all EXIT
+
+# start_server: a private dummy server at 48 kHz, 256 frames.
+start_server() {
+	jackd -n "$server" -d dummy -r 48000 -p 256 > "$scratch/jackd.log" 2>&1 &
+	jackd_pid=$!
+	for _ in $(seq 50); do
+		jack_lsp > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "jackd did not start: $(cat "$scratch/jackd.log")"
+	finish
+}
+
+# start_fs NAME ARGS...: forksynth headless, commands through a fifo on fd 7.
+start_fs() {
+	fs_name=$1; shift
+	rm -f "$scratch/cmd"
+	mkfifo "$scratch/cmd"
+	"$FORKSYNTH" --no-ui --name "$fs_name" "$@" < "$scratch/cmd" \
+		> "$scratch/$fs_name.out" 2> "$scratch/$fs_name.err" &
+	fs_pid=$!
+	exec 7> "$scratch/cmd"
+	for _ in $(seq 50); do
+		jack_lsp 2>/dev/null | grep -qx "$fs_name:midi_in" && return 0
+		sleep 0.1
+	done
+	fail "forksynth did not come up: $(cat "$scratch/$fs_name.err")"
+}
+
+# stop_fs: quit through the command channel and wait.
+stop_fs() {
+	echo quit >&7
+	exec 7>&-
+	wait "$fs_pid"
+	fs_status=$?
+	fs_pid=""
+}
+
+# send COMMAND: one command line to forksynth; wait for its answer.
+send() {
+	before=$(wc -l < "$scratch/$fs_name.out")
+	echo "$1" >&7
+	for _ in $(seq 50); do
+		[ "$(wc -l < "$scratch/$fs_name.out")" -gt "$before" ] && break
+		sleep 0.05
+	done
+	tail -n 1 "$scratch/$fs_name.out"
+}
+
+# roundtrip: jack_iodelay's measured total round trip in frames, looped
+# through the ports given (or directly).
+roundtrip() {
+	timeout -s INT 4 stdbuf -o0 jack_iodelay > "$scratch/iod.log" 2>&1 &
+	for _ in $(seq 30); do
+		jack_lsp 2>/dev/null | grep -q "jack_delay:out" && break
+		sleep 0.1
+	done
+	if [ $# -eq 0 ]; then
+		jack_connect jack_delay:out jack_delay:in
+	else
+		jack_connect jack_delay:out "$1"
+		jack_connect "$2" jack_delay:in
+	fi
+	sleep 3
+	wait
+	tr '\r' '\n' < "$scratch/iod.log" | awk '/total roundtrip/ { f = $1 } END { printf "%d", f }'
+}
+
+cd "$scratch"
+start_server
+
+cat > thru.fsp <<'P'
+global vca thru gain=1
+connect in.1 thru.in
+connect thru.out out.1
+P
+cat > sine.fsp <<'P'
+poly 4
+voice midi note
+voice vco  osc wave=sine
+voice vca  amp gain=0.5
+connect note.pitch osc.pitch
+connect osc.out    amp.in
+connect note.gate  amp.cv
+connect amp.out    out.1
+P
+
+# ---- ports, and latency in sync mode
+base=$(roundtrip)
+echo "jack_iodelay straight loop: $base frames"
+start_fs fs thru.fsp
+jack_lsp -t fs > lsp.txt
+tr '\n\t' '  ' < lsp.txt > lsp1.txt
+for p in in_1 in_2 out_1 out_2; do
+	grep -q "fs:$p  *32 bit float mono audio" lsp1.txt && pass "port fs:$p is audio" ||
+		fail "port fs:$p: $(cat lsp.txt)"
+done
+grep -q "fs:midi_in  *8 bit raw midi" lsp1.txt && pass "port fs:midi_in is MIDI" ||
+	fail "no MIDI port: $(cat lsp.txt)"
+jack_lsp -l fs:out_1 | grep -q "capture latency = \[ 0 0 \]" &&
+	pass "sync: jack_lsp -l shows no added latency" || fail "sync latency: $(jack_lsp -l fs:out_1)"
+sync_rt=$(roundtrip fs:in_1 fs:out_1)
+[ "$sync_rt" = "$base" ] && pass "sync: jack_iodelay through forksynth adds 0 frames ($sync_rt)" ||
+	fail "sync: round trip $sync_rt, straight $base"
+stop_fs
+
+# ---- pipeline mode: exactly one period more
+start_fs fs --pipeline thru.fsp
+jack_lsp -l fs:out_1 | grep -q "capture latency = \[ 256 256 \]" &&
+	pass "pipeline: jack_lsp -l shows one period (256)" || fail "pipeline latency: $(jack_lsp -l fs:out_1)"
+pipe_rt=$(roundtrip fs:in_1 fs:out_1)
+[ "$pipe_rt" = $((base + 256)) ] && pass "pipeline: jack_iodelay measures +256 frames ($pipe_rt)" ||
+	fail "pipeline: round trip $pipe_rt, want $((base + 256))"
+stop_fs
+
+# ---- notes from jack_midiseq: exact frames, right pitch
+start_fs fs sine.fsp
+jack_midiseq "seq$$" 24000 0 69 6000 12000 76 6000 > /dev/null 2>&1 &
+for _ in $(seq 30); do jack_lsp | grep -q "seq$$:out" && break; sleep 0.1; done
+jack_connect "seq$$:out" fs:midi_in
+sleep 0.3
+jack_rec -f notes.wav -d 2 fs:out_1 > /dev/null 2>&1
+"$ANALYZE" onsets notes.wav > onsets.txt
+echo "onsets: $(tr '\n' ' ' < onsets.txt)"
+awk 'NR > 1 { d = $1 - prev; if (d < 11998 || d > 12002) bad++; n++ } { prev = $1 }
+     END { exit !(n >= 2 && bad == 0) }' onsets.txt &&
+	pass "notes start exactly 12000 frames apart, as sent (not on period boundaries)" ||
+	fail "onset spacing: $(tr '\n' ' ' < onsets.txt)"
+for o in $(head -n 2 onsets.txt); do
+	f=$("$ANALYZE" freq notes.wav $((o + 500)) 4096)
+	echo "note at $o: $f Hz"
+	awk -v f="$f" 'BEGIN { exit !((f > 439.5 && f < 440.5) || (f > 658.8 && f < 659.8)) }' &&
+		pass "pitch $f Hz is A4 or E5" || fail "pitch $f Hz"
+done
+
+# ---- the DSP child killed while playing: the client, its connections and
+# the sound survive, and nobody sees an xrun
+jack_rec -f kill.wav -d 3 fs:out_1 > /dev/null 2>&1 &
+rec=$!
+sleep 1
+child=$(pgrep -P "$fs_pid" -f -- --dsp-child)
+[ -n "$child" ] && kill -KILL "$child"
+wait $rec
+sleep 0.3
+jack_lsp | grep -qx fs:out_1 && pass "after SIGKILL of the child the client is still there" ||
+	fail "client gone"
+jack_lsp -c "seq$$:out" | grep -q "fs:midi_in" && pass "connections kept" || fail "connection lost"
+grep -q "restarted" fs.err && pass "restart reported: $(grep restarted fs.err | head -1)" ||
+	fail "no restart reported: $(cat fs.err)"
+r=$("$ANALYZE" rms kill.wav 96000 48000)
+awk -v r="$r" 'BEGIN { exit !(r > 0.05) }' && pass "sound resumes (RMS $r in the last second)" ||
+	fail "silent after the restart (RMS $r)"
+
+# ---- bad input: each a clear message, and forksynth keeps running
+a=$(send "connect osc.out nosuch.in")
+case $a in *"error:"*"no module named 'nosuch'"*) pass "unknown port: $a" ;; *) fail "unknown port answer: $a" ;; esac
+a=$(send "set osc.level 5")
+case $a in *"error:"*"0..1"*) pass "out of range: $a" ;; *) fail "out of range answer: $a" ;; esac
+a=$(send "frobnicate")
+case $a in *"error:"*"unknown command"*) pass "garbage: $a" ;; *) fail "garbage answer: $a" ;; esac
+"$MIDISEND" fs:midi_in 90 9080ff 903c64 803c00 b07b00
+sleep 0.5
+grep -q "ignored 2 malformed MIDI" fs.err && pass "malformed MIDI counted and reported" ||
+	fail "malformed MIDI: $(tail -3 fs.err)"
+a=$(send "set amp.gain 0.3")
+[ "$a" = ok ] && pass "still takes commands" || fail "after bad input: $a"
+
+# another client of the same name is refused with a clear message
+if "$FORKSYNTH" --no-ui --name fs thru.fsp < /dev/null 2> dup.err; then
+	fail "a second client named fs was accepted"
+else
+	grep -q "already exists" dup.err && pass "name clash: $(cat dup.err)" || fail "name clash: $(cat dup.err)"
+fi
+# no server and --no-start-server: a clear message
+if JACK_DEFAULT_SERVER="nosuch-$$" "$FORKSYNTH" --no-ui --no-start-server < /dev/null 2> none.err; then
+	fail "ran without a server"
+else
+	grep -q "no JACK server is running" none.err && pass "no server: $(cat none.err)" ||
+		fail "no server: $(cat none.err)"
+fi
+
+# ---- the server goes away: forksynth ends cleanly, patch autosaved
+kill "$jackd_pid"
+wait "$jackd_pid" 2>/dev/null
+jackd_pid=""
+for _ in $(seq 50); do kill -0 "$fs_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$fs_pid" 2>/dev/null; then
+	fail "forksynth still running after the server went away"
+else
+	wait "$fs_pid"
+	fs_pid=""
+	grep -q "JACK server went away" fs.err && pass "server loss reported" || fail "$(tail -3 fs.err)"
+	grep -q "gain=0.3" "$XDG_STATE_HOME/forksynth/autosave.fsp" &&
+		pass "patch autosaved with the last change" || fail "autosave missing or stale"
+fi
+# the callback never waits past its deadline (0.75 of the period), so it
+# cannot make the server miss a period; xruns from a loaded machine
+# (make check runs tests side by side) are reported, not blamed
+grep -E "cycles," fs.err | tail -1
+awk '/longest callback/ { for (i = 1; i <= NF; i++) if ($i == "callback") { c = $(i + 1); p = $(i + 5) } }
+     END { exit !(c != "" && c + 0 < p + 0) }' fs.err &&
+	pass "every callback ended within its period (so no xrun is forksynth's)" ||
+	fail "a callback overran its period: $(grep 'longest callback' fs.err)"
+exec 7>&-
+no_leftovers
+finish
