@@ -315,8 +315,10 @@ control_main(void *arg)
 		if (changed || (d->newest == NULL && any))
 			publish_graph(d);
 		/* counted once in effect: graph published, parameters queued */
-		if (any)
+		if (any) {
 			atomic_fetch_add(&s->applied.v, (uint32_t)any);
+			futex_wake(&s->applied.v, FUTEX_WAKE_ALL);
+		}
 		collect_retired(d);
 		if (!any) {
 			struct timespec ts;

@@ -394,10 +394,15 @@ int
 engine_sync(struct engine *e, unsigned timeout_ms)
 {
 	uint64_t until = futex_now_ns() + (uint64_t)timeout_ms * 1000000;
-	while (atomic_load(&e->r.sync->applied.v) != e->sent) {
+	uint32_t applied;
+	while ((applied = atomic_load(&e->r.sync->applied.v)) != e->sent) {
 		if (atomic_load(&e->r.sync->dead.v) || futex_now_ns() >= until)
 			return -1;
-		usleep(100);
+		/* woken by the child's control thread; 10 ms slices to notice
+		 * a dead child */
+		struct timespec ts;
+		futex_deadline_after(&ts, 10000000);
+		futex_wait(&e->r.sync->applied.v, applied, &ts);
 	}
 	return 0;
 }
