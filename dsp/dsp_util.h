@@ -82,8 +82,8 @@ fast_exp2f(float x)
 	float p = 1.0f + f * (0.6931470282f + f * (0.240229401f +
 	    f * (0.05548531785f + f * (0.009674557619f + f * (0.001248275028f +
 	    f * 0.0002154104459f)))));
-	union { float f; int32_t i; } u = { p };
-	u.i += (int32_t)fl << 23;
+	union { float f; uint32_t i; } u = { p };
+	u.i += (uint32_t)(int32_t)fl << 23;    /* unsigned: defined for fl < 0 */
 	return u.f;
 }
 
