@@ -48,6 +48,7 @@ static const struct module_case module_cases[] = {
 	{ "mixer 4 inputs",            "mixer",  "",                       0xf, "" },
 	{ "pan",                       "pan",    "",                       0x1, "" },
 	{ "delay 0.3 s, feedback",     "delay",  "time=0.3 feedback=0.5",  0x1, "" },
+	{ "reverb (per stereo frame)", "reverb", "decay=2",                0x3, "<= 50" },
 	{ "midi",                      "midi",   "",                       0x0, "" },
 };
 

@@ -18,6 +18,7 @@ extern const struct module_type vca_module;
 extern const struct module_type mixer_module;
 extern const struct module_type pan_module;
 extern const struct module_type delay_module;
+extern const struct module_type reverb_module;
 extern const struct module_type midi_module;
 #ifdef FORKSYNTH_FAULT_INJECTION
 extern const struct module_type fault_module;
@@ -35,6 +36,7 @@ const struct module_type *const module_table[] = {
 	&mixer_module,
 	&pan_module,
 	&delay_module,
+	&reverb_module,
 #ifdef FORKSYNTH_FAULT_INJECTION
 	&fault_module,
 #endif

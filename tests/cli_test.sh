@@ -11,7 +11,7 @@ if "$FORKSYNTH" --no-such-option 2>err.txt; then fail "bad option accepted"
 else pass "bad option refused"; fi
 
 "$FORKSYNTH" --list-modules > mods.txt || fail "--list-modules exit"
-for m in midi vco lfo noise adsr ladder svf vca mixer pan delay; do
+for m in midi vco lfo noise adsr ladder svf vca mixer pan delay reverb; do
 	grep -q "^$m: " mods.txt && pass "lists $m" || fail "$m missing from --list-modules"
 done
 contains mods.txt "cutoff" && contains mods.txt "Hz" &&
