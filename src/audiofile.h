@@ -1,26 +1,39 @@
 /*
- * src/audiofile.h — writing audio files through libsndfile, the format chosen
- * from the file name (.wav, .flac, .ogg, .aiff, .au, .caf, .w64, .rf64).
+ * src/audiofile.h — writing audio files through libsndfile, shared by
+ * offline render and the recorder.  The format comes from --format or the
+ * file name: WAV float32 (default), 24- and 16-bit (dithered) WAV, FLAC, Ogg
+ * Vorbis, AIFF, AU, CAF, W64.  WAV files that would pass 4 GiB become RF64
+ * instead of breaking.
  */
 #ifndef FORKSYNTH_AUDIOFILE_H
 #define FORKSYNTH_AUDIOFILE_H
 
+#include <stdio.h>
 #include <stddef.h>
 
 struct audiofile;
 
 /*
- * Create `path` for `channels` channels at `rate` frames per second.  The
- * format follows the extension; WAV is 32-bit float.  An existing file is
- * replaced only when `overwrite` is set.  On failure returns NULL and writes
- * a message naming the file and the reason into err.
+ * Create `path` for `channels` channels at `rate` frames per second, in
+ * `format` (a name from audiofile_formats, or NULL: from the extension).
+ * `frames` is the length when known in advance (offline render), else 0: a
+ * WAV known to stay under 4 GiB is written as plain WAV (byte-identical
+ * every time), otherwise as RF64 that falls back to WAV at the end if it
+ * stayed small.  The file is created 0600 and never replaces an existing
+ * one unless `overwrite`.  On failure returns NULL and writes a message
+ * naming the file and the reason into err.
  */
-struct audiofile *audiofile_create(const char *path, unsigned rate,
-    unsigned channels, int overwrite, char *err, size_t err_size);
+struct audiofile *audiofile_create(const char *path, const char *format,
+    unsigned rate, unsigned channels, unsigned long long frames,
+    int overwrite, char *err, size_t err_size);
 
-/* Append `frames` interleaved frames.  Returns 0, or -1 with a message. */
+/* Append `frames` interleaved frames (16-bit formats get TPDF dither).
+ * Returns 0, or -1 with a message naming the file and the reason. */
 int audiofile_write(struct audiofile *f, const float *interleaved,
     size_t frames, char *err, size_t err_size);
+
+/* Bring the header up to date so the file is whole as it stands. */
+int audiofile_sync(struct audiofile *f, char *err, size_t err_size);
 
 /* Frames written so far. */
 size_t audiofile_frames(const struct audiofile *f);
@@ -28,7 +41,11 @@ size_t audiofile_frames(const struct audiofile *f);
 /* Finish the header and close.  Returns 0, or -1 with a message. */
 int audiofile_close(struct audiofile *f, char *err, size_t err_size);
 
-/* The libsndfile major format for a file name, or 0 when not known. */
-int audiofile_format_for(const char *path);
+/* Whether `format` (or the extension of `path` when format is NULL) names a
+ * format we write. */
+int audiofile_known(const char *path, const char *format);
+
+/* List the format names with one line of help each. */
+void audiofile_formats(FILE *out);
 
 #endif

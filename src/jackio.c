@@ -26,14 +26,15 @@
 #include "futex.h"
 #include "jackio.h"
 #include "log.h"
+#include "recorder.h"
 #include "region.h"
 #include "ring.h"
 
 extern char **environ;
 
 #define MAX_PORTS 32
-#define NOTE_QUEUE 256          /* control-plane notes waiting, at most */
-#define MAX_PENDING_OFFS 128    /* control-plane notes sounding, at most */
+#define NOTE_QUEUE 1024         /* control-plane notes waiting, at most */
+#define MAX_PENDING_OFFS 1024   /* control-plane notes sounding, at most */
 
 /* A note from the control plane: on now, off after `frames`. */
 struct queued_note {
@@ -53,6 +54,8 @@ struct jackio {
 	unsigned n_in, n_out;
 	struct jack_options o;
 	struct engine *_Atomic engine;
+	struct recorder *_Atomic recorder;
+	unsigned rec_ports[MAX_PORTS], n_rec_ports;
 	_Atomic unsigned period;
 	unsigned rate;
 	struct region_midi events[REGION_MAX_EVENTS];
@@ -180,6 +183,13 @@ on_process(jack_nframes_t n, void *arg)
 		atomic_fetch_add_explicit(&j->late, 1, memory_order_relaxed);
 	else if (st == ENGINE_DOWN)
 		atomic_fetch_add_explicit(&j->down, 1, memory_order_relaxed);
+	struct recorder *rec = atomic_load_explicit(&j->recorder, memory_order_acquire);
+	if (rec != NULL) {
+		const float *chans[MAX_PORTS];
+		for (unsigned c = 0; c < j->n_rec_ports; c++)
+			chans[c] = out[j->rec_ports[c]];
+		recorder_push(rec, chans, n);
+	}
 	unsigned long took = (unsigned long)(futex_now_ns() - start);
 	if (took > atomic_load_explicit(&j->max_cycle_ns, memory_order_relaxed))
 		atomic_store_explicit(&j->max_cycle_ns, took, memory_order_relaxed);
@@ -457,6 +467,21 @@ jackio_start(struct jackio *j, struct engine *e, char *err, size_t err_size)
 	if (j->o.connect)
 		connect_physical(j);
 	return 0;
+}
+
+void
+jackio_set_recorder(struct jackio *j, struct recorder *rec, const unsigned *ports,
+    unsigned n)
+{
+	if (rec == NULL) {
+		atomic_store_explicit(&j->recorder, NULL, memory_order_release);
+		return;
+	}
+	j->n_rec_ports = 0;
+	for (unsigned i = 0; i < n && i < MAX_PORTS; i++)
+		if (ports[i] < j->n_out)
+			j->rec_ports[j->n_rec_ports++] = ports[i];
+	atomic_store_explicit(&j->recorder, rec, memory_order_release);
 }
 
 int

@@ -42,6 +42,12 @@ int jackio_rt_priority(const struct jackio *j);
 int jackio_start(struct jackio *j, struct engine *e, char *err,
     size_t err_size);
 
+struct recorder;
+/* Record the outputs listed in ports[] (0-based, n of them) through `rec`
+ * from the next period on; NULL stops feeding it. */
+void jackio_set_recorder(struct jackio *j, struct recorder *rec,
+    const unsigned *ports, unsigned n);
+
 /* Play a note now from the control plane (headless `note` command):
  * velocity 1..127, held for `seconds`.  Returns -1 when the queue is full. */
 int jackio_note(struct jackio *j, unsigned note, unsigned velocity,

@@ -17,11 +17,13 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command.h"
 #include "engine.h"
 #include "live.h"
+#include "recorder.h"
 #include "log.h"
 
 /* What the threads of a session share; `lock` guards patch and engine
@@ -31,6 +33,9 @@ struct session {
 	struct patch *patch;
 	struct engine *engine;
 	struct jackio *jack;
+	struct recorder *recorder;
+	const struct live_options *o;
+	int recorder_failed_seen;
 	_Atomic int quit;
 	char quit_reason[300];
 };
@@ -127,6 +132,13 @@ supervise_main(void *arg)
 			info("ignored %lu malformed MIDI message(s)", now.bad_midi - last.bad_midi);
 		if (now.period != last.period && last.period != 0)
 			info("JACK period is now %u frames", now.period);
+		struct recorder_status rs;
+		recorder_status(s->recorder, &rs);
+		if (rs.failed && !s->recorder_failed_seen) {
+			info("recording stopped: %s; what was recorded is kept, the "
+			    "music plays on", rs.error);
+			s->recorder_failed_seen = 1;
+		}
 		if (now.shutdown) {
 			snprintf(s->quit_reason, sizeof s->quit_reason,
 			    "the JACK server went away (%s)", now.shutdown_reason);
@@ -156,6 +168,65 @@ note_command(struct session *s, const char *line)
 	return 1;
 }
 
+/* A file name for a recording started without one: the record directory
+ * and the time, never an existing file. */
+static void
+record_name(const struct live_options *o, char *buf, size_t size)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+	const char *ext = o->record_format == NULL ? "wav" :
+	    strncmp(o->record_format, "wav", 3) == 0 ? "wav" : o->record_format;
+	snprintf(buf, size, "%s/forksynth-%s.%s", o->record_dir ? o->record_dir : ".",
+	    stamp, ext);
+	for (int k = 2; access(buf, F_OK) == 0 && k < 100; k++)
+		snprintf(buf, size, "%s/forksynth-%s-%d.%s",
+		    o->record_dir ? o->record_dir : ".", stamp, k, ext);
+}
+
+/* record [FILE] | record stop | record status: start, stop, or say. */
+static int
+record_command(struct session *s, const char *line)
+{
+	char path[600], err[600];
+	struct recorder_status rs;
+
+	if (strncmp(line, "record", 6) != 0 || (line[6] != '\0' && line[6] != ' '))
+		return 0;
+	const char *arg = line + 6 + strspn(line + 6, " \t");
+	if (strcmp(arg, "stop") == 0) {
+		recorder_status(s->recorder, &rs);
+		if (recorder_stop(s->recorder, err, sizeof err) != 0)
+			printf("error: %s\n", err);
+		else if (!rs.recording && !rs.failed)
+			printf("error: not recording\n");
+		else
+			printf("ok stopped %s: %llu frames, %llu lost\n", rs.path,
+			    rs.frames, rs.dropped);
+		return 1;
+	}
+	if (strcmp(arg, "status") == 0) {
+		recorder_status(s->recorder, &rs);
+		printf("ok %s %s %llu frames, %llu lost%s%s\n",
+		    rs.recording ? "recording" : "not recording", rs.path, rs.frames,
+		    rs.dropped, rs.failed ? "; stopped: " : "", rs.error);
+		return 1;
+	}
+	if (*arg == '\0')
+		record_name(s->o, path, sizeof path);
+	else
+		snprintf(path, sizeof path, "%s", arg);
+	if (recorder_start(s->recorder, path, s->o->record_format, s->o->force,
+	    err, sizeof err) != 0) {
+		printf("error: %s\n", err);
+	} else {
+		s->recorder_failed_seen = 0;
+		printf("ok recording to %s\n", path);
+	}
+	return 1;
+}
+
 /* Run one command line from stdin and answer it. */
 static void
 run_line(struct session *s, char *line)
@@ -175,10 +246,25 @@ run_line(struct session *s, char *line)
 	}
 	if (strcmp(p, "help") == 0) {
 		cmd_help(stdout, NULL);
-		printf("note NOTE VELOCITY SECONDS   play a note now\nquit\nok\n");
+		printf("note NOTE VELOCITY SECONDS   play a note now\n"
+		    "record [FILE] | record stop | record status\n"
+		    "stats                        counters since the start\nquit\nok\n");
 		return;
 	}
-	if (note_command(s, p))
+	if (strcmp(p, "stats") == 0) {
+		struct jackio_counters c;
+		struct engine_info ei;
+		jackio_counters(s->jack, &c);
+		pthread_mutex_lock(&s->lock);
+		engine_info(s->engine, &ei);
+		pthread_mutex_unlock(&s->lock);
+		printf("ok cycles %lu xruns %lu late %lu down %lu restarts %lu "
+		    "bad_midi %lu max_cycle_us %lu period %u\n", c.cycles, c.xruns,
+		    c.late, c.down, ei.restarts, c.bad_midi, c.max_cycle_ns / 1000,
+		    c.period);
+		return;
+	}
+	if (note_command(s, p) || record_command(s, p))
 		return;
 	pthread_mutex_lock(&s->lock);
 	if (patch_exec_line(s->patch, p, 0, &err) != 0) {
@@ -210,6 +296,7 @@ live_run(const struct live_options *o, struct patch *patch)
 	signal(SIGPIPE, SIG_IGN);
 
 	s.patch = patch;
+	s.o = o;
 	s.jack = jackio_open(&o->jack, err, sizeof err);
 	if (s.jack == NULL) {
 		fprintf(stderr, "forksynth: %s\n", err);
@@ -233,6 +320,25 @@ live_run(const struct live_options *o, struct patch *patch)
 	}
 	engine_load(s.engine, patch);
 	engine_sync(s.engine, 5000);
+	unsigned all[32], n_rec = o->n_record_ports;
+	const unsigned *rec_ports = o->record_ports;
+	if (n_rec == 0) {
+		for (unsigned c = 0; c < o->jack.n_outputs && c < 32; c++)
+			all[c] = c;
+		rec_ports = all;
+		n_rec = o->jack.n_outputs < 32 ? o->jack.n_outputs : 32;
+	}
+	s.recorder = recorder_create(eo.rate, n_rec, 12.0);
+	jackio_set_recorder(s.jack, s.recorder, rec_ports, n_rec);
+	if (o->record_path != NULL &&
+	    recorder_start(s.recorder, o->record_path, o->record_format, o->force,
+	    err, sizeof err) != 0) {
+		fprintf(stderr, "forksynth: %s\n", err);
+		engine_stop(s.engine);
+		jackio_close(s.jack);
+		recorder_free(s.recorder);
+		return 1;
+	}
 	if (jackio_start(s.jack, s.engine, err, sizeof err) != 0) {
 		fprintf(stderr, "forksynth: %s\n", err);
 		engine_stop(s.engine);
@@ -303,6 +409,15 @@ live_run(const struct live_options *o, struct patch *patch)
 	engine_info(s.engine, &ei);
 	jackio_close(s.jack);
 	engine_stop(s.engine);
+	struct recorder_status rs;
+	recorder_status(s.recorder, &rs);
+	if (rs.recording || rs.failed) {
+		if (recorder_stop(s.recorder, err, sizeof err) != 0 && !rs.failed)
+			info("recording: %s", err);
+		info("recording %s finished: %llu frames, %llu lost", rs.path,
+		    rs.frames, rs.dropped);
+	}
+	recorder_free(s.recorder);
 	info("%lu cycles, %lu xruns, %lu late, %lu without DSP, %lu DSP restarts; "
 	    "longest callback %.3f ms of a %.3f ms period", c.cycles, c.xruns, c.late,
 	    c.down, ei.restarts, c.max_cycle_ns / 1e6, 1000.0 * c.period / eo.rate);

@@ -13,6 +13,12 @@ struct live_options {
 	unsigned threads;           /* DSP threads (0: one per CPU) */
 	int no_fork;
 	const char *patch_name;     /* for messages: file or "built-in patch" */
+	const char *record_path;    /* record from the first period, or NULL */
+	const char *record_dir;     /* where `record` without a name writes */
+	const char *record_format;  /* audiofile.h's format name, or NULL */
+	unsigned record_ports[32];  /* outputs recorded, 0-based */
+	unsigned n_record_ports;    /* 0: every output */
+	int force;                  /* recordings may replace files */
 };
 
 /* Run until stdin ends, `quit`, a signal or the server going away.

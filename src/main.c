@@ -36,6 +36,8 @@ struct options {
 	unsigned inputs, outputs;
 	int connect, no_start_server, pipeline;
 	double deadline;
+	const char *record_path, *record_dir, *format;
+	unsigned record_ports[32], n_record_ports;
 	int list_modules;
 	int man_modules;
 };
@@ -44,7 +46,8 @@ enum {
 	OPT_RENDER = 256, OPT_SECONDS, OPT_SCORE, OPT_RATE, OPT_BLOCK, OPT_FORCE,
 	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION,
 	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
-	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI
+	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI,
+	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT
 };
 
 static const struct option long_options[] = {
@@ -64,6 +67,10 @@ static const struct option long_options[] = {
 	{ "pipeline",     no_argument,       NULL, OPT_PIPELINE },
 	{ "deadline",     required_argument, NULL, OPT_DEADLINE },
 	{ "no-ui",        no_argument,       NULL, OPT_NO_UI },
+	{ "record",       required_argument, NULL, OPT_RECORD },
+	{ "record-dir",   required_argument, NULL, OPT_RECORD_DIR },
+	{ "record-ports", required_argument, NULL, OPT_RECORD_PORTS },
+	{ "format",       required_argument, NULL, OPT_FORMAT },
 	{ "list-modules", no_argument,       NULL, OPT_LIST_MODULES },
 	{ "man-modules",  no_argument,       NULL, OPT_MAN_MODULES },
 	{ "check",        required_argument, NULL, OPT_CHECK },
@@ -91,6 +98,14 @@ usage(FILE *f)
 	    "  --pipeline         give the DSP a whole period: +1 period of latency\n"
 	    "  --deadline F       fraction of the period the DSP may take (default 0.75)\n"
 	    "  --no-ui            run headless (the only mode until the terminal UI)\n"
+	    "\n"
+	    "Recording (live; the command 'record [FILE]' / 'record stop' at any time):\n"
+	    "  --record FILE      record from the first period\n"
+	    "  --record-dir DIR   where 'record' without a name writes (default .)\n"
+	    "  --record-ports L   outputs to record, e.g. 1,2 (default all)\n"
+	    "  --format F         file format for --render and recordings:\n"
+	    "                     wav (float), wav24, wav16 (dithered), flac, ogg,\n"
+	    "                     aiff, au, caf, w64, rf64 (default: by extension)\n"
 	    "\n"
 	    "Offline render:\n"
 	    "  --render FILE      render to FILE (format from the extension: .wav is\n"
@@ -169,6 +184,24 @@ options_parse(struct options *o, int argc, char **argv)
 			o->deadline = parse_number("deadline", optarg, 0.05, 0.95);
 			break;
 		case OPT_NO_UI: break;
+		case OPT_RECORD: o->record_path = optarg; break;
+		case OPT_RECORD_DIR: o->record_dir = optarg; break;
+		case OPT_FORMAT:
+			if (!audiofile_known("", optarg))
+				fatal("--format: unknown format '%s' (wav, wav24, wav16, "
+				    "flac, ogg, aiff, au, caf, w64, rf64)", optarg);
+			o->format = optarg;
+			break;
+		case OPT_RECORD_PORTS: {
+			char *save = NULL, *list = optarg;
+			for (char *t = strtok_r(list, ",", &save); t != NULL;
+			    t = strtok_r(NULL, ",", &save)) {
+				double v = parse_number("record-ports", t, 1, 32);
+				if (o->n_record_ports < 32)
+					o->record_ports[o->n_record_ports++] = (unsigned)v - 1;
+			}
+			break;
+		}
 		case OPT_LIST_MODULES: o->list_modules = 1; break;
 		case OPT_MAN_MODULES: o->man_modules = 1; break;
 		case OPT_CHECK: o->check_path = optarg; break;
@@ -351,6 +384,7 @@ main(int argc, char **argv)
 
 	struct render_options ro = {
 		.path = o.render_path,
+		.format = o.format,
 		.seconds = o.seconds,
 		.rate = o.rate,
 		.block = o.block,
@@ -369,7 +403,15 @@ main(int argc, char **argv)
 			},
 			.threads = o.threads, .no_fork = o.no_fork,
 			.patch_name = o.patch_path ? o.patch_path : "the built-in patch",
+			.record_path = o.record_path, .record_dir = o.record_dir,
+			.record_format = o.format, .force = o.force,
+			.n_record_ports = o.n_record_ports,
 		};
+		memcpy(lo.record_ports, o.record_ports, sizeof lo.record_ports);
+		for (unsigned i = 0; i < o.n_record_ports; i++)
+			if (o.record_ports[i] >= o.outputs)
+				fatal("--record-ports: there is no output %u (--outputs %u)",
+				    o.record_ports[i] + 1, o.outputs);
 		score_free(&score);
 		return live_run(&lo, &patch);
 	}

@@ -143,8 +143,8 @@ render_run(const struct patch *patch, const struct score *score,
 		fprintf(stderr, "forksynth: %s\n", err);
 		return -1;
 	}
-	struct audiofile *f = audiofile_create(o->path, o->rate, channels,
-	    o->overwrite, err, sizeof err);
+	struct audiofile *f = audiofile_create(o->path, o->format, o->rate,
+	    channels, total, o->overwrite, err, sizeof err);
 	if (f == NULL) {
 		fprintf(stderr, "forksynth: %s\n", err);
 		engine_stop(e);

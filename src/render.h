@@ -10,7 +10,8 @@
 #include "score.h"
 
 struct render_options {
-	const char *path;       /* output file; format from its extension */
+	const char *path;       /* output file */
+	const char *format;     /* audiofile.h's format name, or NULL: by extension */
 	double seconds;         /* length; <= 0 means the score's end + 2 s */
 	unsigned rate;          /* frames per second */
 	unsigned block;         /* frames per cycle (like a JACK period) */

@@ -5,6 +5,8 @@
  *   analyze onsets FILE            frames where sound starts after silence
  *   analyze freq FILE START LEN    strongest frequency in [START, START+LEN), Hz
  *   analyze rms FILE START LEN     RMS level of that span
+ *   analyze zeros FILE             longest run of frames silent in every
+ *                                  channel, not counting the file's ends
  */
 #include <math.h>
 #include <stdio.h>
@@ -98,6 +100,30 @@ main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: analyze onsets|freq|rms FILE [START LEN]\n");
 		return 2;
+	}
+	if (strcmp(argv[1], "zeros") == 0) {
+		SF_INFO info = { 0 };
+		SNDFILE *f = sf_open(argv[2], SFM_READ, &info);
+		if (f == NULL)
+			return 2;
+		float frame[64];
+		long run = 0, best = 0, seen_sound = 0;
+		while (sf_readf_float(f, frame, 1) == 1) {
+			int silent = 1;
+			for (int c = 0; c < info.channels && c < 64; c++)
+				silent &= frame[c] == 0.0f;
+			if (silent) {
+				run++;
+			} else {
+				if (seen_sound && run > best)
+					best = run;
+				run = 0;
+				seen_sound = 1;
+			}
+		}
+		sf_close(f);
+		printf("%ld\n", best);
+		return 0;
 	}
 	float *x = read_mono(argv[2], &n, &rate);
 	long start = argc > 3 ? atol(argv[3]) : 0, len = argc > 4 ? atol(argv[4]) : n;

@@ -194,6 +194,76 @@ test_determinism(void)
 		printf("ok: two runs are bit-identical\n");
 }
 
+/* Queue one event of any kind at `frame`. */
+static void
+ev(struct graph *g, unsigned frame, int kind, unsigned note, unsigned vel,
+    float amount)
+{
+	struct note_event e = { .frame = frame, .kind = (uint8_t)kind,
+	    .note = (uint8_t)note, .velocity = (uint8_t)vel, .amount = amount };
+	graph_event(g, &e);
+}
+
+/* Mono: last-note priority and legato; the sustain pedal defers note offs;
+ * all notes off releases; all sound off also mutes until the next note. */
+static void
+test_routing(void)
+{
+	static struct patch p;
+	static float pitch[4096], gate[4096];
+	float *out[2] = { pitch, gate };
+
+	load(&p, "mono\nvoice midi note\nconnect note.pitch out.1\n"
+	    "connect note.gate out.2\n");
+	struct graph *g = graph_compile(&p, RATE, NULL);
+	ev(g, 10, NOTE_EVENT_ON, 60, 100, 0);
+	ev(g, 100, NOTE_EVENT_ON, 64, 100, 0);    /* legato to 64 */
+	ev(g, 200, NOTE_EVENT_OFF, 64, 0, 0);     /* back to 60, held */
+	ev(g, 300, NOTE_EVENT_OFF, 60, 0, 0);     /* all up */
+	graph_process(g, NULL, out, 400);
+	int ok = gate[50] == 1 && pitch[50] == (60 - 69) / 12.0f &&
+	    pitch[150] == (64 - 69) / 12.0f && pitch[250] == (60 - 69) / 12.0f &&
+	    gate[299] == 1 && gate[300] == 0;
+	for (int i = 10; i < 300; i++)
+		ok &= gate[i] == 1.0f;           /* legato: no gate edge */
+	if (ok)
+		printf("ok: mono plays the last note, legato, back to the held one\n");
+	else
+		fail("mono: gate %g %g %g, pitch %g %g %g", gate[50], gate[299],
+		    gate[300], pitch[50], pitch[150], pitch[250]);
+	graph_free(g);
+
+	load(&p, "poly 4\nvoice midi note\nconnect note.gate out.1\n"
+	    "connect note.gate out.2\n");
+	g = graph_compile(&p, RATE, NULL);
+	ev(g, 0, NOTE_EVENT_ON, 60, 100, 0);
+	ev(g, 10, NOTE_EVENT_SUSTAIN, 0, 0, 1.0f);
+	ev(g, 20, NOTE_EVENT_OFF, 60, 0, 0);      /* held by the pedal */
+	ev(g, 30, NOTE_EVENT_ON, 62, 100, 0);
+	ev(g, 40, NOTE_EVENT_SUSTAIN, 0, 0, 0.0f);  /* 60 ends here */
+	ev(g, 50, NOTE_EVENT_ALL_OFF, 0, 0, 0);   /* 62 ends here */
+	graph_process(g, NULL, out, 100);
+	if (pitch[25] == 1 && pitch[35] == 2 && pitch[45] == 1 && pitch[55] == 0)
+		printf("ok: sustain holds note offs until released; all notes off\n");
+	else
+		fail("sustain: gates %g %g %g %g, want 1 2 1 0", pitch[25], pitch[35],
+		    pitch[45], pitch[55]);
+	ev(g, 0, NOTE_EVENT_ON, 64, 100, 0);
+	ev(g, 0, NOTE_EVENT_SOUND_OFF, 0, 0, 0);
+	graph_process(g, NULL, out, 2 * GRAPH_CHUNK);
+	float muted = peak(pitch + GRAPH_CHUNK, GRAPH_CHUNK);
+	ev(g, 0, NOTE_EVENT_ON, 65, 100, 0);
+	graph_process(g, NULL, out + 0, GRAPH_CHUNK);
+	float after = pitch[GRAPH_CHUNK - 1];
+	graph_process(g, NULL, out, 2 * GRAPH_CHUNK);
+	if (muted == 0.0f && peak(pitch, 2 * GRAPH_CHUNK) == 1.0f && after > 0.99f)
+		printf("ok: all sound off mutes until the next note\n");
+	else
+		fail("sound off: muted peak %g, after the next note %g, later peak %g",
+		    muted, after, peak(pitch, 2 * GRAPH_CHUNK));
+	graph_free(g);
+}
+
 /* The same 32-voice patch, with a global stage after the voices, gives the
  * same bits serially and on pools of 1 to 4 threads. */
 static void
@@ -245,5 +315,6 @@ main(void)
 	test_carry_over();
 	test_determinism();
 	test_threads();
+	test_routing();
 	return test_status();
 }

@@ -6,87 +6,7 @@
 . "$top_srcdir/tests/lib.sh"
 : "${ANALYZE:?}" "${MIDISEND:?}"
 
-server="fstest-$$"
-export JACK_DEFAULT_SERVER="$server" JACK_NO_START_SERVER=1
-export XDG_STATE_HOME="$scratch/state"
-jackd_pid=""
-fs_pid=""
-
-# stop_all: whatever this test started, also when it fails.
-stop_all() {
-	[ -n "$fs_pid" ] && kill "$fs_pid" 2>/dev/null
-	pkill -f "jack_midiseq seq$$" 2>/dev/null
-	[ -n "$jackd_pid" ] && kill "$jackd_pid" 2>/dev/null && wait "$jackd_pid" 2>/dev/null
-	rm -rf "$scratch"
-}
-trap stop_all EXIT
-
-# start_server: a private dummy server at 48 kHz, 256 frames.
-start_server() {
-	jackd -n "$server" -d dummy -r 48000 -p 256 > "$scratch/jackd.log" 2>&1 &
-	jackd_pid=$!
-	for _ in $(seq 50); do
-		jack_lsp > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "jackd did not start: $(cat "$scratch/jackd.log")"
-	finish
-}
-
-# start_fs NAME ARGS...: forksynth headless, commands through a fifo on fd 7.
-start_fs() {
-	fs_name=$1; shift
-	rm -f "$scratch/cmd"
-	mkfifo "$scratch/cmd"
-	"$FORKSYNTH" --no-ui --name "$fs_name" "$@" < "$scratch/cmd" \
-		> "$scratch/$fs_name.out" 2> "$scratch/$fs_name.err" &
-	fs_pid=$!
-	exec 7> "$scratch/cmd"
-	for _ in $(seq 50); do
-		jack_lsp 2>/dev/null | grep -qx "$fs_name:midi_in" && return 0
-		sleep 0.1
-	done
-	fail "forksynth did not come up: $(cat "$scratch/$fs_name.err")"
-}
-
-# stop_fs: quit through the command channel and wait.
-stop_fs() {
-	echo quit >&7
-	exec 7>&-
-	wait "$fs_pid"
-	fs_status=$?
-	fs_pid=""
-}
-
-# send COMMAND: one command line to forksynth; wait for its answer.
-send() {
-	before=$(wc -l < "$scratch/$fs_name.out")
-	echo "$1" >&7
-	for _ in $(seq 50); do
-		[ "$(wc -l < "$scratch/$fs_name.out")" -gt "$before" ] && break
-		sleep 0.05
-	done
-	tail -n 1 "$scratch/$fs_name.out"
-}
-
-# roundtrip: jack_iodelay's measured total round trip in frames, looped
-# through the ports given (or directly).
-roundtrip() {
-	timeout -s INT 4 stdbuf -o0 jack_iodelay > "$scratch/iod.log" 2>&1 &
-	for _ in $(seq 30); do
-		jack_lsp 2>/dev/null | grep -q "jack_delay:out" && break
-		sleep 0.1
-	done
-	if [ $# -eq 0 ]; then
-		jack_connect jack_delay:out jack_delay:in
-	else
-		jack_connect jack_delay:out "$1"
-		jack_connect "$2" jack_delay:in
-	fi
-	sleep 3
-	wait
-	tr '\r' '\n' < "$scratch/iod.log" | awk '/total roundtrip/ { f = $1 } END { printf "%d", f }'
-}
+. "$top_srcdir/tests/jack_lib.sh"
 
 cd "$scratch"
 start_server
@@ -133,6 +53,15 @@ jack_lsp -l fs:out_1 | grep -q "capture latency = \[ 256 256 \]" &&
 pipe_rt=$(roundtrip fs:in_1 fs:out_1)
 [ "$pipe_rt" = $((base + 256)) ] && pass "pipeline: jack_iodelay measures +256 frames ($pipe_rt)" ||
 	fail "pipeline: round trip $pipe_rt, want $((base + 256))"
+# a new period while running: followed, and the latency with it
+jack_bufsize 512 > /dev/null 2>&1
+sleep 0.5
+jack_lsp -l fs:out_1 | grep -q "capture latency = \[ 512 512 \]" &&
+	pass "period changed to 512: latency follows" || fail "after jack_bufsize 512: $(jack_lsp -l fs:out_1)"
+case $(send stats) in *"period 512"*) pass "still running at the new period" ;;
+	*) fail "stats after the period change: $(tail -1 fs.out)" ;; esac
+jack_bufsize 256 > /dev/null 2>&1
+sleep 0.3
 stop_fs
 
 # ---- notes from jack_midiseq: exact frames, right pitch
@@ -200,6 +129,28 @@ else
 	grep -q "no JACK server is running" none.err && pass "no server: $(cat none.err)" ||
 		fail "no server: $(cat none.err)"
 fi
+
+# no server at all: forksynth starts a temporary one and says so; the
+# server ends with its last client
+auto="fsauto-$$"
+(
+	export JACK_DEFAULT_SERVER="$auto"
+	rm -f auto.cmd; mkfifo auto.cmd
+	"$FORKSYNTH" --no-ui --name fsauto thru.fsp < auto.cmd > auto.out 2> auto.err &
+	pid=$!
+	exec 8> auto.cmd
+	for _ in $(seq 60); do jack_lsp 2>/dev/null | grep -q "fsauto:out_1" && break; sleep 0.1; done
+	jack_lsp 2>/dev/null | grep -q "fsauto:out_1" && echo "ports up" > auto.state
+	echo quit >&8; exec 8>&-
+	wait "$pid"
+	for _ in $(seq 50); do pgrep -f "jackd -T -n $auto" > /dev/null || break; sleep 0.1; done
+	pgrep -f "jackd -T -n $auto" > /dev/null && pkill -f "jackd -T -n $auto" && echo "server stayed" >> auto.state
+)
+grep -q "started 'jackd -T -d dummy" auto.err && pass "no server: started one and said so" ||
+	fail "auto start: $(cat auto.err)"
+grep -q "ports up" auto.state && pass "ports up on the started server" || fail "no ports on the started server"
+grep -q "server stayed" auto.state && fail "the started server outlived its last client" ||
+	pass "the started server ended with its last client"
 
 # ---- the server goes away: forksynth ends cleanly, patch autosaved
 kill "$jackd_pid"

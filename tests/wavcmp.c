@@ -5,6 +5,8 @@
  *
  * usage: wavcmp A B BLOCK   exits 0 when every block of A equals B's or
  *                           is silent, and the files have the same length.
+ *        wavcmp --within A B   exits 0 when A appears, sample for sample,
+ *                              inside B (found at some offset).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +27,50 @@ open_or_die(const char *path, SF_INFO *info)
 	return f;
 }
 
+/* Read a whole file, interleaved. */
+static float *
+read_all(const char *path, SF_INFO *info)
+{
+	SNDFILE *f = open_or_die(path, info);
+	float *x = calloc((size_t)info->frames * (size_t)info->channels + 1, sizeof(float));
+	sf_readf_float(f, x, info->frames);
+	sf_close(f);
+	return x;
+}
+
+/* A inside B: find where A's first non-silent frame run matches, then
+ * compare every frame of A there. */
+static int
+within(const char *pa, const char *pb)
+{
+	SF_INFO ia, ib;
+	float *a = read_all(pa, &ia), *b = read_all(pb, &ib);
+	long ch = ia.channels, na = (long)ia.frames, nb = (long)ib.frames;
+	if (ia.channels != ib.channels || na > nb || na < 64) {
+		printf("channels %d/%d, frames %ld/%ld\n", ia.channels, ib.channels, na, nb);
+		return 1;
+	}
+	long key = 0;
+	while (key < na - 64 && a[key * ch] == 0.0f)
+		key++;
+	for (long off = 0; off + na <= nb; off++) {
+		if (memcmp(&a[key * ch], &b[(off + key) * ch], 64 * ch * sizeof(float)) != 0)
+			continue;
+		long same = 0;
+		for (long i = 0; i < na; i++)
+			same += memcmp(&a[i * ch], &b[(off + i) * ch], ch * sizeof(float)) == 0;
+		printf("%ld of %ld frames identical at offset %ld\n", same, na, off);
+		return same == na ? 0 : 1;
+	}
+	printf("not found inside %s\n", pb);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "--within") == 0)
+		return within(argv[2], argv[3]);
 	if (argc != 4) {
 		fprintf(stderr, "usage: wavcmp A B BLOCK\n");
 		return 2;

@@ -1,0 +1,87 @@
+# tests/jack_lib.sh — shared by the tests that need JACK: a private
+# `jackd -d dummy` under its own name, forksynth started headless with its
+# commands on fd 7, and cleanup of both also when a test fails.  Source it
+# after lib.sh.
+
+server="fstest-$$"
+export JACK_DEFAULT_SERVER="$server" JACK_NO_START_SERVER=1
+export XDG_STATE_HOME="$scratch/state"
+jackd_pid=""
+fs_pid=""
+
+# stop_all: whatever this test started, also when it fails.
+stop_all() {
+	[ -n "$fs_pid" ] && kill "$fs_pid" 2>/dev/null
+	pkill -f "jack_midiseq seq$$" 2>/dev/null
+	[ -n "$jackd_pid" ] && kill "$jackd_pid" 2>/dev/null && wait "$jackd_pid" 2>/dev/null
+	rm -rf "$scratch"
+}
+trap stop_all EXIT
+
+# start_server: a private dummy server at 48 kHz, 256 frames.
+start_server() {
+	jackd -n "$server" -d dummy -r 48000 -p 256 > "$scratch/jackd.log" 2>&1 &
+	jackd_pid=$!
+	for _ in $(seq 50); do
+		jack_lsp > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "jackd did not start: $(cat "$scratch/jackd.log")"
+	finish
+}
+
+# start_fs NAME ARGS...: forksynth headless, commands through a fifo on fd 7.
+start_fs() {
+	fs_name=$1; shift
+	rm -f "$scratch/cmd"
+	mkfifo "$scratch/cmd"
+	"$FORKSYNTH" --no-ui --name "$fs_name" "$@" < "$scratch/cmd" \
+		> "$scratch/$fs_name.out" 2> "$scratch/$fs_name.err" &
+	fs_pid=$!
+	exec 7> "$scratch/cmd"
+	for _ in $(seq 50); do
+		jack_lsp 2>/dev/null | grep -qx "$fs_name:midi_in" && return 0
+		sleep 0.1
+	done
+	fail "forksynth did not come up: $(cat "$scratch/$fs_name.err")"
+}
+
+# stop_fs: quit through the command channel and wait.
+stop_fs() {
+	echo quit >&7
+	exec 7>&-
+	wait "$fs_pid"
+	fs_status=$?
+	fs_pid=""
+}
+
+# send COMMAND: one command line to forksynth; wait for its answer.
+send() {
+	before=$(wc -l < "$scratch/$fs_name.out")
+	echo "$1" >&7
+	for _ in $(seq 50); do
+		[ "$(wc -l < "$scratch/$fs_name.out")" -gt "$before" ] && break
+		sleep 0.05
+	done
+	tail -n 1 "$scratch/$fs_name.out"
+}
+
+# roundtrip: jack_iodelay's measured total round trip in frames, looped
+# through the ports given (or directly).
+roundtrip() {
+	timeout -s INT 4 stdbuf -o0 jack_iodelay > "$scratch/iod.log" 2>&1 &
+	for _ in $(seq 30); do
+		jack_lsp 2>/dev/null | grep -q "jack_delay:out" && break
+		sleep 0.1
+	done
+	if [ $# -eq 0 ]; then
+		jack_connect jack_delay:out jack_delay:in
+	else
+		jack_connect jack_delay:out "$1"
+		jack_connect "$2" jack_delay:in
+	fi
+	sleep 3
+	wait
+	tr '\r' '\n' < "$scratch/iod.log" | awk '/total roundtrip/ { f = $1 } END { printf "%d", f }'
+}
+
