@@ -26,21 +26,6 @@
 #include "dsp_util.h"
 #include "module.h"
 
-/* smoother_next, snapping to the target once float rounding stalls the
- * approach: dsp_util.h's own snap threshold lies below the distance where
- * a 10 ms smoother stops moving (about 1.4e-5 of the value at 48 kHz), so
- * without this it would never settle. */
-static inline float
-smooth_next(struct smoother *s)
-{
-	float prev = s->cur;
-	float v = smoother_next(s);
-
-	if (v == prev)
-		v = s->cur = s->target;
-	return v;
-}
-
 /* Target of the attack's RC charge, as a multiple of the peak. */
 #define ADSR_OVERSHOOT 1.5
 /* ln(1000): decay and release end at 0.1 % of their distance. */
@@ -180,7 +165,7 @@ adsr_process(void *self, const float *const *in, float *const *out,
 
 		/* only the decay/sustain stage uses sustain: smooth it there */
 		if (a->stage == ADSR_DECAY)
-			sustain = smooth_next(&a->sustain);
+			sustain = smoother_next(&a->sustain);
 		else
 			sustain = a->sustain.cur = a->sustain.target;
 

@@ -14,21 +14,6 @@
 #include "dsp_util.h"
 #include "module.h"
 
-/* smoother_next, snapping to the target once float rounding stalls the
- * approach: dsp_util.h's own snap threshold lies below the distance where
- * a 10 ms smoother stops moving (about 1.4e-5 of the value at 48 kHz), so
- * without this it would never settle. */
-static inline float
-smooth_next(struct smoother *s)
-{
-	float prev = s->cur;
-	float v = smoother_next(s);
-
-	if (v == prev)
-		v = s->cur = s->target;
-	return v;
-}
-
 #define DELAY_MAX_SECONDS 2.0f
 #define DELAY_MIN_SAMPLES 3.0f
 /* Samples kept beyond the longest delay for the interpolator's taps. */
@@ -203,9 +188,9 @@ delay_process(void *self, const float *const *in, float *const *out,
 			d->time = d->time_target;
 		else
 			d->time += dt * d->time_coef;
-		float fb = smooth_next(&d->feedback);
-		float mix = smooth_next(&d->mix);
-		float a = smooth_next(&d->damp);
+		float fb = smoother_next(&d->feedback);
+		float mix = smoother_next(&d->mix);
+		float a = smoother_next(&d->damp);
 		float xi = x != NULL ? x[i] : 0.0f;
 
 		double del = d->time;

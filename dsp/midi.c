@@ -25,21 +25,6 @@
 #include "dsp_util.h"
 #include "module.h"
 
-/* smoother_next, snapping to the target once float rounding stalls the
- * approach: dsp_util.h's own snap threshold lies below the distance where
- * a 10 ms smoother stops moving (about 1.4e-5 of the value at 48 kHz), so
- * without this it would never settle. */
-static inline float
-smooth_next(struct smoother *s)
-{
-	float prev = s->cur;
-	float v = smoother_next(s);
-
-	if (v == prev)
-		v = s->cur = s->target;
-	return v;
-}
-
 /* Events held for one block at most; more are dropped and counted. */
 #define MIDI_QUEUE 64
 
@@ -224,12 +209,12 @@ midi_process(void *self, const float *const *in, float *const *out,
 			    m->pitch_target) * ((float)m->glide_left /
 			    (float)m->glide_len);
 		}
-		float b = smooth_next(&m->bend) * smooth_next(&m->range);
+		float b = smoother_next(&m->bend) * smoother_next(&m->range);
 		pitch[i] = m->pitch + b * (1.0f / 12.0f);
 		gate[i] = m->held && !low ? 1.0f : 0.0f;
 		vel[i] = m->velocity;
 		trig[i] = (float)tr;
-		mod[i] = smooth_next(&m->mod);
+		mod[i] = smoother_next(&m->mod);
 	}
 	m->n_queued = 0;
 }

@@ -6,21 +6,6 @@
 #include "dsp_util.h"
 #include "module.h"
 
-/* smoother_next, snapping to the target once float rounding stalls the
- * approach: dsp_util.h's own snap threshold lies below the distance where
- * a 10 ms smoother stops moving (about 1.4e-5 of the value at 48 kHz), so
- * without this it would never settle. */
-static inline float
-smooth_next(struct smoother *s)
-{
-	float prev = s->cur;
-	float v = smoother_next(s);
-
-	if (v == prev)
-		v = s->cur = s->target;
-	return v;
-}
-
 #define MIXER_CHANNELS 4
 
 enum { MIXER_N_IN = MIXER_CHANNELS };
@@ -98,7 +83,7 @@ mixer_process(void *self, const float *const *in, float *const *out,
 			/* keep the smoother moving on time even while silent */
 			if (smoother_moving(s))
 				for (unsigned i = 0; i < frames; i++)
-					smooth_next(s);
+					smoother_next(s);
 			continue;
 		}
 		if (!smoother_moving(s)) {
@@ -107,7 +92,7 @@ mixer_process(void *self, const float *const *in, float *const *out,
 				y[i] += x[i] * g;
 		} else {
 			for (unsigned i = 0; i < frames; i++)
-				y[i] += x[i] * smooth_next(s);
+				y[i] += x[i] * smoother_next(s);
 		}
 	}
 	if (!smoother_moving(&m->master)) {
@@ -117,7 +102,7 @@ mixer_process(void *self, const float *const *in, float *const *out,
 				y[i] *= g;
 	} else {
 		for (unsigned i = 0; i < frames; i++)
-			y[i] *= smooth_next(&m->master);
+			y[i] *= smoother_next(&m->master);
 	}
 }
 

@@ -7,21 +7,6 @@
 #include "dsp_util.h"
 #include "module.h"
 
-/* smoother_next, snapping to the target once float rounding stalls the
- * approach: dsp_util.h's own snap threshold lies below the distance where
- * a 10 ms smoother stops moving (about 1.4e-5 of the value at 48 kHz), so
- * without this it would never settle. */
-static inline float
-smooth_next(struct smoother *s)
-{
-	float prev = s->cur;
-	float v = smoother_next(s);
-
-	if (v == prev)
-		v = s->cur = s->target;
-	return v;
-}
-
 enum { PAN_IN, PAN_CV, PAN_N_IN };
 enum { PAN_LEFT, PAN_RIGHT, PAN_N_OUT };
 enum { PAN_POS, PAN_N_P };
@@ -83,7 +68,7 @@ pan_process(void *self, const float *const *in, float *const *out,
 	p->running = 1;
 	if (x == NULL) {
 		for (unsigned i = 0; i < frames; i++) {
-			smooth_next(&p->pos);
+			smoother_next(&p->pos);
 			yl[i] = yr[i] = 0.0f;
 		}
 		return;
@@ -97,7 +82,7 @@ pan_process(void *self, const float *const *in, float *const *out,
 		return;
 	}
 	for (unsigned i = 0; i < frames; i++) {
-		float pos = smooth_next(&p->pos);
+		float pos = smoother_next(&p->pos);
 		if (cv != NULL)
 			pos += cv[i];
 		pan_gains(pos, &l, &r);

@@ -5,21 +5,6 @@
 #include "dsp_util.h"
 #include "module.h"
 
-/* smoother_next, snapping to the target once float rounding stalls the
- * approach: dsp_util.h's own snap threshold lies below the distance where
- * a 10 ms smoother stops moving (about 1.4e-5 of the value at 48 kHz), so
- * without this it would never settle. */
-static inline float
-smooth_next(struct smoother *s)
-{
-	float prev = s->cur;
-	float v = smoother_next(s);
-
-	if (v == prev)
-		v = s->cur = s->target;
-	return v;
-}
-
 enum { VCA_IN, VCA_CV, VCA_N_IN };
 enum { VCA_OUT, VCA_N_OUT };
 enum { VCA_GAIN, VCA_N_P };
@@ -70,7 +55,7 @@ vca_process(void *self, const float *const *in, float *const *out,
 	v->running = 1;
 	if (x == NULL) {
 		for (unsigned i = 0; i < frames; i++) {
-			smooth_next(&v->gain);
+			smoother_next(&v->gain);
 			y[i] = 0.0f;
 		}
 		return;
@@ -86,7 +71,7 @@ vca_process(void *self, const float *const *in, float *const *out,
 		return;
 	}
 	for (unsigned i = 0; i < frames; i++) {
-		float g = smooth_next(&v->gain);
+		float g = smoother_next(&v->gain);
 		y[i] = cv != NULL ? x[i] * g * cv[i] : x[i] * g;
 	}
 }
