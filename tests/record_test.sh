@@ -40,11 +40,14 @@ n=$(soxi -s rec.wav)
 	fail "recorded $n frames, not whole periods"
 case $a in *"$n frames, 0 lost"*) pass "record stop reports the same count" ;;
 	*) fail "record stop said: $a (file has $n)" ;; esac
-if "$WAVCMP" --within rec.wav ref.wav > within.txt; then
-	pass "sample-identical to jack_capture's recording of the ports: $(cat within.txt)"
-else
-	fail "differs from the ports' data: $(cat within.txt)"
-fi
+"$WAVCMP" --within rec.wav ref.wav > within.txt
+case $? in
+0) pass "sample-identical to jack_capture's recording of the ports: $(cat within.txt)" ;;
+3) # jack_capture itself skipped frames (a loaded machine): every one of
+   # our blocks is still in its file, in order
+   pass "every block is in jack_capture's recording, which skipped some: $(cat within.txt)" ;;
+*) fail "differs from the ports' data: $(cat within.txt)"; cat capture.log ;;
+esac
 
 # ---- an existing file is not replaced
 a=$(send "record rec.wav")

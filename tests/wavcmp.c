@@ -6,7 +6,9 @@
  * usage: wavcmp A B BLOCK   exits 0 when every block of A equals B's or
  *                           is silent, and the files have the same length.
  *        wavcmp --within A B   exits 0 when A appears, sample for sample,
- *                              inside B (found at some offset).
+ *                              inside B (found at some offset); prints how
+ *                              many of A's 256-frame blocks B holds in
+ *                              order, for when B itself lost frames.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +59,22 @@ within(const char *pa, const char *pb)
 		if (memcmp(&a[key * ch], &b[(off + key) * ch], 64 * ch * sizeof(float)) != 0)
 			continue;
 		long same = 0;
-		for (long i = 0; i < na; i++)
+		for (long i = 0; i < na && off + i < nb; i++)
 			same += memcmp(&a[i * ch], &b[(off + i) * ch], ch * sizeof(float)) == 0;
-		printf("%ld of %ld frames identical at offset %ld\n", same, na, off);
-		return same == na ? 0 : 1;
+		/* block by block, in order, allowing B to skip frames it lost */
+		long blocks = na / 256, found = 0, pos = off;
+		for (long k = 0; k < blocks; k++) {
+			const float *blk = &a[k * 256 * ch];
+			for (long q = pos; q + 256 <= nb; q++)
+				if (memcmp(blk, &b[q * ch], 256 * ch * sizeof(float)) == 0) {
+					found++;
+					pos = q + 256;
+					break;
+				}
+		}
+		printf("%ld of %ld frames identical at offset %ld; %ld of %ld blocks "
+		    "found in order\n", same, na, off, found, blocks);
+		return same == na ? 0 : found == blocks ? 3 : 1;
 	}
 	printf("not found inside %s\n", pb);
 	return 1;
