@@ -36,13 +36,12 @@
  *   d = 2 (levels 2..4: "tail"): (d-1)B >= 1024 frames of slack.  The tail
  *     spreads the work of block q (one forward FFT per input, P complex
  *     multiply-accumulates per path, one inverse FFT per output) over the
- *     calls in that window, in proportion to elapsed frames, and adds the
- *     result into an output ring that the head reads.  It only ever
- *     writes frames >= (start of its call) + CONV_MAX_BLOCK, so the head of
- *     the same call never reads what the tail is writing; it only reads
- *     input frames before the start of its call, which the head wrote in
- *     earlier calls.  This is the head/tail contract of the header; it
- *     needs (d - 1)B >= 2 CONV_MAX_BLOCK (see tail_level()).
+ *     calls in that window, in proportion to elapsed frames, and stores
+ *     the result in its level's output ring, which the head reads.  The
+ *     tail reads only input the head has published as done, and writes
+ *     only frames at least CONV_MAX_BLOCK past it, which no running head
+ *     reads.  This is the head/tail contract of the header; it needs
+ *     (d - 1)B >= 3 CONV_MAX_BLOCK (see tail_level()).
  *
  * Precision.  Everything is float.  FFTW's float transforms have an RMS
  * relative error near 1e-7 sqrt(log2 N); products and sums over at most a
@@ -54,7 +53,9 @@
  * B + 1 bins padded to a multiple of 4) so that the multiply-accumulate is
  * four bins per SSE operation without shuffles.
  */
+#include <assert.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +123,9 @@ struct lv_state {
 	float *tbuf;            /* 2B time samples */
 	float *cbuf;            /* B+1 interleaved complex bins */
 	float *y[2];            /* sync levels: per output, the current block */
+	float *ring[2];         /* tail levels: per output, finished blocks,
+	                         * frame t at t & rmask, cleared once played */
+	uint64_t rmask;
 	uint64_t q;             /* tail levels: the output block in progress */
 	unsigned done;          /* tail levels: its work units done */
 };
@@ -131,16 +135,15 @@ struct conv {
 	size_t bytes;           /* allocated, for conv_memory() */
 	/* shared by head and tail, see the contract in the header */
 	float *in_ring[2];      /* input history, frame t at t & mask */
-	float *out_ring[2];     /* tail results, read and cleared by the head */
 	uint64_t mask;
-	uint64_t start[2];      /* start frame of block k in slot k & 1 */
+	_Atomic uint64_t head_done; /* frames the head has finished */
+	_Atomic unsigned long late; /* tail blocks dropped as late */
 	/* head only */
-	uint64_t head_calls;
+	uint64_t t;             /* frames taken so far */
 	float *lin[2];          /* HEAD_TAPS-1 past frames, then this block */
 	float *fir;             /* one path's direct-form output */
-	/* tail only */
-	uint64_t tail_calls;
-	/* each level is either head only (sync) or tail only */
+	/* each level is either head only (sync) or tail only, and so are
+	 * its buffers, except a tail level's rings (see tail_level()) */
 	struct lv_state lv[N_LEVELS];
 };
 
@@ -224,19 +227,87 @@ interleave(float *restrict c, const float *restrict split, unsigned nb,
 	}
 }
 
-/* acc += x * h over nb split bins (nb a multiple of 4, 16-byte aligned). */
+/* Partitions multiplied per pass (and per tail work unit). */
+#define MAC_GROUP 4
+
+/*
+ * acc += sum over u < cnt of x[u] * h[u], over nb split bins (nb a
+ * multiple of 4, all 16-byte aligned), cnt <= MAC_GROUP.  The sums stay in
+ * registers across the group: one load and store of acc per group rather
+ * than per partition.
+ */
 static void
-cmac(float *restrict acc, const float *restrict x, const float *restrict h,
-    unsigned nb)
+cmac_group(float *restrict acc, const float *const *x, const float *const *h,
+    unsigned cnt, unsigned nb)
 {
 	v4sf *ar = (v4sf *)acc, *ai = (v4sf *)(acc + nb);
-	const v4sf *xr = (const v4sf *)x, *xi = (const v4sf *)(x + nb);
-	const v4sf *hr = (const v4sf *)h, *hi = (const v4sf *)(h + nb);
 
 	for (unsigned k = 0; k < nb / 4; k++) {
-		ar[k] += xr[k] * hr[k] - xi[k] * hi[k];
-		ai[k] += xr[k] * hi[k] + xi[k] * hr[k];
+		v4sf re = ar[k], im = ai[k];
+		for (unsigned u = 0; u < cnt; u++) {
+			const v4sf *xr = (const v4sf *)x[u];
+			const v4sf *xi = (const v4sf *)(x[u] + nb);
+			const v4sf *hr = (const v4sf *)h[u];
+			const v4sf *hi = (const v4sf *)(h[u] + nb);
+			re += xr[k] * hr[k] - xi[k] * hi[k];
+			im += xr[k] * hi[k] + xi[k] * hr[k];
+		}
+		ar[k] = re;
+		ai[k] = im;
 	}
+}
+
+/*
+ * Plans for a real FFT of n points and its inverse, on arrays aligned like
+ * t and c.  Measured plans when the wisdom has them (conv_wisdom_load or
+ * conv_wisdom_measure), else estimated ones: measuring costs up to 1.4 s
+ * per size here, estimating a few ms, for transforms up to 1.7x slower.
+ */
+static int
+plan_pair(unsigned n, float *t, float *c, fftwf_plan *r2c, fftwf_plan *c2r)
+{
+	unsigned flags = FFTW_MEASURE | FFTW_WISDOM_ONLY;
+
+	*r2c = fftwf_plan_dft_r2c_1d((int)n, t, (fftwf_complex *)c, flags);
+	*c2r = fftwf_plan_dft_c2r_1d((int)n, (fftwf_complex *)c, t, flags);
+	if (*r2c == NULL || *c2r == NULL) {
+		if (*r2c != NULL)
+			fftwf_destroy_plan(*r2c);
+		if (*c2r != NULL)
+			fftwf_destroy_plan(*c2r);
+		*r2c = fftwf_plan_dft_r2c_1d((int)n, t, (fftwf_complex *)c,
+		    FFTW_ESTIMATE);
+		*c2r = fftwf_plan_dft_c2r_1d((int)n, (fftwf_complex *)c, t,
+		    FFTW_ESTIMATE);
+	}
+	return *r2c != NULL && *c2r != NULL;
+}
+
+int
+conv_wisdom_measure(void)
+{
+	int ok = 1;
+
+	for (unsigned k = 0; k < N_LEVELS; k++) {
+		unsigned n = 2 * level_table[k].B;
+		float *t = fftwf_malloc(n * sizeof *t);
+		float *c = fftwf_malloc((n + 2) * sizeof *c);
+		fftwf_plan p = NULL, q = NULL;
+		if (t != NULL && c != NULL) {
+			p = fftwf_plan_dft_r2c_1d((int)n, t,
+			    (fftwf_complex *)c, FFTW_MEASURE);
+			q = fftwf_plan_dft_c2r_1d((int)n, (fftwf_complex *)c,
+			    t, FFTW_MEASURE);
+		}
+		ok &= p != NULL && q != NULL;
+		if (p != NULL)
+			fftwf_destroy_plan(p);
+		if (q != NULL)
+			fftwf_destroy_plan(q);
+		fftwf_free(t);
+		fftwf_free(c);
+	}
+	return ok ? 0 : -1;
 }
 
 void
@@ -272,17 +343,7 @@ prepare_level(struct conv_ir *ir, unsigned k, const float *const *h,
 
 	if (t == NULL || c == NULL)
 		goto out;
-	/*
-	 * FFTW_MEASURE: about 2x faster transforms than FFTW_ESTIMATE here.
-	 * The first plan of each size costs up to ~0.1 s (all five sizes, both
-	 * directions, well under 1 s); FFTW then remembers it for the life of
-	 * the process, and conv_wisdom_save() keeps it across runs.
-	 */
-	l->r2c = fftwf_plan_dft_r2c_1d((int)n, t, (fftwf_complex *)c,
-	    FFTW_MEASURE);
-	l->c2r = fftwf_plan_dft_c2r_1d((int)n, (fftwf_complex *)c, t,
-	    FFTW_MEASURE);
-	if (l->r2c == NULL || l->c2r == NULL)
+	if (!plan_pair(n, t, c, &l->r2c, &l->c2r))
 		goto out;
 	for (unsigned ch = 0; ch < ir->n_ch; ch++) {
 		l->H[ch] = zalloc((size_t)l->P * 2 * l->nb * sizeof(float),
@@ -373,8 +434,11 @@ conv_ir_create(const float *const *channels, unsigned n_channels,
 		l->P = (unsigned)((end - l->off + l->B - 1) / l->B);
 		l->nb = round4(l->B + 1);
 		l->sync = l->d == 1;
-		/* History: the tail reads (d+1)B frames back while the head
-		 * writes up to two blocks ahead. */
+		/* the tail's schedule needs this slack (tail_level()) */
+		assert(l->sync || (l->d - 1) * l->B >= 3 * CONV_MAX_BLOCK);
+		/* History: the tail reads up to (d+1)B frames before the
+		 * block it writes, while the head writes up to two calls
+		 * ahead of what the tail has seen. */
 		while (ir->ring < (l->d + 1) * l->B + 2 * CONV_MAX_BLOCK)
 			ir->ring *= 2;
 		if (!prepare_level(ir, k, channels, length, &bytes)) {
@@ -417,7 +481,6 @@ conv_free(struct conv *c)
 		return;
 	for (unsigned i = 0; i < 2; i++) {
 		fftwf_free(c->in_ring[i]);
-		fftwf_free(c->out_ring[i]);
 		fftwf_free(c->lin[i]);
 	}
 	fftwf_free(c->fir);
@@ -427,6 +490,7 @@ conv_free(struct conv *c)
 			fftwf_free(s->fdl[i]);
 			fftwf_free(s->acc[i]);
 			fftwf_free(s->y[i]);
+			fftwf_free(s->ring[i]);
 		}
 		fftwf_free(s->tbuf);
 		fftwf_free(s->cbuf);
@@ -439,24 +503,16 @@ conv_create(const struct conv_ir *ir)
 {
 	size_t bytes = 0;
 	struct conv *c = zalloc(sizeof *c, &bytes);
-	int has_tail = 0;
 
 	if (c == NULL)
 		return NULL;
 	c->ir = ir;
 	c->mask = ir->ring - 1;
-	for (unsigned k = 0; k < ir->n_levels; k++)
-		has_tail |= !ir->lv[k].sync;
 	for (unsigned i = 0; i < 2; i++) {
 		c->in_ring[i] = zalloc(ir->ring * sizeof(float), &bytes);
 		c->lin[i] = zalloc(LIN_LEN * sizeof(float), &bytes);
 		if (c->in_ring[i] == NULL || c->lin[i] == NULL)
 			goto fail;
-		if (has_tail) {
-			c->out_ring[i] = zalloc(ir->ring * sizeof(float), &bytes);
-			if (c->out_ring[i] == NULL)
-				goto fail;
-		}
 	}
 	c->fir = zalloc((CONV_MAX_BLOCK + 8) * sizeof(float), &bytes);
 	if (c->fir == NULL)
@@ -473,6 +529,18 @@ conv_create(const struct conv_ir *ir)
 			if (l->sync) {
 				s->y[i] = zalloc(l->B * sizeof(float), &bytes);
 				if (s->y[i] == NULL)
+					goto fail;
+			} else {
+				/* blocks are written up to d B ahead of what
+				 * the tail has seen, which the head may trail
+				 * by one call */
+				size_t len = 1;
+				while (len < (size_t)l->d * l->B +
+				    2 * CONV_MAX_BLOCK)
+					len *= 2;
+				s->rmask = len - 1;
+				s->ring[i] = zalloc(len * sizeof(float), &bytes);
+				if (s->ring[i] == NULL)
 					goto fail;
 			}
 		}
@@ -502,8 +570,6 @@ conv_reset(struct conv *c)
 
 	for (unsigned i = 0; i < 2; i++) {
 		memset(c->in_ring[i], 0, ir->ring * sizeof(float));
-		if (c->out_ring[i] != NULL)
-			memset(c->out_ring[i], 0, ir->ring * sizeof(float));
 		memset(c->lin[i], 0, LIN_LEN * sizeof(float));
 	}
 	for (unsigned k = 0; k < ir->n_levels; k++) {
@@ -514,23 +580,68 @@ conv_reset(struct conv *c)
 			    sizeof(float));
 			if (s->y[i] != NULL)
 				memset(s->y[i], 0, l->B * sizeof(float));
+			if (s->ring[i] != NULL)
+				memset(s->ring[i], 0, (s->rmask + 1) *
+				    sizeof(float));
 		}
 		/* The first output block with any input in it: q = d uses
 		 * input block 0, complete at frame B. */
 		s->q = l->d;
 		s->done = 0;
 	}
-	c->start[0] = c->start[1] = 0;
-	c->head_calls = c->tail_calls = 0;
+	c->t = 0;
+	atomic_store(&c->head_done, 0);
+	atomic_store(&c->late, 0);
+}
+
+/* dst[0..n) = frames [from, from + n) of a ring (two spans at most). */
+static void
+ring_read(float *restrict dst, const float *restrict ring, uint64_t mask,
+    uint64_t from, size_t n)
+{
+	size_t at = (size_t)(from & mask), first = mask + 1 - at;
+	if (first > n)
+		first = n;
+	memcpy(dst, ring + at, first * sizeof *dst);
+	memcpy(dst + first, ring, (n - first) * sizeof *dst);
+}
+
+/* Frames [from, from + n) of a ring = src[0..n). */
+static void
+ring_write(float *restrict ring, uint64_t mask, uint64_t from,
+    const float *restrict src, size_t n)
+{
+	size_t at = (size_t)(from & mask), first = mask + 1 - at;
+	if (first > n)
+		first = n;
+	memcpy(ring + at, src, first * sizeof *src);
+	memcpy(ring, src + first, (n - first) * sizeof *src);
+}
+
+/* Groups of MAC_GROUP partitions (the last may be short). */
+static unsigned
+groups(const struct ir_level *l)
+{
+	return (l->P + MAC_GROUP - 1) / MAC_GROUP;
+}
+
+/* Work units of one block of level l: see level_unit(). */
+static unsigned
+level_units(const struct ir_level *l)
+{
+	return 2 + groups(l) + 2;
 }
 
 /*
- * The work on output block q of level l, in units: unit 0 transforms input
- * block m = q - d into the FDL and clears the sums; unit 1 + j adds
- * partition j's products; unit P + 1 transforms back and hands the block
- * (the last B samples of the inverse transform) to the head: a sync
- * level's block is played from y[] over the next B frames, a tail level's
- * is added into the output ring at frames [qB, (q+1)B).
+ * The work on output block q of level l, in units: units 0 and 1
+ * transform input block m = q - d of the left and right input into the
+ * FDL and clear the left and right sums; unit 2 + g adds the products of partitions
+ * MAC_GROUP g .. MAC_GROUP (g+1) - 1; the last two transform the left and
+ * right sums back and hand the block (the last B samples of the inverse
+ * transform) to the head: a sync level's block is played from y[] over the
+ * next B frames, a tail level's is added into the output ring at frames
+ * [qB, (q+1)B).  (One transform per unit keeps the tail's largest unit to
+ * one FFT of 2B points.)
  */
 static void
 level_unit(struct conv *c, const struct ir_level *l, struct lv_state *s,
@@ -538,46 +649,44 @@ level_unit(struct conv *c, const struct ir_level *l, struct lv_state *s,
 {
 	const struct conv_ir *ir = c->ir;
 	uint64_t m = q - l->d;
-	unsigned B = l->B, nb = l->nb;
+	unsigned B = l->B, nb = l->nb, G = groups(l);
 	size_t spec = 2 * (size_t)nb;
 
-	if (unit == 0) {
+	if (unit < 2) {
 		/* X_m = FFT of x[(m-1)B, (m+1)B); frames before 0 are the
 		 * ring's initial zeros (unsigned wrap is intended). */
-		uint64_t from = (m - 1) * B;
-		for (unsigned i = 0; i < 2; i++) {
-			const float *r = c->in_ring[i];
-			for (unsigned t = 0; t < 2 * B; t++)
-				s->tbuf[t] = r[(from + t) & c->mask];
-			fftwf_execute_dft_r2c(l->r2c, s->tbuf,
-			    (fftwf_complex *)s->cbuf);
-			deinterleave(s->fdl[i] + (m % l->P) * spec, nb, s->cbuf,
-			    B + 1);
-			memset(s->acc[i], 0, spec * sizeof(float));
-		}
-	} else if (unit <= l->P) {
-		/* Partition j meets X_{m-j}, in slot (m - j) mod P. */
-		unsigned j = unit - 1;
-		size_t slot = (m % l->P + l->P - j) % l->P;
+		unsigned i = unit;
+		ring_read(s->tbuf, c->in_ring[i], c->mask, (m - 1) * B, 2 * B);
+		fftwf_execute_dft_r2c(l->r2c, s->tbuf, (fftwf_complex *)s->cbuf);
+		deinterleave(s->fdl[i] + (m % l->P) * spec, nb, s->cbuf, B + 1);
+		memset(s->acc[i], 0, spec * sizeof(float));
+	} else if (unit < 2 + G) {
+		/* Partitions j = j0 .. j0+cnt-1; partition j meets X_{m-j},
+		 * in slot (m - j) mod P. */
+		unsigned j0 = (unit - 2) * MAC_GROUP;
+		unsigned cnt = l->P - j0 < MAC_GROUP ? l->P - j0 : MAC_GROUP;
 		for (unsigned p = 0; p < ir->n_paths; p++) {
 			const struct path *pa = &ir->path[p];
-			cmac(s->acc[pa->out], s->fdl[pa->in] + slot * spec,
-			    l->H[pa->ch] + (size_t)j * spec, nb);
+			const float *x[MAC_GROUP], *h[MAC_GROUP];
+			for (unsigned u = 0; u < cnt; u++) {
+				size_t slot = (m % l->P + l->P - (j0 + u)) %
+				    l->P;
+				x[u] = s->fdl[pa->in] + slot * spec;
+				h[u] = l->H[pa->ch] + (size_t)(j0 + u) * spec;
+			}
+			cmac_group(s->acc[pa->out], x, h, cnt, nb);
 		}
 	} else {
-		for (unsigned o = 0; o < 2; o++) {
-			const float *y = s->tbuf + B;
-			interleave(s->cbuf, s->acc[o], nb, B + 1);
-			fftwf_execute_dft_c2r(l->c2r, (fftwf_complex *)s->cbuf,
-			    s->tbuf);
-			if (l->sync) {
-				memcpy(s->y[o], y, B * sizeof(float));
-			} else {
-				float *r = c->out_ring[o];
-				uint64_t at = q * B;
-				for (unsigned t = 0; t < B; t++)
-					r[(at + t) & c->mask] += y[t];
-			}
+		unsigned o = unit - 2 - G;
+		const float *y = s->tbuf + B;
+		interleave(s->cbuf, s->acc[o], nb, B + 1);
+		fftwf_execute_dft_c2r(l->c2r, (fftwf_complex *)s->cbuf, s->tbuf);
+		if (l->sync) {
+			memcpy(s->y[o], y, B * sizeof(float));
+		} else {
+			/* B divides the ring: no wrap inside */
+			memcpy(s->ring[o] + ((q * B) & s->rmask), y,
+			    B * sizeof(float));
 		}
 	}
 }
@@ -608,17 +717,17 @@ conv_process_head(struct conv *c, const float *in_l, const float *in_r,
     float *out_l, float *out_r, unsigned n)
 {
 	const struct conv_ir *ir = c->ir;
-	uint64_t T = c->start[c->head_calls & 1];
+	uint64_t T = c->t;
 	const float *in[2] = { in_l, in_r != NULL ? in_r : in_l };
 	float *out[2] = { out_l, out_r };
 	unsigned step = ir->n_levels > 0 ? ir->lv[0].B : CONV_MAX_BLOCK;
 
+	assert(n <= CONV_MAX_BLOCK && out_l != out_r);
+
 	/* Take the input first: the outputs may be the inputs. */
 	for (unsigned i = 0; i < 2; i++) {
-		float *r = c->in_ring[i];
 		memcpy(c->lin[i] + HEAD_TAPS - 1, in[i], n * sizeof(float));
-		for (unsigned t = 0; t < n; t++)
-			r[(T + t) & c->mask] = in[i][t];
+		ring_write(c->in_ring[i], c->mask, T, in[i], n);
 	}
 	/* Direct-form taps. */
 	memset(out_l, 0, n * sizeof(float));
@@ -645,7 +754,7 @@ conv_process_head(struct conv *c, const float *in_l, const float *in_r,
 			const struct ir_level *l = &ir->lv[k];
 			if (!l->sync || t % l->B != 0 || t == 0)
 				continue;
-			for (unsigned u = 0; u < l->P + 2; u++)
+			for (unsigned u = 0; u < level_units(l); u++)
 				level_unit(c, l, &c->lv[k], t / l->B, u);
 		}
 		for (unsigned o = 0; o < 2; o++) {
@@ -659,36 +768,59 @@ conv_process_head(struct conv *c, const float *in_l, const float *in_r,
 				for (unsigned f = 0; f < len; f++)
 					y[f] += src[f];
 			}
-			if (c->out_ring[o] != NULL) {
-				float *r = c->out_ring[o];
+			for (unsigned k = 0; k < ir->n_levels; k++) {
+				struct lv_state *s = &c->lv[k];
+				float *r;
+				if (ir->lv[k].sync)
+					continue;
+				/* rings are multiples of step: no wrap */
+				r = s->ring[o] + (t & s->rmask);
 				for (unsigned f = 0; f < len; f++) {
-					uint64_t at = (t + f) & c->mask;
-					y[f] += r[at];
-					r[at] = 0;
+					y[f] += r[f];
+					r[f] = 0;
 				}
 			}
 		}
 		i += len;
 	}
-	c->start[(c->head_calls + 1) & 1] = T + n;
-	c->head_calls++;
+	c->t = T + n;
+	/* release: the input written above is visible to a tail that sees
+	 * the new count, and this head has stopped reading the rings */
+	atomic_store_explicit(&c->head_done, T + n, memory_order_release);
 }
 
 /*
- * Advance tail level l at a call starting at frame T.  Output block q needs
- * input complete at A = (q-d+1)B and is played from qB.  It may be written
- * only while qB >= T + CONV_MAX_BLOCK (the head of this call reads up to
- * T + n - 1), so it must be finished in the last call with
- * T + 2 CONV_MAX_BLOCK > qB; with (d-1)B >= 2 CONV_MAX_BLOCK the first
- * call at or after A can still write it.  In between, the work is spread:
- * by a call at T, the fraction (T - A + 64) / (span + 64) of the units is
- * done, span = qB - 2 CONV_MAX_BLOCK - A.
+ * Advance tail level l, seeing the head done up to frame D.  Output block q
+ * needs input complete at A = (q-d+1)B and is played from qB.
+ *
+ * What the tail may do: the head of the current block, if it is still
+ * running, has finished at most up to D + CONV_MAX_BLOCK (D is its start)
+ * and reads only frames below that; if it has returned, D is its end.
+ * So input below D is complete and visible (release/acquire on head_done),
+ * and frames at or after D + CONV_MAX_BLOCK of the output rings are the
+ * tail's to write.  D advances by at most 2 CONV_MAX_BLOCK from one tail
+ * call to the next when the tail runs once per block (it may see the
+ * previous head's end, then the current head's end).
+ *
+ * Schedule: block q is forced to completion in the first call with
+ * qB < D + 3 CONV_MAX_BLOCK; that call can still write it, as the call
+ * before saw D' >= D - 2 CONV_MAX_BLOCK and was not forced (or block q was
+ * not yet available then: then D < A + 2 CONV_MAX_BLOCK, and
+ * (d-1)B >= 3 CONV_MAX_BLOCK makes qB >= D + CONV_MAX_BLOCK); and it
+ * comes before any head reads frame qB.  Before that the work is spread in
+ * proportion to elapsed frames: by D, the fraction (D - A + 64) /
+ * (span + 64) of the units, span = qB - 3 CONV_MAX_BLOCK - A.
+ *
+ * Each ring frame is written by one block of one level, so the result
+ * does not depend on when the work was done.  A block that can no longer
+ * be written (the contract broken: tail calls skipped) is dropped and
+ * counted; it plays as silence.
  */
 static void
 tail_level(struct conv *c, const struct ir_level *l, struct lv_state *s,
-    uint64_t T)
+    uint64_t D)
 {
-	unsigned units = l->P + 2;
+	unsigned units = level_units(l);
 
 	for (;;) {
 		uint64_t q = s->q;
@@ -696,19 +828,28 @@ tail_level(struct conv *c, const struct ir_level *l, struct lv_state *s,
 		uint64_t due = q * l->B;
 		unsigned target;
 
-		if (T < A)
+		if (D < A)
 			return;
-		if (due < T + 2 * CONV_MAX_BLOCK) {
+		if (due < D + 3 * CONV_MAX_BLOCK) {
 			target = units;
 		} else {
-			uint64_t span = due - 2 * CONV_MAX_BLOCK - A;
-			target = (unsigned)(((T - A + 64) * units + span + 63) /
+			uint64_t span = due - 3 * CONV_MAX_BLOCK - A;
+			target = (unsigned)(((D - A + 64) * units + span + 63) /
 			    (span + 64));
 			if (target > units)
 				target = units;
 		}
-		while (s->done < target)
+		while (s->done < target) {
+			if (s->done >= units - 2 && due < D + CONV_MAX_BLOCK) {
+				/* too late to write: keep the spectra, drop
+				 * the output */
+				atomic_fetch_add_explicit(&c->late, 1,
+				    memory_order_relaxed);
+				s->done = units;
+				break;
+			}
 			level_unit(c, l, s, q, s->done++);
+		}
 		if (s->done < units)
 			return;
 		s->q++;
@@ -720,12 +861,17 @@ void
 conv_process_tail(struct conv *c)
 {
 	const struct conv_ir *ir = c->ir;
-	uint64_t T = c->start[c->tail_calls & 1];
+	uint64_t D = atomic_load_explicit(&c->head_done, memory_order_acquire);
 
 	for (unsigned k = 0; k < ir->n_levels; k++)
 		if (!ir->lv[k].sync)
-			tail_level(c, &ir->lv[k], &c->lv[k], T);
-	c->tail_calls++;
+			tail_level(c, &ir->lv[k], &c->lv[k], D);
+}
+
+unsigned long
+conv_late_blocks(struct conv *c)
+{
+	return atomic_load_explicit(&c->late, memory_order_relaxed);
 }
 
 void

@@ -25,20 +25,24 @@
  * conv_process_head(c, ...) followed by conv_process_tail(c).  An engine
  * may instead call, once per block, both halves in any order or
  * concurrently from two threads, provided that:
- *   1. every block calls conv_process_head exactly once and
- *      conv_process_tail exactly once (on the same `struct conv`);
+ *   1. every block calls conv_process_head once and conv_process_tail
+ *      once (on the same `struct conv`);
  *   2. both calls of block k have returned, and their effects are visible
  *      (a barrier, join or any release/acquire pair), before either call of
- *      block k + 1 starts;
- *   3. only one thread at a time runs each half (as 2 implies).
+ *      block k + 1 starts.
  * The head takes the block's input and writes its output: it runs the
- * direct-form first taps and the short partitions, and reads what the tail
- * computed in earlier blocks.  The tail touches only input written by
- * earlier blocks' heads and adds only into output frames at least
- * CONV_MAX_BLOCK frames after the start of its own block, which no head
- * reads before the next block.  The two halves therefore share no memory
- * location that either writes during the block; the result is bit-identical
- * whatever the order or overlap of the two calls.
+ * direct-form first taps and the short partitions, and plays what the tail
+ * computed in earlier blocks.  It ends by publishing, with release, how
+ * many frames it has done.  The tail reads that count (acquire) and uses
+ * only input below it, and writes only output frames at least
+ * CONV_MAX_BLOCK beyond it, which no head reads before the next block; it
+ * finishes each of its blocks at least one call before it is played.  The
+ * two halves never touch the same memory during a block except that count,
+ * and each output frame of the tail is computed by one block of one level,
+ * so the result is bit-identical whatever the order or overlap of the two
+ * calls.  If the contract is broken by skipping tail calls, the tail may
+ * fall behind: blocks it can no longer deliver safely are dropped (silent)
+ * and counted by conv_late_blocks(); it catches up by itself.
  */
 #ifndef FORKSYNTH_DSP_CONVOLVER_CORE_H
 #define FORKSYNTH_DSP_CONVOLVER_CORE_H
@@ -80,8 +84,10 @@ void conv_reset(struct conv *c);
 /*
  * Real-time: convolve n frames (1 <= n <= CONV_MAX_BLOCK, may change from
  * call to call).  in_r NULL means the right input is in_l.  Output frame t
- * depends on input frames up to and including t: no added latency.  The
- * outputs may be the inputs (in-place).
+ * depends on input frames up to and including t: no added latency.  Both
+ * outputs are written (overwritten, not added to) and must be distinct;
+ * each may be one of the inputs (in-place).  n = 0 is allowed and does
+ * nothing but count as a block.
  */
 void conv_process(struct conv *c, const float *in_l, const float *in_r,
     float *out_l, float *out_r, unsigned n);
@@ -89,10 +95,23 @@ void conv_process(struct conv *c, const float *in_l, const float *in_r,
 void conv_process_head(struct conv *c, const float *in_l, const float *in_r,
     float *out_l, float *out_r, unsigned n);
 void conv_process_tail(struct conv *c);
+/* Tail blocks dropped because the tail ran too late (0 under the
+ * contract).  Any thread. */
+unsigned long conv_late_blocks(struct conv *c);
 
-/* FFTW wisdom (plans measured earlier) from or to a file: 0 on success, -1
- * on failure.  Control thread only. */
+/*
+ * FFT plans.  conv_ir_create uses measured plans when FFTW's wisdom holds
+ * them, else estimated ones (a few ms to plan; the large transforms run up
+ * to 1.7x slower, the whole convolver about 1.2x).  conv_wisdom_measure
+ * measures every size the convolver uses (about 3 s the first time), so
+ * IRs prepared afterwards get the fast plans; conv_wisdom_save keeps them
+ * for the next run and conv_wisdom_load brings them back.  All three return
+ * 0 on success, -1 on failure.  Like all FFTW planning they may only run on
+ * the one thread that plans (the control thread), never concurrently with
+ * conv_ir_create or conv_ir_free.
+ */
 int conv_wisdom_load(const char *path);
 int conv_wisdom_save(const char *path);
+int conv_wisdom_measure(void);
 
 #endif
