@@ -38,7 +38,9 @@
 enum param_kind {
 	PARAM_REAL = 0,   /* any value in [min, max] */
 	PARAM_INT,        /* whole numbers in [min, max] */
-	PARAM_CHOICE      /* index into choices[]; min 0, max count-1 */
+	PARAM_CHOICE,     /* index into choices[]; min 0, max count-1 */
+	PARAM_TEXT        /* a file name, kept as text by the patch (one per
+			     module type at most); its float value is unused */
 };
 
 /* One parameter of a module type: drives parsing, the UI and the docs. */
@@ -104,7 +106,34 @@ struct module_type {
 	/* Produce `frames` (1..DSP_MAX_BLOCK) frames. */
 	void (*process)(void *self, const float *const *in, float *const *out,
 	    unsigned frames);
+
+	/*
+	 * Modules with a PARAM_TEXT parameter (a file, such as an impulse
+	 * response) build a resource from it off the real-time path:
+	 *   text_check      in the parent, before a command is accepted: can
+	 *                   the file be used?  0, or -1 with a message naming it;
+	 *   resource_load   in the child's control thread: build it at `rate`
+	 *                   (params: the module's current values); NULL + err;
+	 *   resource_swap   real-time, between blocks: start using `res` (NULL:
+	 *                   none), click-free; returns a resource the module has
+	 *                   finished with, for resource_free off the RT path;
+	 *   resource_free   off the real-time path;
+	 *   resources_drop  off the RT path, when the instance goes away: free
+	 *                   every resource it holds.
+	 */
+	int (*text_check)(const char *text, char *err, size_t err_size);
+	void *(*resource_load)(const char *text, float rate, const float *params,
+	    char *err, size_t err_size);
+	void *(*resource_swap)(void *self, void *res);
+	void (*resource_free)(void *res);
+	void (*resources_drop)(void *self);
+	/* Optional: work that may run on another thread during the block,
+	 * concurrently with process (the convolver's long partitions). */
+	void (*background)(void *self);
 };
+
+/* The index of the PARAM_TEXT parameter of `type`, or -1. */
+int module_text_param(const struct module_type *type);
 
 /* The registry: every module type, in one table, NULL-terminated. */
 extern const struct module_type *const module_table[];

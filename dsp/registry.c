@@ -19,6 +19,7 @@ extern const struct module_type mixer_module;
 extern const struct module_type pan_module;
 extern const struct module_type delay_module;
 extern const struct module_type reverb_module;
+extern const struct module_type convolver_module;
 extern const struct module_type midi_module;
 #ifdef FORKSYNTH_FAULT_INJECTION
 extern const struct module_type fault_module;
@@ -37,6 +38,7 @@ const struct module_type *const module_table[] = {
 	&pan_module,
 	&delay_module,
 	&reverb_module,
+	&convolver_module,
 #ifdef FORKSYNTH_FAULT_INJECTION
 	&fault_module,
 #endif
@@ -75,6 +77,15 @@ module_output_index(const struct module_type *type, const char *name)
 {
 	for (unsigned i = 0; i < type->n_outputs; i++)
 		if (strcmp(type->outputs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+module_text_param(const struct module_type *type)
+{
+	for (unsigned i = 0; i < type->n_params; i++)
+		if (type->params[i].kind == PARAM_TEXT)
 			return (int)i;
 	return -1;
 }

@@ -235,6 +235,11 @@ publish_graph(struct dsp *d)
 		usleep(1000);
 	}
 	struct graph *g = graph_compile(d->patch, d->rate, d->newest);
+	if (graph_load_error(g) != NULL) {
+		char msg[480];
+		snprintf(msg, sizeof msg, "error %s", graph_load_error(g));
+		post_event(d, msg);
+	}
 	if (d->newest != NULL)
 		d->retired[d->n_retired++] = (struct retired){ d->newest, d->newest_gen };
 	d->newest = g;

@@ -341,6 +341,24 @@ parse_number(const char *text, double *d, float *f)
 	return 0;
 }
 
+/* A text parameter (a file name): not empty, fits, and usable as far as
+ * the module type can tell (text_check); copied into dst. */
+static int
+parse_text(const struct module_type *type, const struct param_desc *d,
+    const char *text, unsigned column, char *dst, struct patch_error *err)
+{
+	char why[300];
+	if (text[0] == '\0')
+		return cmd_error(err, column, "%s needs a file name", d->name);
+	if (strlen(text) >= PARAM_TEXT_MAX)
+		return cmd_error(err, column, "%s: file name longer than %d bytes",
+		    d->name, PARAM_TEXT_MAX - 1);
+	if (type->text_check != NULL && type->text_check(text, why, sizeof why) != 0)
+		return cmd_error(err, column, "%s", why);
+	snprintf(dst, PARAM_TEXT_MAX, "%s", text);
+	return 0;
+}
+
 /* Turn text into a checked value for one parameter. */
 int
 cmd_parse_value(const struct param_desc *d, const char *text, unsigned column,
@@ -701,9 +719,14 @@ exec_add(struct patch *p, const struct cmd_tokens *t, enum scope scope,
 			return cmd_error(err, t->column[i], "parameter '%s' given "
 			    "twice", pname);
 		seen |= 1u << k;
-		if (cmd_parse_value(&m.type->params[k], w + eq + 1,
-		    t->eq_column[i] + 1, &m.params[k], err) != 0)
+		if (m.type->params[k].kind == PARAM_TEXT) {
+			if (parse_text(m.type, &m.type->params[k], w + eq + 1,
+			    t->eq_column[i] + 1, m.text, err) != 0)
+				return -1;
+		} else if (cmd_parse_value(&m.type->params[k], w + eq + 1,
+		    t->eq_column[i] + 1, &m.params[k], err) != 0) {
 			return -1;
+		}
 	}
 	p->modules[p->n_modules++] = m;
 	return 0;
@@ -745,6 +768,14 @@ exec_set(struct patch *p, const struct cmd_tokens *t, struct patch_error *err)
 		    type->n_params);
 		return cmd_error(err, t->column[1], "module '%s' has no parameter "
 		    "'%.40s' (parameters: %s)", name, pname, list);
+	}
+	if (type->params[k].kind == PARAM_TEXT) {
+		char text[PARAM_TEXT_MAX];
+		if (parse_text(type, &type->params[k], t->argv[2], t->column[2],
+		    text, err) != 0)
+			return -1;
+		memcpy(p->modules[m].text, text, sizeof text);
+		return 0;
 	}
 	if (cmd_parse_value(&type->params[k], t->argv[2], t->column[2], &v,
 	    err) != 0)

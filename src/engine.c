@@ -45,6 +45,7 @@ struct engine {
 	uint32_t last_heartbeat;
 	uint64_t heartbeat_ns;      /* when the heartbeat last moved */
 	unsigned long cycles, late, downs, restarts;
+	int last_own_fault;
 	float *last_good;           /* n_outputs * max_block: for the fade */
 	int have_last_good;
 	int pending;                /* pipeline: a cycle is in flight */
@@ -514,6 +515,7 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	/* its own fault (a fatal signal it caught, or a hang) soon after
 	 * starting counts toward giving up; a kill from outside does not */
 	int own_fault = hung || atomic_load(&e->r.sync->dead.v) != 0;
+	e->last_own_fault = own_fault;
 	int early = own_fault && futex_now_ns() - e->started_ns < EARLY_DEATH_NS;
 	e->failed_starts = early ? e->failed_starts + 1 : 0;
 	stop_dsp(e);
@@ -567,6 +569,7 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->down = e->downs;
 	info->restarts = e->restarts;
 	info->failed = e->failed;
+	info->last_own_fault = e->last_own_fault;
 	info->threads = e->o.threads;
 }
 

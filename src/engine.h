@@ -88,6 +88,9 @@ struct engine_info {
 	pid_t child_pid;            /* 0 with --no-fork or no child */
 	unsigned long cycles, late, down, restarts;
 	int failed;                 /* gave up respawning */
+	int last_own_fault;         /* the last death was the child's own doing
+				       (a fatal signal it caught, or a hang),
+				       not a kill from outside */
 	unsigned threads;
 };
 void engine_info(const struct engine *e, struct engine_info *info);

@@ -36,6 +36,8 @@ struct graph_instance {
 	const struct module_type *type;
 	void *state;             /* owned, or adopted from the graph before */
 	int owns_state;          /* free state with this graph */
+	void *pending_res;       /* resource to hand over at the first block */
+	int has_pending;
 	int module;              /* index in the patch */
 	unsigned voice;          /* 0 for global modules */
 	struct graph_input *inputs;     /* type->n_inputs */
@@ -92,7 +94,8 @@ struct graph {
 	unsigned long dropped;
 	int all_off;
 	/* tasks: task t runs instances task_inst[task_first[t] .. task_first[t+1]) */
-	unsigned n_tasks;
+	unsigned n_tasks;                      /* all tasks: main, then background */
+	unsigned n_main_tasks;
 	unsigned *task_first;
 	unsigned *task_inst;
 	struct pool_plan *plan;
@@ -100,6 +103,10 @@ struct graph {
 	unsigned chunk_frames;                 /* frames of the chunk running */
 	_Atomic int32_t *blame;                /* per task: module running, or NULL */
 	unsigned n_blame;
+	char (*module_texts)[PARAM_TEXT_MAX];  /* per module: its text parameter */
+	struct released { const struct module_type *type; void *res; } *released;
+	unsigned n_released;                   /* resources let go, freed with g */
+	char load_error[400];                  /* a resource that failed to load */
 	void **allocations;                    /* everything to free */
 	unsigned n_allocations, cap_allocations;
 };
@@ -234,6 +241,30 @@ count_sources(const struct patch *p)
 	return n;
 }
 
+/* Build the resource for an instance's text parameter (an IR file) now,
+ * off the real-time path; it is handed over at the first block.  A failure
+ * keeps what the instance had and is reported through graph_load_error. */
+static void
+load_resource(struct graph *g, struct graph_instance *in,
+    const struct patch_module *pm, float rate)
+{
+	char err[300];
+	if (g->released == NULL)
+		g->released = graph_alloc(g, (g->n_instances + 1) * sizeof *g->released);
+	if (pm->text[0] == '\0') {
+		in->pending_res = NULL;
+		in->has_pending = 1;
+		return;
+	}
+	void *res = in->type->resource_load(pm->text, rate, pm->params, err, sizeof err);
+	if (res == NULL) {
+		snprintf(g->load_error, sizeof g->load_error, "%s: %s", pm->name, err);
+		return;
+	}
+	in->pending_res = res;
+	in->has_pending = 1;
+}
+
 /* The instance of `old` that voice `v` of patch module `m` continues from:
  * same name, type and scope, or NULL. */
 static struct graph_instance *
@@ -264,6 +295,13 @@ graph_run_task(void *ctx, unsigned task)
 	const float *ip[MODULE_MAX_PORTS];
 	unsigned n = g->chunk_frames;
 
+	if (task >= g->n_main_tasks) {
+		struct graph_instance *in = &g->instances[g->task_inst[g->task_first[task]]];
+		graph_running_module = in->module;
+		in->type->background(in->state);
+		graph_running_module = -1;
+		return;
+	}
 	for (unsigned j = g->task_first[task]; j < g->task_first[task + 1]; j++) {
 		struct graph_instance *in = &g->instances[g->task_inst[j]];
 		graph_running_module = in->module;
@@ -316,8 +354,8 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 
 	/* task of each instance, to turn instance edges into task edges */
 	unsigned *task_of = xcalloc(g->n_instances + 1, sizeof *task_of);
-	g->task_first = graph_alloc(g, (g->n_instances + 2) * sizeof(unsigned));
-	g->task_inst = graph_alloc(g, (g->n_instances + 1) * sizeof(unsigned));
+	g->task_first = graph_alloc(g, (2 * g->n_instances + 2) * sizeof(unsigned));
+	g->task_inst = graph_alloc(g, (2 * g->n_instances + 1) * sizeof(unsigned));
 	unsigned n_inst = 0;
 	for (unsigned st = 0; st < n_stages; st++) {
 		for (unsigned v = 0; v < g->poly; v++) {
@@ -342,6 +380,14 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 			g->task_inst[n_inst++] = g->module_first[m];
 		}
 	}
+	/* background work (long convolution partitions): a task each, free to
+	 * run beside everything else in the block */
+	g->n_main_tasks = g->n_tasks;
+	for (unsigned i = 0; i < g->n_instances; i++)
+		if (g->instances[i].type->background != NULL) {
+			g->task_first[g->n_tasks++] = n_inst;
+			g->task_inst[n_inst++] = i;
+		}
 	g->task_first[g->n_tasks] = n_inst;
 
 	/* task edges from the instances' sources (undelayed ones only) */
@@ -401,6 +447,7 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	g->module_names = graph_alloc(g, (p->n_modules + 1) * PATCH_NAME_MAX);
 	g->module_types = graph_alloc(g, (p->n_modules + 1) * sizeof(void *));
 	g->module_scope = graph_alloc(g, p->n_modules + 1);
+	g->module_texts = graph_alloc(g, (p->n_modules + 1) * PARAM_TEXT_MAX);
 	g->module_params = graph_alloc(g, (p->n_modules + 1) * sizeof *g->module_params);
 	for (unsigned i = 0; i < n_order; i++) {
 		int m = order[i];
@@ -432,18 +479,23 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 			in->inputs = graph_alloc(g, (t->n_inputs + 1) * sizeof *in->inputs);
 
 			struct graph_instance *prev = find_old(old, p, m, v);
+			int same_text = 0;
 			if (prev != NULL) {
 				/* continue the live state; the old graph lets go */
 				in->state = prev->state;
 				prev->owns_state = 0;
+				same_text = strcmp(old->module_texts[prev->module], pm->text) == 0;
 			} else {
 				in->state = xaligned(module_state_size(t, rate));
 				/* seed: module position and voice, stable per patch */
 				t->init(in->state, rate, 0x9E3779B9u * (uint32_t)(m + 1) + v);
 			}
 			in->owns_state = 1;
+			if (t->resource_load != NULL && !same_text)
+				load_resource(g, in, pm, rate);
 		}
 		memcpy(g->module_params[m], pm->params, sizeof pm->params);
+		memcpy(g->module_texts[m], pm->text, PARAM_TEXT_MAX);
 	}
 	g->params_pending = 1;
 
@@ -473,9 +525,17 @@ graph_free(struct graph *g)
 	if (g == NULL)
 		return;
 	pool_plan_free(g->plan);
-	for (unsigned i = 0; i < g->n_instances; i++)
-		if (g->instances[i].owns_state)
-			free(g->instances[i].state);
+	for (unsigned i = 0; i < g->n_released; i++)
+		g->released[i].type->resource_free(g->released[i].res);
+	for (unsigned i = 0; i < g->n_instances; i++) {
+		struct graph_instance *in = &g->instances[i];
+		if (in->has_pending && in->pending_res != NULL)
+			in->type->resource_free(in->pending_res);   /* never handed over */
+		if (in->owns_state && in->type->resources_drop != NULL)
+			in->type->resources_drop(in->state);
+		if (in->owns_state)
+			free(in->state);
+	}
 	for (unsigned i = 0; i < g->n_allocations; i++)
 		free(g->allocations[i]);
 	free(g->allocations);
@@ -718,6 +778,15 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 			for (unsigned k = 0; k < gi->type->n_params; k++)
 				gi->type->set_param(gi->state, k,
 				    g->module_params[gi->module][k]);
+			if (gi->has_pending) {
+				/* the new file takes over, click-free; what the module
+				 * lets go of is freed with this graph, off the RT path */
+				void *old_res = gi->type->resource_swap(gi->state, gi->pending_res);
+				gi->has_pending = 0;
+				if (old_res != NULL)
+					g->released[g->n_released++] =
+					    (struct released){ gi->type, old_res };
+			}
 		}
 		g->params_pending = 0;
 	}
@@ -871,4 +940,10 @@ graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n)
 {
 	g->blame = slots;
 	g->n_blame = n;
+}
+
+const char *
+graph_load_error(const struct graph *g)
+{
+	return g->load_error[0] != '\0' ? g->load_error : NULL;
 }

@@ -85,6 +85,10 @@ extern _Thread_local volatile int graph_running_module;
  * so that another process can see where a hung thread is stuck. */
 void graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n);
 
+/* The error of a resource (a file) that failed to load while compiling,
+ * or NULL; the instance kept what it had. */
+const char *graph_load_error(const struct graph *g);
+
 /* Tasks the graph is split into, and the patch module that task `task`
  * starts with (for blaming a crash on a module), or -1. */
 unsigned graph_task_count(const struct graph *g);

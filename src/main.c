@@ -47,7 +47,7 @@ enum {
 	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION,
 	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
 	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI,
-	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT
+	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR
 };
 
 static const struct option long_options[] = {
@@ -71,6 +71,7 @@ static const struct option long_options[] = {
 	{ "record-dir",   required_argument, NULL, OPT_RECORD_DIR },
 	{ "record-ports", required_argument, NULL, OPT_RECORD_PORTS },
 	{ "format",       required_argument, NULL, OPT_FORMAT },
+	{ "max-ir-seconds", required_argument, NULL, OPT_MAX_IR },
 	{ "list-modules", no_argument,       NULL, OPT_LIST_MODULES },
 	{ "man-modules",  no_argument,       NULL, OPT_MAN_MODULES },
 	{ "check",        required_argument, NULL, OPT_CHECK },
@@ -121,6 +122,9 @@ usage(FILE *f)
 	    "  --threads N        DSP threads in the child (default: one per CPU)\n"
 	    "  --no-fork          run the DSP threads in this process (no crash\n"
 	    "                     isolation; for debugging and comparison)\n"
+	    "\n"
+	    "Convolver:\n"
+	    "  --max-ir-seconds S longest impulse response accepted (default 30)\n"
 	    "\n"
 	    "Introspection:\n"
 	    "  --list-modules     module types with their ports and parameters\n"
@@ -185,6 +189,11 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_NO_UI: break;
 		case OPT_RECORD: o->record_path = optarg; break;
+		case OPT_MAX_IR:
+			/* read by the convolver in this process and in the DSP child */
+			parse_number("max-ir-seconds", optarg, 0.001, 3600);
+			setenv("FORKSYNTH_MAX_IR_SECONDS", optarg, 1);
+			break;
 		case OPT_RECORD_DIR: o->record_dir = optarg; break;
 		case OPT_FORMAT:
 			if (!audiofile_known("", optarg))
@@ -228,7 +237,9 @@ options_parse(struct options *o, int argc, char **argv)
 static void
 param_range(const struct param_desc *pd, char *buf, size_t size)
 {
-	if (pd->kind == PARAM_CHOICE) {
+	if (pd->kind == PARAM_TEXT) {
+		snprintf(buf, size, "a file");
+	} else if (pd->kind == PARAM_CHOICE) {
 		size_t used = 0;
 		buf[0] = '\0';
 		for (unsigned i = 0; pd->choices[i] != NULL && used < size; i++)
@@ -244,7 +255,9 @@ param_range(const struct param_desc *pd, char *buf, size_t size)
 static void
 param_default(const struct param_desc *pd, char *buf, size_t size)
 {
-	if (pd->kind == PARAM_CHOICE)
+	if (pd->kind == PARAM_TEXT)
+		snprintf(buf, size, "none");
+	else if (pd->kind == PARAM_CHOICE)
 		snprintf(buf, size, "%s", pd->choices[(int)pd->def]);
 	else
 		snprintf(buf, size, "%g", pd->def);

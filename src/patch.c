@@ -130,6 +130,19 @@ widest(int width, const char *s)
 }
 
 /* Write the commands that rebuild the patch exactly. */
+/* Write name="text" with quotes and backslashes escaped. */
+static void
+save_text(FILE *out, const char *name, const char *text)
+{
+	fprintf(out, " %s=\"", name);
+	for (const char *c = text; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			fputc('\\', out);
+		fputc(*c, out);
+	}
+	fputc('"', out);
+}
+
 int
 patch_save(const struct patch *p, FILE *out)
 {
@@ -158,12 +171,18 @@ patch_save(const struct patch *p, FILE *out)
 		const struct module_type *type = m->type;
 		unsigned n = 0;
 		for (unsigned k = 0; k < type->n_params && k < MODULE_MAX_PARAMS; k++)
-			n += m->params[k] != type->params[k].def;
+			n += type->params[k].kind == PARAM_TEXT ? m->text[0] != '\0' :
+			    m->params[k] != type->params[k].def;
 		fprintf(out, "%-6s %-*s %-*s", m->scope == SCOPE_VOICE ?
 		    "voice" : "global", type_w, type->name, n ? name_w : 0,
 		    m->name);
 		for (unsigned k = 0; k < type->n_params && k < MODULE_MAX_PARAMS;
 		    k++) {
+			if (type->params[k].kind == PARAM_TEXT) {
+				if (m->text[0] != '\0')
+					save_text(out, type->params[k].name, m->text);
+				continue;
+			}
 			if (m->params[k] == type->params[k].def)
 				continue;
 			cmd_format_value(&type->params[k], m->params[k], value,
@@ -198,7 +217,7 @@ patch_equal(const struct patch *a, const struct patch *b)
 	for (unsigned i = 0; i < a->n_modules; i++) {
 		const struct patch_module *x = &a->modules[i], *y = &b->modules[i];
 		if (strcmp(x->name, y->name) != 0 || x->type != y->type ||
-		    x->scope != y->scope)
+		    x->scope != y->scope || strcmp(x->text, y->text) != 0)
 			return 0;
 		for (unsigned k = 0; k < x->type->n_params && k < MODULE_MAX_PARAMS;
 		    k++)

@@ -18,6 +18,7 @@
 #define PATCH_NAME_MAX 32          /* bytes, with the terminating NUL */
 #define PATCH_MAX_POLY 1024
 #define PATCH_MAX_IO 32            /* JACK-side audio ports each way */
+#define PARAM_TEXT_MAX 256         /* a text parameter (file name), with NUL */
 
 /* Pseudo-module indices for the engine's own ports: `in.N` and `out.N`. */
 #define PATCH_IO_IN  (-1)          /* outputs in.1 .. in.n_inputs */
@@ -33,6 +34,7 @@ struct patch_module {
 	const struct module_type *type;
 	enum scope scope;
 	float params[MODULE_MAX_PARAMS];   /* current values, clamped */
+	char text[PARAM_TEXT_MAX];         /* the PARAM_TEXT parameter, or "" */
 };
 
 /* One end of a connection: a module index (or PATCH_IO_*) and a port index

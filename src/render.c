@@ -225,7 +225,9 @@ render_run(const struct patch *patch, const struct score *score,
 			/* a crash that comes back at the same frame while replaying
 			 * is the patch's own: stop replaying and go on from the end
 			 * of the file with a fresh state */
-			int again = fast_forwarding && frame == last_crash;
+			struct engine_info ei;
+			engine_info(e, &ei);
+			int again = fast_forwarding && frame == last_crash && ei.last_own_fault;
 			last_crash = frame;
 			if (again) {
 				send_commands(e, p, score, &pos, written, o->rate, score_name);

@@ -7,6 +7,9 @@
  *   analyze rms FILE START LEN     RMS level of that span
  *   analyze zeros FILE             longest run of frames silent in every
  *                                  channel, not counting the file's ends
+ *   analyze maxstep FILE START LEN largest jump between neighbouring samples
+ *   analyze errdb A B              error of A against B over B's length
+ *                                  (all channels), dB relative to B's RMS
  */
 #include <math.h>
 #include <stdio.h>
@@ -101,6 +104,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: analyze onsets|freq|rms FILE [START LEN]\n");
 		return 2;
 	}
+	if (strcmp(argv[1], "errdb") == 0 && argc > 3) {
+		SF_INFO ia = { 0 }, ib = { 0 };
+		SNDFILE *fa = sf_open(argv[2], SFM_READ, &ia), *fb = sf_open(argv[3], SFM_READ, &ib);
+		if (fa == NULL || fb == NULL || ia.channels != ib.channels)
+			return 2;
+		size_t total = (size_t)(ib.frames < ia.frames ? ib.frames : ia.frames) * (size_t)ia.channels;
+		float *a = calloc(total + 1, sizeof(float)), *b = calloc(total + 1, sizeof(float));
+		sf_read_float(fa, a, (sf_count_t)total);
+		sf_read_float(fb, b, (sf_count_t)total);
+		double e = 0, r = 0;
+		for (size_t i = 0; i < total; i++) {
+			e += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+			r += (double)b[i] * b[i];
+		}
+		printf("%.1f\n", 10 * log10((e + 1e-300) / (r + 1e-300)));
+		return 0;
+	}
 	if (strcmp(argv[1], "zeros") == 0) {
 		SF_INFO info = { 0 };
 		SNDFILE *f = sf_open(argv[2], SFM_READ, &info);
@@ -135,6 +155,12 @@ main(int argc, char **argv)
 		onsets(x, n);
 	} else if (strcmp(argv[1], "freq") == 0 && len > 16) {
 		printf("%.3f\n", peak_frequency(x + start, len, rate));
+	} else if (strcmp(argv[1], "maxstep") == 0) {
+		double m = 0;
+		for (long i = 1; i < len; i++)
+			if (fabs((double)x[start + i] - x[start + i - 1]) > m)
+				m = fabs((double)x[start + i] - x[start + i - 1]);
+		printf("%.6f\n", m);
 	} else if (strcmp(argv[1], "rms") == 0) {
 		double s = 0;
 		for (long i = 0; i < len; i++)

@@ -149,6 +149,10 @@ test_every_kind(void)
 	patch_exec_line(&p, "poly 12", 1, &err);
 	for (unsigned i = 0; module_table[i] != NULL; i++) {
 		const struct module_type *t = module_table[i];
+		/* a file parameter needs a real file: convolver_module_test.sh
+		 * round-trips those */
+		if (module_text_param(t) >= 0)
+			continue;
 		int len = snprintf(line, sizeof line, "%s %s m%u",
 		    i % 2 ? "global" : "voice", t->name, i);
 		/* half the parameters on the voice/global line, half by set */
