@@ -358,7 +358,7 @@ jackio_open(const struct jack_options *o, char *err, size_t err_size)
 			free(j);
 			return NULL;
 		}
-		for (int tries = 0; tries < 50 && j->client == NULL; tries++) {
+		for (int tries = 0; tries < 100 && j->client == NULL; tries++) {
 			usleep(100000);
 			j->client = jack_client_open(o->name, flags, &status);
 		}
