@@ -151,7 +151,9 @@ auto="fsauto-$$"
 	"$FORKSYNTH" --no-ui --name fsauto thru.fsp < auto.cmd > auto.out 2> auto.err &
 	pid=$!
 	exec 8> auto.cmd
-	for _ in $(seq 250); do jack_lsp 2>/dev/null | grep -q "fsauto:out_1" && break; sleep 0.1; done
+	# wait for forksynth to say it plays: polling with jack_lsp before it
+	# has connected would be the temporary server's only client, and end it
+	for _ in $(seq 250); do grep -q "playing" auto.err && break; sleep 0.1; done
 	jack_lsp 2>/dev/null | grep -q "fsauto:out_1" && echo "ports up" > auto.state
 	echo quit >&8; exec 8>&-
 	wait "$pid"
