@@ -27,6 +27,12 @@ P
 e=$("$ANALYZE" errdb click.wav irs/room.wav)
 awk -v e="$e" 'BEGIN { exit !(e <= -100) }' &&
 	pass "stereo IR back from frame 0, error $e dB (bound -100)" || fail "stereo IR error $e dB"
+for b in 16 2048; do
+	"$FORKSYNTH" --render "click$b.wav" --block "$b" --seconds 0.9 --score click.score stereo.fsp 2>/dev/null
+	e=$("$ANALYZE" errdb "click$b.wav" irs/room.wav)
+	awk -v e="$e" 'BEGIN { exit !(e <= -100) }' &&
+		pass "engine blocks of $b frames: error $e dB" || fail "blocks of $b: error $e dB"
+done
 sed 's/room.wav/spring.wav/; /out.2/d' stereo.fsp > mono.fsp
 "$FORKSYNTH" --render clickm.wav --outputs 1 --seconds 1.5 --score click.score mono.fsp 2>/dev/null
 e=$("$ANALYZE" errdb clickm.wav irs/spring.wav)
