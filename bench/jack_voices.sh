@@ -1,5 +1,6 @@
 #!/bin/sh
 # bench/jack_voices.sh BINARY [OUT] — the most voices of the bench voice
+# (as in bench/voice_patch.h)
 # (two saws, an enveloped ladder, a VCA with its ADSR) that forksynth plays
 # on a private `jackd -d dummy` at 128 frames / 48 kHz for 30 s, for 1 DSP
 # thread and for one per CPU.  "Plays" means no more late cycles (the DSP
