@@ -65,10 +65,61 @@ smoother_next(struct smoother *s)
 	return next;
 }
 
+/* x clamped to [lo, hi]; NaN gives lo, so a bad input cannot poison state. */
 static inline float
 clampf(float x, float lo, float hi)
 {
-	return x < lo ? lo : (x > hi ? hi : x);
+	return x > lo ? (x < hi ? x : hi) : lo;
+}
+
+/*
+ * A glide: a smoother whose target is always 0, holding the distance of a
+ * smoothed parameter from its target (value = target + glide).  Near 0 the
+ * float steps stay fine-grained, and a settled glide is exactly 0, so the
+ * settled parameter is exactly the value set (a frequency stays exactly
+ * periodic, a cutoff in octaves does not stall short of its target).
+ */
+static inline void
+glide_init(struct smoother *g, float rate)
+{
+	smoother_init(g, 0.0f, rate, SMOOTH_SECONDS);
+}
+
+/* The target moves from `old` to `now`: keep the current value continuous. */
+static inline void
+glide_retarget(struct smoother *g, float old, float now)
+{
+	g->cur += old - now;
+	g->target = 0.0f;
+}
+
+/* A parameter with its glide: the value is base + d. */
+struct glide_param {
+	struct smoother d;      /* distance from base, decaying to 0 */
+	float base;             /* the target */
+};
+
+/* Start settled at `value`. */
+static inline void
+glide_param_init(struct glide_param *p, float value, float rate)
+{
+	glide_init(&p->d, rate);
+	p->base = value;
+}
+
+/* Glide from the current value toward `target`. */
+static inline void
+glide_param_set(struct glide_param *p, float target)
+{
+	glide_retarget(&p->d, p->base, target);
+	p->base = target;
+}
+
+/* Advance one sample and return the value. */
+static inline float
+glide_param_next(struct glide_param *p)
+{
+	return p->base + smoother_next(&p->d);
 }
 
 /* 2^x for x in about [-100, 100], relative error about 1e-7 (float

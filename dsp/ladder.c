@@ -48,13 +48,6 @@
 /* Amplitude of the internal noise floor that starts self-oscillation. */
 #define LADDER_NOISE 1e-9f
 
-/* x clamped to [lo, hi]; NaN gives lo, so a bad input cannot poison state. */
-static inline float
-ladder_clamp(float x, float lo, float hi)
-{
-	return x > lo ? (x < hi ? x : hi) : lo;
-}
-
 /*
  * The saturator is the [3/2] Pade approximant of tanh, clipped at |x| = 3
  * where it reaches +-1 with zero slope: sat(x) = x (27 + x^2) / (27 + 9 x^2).
@@ -64,7 +57,7 @@ ladder_clamp(float x, float lo, float hi)
 static inline float
 ladder_ratio(float x)
 {
-	float xc = ladder_clamp(x, -3.0f, 3.0f);
+	float xc = clampf(x, -3.0f, 3.0f);
 	float x2 = xc * xc;
 	float m = fabsf(x) * (1.0f / 3.0f);
 	return (27.0f + x2) / ((27.0f + 9.0f * x2) * (m > 1.0f ? m : 1.0f));
@@ -91,12 +84,12 @@ ladder_ratio(float x)
 static inline float
 ladder_feedback(float t, float k, float ka, float pred)
 {
-	float p = ladder_clamp(pred, -3.0f, 3.0f);
+	float p = clampf(pred, -3.0f, 3.0f);
 	float p2 = p * p;
-	float m = ladder_clamp(fabsf(pred) * (1.0f / 3.0f), 1.0f, 1e4f);
+	float m = clampf(fabsf(pred) * (1.0f / 3.0f), 1.0f, 1e4f);
 	float q = (9.0f * m) * (3.0f + p2);
 	float b = q + ka * (27.0f + p2);
-	float a = ladder_clamp(t * q, -3.0f * b, 3.0f * b);
+	float a = clampf(t * q, -3.0f * b, 3.0f * b);
 	float a2 = a * a, b27 = 27.0f * b;
 	return (k * a) * (b27 * b + a2) / (b27 * (b * b) + (9.0f * b) * a2);
 }
@@ -125,41 +118,6 @@ ladder_exp2_v4(ladder_v4 x)
 	return (ladder_v4)((ladder_v4i)p + (il << 23));   /* p 2^il */
 }
 
-/*
- * A smoothed parameter: the dsp_util smoother run on the distance to the
- * target, which decays toward 0 where float resolution is finest, rather than
- * on the value itself (13.9 for a 15 kHz cutoff in octaves, where one ulp is
- * already 1e-6 octave and rounding can stall a float smoother short of its
- * target).  Settled, the value is the target exactly.
- */
-struct ladder_glide {
-	struct smoother d;      /* distance from base, decaying to 0 */
-	float base;             /* the target */
-};
-
-/* Start settled at `value`. */
-static void
-ladder_glide_init(struct ladder_glide *p, float value, float rate)
-{
-	smoother_init(&p->d, 0.0f, rate, SMOOTH_SECONDS);
-	p->base = value;
-}
-
-/* Glide from the current value toward `target`. */
-static void
-ladder_glide_set(struct ladder_glide *p, float target)
-{
-	p->d.cur += p->base - target;
-	p->base = target;
-}
-
-/* Advance one sample and return the value. */
-static inline float
-ladder_glide_next(struct ladder_glide *p)
-{
-	return p->base + smoother_next(&p->d);
-}
-
 enum { LADDER_IN_IN, LADDER_IN_PITCH, LADDER_IN_MOD, LADDER_N_IN };
 enum { LADDER_OUT_OUT, LADDER_N_OUT };
 enum {
@@ -171,10 +129,10 @@ struct ladder {
 	float rate;                 /* Hz */
 	float pi_over_rate;         /* radians per Hz */
 	float oct_lo, oct_hi;       /* cutoff limits, log2(Hz) */
-	struct ladder_glide oct;    /* cutoff, log2(Hz) */
-	struct ladder_glide k;      /* feedback gain, 0 .. LADDER_K_MAX */
-	struct ladder_glide c;      /* stage saturator scale, 0 = linear */
-	struct ladder_glide comp;   /* passband compensation, 0 .. 1 */
+	struct glide_param oct;    /* cutoff, log2(Hz) */
+	struct glide_param k;      /* feedback gain, 0 .. LADDER_K_MAX */
+	struct glide_param c;      /* stage saturator scale, 0 = linear */
+	struct glide_param comp;   /* passband compensation, 0 .. 1 */
 	float depth;                /* octaves per unit of mod */
 	float y[4];                 /* stage outputs at the last sample */
 	float w[4];                 /* stage inputs (saturated), last sample */
@@ -216,13 +174,13 @@ ladder_init(void *self, float rate, uint32_t seed)
 	f->pi_over_rate = (float)(DSP_PI / rate);
 	f->oct_lo = 0.0f;                           /* 1 Hz */
 	f->oct_hi = log2f(LADDER_MAX_CUTOFF * rate);
-	ladder_glide_init(&f->oct, log2f(ladder_params[LADDER_P_CUTOFF].def),
+	glide_param_init(&f->oct, log2f(ladder_params[LADDER_P_CUTOFF].def),
 	    rate);
-	ladder_glide_init(&f->k, LADDER_K_MAX * ladder_params[LADDER_P_RES].def,
+	glide_param_init(&f->k, LADDER_K_MAX * ladder_params[LADDER_P_RES].def,
 	    rate);
-	ladder_glide_init(&f->c,
+	glide_param_init(&f->c,
 	    LADDER_DRIVE_SCALE * ladder_params[LADDER_P_DRIVE].def, rate);
-	ladder_glide_init(&f->comp, ladder_params[LADDER_P_COMP].def, rate);
+	glide_param_init(&f->comp, ladder_params[LADDER_P_COMP].def, rate);
 	f->depth = ladder_params[LADDER_P_DEPTH].def;
 	f->noise = seed * 2654435761u + 12345u;
 }
@@ -235,19 +193,19 @@ ladder_set_param(void *self, unsigned index, float value)
 
 	switch (index) {
 	case LADDER_P_CUTOFF:
-		ladder_glide_set(&f->oct, log2f(value));
+		glide_param_set(&f->oct, log2f(value));
 		break;
 	case LADDER_P_RES:
-		ladder_glide_set(&f->k, LADDER_K_MAX * value);
+		glide_param_set(&f->k, LADDER_K_MAX * value);
 		break;
 	case LADDER_P_DRIVE:
-		ladder_glide_set(&f->c, LADDER_DRIVE_SCALE * value);
+		glide_param_set(&f->c, LADDER_DRIVE_SCALE * value);
 		break;
 	case LADDER_P_DEPTH:
 		f->depth = value;
 		break;
 	case LADDER_P_COMP:
-		ladder_glide_set(&f->comp, value);
+		glide_param_set(&f->comp, value);
 		break;
 	}
 }
@@ -260,7 +218,7 @@ ladder_splat(float v)
 	return r;
 }
 
-/* Lane-wise ladder_clamp: x clamped to [lo, hi], NaN gives lo. */
+/* Lane-wise clampf: x clamped to [lo, hi], NaN gives lo. */
 static inline ladder_v4
 ladder_clamp_v4(ladder_v4 x, ladder_v4 lo, ladder_v4 hi)
 {
@@ -304,7 +262,7 @@ ladder_coeffs(struct ladder *f, const float *pitch, const float *mod,
 
 	if (moving)     /* the cutoff parameter is gliding: serial, rare */
 		for (unsigned i = 0; i < n; i++)
-			glide[i] = ladder_glide_next(&f->oct);
+			glide[i] = glide_param_next(&f->oct);
 	for (unsigned i = 0; i < n; i += 4) {
 		ladder_v4 o = ladder_splat(f->oct.base);
 		if (moving)
@@ -391,10 +349,10 @@ ladder_run(struct ladder *f, const float *x, const float *pitch,
 				H = Hv[j];
 				c2 = C2v[j];
 				if (gliding) {
-					k = ladder_glide_next(&f->k);
-					c = ladder_glide_next(&f->c);
+					k = glide_param_next(&f->k);
+					c = glide_param_next(&f->c);
 					gain = 1.0f +
-					    ladder_glide_next(&f->comp) * k;
+					    glide_param_next(&f->comp) * k;
 				}
 			}
 			noise = noise * 1664525u + 1013904223u;

@@ -21,13 +21,6 @@
 /* Highest cutoff, as a fraction of the sample rate. */
 #define SVF_MAX_CUTOFF 0.45f
 
-/* x clamped to [lo, hi]; NaN gives lo, so a bad input cannot poison state. */
-static inline float
-svf_clamp(float x, float lo, float hi)
-{
-	return x > lo ? (x < hi ? x : hi) : lo;
-}
-
 /* tan(x) for x in [0, 1.42] radians (cutoff up to 0.45 of the rate): the
  * [7/6] Pade approximant, relative error 4e-9 (float rounding dominates). */
 static inline float
@@ -39,41 +32,6 @@ svf_tan(float x)
 	return num / den;
 }
 
-/*
- * A smoothed parameter: the dsp_util smoother run on the distance to the
- * target, which decays toward 0 where float resolution is finest, rather than
- * on the value itself (13.9 for a 15 kHz cutoff in octaves, where one ulp is
- * already 1e-6 octave and rounding can stall a float smoother short of its
- * target).  Settled, the value is the target exactly.
- */
-struct svf_glide {
-	struct smoother d;      /* distance from base, decaying to 0 */
-	float base;             /* the target */
-};
-
-/* Start settled at `value`. */
-static void
-svf_glide_init(struct svf_glide *p, float value, float rate)
-{
-	smoother_init(&p->d, 0.0f, rate, SMOOTH_SECONDS);
-	p->base = value;
-}
-
-/* Glide from the current value toward `target`. */
-static void
-svf_glide_set(struct svf_glide *p, float target)
-{
-	p->d.cur += p->base - target;
-	p->base = target;
-}
-
-/* Advance one sample and return the value. */
-static inline float
-svf_glide_next(struct svf_glide *p)
-{
-	return p->base + smoother_next(&p->d);
-}
-
 enum { SVF_IN_IN, SVF_IN_PITCH, SVF_IN_MOD, SVF_N_IN };
 enum { SVF_OUT_LP, SVF_OUT_BP, SVF_OUT_HP, SVF_OUT_NOTCH, SVF_N_OUT };
 enum { SVF_P_CUTOFF, SVF_P_Q, SVF_P_DEPTH, SVF_N_P };
@@ -82,8 +40,8 @@ struct svf {
 	float rate;             /* Hz */
 	float pi_over_rate;     /* radians per Hz */
 	float oct_lo, oct_hi;   /* cutoff limits, log2(Hz) */
-	struct svf_glide oct;   /* cutoff, log2(Hz) */
-	struct svf_glide k;     /* damping 1/q */
+	struct glide_param oct;   /* cutoff, log2(Hz) */
+	struct glide_param k;     /* damping 1/q */
 	float depth;            /* octaves per unit of mod */
 	double ic1, ic2;        /* trapezoidal integrator states */
 };
@@ -121,8 +79,8 @@ svf_init(void *self, float rate, uint32_t seed)
 	f->pi_over_rate = (float)(DSP_PI / rate);
 	f->oct_lo = 0.0f;                           /* 1 Hz */
 	f->oct_hi = log2f(SVF_MAX_CUTOFF * rate);
-	svf_glide_init(&f->oct, log2f(svf_params[SVF_P_CUTOFF].def), rate);
-	svf_glide_init(&f->k, 1.0f / svf_params[SVF_P_Q].def, rate);
+	glide_param_init(&f->oct, log2f(svf_params[SVF_P_CUTOFF].def), rate);
+	glide_param_init(&f->k, 1.0f / svf_params[SVF_P_Q].def, rate);
 	f->depth = svf_params[SVF_P_DEPTH].def;
 }
 
@@ -134,10 +92,10 @@ svf_set_param(void *self, unsigned index, float value)
 
 	switch (index) {
 	case SVF_P_CUTOFF:
-		svf_glide_set(&f->oct, log2f(value));
+		glide_param_set(&f->oct, log2f(value));
 		break;
 	case SVF_P_Q:
-		svf_glide_set(&f->k, 1.0f / value);
+		glide_param_set(&f->k, 1.0f / value);
 		break;
 	case SVF_P_DEPTH:
 		f->depth = value;
@@ -175,13 +133,13 @@ svf_process(void *self, const float *const *in, float *const *out,
 		double v0 = x != NULL ? x[i] : 0.0f;
 
 		if (varying) {
-			float o = svf_glide_next(&f->oct);
-			k = svf_glide_next(&f->k);
+			float o = glide_param_next(&f->oct);
+			k = glide_param_next(&f->k);
 			if (pitch != NULL)
 				o += pitch[i];
 			if (mod != NULL)
 				o += f->depth * mod[i];
-			o = svf_clamp(o, f->oct_lo, f->oct_hi);
+			o = clampf(o, f->oct_lo, f->oct_hi);
 			g = svf_tan(f->pi_over_rate * fast_exp2f(o));
 			a1 = 1.0 / (1.0 + g * (g + k));
 			a2 = g * a1;

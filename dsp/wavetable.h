@@ -101,27 +101,6 @@ wavetable_read2(const float *shape, unsigned j, float w, uint32_t phase)
 	return va + w * (vb - va);
 }
 
-/*
- * A glide: a smoother whose target is always 0, holding the distance of a
- * smoothed parameter from its target (value = target + glide).  Near 0 the
- * float steps stay fine-grained, and a settled glide is exactly 0, so the
- * settled parameter is exactly the value set (a frequency stays exactly
- * periodic).
- */
-static inline void
-glide_init(struct smoother *g, float rate)
-{
-	smoother_init(g, 0.0f, rate, SMOOTH_SECONDS);
-}
-
-/* The target moves from `old` to `now`: keep the current value continuous. */
-static inline void
-glide_retarget(struct smoother *g, float old, float now)
-{
-	g->cur += old - now;
-	g->target = 0.0f;
-}
-
 /* xorshift64* state step: 64 bits of well-mixed output per call. */
 static inline uint64_t
 rng_next(uint64_t *s)
