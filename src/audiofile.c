@@ -196,12 +196,6 @@ audiofile_sync(struct audiofile *f, char *err, size_t err_size)
 	return 0;
 }
 
-size_t
-audiofile_frames(const struct audiofile *f)
-{
-	return f->frames;
-}
-
 int
 audiofile_close(struct audiofile *f, char *err, size_t err_size)
 {

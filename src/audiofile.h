@@ -35,9 +35,6 @@ int audiofile_write(struct audiofile *f, const float *interleaved,
 /* Bring the header up to date so the file is whole as it stands. */
 int audiofile_sync(struct audiofile *f, char *err, size_t err_size);
 
-/* Frames written so far. */
-size_t audiofile_frames(const struct audiofile *f);
-
 /* Finish the header and close.  Returns 0, or -1 with a message. */
 int audiofile_close(struct audiofile *f, char *err, size_t err_size);
 

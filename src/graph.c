@@ -91,8 +91,6 @@ struct graph {
 	struct route_state route;
 	struct graph_event events[GRAPH_MAX_EVENTS];
 	unsigned n_events;
-	unsigned long dropped;
-	int all_off;
 	/* tasks: task t runs instances task_inst[task_first[t] .. task_first[t+1]) */
 	unsigned n_tasks;                      /* all tasks: main, then background */
 	unsigned n_main_tasks;
@@ -790,10 +788,6 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 		}
 		g->params_pending = 0;
 	}
-	if (g->all_off) {
-		release_all(g, 0);
-		g->all_off = 0;
-	}
 	for (unsigned done = 0; done < frames; ) {
 		unsigned n = frames - done < GRAPH_CHUNK ? frames - done : GRAPH_CHUNK;
 		for (unsigned c = 0; c < g->n_inputs; c++) {
@@ -818,10 +812,8 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 static int
 queue_event(struct graph *g, const struct graph_event *e)
 {
-	if (g->n_events == GRAPH_MAX_EVENTS) {
-		g->dropped++;
+	if (g->n_events == GRAPH_MAX_EVENTS)
 		return -1;
-	}
 	unsigned i = g->n_events++;
 	while (i > 0 && g->events[i - 1].frame > e->frame) {
 		g->events[i] = g->events[i - 1];
@@ -834,20 +826,20 @@ queue_event(struct graph *g, const struct graph_event *e)
 int
 graph_note_on(struct graph *g, unsigned frame, unsigned note, unsigned velocity)
 {
-	struct graph_event e = {
+	struct note_event ev = {
 		.frame = frame, .kind = NOTE_EVENT_ON, .note = (uint8_t)(note & 127),
-		.velocity = (uint8_t)(velocity < 1 ? 1 : velocity > 127 ? 127 : velocity),
+		.velocity = (uint8_t)(velocity > 127 ? 127 : velocity),
 	};
-	return queue_event(g, &e);
+	return graph_event(g, &ev);
 }
 
 int
 graph_note_off(struct graph *g, unsigned frame, unsigned note)
 {
-	struct graph_event e = {
+	struct note_event ev = {
 		.frame = frame, .kind = NOTE_EVENT_OFF, .note = (uint8_t)(note & 127),
 	};
-	return queue_event(g, &e);
+	return graph_event(g, &ev);
 }
 
 int
@@ -862,20 +854,7 @@ graph_event(struct graph *g, const struct note_event *ev)
 	return queue_event(g, &e);
 }
 
-int
-graph_pitch_bend(struct graph *g, unsigned frame, float amount)
-{
-	struct graph_event e = {
-		.frame = frame, .kind = NOTE_EVENT_BEND, .amount = amount,
-	};
-	return queue_event(g, &e);
-}
 
-void
-graph_all_notes_off(struct graph *g)
-{
-	g->all_off = 1;
-}
 
 void
 graph_set_param(struct graph *g, int module, unsigned param, float value)
@@ -900,14 +879,8 @@ graph_continue(struct graph *g, const struct graph *old)
 		*g->voices = *old->voices;
 	if (old->mono == g->mono)
 		g->route = old->route;
-	g->dropped = old->dropped;
 }
 
-unsigned long
-graph_dropped_events(const struct graph *g)
-{
-	return g->dropped;
-}
 
 unsigned
 graph_instance_count(const struct graph *g)
@@ -921,19 +894,7 @@ graph_set_pool(struct graph *g, struct pool *pool)
 	g->pool = pool;
 }
 
-unsigned
-graph_task_count(const struct graph *g)
-{
-	return g->n_tasks;
-}
 
-int
-graph_task_module(const struct graph *g, unsigned task)
-{
-	if (task >= g->n_tasks)
-		return -1;
-	return g->instances[g->task_inst[g->task_first[task]]].module;
-}
 
 void
 graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n)

@@ -50,24 +50,17 @@ void graph_free(struct graph *g);
 void graph_process(struct graph *g, const float *const *in, float *const *out,
     unsigned frames);
 
-/* Queue a note on/off or pitch bend at `frame` of the coming block.
- * Returns -1 when the queue is full (the event is dropped and counted). */
+/* Queue a note on or off at `frame` of the coming block.
+ * Returns -1 when the queue is full (the event is dropped). */
 int graph_note_on(struct graph *g, unsigned frame, unsigned note,
     unsigned velocity);
 int graph_note_off(struct graph *g, unsigned frame, unsigned note);
-int graph_pitch_bend(struct graph *g, unsigned frame, float amount);
 /* Queue any note event (module.h's kinds: notes, bend, mod wheel, sustain,
  * all notes off, all sound off) at ev->frame of the coming block. */
 int graph_event(struct graph *g, const struct note_event *ev);
 
-/* Release every voice at the start of the coming block. */
-void graph_all_notes_off(struct graph *g);
-
 /* Set parameter `param` of patch module `module` in every instance. */
 void graph_set_param(struct graph *g, int module, unsigned param, float value);
-
-/* Counters for the curious: events dropped because the queue was full. */
-unsigned long graph_dropped_events(const struct graph *g);
 
 /* Instances (modules times voices) in the graph. */
 unsigned graph_instance_count(const struct graph *g);
@@ -89,9 +82,5 @@ void graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n);
  * or NULL; the instance kept what it had. */
 const char *graph_load_error(const struct graph *g);
 
-/* Tasks the graph is split into, and the patch module that task `task`
- * starts with (for blaming a crash on a module), or -1. */
-unsigned graph_task_count(const struct graph *g);
-int graph_task_module(const struct graph *g, unsigned task);
 
 #endif
