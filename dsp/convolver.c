@@ -6,7 +6,9 @@
  * The IR is a resource (module.h): read, resampled and transformed in the
  * DSP child's control thread, never on the real-time path, then handed over
  * between blocks.  The old IR keeps playing meanwhile, and fades out over
- * FADE_FRAMES while the new one fades in, so a switch makes no click.
+ * `fade` seconds while the new one fades in, so a switch makes no click.
+ * (The new IR starts from silent history, so for a moment it sounds as if
+ * the input had just begun: its reverb builds up during the fade.)
  *
  * Threads: process() runs the current IR's head (the part due this block)
  * and the whole of a fading IR; background() runs the current IR's tail
@@ -25,12 +27,11 @@
 #include "irfile.h"
 #include "module.h"
 
-#define FADE_FRAMES 2048            /* crossfade of an IR switch, frames */
 #define MAX_RETIRED 4
 
 enum { CV_IN_L, CV_IN_R, CV_N_IN };
 enum { CV_OUT_L, CV_OUT_R, CV_N_OUT };
-enum { CV_IR, CV_GAIN, CV_NORMALIZE, CV_MIX, CV_N_P };
+enum { CV_IR, CV_GAIN, CV_NORMALIZE, CV_MIX, CV_FADE, CV_N_P };
 
 /* One loaded IR and the running state that goes with it. */
 struct cv_res {
@@ -43,6 +44,7 @@ struct convolver {
 	struct cv_res *cur;                 /* playing */
 	struct cv_res *fading;              /* the one before, fading out */
 	unsigned fade_left;                 /* frames of fade to go */
+	unsigned fade_frames;               /* length of a crossfade, frames */
 	struct cv_res *retired[MAX_RETIRED];/* done with, for resource_free */
 	int running;                        /* a block has been processed */
 	struct smoother gain;               /* linear */
@@ -63,6 +65,9 @@ static const struct param_desc cv_params[CV_N_P] = {
 	[CV_NORMALIZE] = { .name = "normalize", .unit = "", .kind = PARAM_CHOICE,
 	    .min = 0, .max = 1, .def = 0, .choices = cv_normalize_choices,
 	    .help = "scale the IR to unit energy when it is loaded" },
+	[CV_FADE] = { .name = "fade", .unit = "s", .kind = PARAM_REAL,
+	    .min = 0.0f, .max = 2.0f, .def = 0.05f,
+	    .help = "crossfade when the IR changes; 0 switches at once" },
 	[CV_MIX] = { .name = "mix", .unit = "", .kind = PARAM_REAL,
 	    .min = 0.0f, .max = 1.0f, .def = 1.0f,
 	    .help = "dry/wet balance, 0 dry .. 1 wet" },
@@ -203,18 +208,28 @@ cv_resource_swap(void *self, void *r)
 		done = c->retired[i];
 		c->retired[i] = NULL;
 	}
-	if (c->fading != NULL && !cv_retire(c, c->fading))
-		done = done == NULL ? c->fading : done;   /* no room: cut short */
-	c->fading = NULL;
-	if (c->cur != NULL && c->running) {
-		c->fading = c->cur;
-		c->fade_left = FADE_FRAMES;
-	} else if (c->cur != NULL && done == NULL) {
-		done = c->cur;           /* before the first block: nothing to fade */
-	} else if (c->cur != NULL) {
-		cv_retire(c, c->cur);
+	/* a fade still under way is cut short (a slot was just freed, if
+	 * `done` came from one) */
+	if (c->fading != NULL) {
+		if (done == NULL)
+			done = c->fading;
+		else
+			cv_retire(c, c->fading);
+		c->fading = NULL;
 	}
+	struct cv_res *old = c->cur;
 	c->cur = r;
+	if (old == NULL)
+		return done;
+	if (c->running && c->fade_frames > 0) {
+		c->fading = old;
+		c->fade_left = c->fade_frames;
+	} else if (done == NULL) {
+		done = old;
+	} else if (!cv_retire(c, old)) {
+		c->fading = old;        /* silent until a slot frees */
+		c->fade_left = 0;
+	}
 	return done;
 }
 
@@ -239,12 +254,17 @@ cv_init(void *self, float rate, uint32_t seed)
 	c->rate = rate;
 	smoother_init(&c->gain, 1.0f, rate, SMOOTH_SECONDS);
 	smoother_init(&c->mix, cv_params[CV_MIX].def, rate, SMOOTH_SECONDS);
+	c->fade_frames = (unsigned)(cv_params[CV_FADE].def * rate);
 }
 
 static void
 cv_set_param(void *self, unsigned index, float value)
 {
 	struct convolver *c = self;
+	if (index == CV_FADE) {
+		c->fade_frames = (unsigned)(value * c->rate);
+		return;
+	}
 	struct smoother *s = index == CV_GAIN ? &c->gain : index == CV_MIX ? &c->mix : NULL;
 	if (s == NULL)
 		return;
@@ -286,7 +306,7 @@ cv_process(void *self, const float *const *in, float *const *out,
 	if (c->fading != NULL) {
 		conv_process(c->fading->conv, l, r, c->old[0], c->old[1], frames);
 		for (unsigned i = 0; i < frames; i++) {
-			float k = c->fade_left > 0 ? (float)c->fade_left / FADE_FRAMES : 0.0f;
+			float k = c->fade_left > 0 ? (float)c->fade_left / (float)c->fade_frames : 0.0f;
 			c->wet[0][i] = c->wet[0][i] * (1.0f - k) + c->old[0][i] * k;
 			c->wet[1][i] = c->wet[1][i] * (1.0f - k) + c->old[1][i] * k;
 			if (c->fade_left > 0)

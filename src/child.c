@@ -249,8 +249,8 @@ publish_graph(struct dsp *d)
 	atomic_store(&d->r->sync->graph_gen.v, d->newest_gen);
 }
 
-/* Whether two patches have the same modules and connections (so that only
- * parameters differ). */
+/* Whether two patches have the same modules, files and connections (so
+ * that only numeric parameters differ and no graph need be built). */
 static int
 same_shape(const struct patch *a, const struct patch *b)
 {
@@ -260,7 +260,8 @@ same_shape(const struct patch *a, const struct patch *b)
 	for (unsigned m = 0; m < a->n_modules; m++)
 		if (a->modules[m].type != b->modules[m].type ||
 		    a->modules[m].scope != b->modules[m].scope ||
-		    strcmp(a->modules[m].name, b->modules[m].name) != 0)
+		    strcmp(a->modules[m].name, b->modules[m].name) != 0 ||
+		    strcmp(a->modules[m].text, b->modules[m].text) != 0)
 			return 0;
 	return memcmp(a->connections, b->connections,
 	    a->n_connections * sizeof a->connections[0]) == 0;

@@ -270,10 +270,10 @@ run_line(struct session *s, char *line)
 	if (patch_exec_line(s->patch, p, 0, &err) != 0) {
 		patch_error_format(&err, msg, sizeof msg);
 		printf("error: %s\n", msg);
-	} else if (engine_command(s->engine, p) != 0) {
-		/* the child is being replaced: the replay carries the change */
-		printf("ok\n");
 	} else {
+		/* when the child is being replaced this fails, and the replay of
+		 * the patch carries the change instead */
+		engine_command(s->engine, p);
 		printf("ok\n");
 	}
 	pthread_mutex_unlock(&s->lock);

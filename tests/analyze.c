@@ -8,6 +8,8 @@
  *   analyze zeros FILE             longest run of frames silent in every
  *                                  channel, not counting the file's ends
  *   analyze maxstep FILE START LEN largest jump between neighbouring samples
+ *   analyze maxcurve FILE START LEN largest second difference: a click stands
+ *                                  out of a smooth tone by orders of magnitude
  *   analyze errdb A B              error of A against B over B's length
  *                                  (all channels), dB relative to B's RMS
  */
@@ -155,6 +157,15 @@ main(int argc, char **argv)
 		onsets(x, n);
 	} else if (strcmp(argv[1], "freq") == 0 && len > 16) {
 		printf("%.3f\n", peak_frequency(x + start, len, rate));
+	} else if (strcmp(argv[1], "maxcurve") == 0) {
+		double m = 0;
+		for (long i = 2; i < len; i++) {
+			const float *y = x + start + i;
+			double c = fabs((double)y[0] - 2.0 * y[-1] + y[-2]);
+			if (c > m)
+				m = c;
+		}
+		printf("%.6f\n", m);
 	} else if (strcmp(argv[1], "maxstep") == 0) {
 		double m = 0;
 		for (long i = 1; i < len; i++)

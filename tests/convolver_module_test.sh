@@ -49,11 +49,19 @@ connect cv.right out.2
 P
 echo 'at 0.6 set cv.ir "irs/plate.wav"' > switch.score
 "$FORKSYNTH" --render switch.wav --seconds 1.4 --score switch.score sine.fsp 2>/dev/null
-steady=$("$ANALYZE" maxstep switch.wav 14400 9600)
-at=$("$ANALYZE" maxstep switch.wav 28800 9600)
-echo "largest sample step: $steady before, $at across the change"
-awk -v a="$at" -v s="$steady" 'BEGIN { exit !(a <= 1.5 * s) }' &&
-	pass "no click at the IR change ($at vs $steady)" || fail "click: step $at vs $steady"
+# a click is a spike in the second difference, which a 220 Hz tone keeps
+# tiny; the same change with fade=0 (at once) is the click to compare with
+sed 's/normalize=on/normalize=on fade=0/' sine.fsp > sine0.fsp
+"$FORKSYNTH" --render switch0.wav --seconds 1.4 --score switch.score sine0.fsp 2>/dev/null
+steady=$("$ANALYZE" maxcurve switch.wav 14400 9600)
+at=$("$ANALYZE" maxcurve switch.wav 28000 10400)
+hard=$("$ANALYZE" maxcurve switch0.wav 28000 10400)
+echo "largest second difference: $steady before, $at across the faded change, $hard at once"
+awk -v h="$hard" -v s="$steady" 'BEGIN { exit !(h > 20 * s) }' &&
+	pass "the IR really changes (an abrupt change clicks: $hard)" || fail "no change heard ($hard)"
+awk -v a="$at" -v h="$hard" 'BEGIN { exit !(a * 10 <= h) }' &&
+	pass "the crossfade takes the click out ($at vs $hard at once)" ||
+	fail "click at the IR change: $at vs $hard at once"
 
 # ---- bad IR files: a message naming the file, nothing loaded
 printf 'not audio\n' > text.wav
