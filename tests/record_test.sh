@@ -26,7 +26,7 @@ start_fs fs sine.fsp
 jack_midiseq "seq$$" 24000 0 57 9000 12000 64 9000 > /dev/null 2>&1 &
 for _ in $(seq 30); do jack_lsp | grep -q "seq$$:out" && break; sleep 0.1; done
 jack_connect "seq$$:out" fs:midi_in
-jack_capture -d 3 -p fs:out_1 -p fs:out_2 ref.wav > capture.log 2>&1 &
+jack_capture -d 6 -p fs:out_1 -p fs:out_2 ref.wav > capture.log 2>&1 &
 cap=$!
 sleep 0.7
 a=$(send "record rec.wav")
