@@ -5,12 +5,17 @@
  * pointer swap; it frees a graph once the engine has moved past it.  The
  * engine thread waits for a cycle request, takes the newest graph at the
  * block boundary, runs it on the thread pool and publishes the result.
+ * Across a structural edit (modules, connections, voices) it does not
+ * switch at once: the running graph fades out over a few milliseconds,
+ * then the new one fades in.  One block in every few is profiled into the
+ * region's per-module cost rows.
  *
  * The engine thread and the pool's workers never allocate, lock, print or
  * block, except the futex sleep while there is no work.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,12 +34,33 @@
 #include "pool.h"
 #include "shm.h"
 
+_Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
+    "a cost row holds every patch module");
+
 /* Bounded spin before the engine sleeps on the request word, ns. */
 #define ENGINE_SPIN_NS 50000
 /* The control thread's idle tick (heartbeat while nothing happens), ns. */
 #define CONTROL_TICK_NS 20000000
 /* Graphs published but not yet freed, at most. */
 #define MAX_RETIRED 32
+/* Each half of the fade across a structural edit, seconds. */
+#define FADE_SECONDS 0.003f
+/* One block in this many is profiled for the per-module cost. */
+#define PROFILE_EVERY 4
+
+/* What a control message changed in the patch. */
+enum {
+	CHANGED_TEXT = 1,          /* a text parameter (a file): new graph */
+	CHANGED_STRUCTURE = 2      /* modules, connections, voices: new graph,
+				      faded in */
+};
+
+/* Where the engine stands in a fade across a structural edit. */
+enum fade {
+	FADE_NONE = 0,
+	FADE_OUT,                  /* the old graph, fading out */
+	FADE_IN                    /* the new graph, fading in */
+};
 
 /* A parameter change for the engine: cheap, no recompile. */
 struct param_change {
@@ -44,10 +70,12 @@ struct param_change {
 	float value;
 };
 
-/* A published graph waiting to be freed once the engine has moved on. */
-struct retired {
+/* A graph as published, read by the engine as one unit. */
+struct published {
 	struct graph *g;
-	uint32_t gen;
+	uint32_t gen;           /* 1, 2, ... per publish */
+	uint32_t structure_gen; /* the last generation, up to this one, whose
+				   structure differs from the one before it */
 };
 
 struct dsp {
@@ -55,22 +83,22 @@ struct dsp {
 	float rate;
 	/* control thread */
 	struct patch *patch;
-	struct graph *newest;              /* last published graph */
-	uint32_t newest_gen;
-	struct retired retired[MAX_RETIRED];
+	struct published *newest;          /* last published graph */
+	struct published *retired[MAX_RETIRED];
 	unsigned n_retired;
 	struct ring params_tx;             /* control -> engine, producer handle */
 	/* shared between the two threads */
-	_Atomic(struct graph *) next;      /* newest graph, for the engine */
-	_Atomic uint32_t next_gen;
+	_Atomic(struct published *) next;  /* newest graph, for the engine */
 	_Atomic uint32_t engine_gen;       /* generation the engine runs */
 	_Atomic int stop;
 	void *params_mem;
 	/* engine thread */
 	struct ring params_rx;             /* consumer handle */
-	struct graph *current;
-	uint32_t current_gen;
+	struct published *taken;           /* graph running, NULL before the first */
 	struct pool *pool;
+	enum fade fade;
+	unsigned fade_pos, fade_len;       /* frames into the fade, of its half */
+	unsigned long blocks;              /* cycles run, for profiling */
 	pthread_t control_thread, engine_thread;
 	int control_started, engine_started;
 };
@@ -90,30 +118,105 @@ drain_params(struct dsp *d)
 	const struct param_change *pc;
 	uint32_t n;
 	while ((pc = ring_elem_peek(&d->params_rx, &n)) != NULL && n > 0) {
-		if (pc->gen > d->current_gen)
+		if (pc->gen > d->taken->gen)
 			return;
-		if (pc->gen == d->current_gen)
-			graph_set_param(d->current, pc->module, pc->param, pc->value);
+		if (pc->gen == d->taken->gen)
+			graph_set_param(d->taken->g, pc->module, pc->param, pc->value);
 		ring_elem_release(&d->params_rx, 1);
 	}
 }
 
-/* Take the newest graph at a block boundary. */
+/* Start running the published graph `p` (at a block or span boundary). */
 static void
-take_graph(struct dsp *d)
+take_graph(struct dsp *d, struct published *p)
 {
-	struct graph *n = atomic_load_explicit(&d->next, memory_order_acquire);
-	if (n == d->current)
-		return;
-	graph_continue(n, d->current);
-	graph_set_pool(n, d->pool);
-	graph_set_blame(n, d->r->task_module, REGION_MAX_TASKS);
-	d->current = n;
-	d->current_gen = atomic_load_explicit(&d->next_gen, memory_order_acquire);
-	atomic_store_explicit(&d->engine_gen, d->current_gen, memory_order_release);
+	graph_continue(p->g, d->taken != NULL ? d->taken->g : NULL);
+	graph_set_pool(p->g, d->pool);
+	graph_set_blame(p->g, d->r->task_module, REGION_MAX_TASKS);
+	d->taken = p;
+	atomic_store_explicit(&d->engine_gen, p->gen, memory_order_release);
 }
 
-/* Run cycle `seq`: events, graph, outputs; then publish done_seq. */
+/* Before each span: take a newer graph at once, or, when its structure
+ * changed since the running one, start fading the running one out; take it
+ * when the fade-out is over, and fade it in. */
+static void
+switch_graph(struct dsp *d)
+{
+	struct published *next = atomic_load_explicit(&d->next, memory_order_acquire);
+
+	if (d->fade != FADE_NONE && d->fade_pos == d->fade_len) {
+		if (d->fade == FADE_IN) {
+			d->fade = FADE_NONE;
+		} else {
+			take_graph(d, next);
+			d->fade = FADE_IN;
+			d->fade_pos = 0;
+			return;
+		}
+	}
+	if (next == d->taken || d->fade == FADE_OUT)
+		return;
+	if (d->taken != NULL && next->structure_gen > d->taken->gen) {
+		/* from the gain a fade-in has reached, if one runs */
+		d->fade_pos = d->fade == FADE_IN ? d->fade_len - d->fade_pos : 0;
+		d->fade = FADE_OUT;
+		return;
+	}
+	take_graph(d, next);
+}
+
+/* Apply the fade's gain (raised cosine) to frames [0, n) of out and move
+ * the fade on by n frames. */
+static void
+fade_apply(struct dsp *d, float *const *out, unsigned n_out, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		float x = (float)(d->fade_pos + i + 1) / (float)d->fade_len;
+		float gain = 0.5f - 0.5f * cosf((float)M_PI * x);
+		if (d->fade == FADE_OUT)
+			gain = 1.0f - gain;
+		for (unsigned c = 0; c < n_out; c++)
+			out[c][i] *= gain;
+	}
+	d->fade_pos += n;
+}
+
+/* Run frames [from, from + n) of the cycle on the running graph: the note
+ * events that fall there, the graph, the fade. */
+static void
+run_span(struct dsp *d, const float *const *in, float *const *out,
+    unsigned from, unsigned n, const struct region_midi *ev, unsigned n_midi,
+    unsigned frames, int profile)
+{
+	const struct region *r = d->r;
+	const float *span_in[64];
+	float *span_out[64];
+
+	for (unsigned c = 0; c < r->hdr->n_inputs; c++)
+		span_in[c] = in[c] + from;
+	for (unsigned c = 0; c < r->hdr->n_outputs; c++)
+		span_out[c] = out[c] + from;
+	for (unsigned i = 0; i < n_midi; i++) {
+		unsigned frame = ev[i].frame < frames ? ev[i].frame : frames - 1;
+		if (frame < from || frame >= from + n)
+			continue;
+		struct note_event ne = {
+			.frame = frame - from,
+			.kind = ev[i].kind, .note = ev[i].note,
+			.velocity = ev[i].velocity, .amount = ev[i].amount,
+		};
+		graph_event(d->taken->g, &ne);
+	}
+	graph_set_cost(d->taken->g, profile ? r->cost->ns : NULL);
+	graph_process(d->taken->g, span_in, span_out, n);
+	if (d->fade != FADE_NONE)
+		fade_apply(d, span_out, r->hdr->n_outputs, n);
+}
+
+/* Run cycle `seq`: events, graph, outputs; then publish done_seq.  A
+ * fade's end splits the cycle into spans, so that the new graph starts
+ * right there. */
 static void
 run_cycle(struct dsp *d, uint32_t seq)
 {
@@ -121,34 +224,40 @@ run_cycle(struct dsp *d, uint32_t seq)
 	struct region_sync *s = r->sync;
 	unsigned parity = seq & 1;
 	unsigned frames = s->frames[parity];
+	unsigned n_midi = s->n_midi[parity];
+	const struct region_midi *ev = r->midi + (size_t)parity * REGION_MAX_EVENTS;
+	int profile = d->blocks++ % PROFILE_EVERY == 0;
 	const float *in[64];
 	float *out[64];
 
 	if (frames > r->hdr->max_block)
 		frames = r->hdr->max_block;
-	take_graph(d);
-	drain_params(d);
+	if (n_midi > REGION_MAX_EVENTS)
+		n_midi = REGION_MAX_EVENTS;
 	for (unsigned c = 0; c < r->hdr->n_inputs; c++)
 		in[c] = region_audio(r, 0, parity, c);
 	for (unsigned c = 0; c < r->hdr->n_outputs; c++)
 		out[c] = region_audio(r, 1, parity, c);
-	if (d->current == NULL) {
-		for (unsigned c = 0; c < r->hdr->n_outputs; c++)
-			memset(out[c], 0, frames * sizeof(float));
-	} else {
-		unsigned n_midi = s->n_midi[parity];
-		const struct region_midi *ev = r->midi + (size_t)parity * REGION_MAX_EVENTS;
-		if (n_midi > REGION_MAX_EVENTS)
-			n_midi = REGION_MAX_EVENTS;
-		for (unsigned i = 0; i < n_midi; i++) {
-			struct note_event ne = {
-				.frame = ev[i].frame < frames ? ev[i].frame : frames - 1,
-				.kind = ev[i].kind, .note = ev[i].note,
-				.velocity = ev[i].velocity, .amount = ev[i].amount,
-			};
-			graph_event(d->current, &ne);
+	for (unsigned done = 0, n; done < frames; done += n) {
+		switch_graph(d);
+		if (d->taken == NULL) {
+			for (unsigned c = 0; c < r->hdr->n_outputs; c++)
+				memset(out[c], 0, frames * sizeof(float));
+			break;
 		}
-		graph_process(d->current, in, out, frames);
+		drain_params(d);
+		n = frames - done;
+		if (d->fade != FADE_NONE && d->fade_len - d->fade_pos < n)
+			n = d->fade_len - d->fade_pos;
+		run_span(d, in, out, done, n, ev, n_midi, frames, profile);
+	}
+	if (profile && d->taken != NULL) {
+		struct region_cost *cost = r->cost;
+		atomic_store_explicit(&cost->graph_gen, d->taken->gen,
+		    memory_order_relaxed);
+		atomic_store_explicit(&cost->frames, atomic_load_explicit(
+		    &cost->frames, memory_order_relaxed) + frames,
+		    memory_order_release);
 	}
 	atomic_store_explicit(&s->done_seq.v, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -199,15 +308,32 @@ engine_main(void *arg)
 	return NULL;
 }
 
+/* The generation of the newest published graph (0 before the first). */
+static uint32_t
+newest_gen(const struct dsp *d)
+{
+	return d->newest != NULL ? d->newest->gen : 0;
+}
+
 /* Queue one parameter change for the engine, waiting while the queue is
  * full (control thread only). */
 static void
 send_param(struct dsp *d, int module, unsigned param, float value)
 {
-	struct param_change pc = { d->newest_gen, module, param, value };
+	struct param_change pc = { newest_gen(d), module, param, value };
 	while (ring_elem_push(&d->params_tx, &pc, 1) == 0 &&
 	    !atomic_load(&d->stop))
 		usleep(1000);
+}
+
+/* Free a published graph and its record. */
+static void
+published_free(struct published *p)
+{
+	if (p == NULL)
+		return;
+	graph_free(p->g);
+	free(p);
 }
 
 /* Free the graphs the engine can no longer be running. */
@@ -217,8 +343,8 @@ collect_retired(struct dsp *d)
 	uint32_t running = atomic_load_explicit(&d->engine_gen, memory_order_acquire);
 	unsigned kept = 0;
 	for (unsigned i = 0; i < d->n_retired; i++) {
-		if (d->retired[i].gen < running)
-			graph_free(d->retired[i].g);
+		if (d->retired[i]->gen < running)
+			published_free(d->retired[i]);
 		else
 			d->retired[kept++] = d->retired[i];
 	}
@@ -226,68 +352,81 @@ collect_retired(struct dsp *d)
 }
 
 /* Compile the patch into a new graph adopting the newest one's state, and
- * publish it for the engine. */
+ * publish it for the engine; `structural` when its structure differs from
+ * the newest one's (the engine fades across it). */
 static void
-publish_graph(struct dsp *d)
+publish_graph(struct dsp *d, int structural)
 {
 	while (d->n_retired == MAX_RETIRED && !atomic_load(&d->stop)) {
 		collect_retired(d);
 		usleep(1000);
 	}
-	struct graph *g = graph_compile(d->patch, d->rate, d->newest);
-	if (graph_load_error(g) != NULL) {
+	struct published *p = xmalloc(sizeof *p);
+	p->g = graph_compile(d->patch, d->rate, d->newest != NULL ? d->newest->g : NULL);
+	if (graph_load_error(p->g) != NULL) {
 		char msg[480];
-		snprintf(msg, sizeof msg, "error %s", graph_load_error(g));
+		snprintf(msg, sizeof msg, "error %s", graph_load_error(p->g));
 		post_event(d, msg);
 	}
+	p->gen = newest_gen(d) + 1;
+	p->structure_gen = structural ? p->gen : d->newest != NULL ?
+	    d->newest->structure_gen : 0;
 	if (d->newest != NULL)
-		d->retired[d->n_retired++] = (struct retired){ d->newest, d->newest_gen };
-	d->newest = g;
-	d->newest_gen++;
-	atomic_store_explicit(&d->next_gen, d->newest_gen, memory_order_release);
-	atomic_store_explicit(&d->next, g, memory_order_release);
-	atomic_store(&d->r->sync->graph_gen.v, d->newest_gen);
+		d->retired[d->n_retired++] = d->newest;
+	d->newest = p;
+	atomic_store_explicit(&d->next, p, memory_order_release);
+	atomic_store(&d->r->sync->graph_gen.v, p->gen);
 }
 
-/* Whether two patches have the same modules, files and connections (so
- * that only numeric parameters differ and no graph need be built). */
+/* What differs between two patches: 0 when only numeric parameters do (no
+ * graph need be built), else CHANGED_STRUCTURE (modules, their names,
+ * types or scopes, connections, voices) or CHANGED_TEXT (text parameters
+ * only). */
 static int
-same_shape(const struct patch *a, const struct patch *b)
+patch_change(const struct patch *a, const struct patch *b)
 {
 	if (a->n_modules != b->n_modules || a->n_connections != b->n_connections ||
-	    a->poly != b->poly)
-		return 0;
+	    a->poly != b->poly || a->mono != b->mono)
+		return CHANGED_STRUCTURE;
 	for (unsigned m = 0; m < a->n_modules; m++)
 		if (a->modules[m].type != b->modules[m].type ||
 		    a->modules[m].scope != b->modules[m].scope ||
-		    strcmp(a->modules[m].name, b->modules[m].name) != 0 ||
-		    strcmp(a->modules[m].text, b->modules[m].text) != 0)
-			return 0;
-	return memcmp(a->connections, b->connections,
-	    a->n_connections * sizeof a->connections[0]) == 0;
+		    strcmp(a->modules[m].name, b->modules[m].name) != 0)
+			return CHANGED_STRUCTURE;
+	if (memcmp(a->connections, b->connections,
+	    a->n_connections * sizeof a->connections[0]) != 0)
+		return CHANGED_STRUCTURE;
+	for (unsigned m = 0; m < a->n_modules; m++)
+		if (strcmp(a->modules[m].text, b->modules[m].text) != 0)
+			return CHANGED_TEXT;
+	return 0;
 }
 
-/* Apply one control message: a patch command, or a directive starting with
- * '!' ("!reset" empties the patch).  Returns 1 if the structure changed. */
+/* Apply one control message: a patch command, or "!load\n" followed by a
+ * whole patch that replaces the patch in one piece.  Numeric parameter
+ * changes are queued for the engine; returns what else changed (CHANGED_*
+ * bits, 0 for nothing). */
 static int
 apply_message(struct dsp *d, const char *text, struct patch *before)
 {
 	struct patch_error err;
 	char msg[600];
+	int rc;
 
-	if (strcmp(text, "!reset") == 0) {
-		patch_init(d->patch, d->patch->n_inputs, d->patch->n_outputs);
-		return 1;
-	}
 	*before = *d->patch;
-	if (patch_exec_line(d->patch, text, 0, &err) != 0) {
+	if (strncmp(text, "!load\n", 6) == 0)
+		rc = patch_load_text(d->patch, text + 6, "patch", &err);
+	else
+		rc = patch_exec_line(d->patch, text, 0, &err);
+	if (rc != 0) {
 		patch_error_format(&err, msg + 6, sizeof msg - 6);
 		memcpy(msg, "error ", 6);
 		post_event(d, msg);
 		return 0;
 	}
-	if (!same_shape(before, d->patch))
-		return 1;
+	int changed = patch_change(before, d->patch);
+	if (changed)
+		return changed;
 	for (unsigned m = 0; m < d->patch->n_modules; m++)
 		for (unsigned k = 0; k < d->patch->modules[m].type->n_params; k++)
 			if (before->modules[m].params[k] != d->patch->modules[m].params[k])
@@ -296,7 +435,7 @@ apply_message(struct dsp *d, const char *text, struct patch *before)
 }
 
 /* The control thread: drain the control ring, recompile when the structure
- * changed, free retired graphs, beat the heart. */
+ * or a file changed, free retired graphs, beat the heart. */
 static void *
 control_main(void *arg)
 {
@@ -317,9 +456,9 @@ control_main(void *arg)
 			post_event(d, "error control ring corrupt");
 			break;
 		}
-		/* a whole batch (a replay, say) makes one graph */
+		/* a whole batch makes one graph */
 		if (changed || (d->newest == NULL && any))
-			publish_graph(d);
+			publish_graph(d, (changed & CHANGED_STRUCTURE) != 0);
 		/* counted once in effect: graph published, parameters queued */
 		if (any) {
 			atomic_fetch_add(&s->applied.v, (uint32_t)any);
@@ -343,6 +482,9 @@ dsp_start(struct region *r, char *err, size_t err_size)
 	struct dsp *d = xcalloc(1, sizeof *d);
 	d->r = r;
 	d->rate = (float)r->hdr->rate;
+	d->fade_len = (unsigned)lroundf(FADE_SECONDS * d->rate);
+	if (d->fade_len == 0)
+		d->fade_len = 1;
 	d->patch = xmalloc(sizeof *d->patch);
 	patch_init(d->patch, r->hdr->n_inputs, r->hdr->n_outputs);
 	size_t bytes = ring_elem_bytes(sizeof(struct param_change), 4096);
@@ -396,8 +538,8 @@ dsp_stop(struct dsp *d)
 	if (d->pool != NULL)
 		pool_destroy(d->pool);
 	for (unsigned i = 0; i < d->n_retired; i++)
-		graph_free(d->retired[i].g);
-	graph_free(d->newest);
+		published_free(d->retired[i]);
+	published_free(d->newest);
 	free(d->params_mem);
 	free(d->patch);
 	free(d);

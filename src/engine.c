@@ -360,13 +360,16 @@ int
 engine_command(struct engine *e, const char *line)
 {
 	uint32_t len = (uint32_t)strlen(line) + 1;
+	int rc;
 	if (atomic_load(&e->down))
 		return -1;
-	while (ring_msg_push(&e->r.control, line, len) == RING_FULL) {
+	while ((rc = ring_msg_push(&e->r.control, line, len)) == RING_FULL) {
 		if (atomic_load(&e->r.sync->dead.v))
 			return -1;
 		usleep(200);
 	}
+	if (rc != 0)
+		return -1;      /* RING_TOOBIG: never fits */
 	e->sent++;
 	atomic_fetch_add(&e->r.sync->control_seq.v, 1);
 	futex_wake(&e->r.sync->control_seq.v, 1);
@@ -379,14 +382,10 @@ engine_load(struct engine *e, const struct patch *p)
 	char *text = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&text, &size);
-	if (f == NULL || patch_save(p, f) != 0)
+	if (f == NULL || fputs("!load\n", f) == EOF || patch_save(p, f) != 0)
 		fatal("out of memory saving the patch for the DSP child");
 	fclose(f);
-	int rc = engine_command(e, "!reset");
-	for (char *line = strtok(text, "\n"); line != NULL && rc == 0;
-	    line = strtok(NULL, "\n"))
-		if (line[0] != '#')
-			rc = engine_command(e, line);
+	int rc = engine_command(e, text);
 	free(text);
 	return rc;
 }
@@ -571,6 +570,23 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->failed = e->failed;
 	info->last_own_fault = e->last_own_fault;
 	info->threads = e->o.threads;
+}
+
+int
+engine_module_cost(const struct engine *e, uint64_t *ns, unsigned n_modules,
+    uint64_t *profiled_frames)
+{
+	const struct region_cost *cost = e->r.cost;
+	if (atomic_load(&e->down))
+		return -1;
+	*profiled_frames = atomic_load_explicit(&cost->frames, memory_order_acquire);
+	for (unsigned m = 0; m < n_modules; m++) {
+		ns[m] = 0;
+		for (unsigned t = 0; t < e->o.threads && m < REGION_MAX_MODULES; t++)
+			ns[m] += atomic_load_explicit(&cost->ns[t][m],
+			    memory_order_relaxed);
+	}
+	return 0;
 }
 
 const struct region *

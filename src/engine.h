@@ -59,10 +59,13 @@ enum engine_status engine_cycle(struct engine *e, const float *const *in,
     unsigned n_events, uint64_t deadline_ns);
 
 /* Send one patch command (already validated against the parent's patch).
- * Waits while the control ring is full.  Returns 0 or -1 (no child). */
+ * Waits while the control ring is full.  Returns 0, or -1 (no child, or
+ * longer than the ring can ever hold). */
 int engine_command(struct engine *e, const char *line);
 
-/* Replace the child's patch with `p` (an empty patch, then p's commands). */
+/* Replace the child's patch with `p` in one message ("!load" and p as
+ * text), applied as one unit: only numeric parameters differ, and they
+ * are set; else one new graph.  Counts as one command for engine_sync. */
 int engine_load(struct engine *e, const struct patch *p);
 
 /* Wait until the child has put every command sent so far into effect, at
@@ -94,6 +97,20 @@ struct engine_info {
 	unsigned threads;
 };
 void engine_info(const struct engine *e, struct engine_info *info);
+
+/*
+ * Per-module cost: into ns[m] the CLOCK_MONOTONIC nanoseconds the DSP
+ * threads have spent in patch module m (m < n_modules), into
+ * *profiled_frames the frames of the blocks that were timed (the child
+ * times one block in every few).  Both only grow; as a share of one core
+ * in real time over an interval: delta(ns[m]) / (delta(profiled_frames) /
+ * rate * 1e9).  Module indices are those of the graph generation in
+ * engine_region(e)->cost->graph_gen: take a new baseline when it changes.
+ * A respawned child starts again from zero (counters go backwards).
+ * Returns 0, or -1 when there is no child (nothing written).
+ */
+int engine_module_cost(const struct engine *e, uint64_t *ns, unsigned n_modules,
+    uint64_t *profiled_frames);
 
 /* The region, for statistics (read-only use). */
 const struct region *engine_region(const struct engine *e);

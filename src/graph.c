@@ -18,6 +18,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph.h"
 #include "log.h"
@@ -101,6 +102,8 @@ struct graph {
 	unsigned chunk_frames;                 /* frames of the chunk running */
 	_Atomic int32_t *blame;                /* per task: module running, or NULL */
 	unsigned n_blame;
+	_Atomic uint64_t (*cost)[PATCH_MAX_MODULES]; /* per pool thread: ns per
+						  module, or NULL: no timing */
 	char (*module_texts)[PARAM_TEXT_MAX];  /* per module: its text parameter */
 	struct released { const struct module_type *type; void *res; } *released;
 	unsigned n_released;                   /* resources let go, freed with g */
@@ -283,21 +286,44 @@ find_old(struct graph *old, const struct patch *p, int m, unsigned v)
 }
 
 
+/* CLOCK_MONOTONIC now, in nanoseconds (vDSO: no system call). */
+static inline uint64_t
+graph_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Add `ns` nanoseconds to patch module `module` in the calling thread's
+ * cost row (its own: a plain load and store, no contended update). */
+static inline void
+cost_add(_Atomic uint64_t *row, int module, uint64_t ns)
+{
+	atomic_store_explicit(&row[module], atomic_load_explicit(&row[module],
+	    memory_order_relaxed) + ns, memory_order_relaxed);
+}
+
 /* Run task `task`: its instances in run order, each after gathering its
- * inputs.  Called by the pool's threads; touches only the task's own
- * instances and reads its sources' finished buffers. */
+ * inputs, timed into the thread's cost row when the graph is profiled.
+ * Called by the pool's threads; touches only the task's own instances and
+ * reads its sources' finished buffers. */
 static void
 graph_run_task(void *ctx, unsigned task)
 {
 	struct graph *g = ctx;
 	const float *ip[MODULE_MAX_PORTS];
 	unsigned n = g->chunk_frames;
+	_Atomic uint64_t *row = g->cost != NULL ? g->cost[pool_thread_index()] : NULL;
+	uint64_t t0 = row != NULL ? graph_now_ns() : 0, t1;
 
 	if (task >= g->n_main_tasks) {
 		struct graph_instance *in = &g->instances[g->task_inst[g->task_first[task]]];
 		graph_running_module = in->module;
 		in->type->background(in->state);
 		graph_running_module = -1;
+		if (row != NULL)
+			cost_add(row, in->module, graph_now_ns() - t0);
 		return;
 	}
 	for (unsigned j = g->task_first[task]; j < g->task_first[task + 1]; j++) {
@@ -309,6 +335,11 @@ graph_run_task(void *ctx, unsigned task)
 		for (unsigned k = 0; k < in->type->n_inputs; k++)
 			ip[k] = input_samples(g, &in->inputs[k], n);
 		in->type->process(in->state, ip, in->outputs, n);
+		if (row != NULL) {
+			t1 = graph_now_ns();
+			cost_add(row, in->module, t1 - t0);
+			t0 = t1;
+		}
 	}
 	graph_running_module = -1;
 }
@@ -901,6 +932,12 @@ graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n)
 {
 	g->blame = slots;
 	g->n_blame = n;
+}
+
+void
+graph_set_cost(struct graph *g, _Atomic uint64_t (*rows)[PATCH_MAX_MODULES])
+{
+	g->cost = rows;
 }
 
 const char *

@@ -78,6 +78,13 @@ extern _Thread_local volatile int graph_running_module;
  * so that another process can see where a hung thread is stuck. */
 void graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n);
 
+/* Time the instances in the coming graph_process calls: pool thread t
+ * (pool_thread_index) adds the CLOCK_MONOTONIC nanoseconds it spends in
+ * patch module m, its inputs and background work included, to rows[t][m];
+ * rows has a row per pool thread.  NULL stops timing.  Real-time safe;
+ * call between graph_process calls. */
+void graph_set_cost(struct graph *g, _Atomic uint64_t (*rows)[PATCH_MAX_MODULES]);
+
 /* The error of a resource (a file) that failed to load while compiling,
  * or NULL; the instance kept what it had. */
 const char *graph_load_error(const struct graph *g);

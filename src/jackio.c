@@ -3,12 +3,15 @@
  * note events at their frame offsets, hands the period to the engine with
  * a deadline of a fraction of the period, and never waits longer.  Latency
  * is reported as what the engine adds (nothing in sync mode, one period in
- * pipeline mode).  Nothing here allocates, locks or prints on the JACK
- * thread.
+ * pipeline mode).  The callback also keeps each output's peak and its own
+ * busy time for the meters, and plays the notes the control plane queues
+ * (the `note` command, the computer-keyboard piano).  Nothing here
+ * allocates, locks or prints on the JACK thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -36,10 +39,19 @@ extern char **environ;
 #define NOTE_QUEUE 1024         /* control-plane notes waiting, at most */
 #define MAX_PENDING_OFFS 1024   /* control-plane notes sounding, at most */
 
-/* A note from the control plane: on now, off after `frames`. */
+/* What a note message from the control plane asks for. */
+enum queued_kind {
+	QUEUED_TIMED = 0,           /* note on now, off after `frames` */
+	QUEUED_ON,                  /* note on now, held until a QUEUED_OFF */
+	QUEUED_OFF,                 /* note off now */
+	QUEUED_PANIC                /* all sound off, pending offs dropped */
+};
+
+/* A note message from the control plane. */
 struct queued_note {
+	uint32_t kind;              /* enum queued_kind */
 	uint32_t note, velocity;
-	uint64_t frames;
+	uint64_t frames;            /* QUEUED_TIMED: frames it is held */
 };
 
 /* A control-plane note waiting for its note off. */
@@ -64,8 +76,11 @@ struct jackio {
 	struct ring notes_tx, notes_rx;
 	struct pending_off offs[MAX_PENDING_OFFS];
 	unsigned n_offs;
+	/* meters: per output, the bits of the largest |sample| since read */
+	_Atomic uint32_t peaks[MAX_PORTS];
 	/* counters */
 	_Atomic unsigned long cycles, xruns, late, down, bad_midi, max_cycle_ns;
+	_Atomic unsigned long long busy_ns;
 	_Atomic int shutdown;
 	char shutdown_reason[256];
 };
@@ -115,18 +130,30 @@ midi_decode(const jack_midi_event_t *m, struct region_midi *ev)
 	}
 }
 
-/* Add the control plane's notes (ons now, offs when due) to the events. */
+/* Add the control plane's notes (ons, offs and all sound off now, the
+ * offs of timed notes when due) to the events. */
 static unsigned
 control_notes(struct jackio *j, jack_nframes_t n, unsigned count)
 {
 	struct queued_note q;
 	while (count < REGION_MAX_EVENTS && ring_elem_pop(&j->notes_rx, &q, 1) == 1) {
-		j->events[count++] = (struct region_midi){
-			.frame = 0, .kind = NOTE_EVENT_ON,
-			.note = (uint8_t)q.note, .velocity = (uint8_t)q.velocity,
-		};
-		if (j->n_offs < MAX_PENDING_OFFS)
-			j->offs[j->n_offs++] = (struct pending_off){ q.note, q.frames };
+		struct region_midi *ev = &j->events[count++];
+		*ev = (struct region_midi){ .frame = 0, .note = (uint8_t)q.note };
+		switch (q.kind) {
+		case QUEUED_OFF:
+			ev->kind = NOTE_EVENT_OFF;
+			break;
+		case QUEUED_PANIC:
+			ev->kind = NOTE_EVENT_SOUND_OFF;
+			j->n_offs = 0;
+			break;
+		default:
+			ev->kind = NOTE_EVENT_ON;
+			ev->velocity = (uint8_t)q.velocity;
+			if (q.kind == QUEUED_TIMED && j->n_offs < MAX_PENDING_OFFS)
+				j->offs[j->n_offs++] = (struct pending_off){ q.note, q.frames };
+			break;
+		}
 	}
 	for (unsigned i = 0; i < j->n_offs && count < REGION_MAX_EVENTS; ) {
 		if (j->offs[i].frames_left < n) {
@@ -140,6 +167,25 @@ control_notes(struct jackio *j, jack_nframes_t n, unsigned count)
 		}
 	}
 	return count;
+}
+
+/* Raise each output's peak to this period's largest |sample|: a load and a
+ * store, as only jackio_peaks (an exchange with 0) competes.  The bits of
+ * non-negative floats order as the floats do. */
+static void
+peaks_update(struct jackio *j, float *const *out, jack_nframes_t n)
+{
+	for (unsigned c = 0; c < j->n_out; c++) {
+		float m = 0.0f;
+		uint32_t bits;
+		for (jack_nframes_t i = 0; i < n; i++) {
+			float a = fabsf(out[c][i]);
+			m = a > m ? a : m;
+		}
+		memcpy(&bits, &m, sizeof bits);
+		if (bits > atomic_load_explicit(&j->peaks[c], memory_order_relaxed))
+			atomic_store_explicit(&j->peaks[c], bits, memory_order_relaxed);
+	}
 }
 
 /* The JACK process callback: MIDI in, one engine cycle, audio out. */
@@ -183,6 +229,7 @@ on_process(jack_nframes_t n, void *arg)
 		atomic_fetch_add_explicit(&j->late, 1, memory_order_relaxed);
 	else if (st == ENGINE_DOWN)
 		atomic_fetch_add_explicit(&j->down, 1, memory_order_relaxed);
+	peaks_update(j, out, n);
 	struct recorder *rec = atomic_load_explicit(&j->recorder, memory_order_acquire);
 	if (rec != NULL) {
 		const float *chans[MAX_PORTS];
@@ -193,6 +240,7 @@ on_process(jack_nframes_t n, void *arg)
 	unsigned long took = (unsigned long)(futex_now_ns() - start);
 	if (took > atomic_load_explicit(&j->max_cycle_ns, memory_order_relaxed))
 		atomic_store_explicit(&j->max_cycle_ns, took, memory_order_relaxed);
+	atomic_fetch_add_explicit(&j->busy_ns, took, memory_order_relaxed);
 	return 0;
 }
 
@@ -484,14 +532,53 @@ jackio_set_recorder(struct jackio *j, struct recorder *rec, const unsigned *port
 	atomic_store_explicit(&j->recorder, rec, memory_order_release);
 }
 
+/* Queue one note message for the process callback; -1 when full. */
+static int
+note_queue(struct jackio *j, enum queued_kind kind, unsigned note,
+    unsigned velocity, uint64_t frames)
+{
+	struct queued_note q = {
+		.kind = kind, .note = note & 127,
+		.velocity = velocity < 1 ? 1 : velocity > 127 ? 127 : velocity,
+		.frames = frames,
+	};
+	return ring_elem_push(&j->notes_tx, &q, 1) == 1 ? 0 : -1;
+}
+
 int
 jackio_note(struct jackio *j, unsigned note, unsigned velocity, double seconds)
 {
-	struct queued_note q = {
-		.note = note & 127, .velocity = velocity < 1 ? 1 : velocity > 127 ? 127 : velocity,
-		.frames = (uint64_t)(seconds * j->rate),
-	};
-	return ring_elem_push(&j->notes_tx, &q, 1) == 1 ? 0 : -1;
+	return note_queue(j, QUEUED_TIMED, note, velocity,
+	    (uint64_t)(seconds * j->rate));
+}
+
+int
+jackio_note_on(struct jackio *j, unsigned note, unsigned velocity)
+{
+	return note_queue(j, QUEUED_ON, note, velocity, 0);
+}
+
+int
+jackio_note_off(struct jackio *j, unsigned note)
+{
+	return note_queue(j, QUEUED_OFF, note, 0, 0);
+}
+
+int
+jackio_panic(struct jackio *j)
+{
+	return note_queue(j, QUEUED_PANIC, 0, 0, 0);
+}
+
+unsigned
+jackio_peaks(struct jackio *j, float *peaks, unsigned max)
+{
+	for (unsigned c = 0; c < j->n_out && c < max; c++) {
+		uint32_t bits = atomic_exchange_explicit(&j->peaks[c], 0,
+		    memory_order_relaxed);
+		memcpy(&peaks[c], &bits, sizeof bits);
+	}
+	return j->n_out;
 }
 
 void
@@ -503,6 +590,7 @@ jackio_counters(const struct jackio *j, struct jackio_counters *c)
 	c->down = atomic_load(&j->down);
 	c->bad_midi = atomic_load(&j->bad_midi);
 	c->max_cycle_ns = atomic_load(&j->max_cycle_ns);
+	c->busy_ns = atomic_load(&j->busy_ns);
 	c->period = atomic_load(&j->period);
 	c->shutdown = atomic_load(&j->shutdown);
 	snprintf(c->shutdown_reason, sizeof c->shutdown_reason, "%s",

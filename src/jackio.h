@@ -48,10 +48,27 @@ struct recorder;
 void jackio_set_recorder(struct jackio *j, struct recorder *rec,
     const unsigned *ports, unsigned n);
 
-/* Play a note now from the control plane (headless `note` command):
- * velocity 1..127, held for `seconds`.  Returns -1 when the queue is full. */
+/*
+ * Notes from the control plane (the `note` command, the computer-keyboard
+ * piano), played from the next period on, at its first frame.  Call these
+ * from one thread only (they feed a single-producer queue).  Velocity is
+ * 1..127.  Each returns 0, or -1 when the queue is full.
+ */
+/* Note on, held for `seconds`. */
 int jackio_note(struct jackio *j, unsigned note, unsigned velocity,
     double seconds);
+/* Note on, held until jackio_note_off. */
+int jackio_note_on(struct jackio *j, unsigned note, unsigned velocity);
+/* Note off: the voice holding the note releases. */
+int jackio_note_off(struct jackio *j, unsigned note);
+/* All sound off (as MIDI CC 120), and the pending ends of jackio_note's
+ * notes dropped. */
+int jackio_panic(struct jackio *j);
+
+/* Per audio output (out_1 first, at most `max`), the largest |sample| the
+ * callback has written since the previous call (read and reset), into
+ * peaks[].  Returns the number of outputs.  One reader thread. */
+unsigned jackio_peaks(struct jackio *j, float *peaks, unsigned max);
 
 /* Counters since the start, and whether the server has gone away. */
 struct jackio_counters {
@@ -61,6 +78,8 @@ struct jackio_counters {
 	unsigned long down;         /* cycles with no DSP child */
 	unsigned long bad_midi;     /* malformed MIDI messages ignored */
 	unsigned long max_cycle_ns; /* longest process callback */
+	unsigned long long busy_ns; /* process callbacks' time, summed: their
+				       share of wall time from deltas */
 	unsigned period;            /* frames, now */
 	int shutdown;               /* the server went away */
 	char shutdown_reason[256];

@@ -99,6 +99,9 @@ struct pool {
 	pthread_t *threads;                     /* [n_threads], 0 unused */
 };
 
+/* This thread's index in its pool: set by each worker, 0 elsewhere. */
+static _Thread_local unsigned pool_thread_id;
+
 /* Spinning state of an idle thread. */
 struct spin {
 	uint64_t start;             /* ns, 0 until the first clock read */
@@ -316,6 +319,7 @@ pool_worker(void *arg)
 	uint64_t g;
 	unsigned t;
 
+	pool_thread_id = w->id;
 	dsp_flush_denormals();
 	while (!atomic_load_explicit(&p->quit, memory_order_acquire)) {
 		if (pool_take(p, &g, &t)) {
@@ -601,4 +605,11 @@ pool_stats(const struct pool *p, unsigned thread)
 	s.tasks = atomic_load_explicit(&st->tasks, memory_order_relaxed);
 	s.task = atomic_load_explicit(&st->task, memory_order_relaxed);
 	return s;
+}
+
+/* The calling thread's index in its pool (see pool.h). */
+unsigned
+pool_thread_index(void)
+{
+	return pool_thread_id;
 }

@@ -14,7 +14,7 @@
  * Control plane (may allocate, dies on out-of-memory): pool_plan_create,
  * pool_plan_free, pool_create, pool_destroy.  Real-time safe (no allocation,
  * no lock, no print; a worker only sleeps on a futex when idle): pool_run,
- * pool_stats.
+ * pool_stats, pool_thread_index.
  */
 #ifndef FORKSYNTH_POOL_H
 #define FORKSYNTH_POOL_H
@@ -114,5 +114,9 @@ int pool_run(struct pool *p, struct pool_plan *plan, void *ctx);
 
 /* A snapshot of what thread `thread` (0 .. pool_threads - 1) has done. */
 struct pool_stats pool_stats(const struct pool *p, unsigned thread);
+
+/* The calling thread's index in its pool: 1 .. n_threads - 1 on a worker,
+ * 0 on any other thread (the one calling pool_run among them). */
+unsigned pool_thread_index(void);
 
 #endif

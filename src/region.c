@@ -10,6 +10,7 @@
 _Static_assert(sizeof(struct region_header) % 8 == 0, "header padding");
 _Static_assert(sizeof(struct region_line) == 64, "one line per hot index");
 _Static_assert(sizeof(struct region_midi) == 12, "midi record layout");
+_Static_assert(offsetof(struct region_cost, ns) == 64, "cost rows start a line");
 
 /* Round up to a 64-byte boundary. */
 static uint64_t
@@ -36,6 +37,8 @@ layout(struct region_header *h, unsigned max_block, unsigned n_in,
 	off += align64((uint64_t)REGION_MAX_THREADS * sizeof(struct pool_thread_stats));
 	h->off_tasks = off;
 	off += align64((uint64_t)REGION_MAX_TASKS * sizeof(int32_t));
+	h->off_cost = off;
+	off += align64(sizeof(struct region_cost));
 	h->size = off;
 }
 
@@ -61,6 +64,7 @@ resolve(struct region *r, void *base, size_t size)
 	r->midi = (struct region_midi *)(b + r->hdr->off_midi);
 	r->stats = (struct pool_thread_stats *)(b + r->hdr->off_stats);
 	r->task_module = (_Atomic int32_t *)(b + r->hdr->off_tasks);
+	r->cost = (struct region_cost *)(b + r->hdr->off_cost);
 }
 
 void
@@ -109,7 +113,7 @@ region_attach(struct region *r, void *base, size_t size, char *err,
 	}
 	layout(&want, h->max_block, h->n_inputs, h->n_outputs);
 	if (want.size > size || want.off_audio != h->off_audio ||
-	    want.off_tasks != h->off_tasks) {
+	    want.off_cost != h->off_cost) {
 		snprintf(err, err_size, "shared region: layout does not match its "
 		    "size (%zu bytes)", size);
 		return -1;
@@ -141,6 +145,7 @@ region_reset(struct region *r)
 	}
 	for (unsigned t = 0; t < REGION_MAX_TASKS; t++)
 		atomic_store(&r->task_module[t], -1);
+	memset(r->cost, 0, sizeof *r->cost);
 }
 
 float *

@@ -1,7 +1,7 @@
 /*
  * src/region.h — the layout of the one shared-memory region where the parent
  * and the DSP child meet: header, cycle sync, audio and MIDI blocks, the
- * control and event rings, per-thread statistics.
+ * control and event rings, per-thread statistics, per-module cost.
  *
  * WARNING: this is a wire format between two processes.  Offsets, never
  * pointers; fixed-width fields; every index that one side writes often sits
@@ -19,12 +19,17 @@
 #include "ring.h"
 
 #define REGION_MAGIC    0x464b5359u      /* "FKSY" */
-#define REGION_VERSION  1u
+#define REGION_VERSION  2u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
 #define REGION_MAX_TASKS     8192        /* task -> running module slots */
+#define REGION_MAX_MODULES   128         /* cost rows: PATCH_MAX_MODULES */
 #define REGION_MAX_EVENTS    512         /* note events per cycle */
-#define REGION_CONTROL_BYTES (256u << 10)
+/* A whole patch goes as one message ("!load"), of at most half the ring:
+ * the largest patch (128 modules with 31-byte names, every parameter set,
+ * 255-byte file names all escaped, 512 connections) saves to about 120 KiB,
+ * so 512 KiB leaves twice that. */
+#define REGION_CONTROL_BYTES (512u << 10)
 #define REGION_EVENT_BYTES   (64u << 10)
 
 /* Header flags. */
@@ -46,8 +51,9 @@ struct region_header {
 	uint64_t off_events;             /* ring: child -> parent events */
 	uint64_t off_stats;              /* struct pool_thread_stats[REGION_MAX_THREADS] */
 	uint64_t off_tasks;              /* _Atomic int32_t[REGION_MAX_TASKS] */
+	uint64_t off_cost;               /* struct region_cost */
 	uint32_t rt_priority;            /* SCHED_FIFO priority of DSP threads, 0: none */
-	uint32_t pad[3];
+	uint32_t pad[1];
 };
 
 /* One note event of a cycle, at a frame offset inside it. */
@@ -88,6 +94,25 @@ struct region_sync {
 	uint32_t pad[10];
 };
 
+/*
+ * Per-module cost, sampled: the child's engine thread profiles one block
+ * in every few, and in those blocks each DSP thread adds the CLOCK_MONOTONIC
+ * nanoseconds it spent in each module (process and background work, its
+ * inputs summed) to its own row, at the module's patch index.  A row is
+ * written by its thread only (relaxed load and store); anyone may read.
+ * Cost as a share of one core in real time over an interval is
+ * delta(sum of ns) / (delta(frames) / rate * 1e9).  Counters only grow,
+ * but start again from zero in a respawned child.
+ */
+struct region_cost {
+	_Atomic uint64_t frames;         /* engine: frames of the profiled blocks */
+	_Atomic uint32_t graph_gen;      /* engine: generation of the graph whose
+					    module indices the last profiled
+					    block used */
+	uint32_t pad[13];
+	_Atomic uint64_t ns[REGION_MAX_THREADS][REGION_MAX_MODULES];
+};
+
 /* The region as one process sees it: its mapping and handles. */
 struct region {
 	void *base;
@@ -98,6 +123,7 @@ struct region {
 	struct region_midi *midi;
 	struct pool_thread_stats *stats;
 	_Atomic int32_t *task_module;
+	struct region_cost *cost;
 	struct ring control;             /* this side's handle */
 	struct ring events;              /* this side's handle */
 };

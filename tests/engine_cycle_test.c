@@ -3,7 +3,9 @@
  * child: sync mode adds no latency, pipeline mode exactly one block; a late
  * child costs a faded block and a late count, never a wait past the
  * deadline; a dead child is seen at once; commands take effect; the child
- * is replaced after a crash with the patch replayed.
+ * is replaced after a crash with the patch replayed; per-module cost is
+ * sampled where the time goes; a whole patch is loaded as one unit;
+ * structural edits fade out and in without a click.
  */
 #include <fcntl.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audiofile.h"
 #include "child.h"
 #include "engine.h"
 #include "futex.h"
@@ -20,6 +23,9 @@
 
 #define BLOCK 64
 #define RATE 48000
+
+/* Where the tests write impulse responses (made in main). */
+static char tmpdir[] = "/tmp/fs-engine-cycle.XXXXXX";
 
 /* Start an engine on `text`, fail the test when it cannot start. */
 static struct engine *
@@ -239,6 +245,258 @@ test_no_leaks(void)
 	engine_stop(e);
 }
 
+/* Run `n` cycles without input; append out.1 to rec (n * BLOCK frames). */
+static void
+run_blocks(struct engine *e, unsigned n, float *rec)
+{
+	float l[BLOCK], r[BLOCK];
+	float *out[2] = { l, r };
+	for (unsigned k = 0; k < n; k++) {
+		if (engine_cycle(e, NULL, out, BLOCK, NULL, 0, 0) != ENGINE_OK)
+			fail("cycle %u not OK", k);
+		memcpy(rec + (size_t)k * BLOCK, l, sizeof l);
+	}
+}
+
+/* The largest jump between neighbouring samples of x[0..n). */
+static double
+max_step(const float *x, size_t n)
+{
+	double m = 0;
+	for (size_t i = 1; i < n; i++)
+		if (fabs((double)x[i] - x[i - 1]) > m)
+			m = fabs((double)x[i] - x[i - 1]);
+	return m;
+}
+
+/* Per-module cost: an expensive module (many voices of a driven ladder)
+ * costs more than a cheap one (a VCA), both are seen, one block in four is
+ * timed, and the modules' time fits inside the threads' busy time. */
+static void
+test_module_cost(void)
+{
+	static struct patch p;
+	static float rec[800 * BLOCK];
+	struct engine *e = start("poly 32\nvoice vco osc wave=saw\n"
+	    "voice ladder flt res=0.5 drive=1\nglobal vca amp gain=0.1\n"
+	    "connect osc.out flt.in\nconnect flt.out amp.in\nconnect amp.out out.1\n",
+	    0, 0, &p);
+	uint64_t ns[PATCH_MAX_MODULES], frames;
+	run_blocks(e, 800, rec);
+	if (engine_module_cost(e, ns, p.n_modules, &frames) != 0) {
+		fail("engine_module_cost: no child");
+		engine_stop(e);
+		return;
+	}
+	const struct region *r = engine_region(e);
+	uint64_t busy = 0, sum = 0;
+	for (unsigned t = 0; t < 2; t++)
+		busy += atomic_load(&r->stats[t].busy_ns);
+	for (unsigned m = 0; m < p.n_modules; m++)
+		sum += ns[m];
+	int osc = patch_find_module(&p, "osc"), flt = patch_find_module(&p, "flt");
+	int amp = patch_find_module(&p, "amp");
+	double real_ns = (double)frames / RATE * 1e9;
+	printf("module cost, %% of one core over %llu profiled frames: osc %.2f, "
+	    "flt %.2f, amp %.3f; modules' sum x 4 / threads' busy time %.2f\n",
+	    (unsigned long long)frames, 100 * ns[osc] / real_ns,
+	    100 * ns[flt] / real_ns, 100 * ns[amp] / real_ns, 4.0 * sum / busy);
+	if (frames != 200 * BLOCK)
+		fail("profiled %llu frames of 800 blocks, want one block in 4 (%u)",
+		    (unsigned long long)frames, 200 * BLOCK);
+	else if (ns[osc] == 0 || ns[flt] == 0 || ns[amp] == 0)
+		fail("a module with no cost: osc %llu, flt %llu, amp %llu ns",
+		    (unsigned long long)ns[osc], (unsigned long long)ns[flt],
+		    (unsigned long long)ns[amp]);
+	else if (ns[flt] <= ns[amp])
+		fail("32 driven ladders cost no more than a VCA: %llu <= %llu ns",
+		    (unsigned long long)ns[flt], (unsigned long long)ns[amp]);
+	else if (sum > busy)
+		fail("modules' time %llu ns beyond the threads' busy time %llu ns",
+		    (unsigned long long)sum, (unsigned long long)busy);
+	else
+		printf("ok: per-module cost sampled one block in 4, ladders above the "
+		    "VCA, inside the threads' busy time\n");
+	engine_stop(e);
+}
+
+/* Write a one-channel impulse response: 1 at frame 0, then `tail` zeros. */
+static void
+write_ir(const char *path, unsigned tail)
+{
+	char err[256];
+	float x[64] = { 1.0f };
+	struct audiofile *f = audiofile_create(path, NULL, RATE, 1, 1 + tail, 1,
+	    err, sizeof err);
+	if (f == NULL || audiofile_write(f, x, 1 + tail, err, sizeof err) != 0 ||
+	    audiofile_close(f, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(99);
+	}
+}
+
+/* Graphs the child has published so far. */
+static uint32_t
+graphs(struct engine *e)
+{
+	return atomic_load(&engine_region(e)->sync->graph_gen.v);
+}
+
+/* engine_load sends the patch whole: numbers alone build no graph, a
+ * structural change builds exactly one, and the largest patches fit the
+ * control ring. */
+static void
+test_load_whole(void)
+{
+	static struct patch p, q;
+	struct engine *e = start("global vca thru gain=1\nconnect in.1 thru.in\n"
+	    "connect thru.out out.1\n", 0, 0, &p);
+	float in1[BLOCK], l[BLOCK], r[BLOCK];
+	const float *in[2] = { in1, NULL };
+	float *out[2] = { l, r };
+	for (unsigned i = 0; i < BLOCK; i++)
+		in1[i] = 0.5f;
+	uint32_t gen = graphs(e);
+	q = p;
+	patch_exec_line(&q, "set thru.gain 0.25", 0, NULL);
+	if (engine_load(e, &q) != 0 || engine_sync(e, 5000) != 0)
+		fail("reload with a new gain not taken");
+	for (unsigned k = 0; k < 100; k++)
+		engine_cycle(e, in, out, BLOCK, NULL, 0, 0);
+	if (graphs(e) != gen || fabsf(l[BLOCK - 1] - 0.125f) > 1e-4f)
+		fail("numbers-only reload: %u graph(s) built, output %g (want 0 "
+		    "graphs, 0.125)", graphs(e) - gen, l[BLOCK - 1]);
+	else
+		printf("ok: a reload that changes numbers only sets them, no graph\n");
+	patch_exec_line(&q, "global vca more gain=2", 0, NULL);
+	patch_exec_line(&q, "connect thru.out more.in", 0, NULL);
+	patch_exec_line(&q, "connect more.out out.2", 0, NULL);
+	if (engine_load(e, &q) != 0 || engine_sync(e, 5000) != 0 ||
+	    graphs(e) != gen + 1)
+		fail("structural reload: %u graphs built, want 1", graphs(e) - gen);
+	else
+		printf("ok: a structural reload builds exactly one graph\n");
+
+	/* the largest patch: every module, a 31-byte name, every parameter set,
+	 * a 255-byte file name of quotes (each saved as two bytes), every
+	 * connection */
+	char line[1024], ir[PARAM_TEXT_MAX], quoted[2 * PARAM_TEXT_MAX], *text = NULL;
+	size_t size = 0, k = 0;
+	int used = snprintf(ir, sizeof ir, "%s/", tmpdir);
+	memset(ir + used, '"', sizeof ir - 5 - (size_t)used);
+	strcpy(ir + sizeof ir - 5, ".wav");
+	write_ir(ir, 0);
+	for (const char *c = ir; *c != '\0'; c++) {
+		if (*c == '"')
+			quoted[k++] = '\\';
+		quoted[k++] = *c;
+	}
+	quoted[k] = '\0';
+	patch_init(&q, 2, 2);
+	q.poly = PATCH_MAX_POLY;
+	for (unsigned m = 0; m < PATCH_MAX_MODULES; m++) {
+		snprintf(line, sizeof line, "global convolver convolver_number_%03u_of_128 "
+		    "ir=\"%s\" gain=-%.6f normalize=on fade=0.%06u mix=0.%06u", m,
+		    quoted, 12.3456789 + m / 1000.0, 123457 + m, 654321 + m);
+		if (patch_exec_line(&q, line, 0, NULL) != 0)
+			fail("big patch: %s", line);
+	}
+	static const char *const sides[] = { "left", "right" };
+	for (unsigned c = 0; c < PATCH_MAX_CONNECTIONS; c++) {
+		snprintf(line, sizeof line, "connect convolver_number_%03u_of_128.%s "
+		    "convolver_number_%03u_of_128.%s", c % PATCH_MAX_MODULES,
+		    sides[c / PATCH_MAX_MODULES % 2], (c + 1 + c / 256) % PATCH_MAX_MODULES,
+		    sides[c / PATCH_MAX_MODULES / 2]);
+		if (patch_exec_line(&q, line, 0, NULL) != 0)
+			fail("big patch: %s", line);
+	}
+	FILE *f = open_memstream(&text, &size);
+	patch_save(&q, f);
+	fclose(f);
+	free(text);
+	gen = graphs(e);
+	char ev[512];
+	while (engine_poll_event(e, ev, sizeof ev) > 0)
+		;
+	int taken = engine_load(e, &q) == 0 && engine_sync(e, 10000) == 0;
+	int said = engine_poll_event(e, ev, sizeof ev) > 0;
+	if (!taken || graphs(e) != gen + 1 || said)
+		fail("a %zu-byte patch of %u modules and %u connections not taken "
+		    "(%u graphs built) %s", size, q.n_modules, q.n_connections,
+		    graphs(e) - gen, said ? ev : "");
+	else
+		printf("ok: a %zu-byte patch of %u modules and %u connections goes "
+		    "as one message\n", size, q.n_modules, q.n_connections);
+	unlink(ir);
+	engine_stop(e);
+}
+
+/* Apply `commands` (one per line, each in effect before the next, all
+ * before the next block) while sines play and look at the 40 blocks that
+ * follow: the largest step stays within 3x the steady one before or after
+ * (an abrupt switch jumps by up to the amplitude), and the last 20 blocks
+ * show the new state: silence, or more than one sine. */
+static void
+declick_case(struct engine *e, const char *what, const char *commands,
+    int silent_after)
+{
+	static float rec[120 * BLOCK];
+	char buf[512];
+	run_blocks(e, 80, rec);
+	snprintf(buf, sizeof buf, "%s", commands);
+	for (char *c = strtok(buf, "\n"); c != NULL; c = strtok(NULL, "\n")) {
+		engine_command(e, c);
+		engine_sync(e, 5000);
+	}
+	run_blocks(e, 40, rec + 80 * BLOCK);
+	double before = max_step(rec + 40 * BLOCK, 40 * BLOCK);
+	double after = max_step(rec + 100 * BLOCK, 20 * BLOCK);
+	double steady = before > after ? before : after;
+	double across = max_step(rec + 79 * BLOCK, 41 * BLOCK);
+	double amplitude = peak(rec + 40 * BLOCK, 40 * BLOCK);
+	double end = peak(rec + 100 * BLOCK, 20 * BLOCK);
+	printf("%s: largest step %.4f before, %.4f across the change, %.4f after "
+	    "(an abrupt switch jumps by up to %.4f); peak after %.4f\n", what,
+	    before, across, after, silent_after ? amplitude : end, end);
+	if (across > 3 * steady)
+		fail("%s clicks: step %.4f, steady %.4f", what, across, steady);
+	else if (silent_after ? end != 0.0 : end < 1.0)
+		fail("%s: not in effect after the fade (peak %.4f)", what, end);
+	else
+		printf("ok: %s without a click, in effect after the fade\n", what);
+}
+
+/* Structural edits fade the old graph out and the new one in, also when
+ * a text-only change (a new IR file) follows before the engine took the
+ * structural one; a text-only change alone is not faded. */
+static void
+test_declick(void)
+{
+	static struct patch p;
+	char a[64], b[64], text[512];
+	snprintf(a, sizeof a, "%s/a.wav", tmpdir);
+	snprintf(b, sizeof b, "%s/b.wav", tmpdir);
+	write_ir(a, 63);
+	write_ir(b, 31);
+	snprintf(text, sizeof text, "global vco osc wave=sine freq=110 level=0.8\n"
+	    "global convolver cv ir=\"%s\"\nconnect osc.out out.1\n"
+	    "connect osc.out cv.left\nconnect cv.left out.2\n", a);
+	struct engine *e = start(text, 0, 0, &p);
+	declick_case(e, "disconnecting the sine", "disconnect osc.out out.1", 1);
+	declick_case(e, "adding a sine and connecting both",
+	    "global vco osc2 wave=sine freq=165 level=0.8\n"
+	    "connect osc2.out out.1\nconnect osc.out out.1", 0);
+	/* the last graph published differs from the one before only by a
+	 * file; the engine takes it first, and must still fade */
+	snprintf(text, sizeof text, "disconnect osc.out out.1\n"
+	    "disconnect osc2.out out.1\nset cv.ir \"%s\"", b);
+	declick_case(e, "structural edits, then a new IR, before the next block",
+	    text, 1);
+	engine_stop(e);
+	unlink(a);
+	unlink(b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -251,5 +509,11 @@ main(int argc, char **argv)
 	test_deadline();
 	test_crash_and_replay();
 	test_no_leaks();
+	if (mkdtemp(tmpdir) == NULL)
+		return 99;
+	test_module_cost();
+	test_load_whole();
+	test_declick();
+	rmdir(tmpdir);
 	return test_status();
 }
