@@ -15,6 +15,7 @@
 #include "builtin.h"
 #include "child.h"
 #include "live.h"
+#include "ui.h"
 #include "log.h"
 #include "patch.h"
 #include "render.h"
@@ -35,6 +36,7 @@ struct options {
 	const char *name;
 	unsigned inputs, outputs;
 	int connect, no_start_server, pipeline;
+	int no_ui;                  /* headless even on a terminal */
 	double deadline;
 	const char *record_path, *record_dir, *format;
 	unsigned record_ports[32], n_record_ports;
@@ -98,7 +100,8 @@ usage(FILE *f)
 	    "  --no-start-server  fail instead of starting jackd when none runs\n"
 	    "  --pipeline         give the DSP a whole period: +1 period of latency\n"
 	    "  --deadline F       fraction of the period the DSP may take (default 0.75)\n"
-	    "  --no-ui            run headless (the only mode until the terminal UI)\n"
+	    "  --no-ui            run headless: commands on stdin, answers on stdout\n"
+	    "                     (the default when stdin or stdout is not a terminal)\n"
 	    "\n"
 	    "Recording (live; the command 'record [FILE]' / 'record stop' at any time):\n"
 	    "  --record FILE      record from the first period\n"
@@ -187,7 +190,7 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_DEADLINE:
 			o->deadline = parse_number("deadline", optarg, 0.05, 0.95);
 			break;
-		case OPT_NO_UI: break;
+		case OPT_NO_UI: o->no_ui = 1; break;
 		case OPT_RECORD: o->record_path = optarg; break;
 		case OPT_MAX_IR:
 			/* read by the convolver in this process and in the DSP child */
@@ -416,6 +419,8 @@ main(int argc, char **argv)
 			},
 			.threads = o.threads, .no_fork = o.no_fork,
 			.patch_name = o.patch_path ? o.patch_path : "the built-in patch",
+			.patch_path = o.patch_path,
+			.ui = !o.no_ui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
 			.record_path = o.record_path, .record_dir = o.record_dir,
 			.record_format = o.format, .force = o.force,
 			.n_record_ports = o.n_record_ports,
@@ -426,7 +431,7 @@ main(int argc, char **argv)
 				fatal("--record-ports: there is no output %u (--outputs %u)",
 				    o.record_ports[i] + 1, o.outputs);
 		score_free(&score);
-		return live_run(&lo, &patch);
+		return lo.ui ? ui_run(&lo, &patch) : live_run(&lo, &patch);
 	}
 	int rc = render_run(&patch, &score, &ro);
 	if (rc == 0 && !ro.progress)

@@ -1,0 +1,499 @@
+/*
+ * src/session.c — a live session (src/session.h): opens the JACK client
+ * and the engine, runs the supervisor thread that looks after the DSP
+ * child and reports events on stderr, executes command lines from either
+ * front end, replaces the patch click-free, autosaves it, and closes
+ * everything in order.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "engine.h"
+#include "log.h"
+#include "recorder.h"
+#include "session.h"
+
+/* What the threads of a session share; `lock` guards patch and engine
+ * control (never taken on the JACK thread). */
+struct session {
+	pthread_mutex_t lock;
+	struct patch *patch;
+	struct engine *engine;
+	struct jackio *jack;
+	struct recorder *recorder;
+	const struct live_options *o;
+	char origin[600];                /* what the autosave is of */
+	unsigned rate, period;
+	int recorder_failed_seen;
+	pthread_t supervisor;
+	_Atomic int quit;
+	char quit_reason[300];
+};
+
+int
+autosave_path(char *buf, size_t size)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char dir[512];
+	if (state != NULL && state[0] == '/')
+		snprintf(dir, sizeof dir, "%s/forksynth", state);
+	else if (home != NULL && home[0] == '/')
+		snprintf(dir, sizeof dir, "%s/.local/state/forksynth", home);
+	else
+		return -1;
+	/* make each missing level; ours is private */
+	for (char *s = dir + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(dir, 0755);
+		*s = '/';
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(buf, size, "%s/autosave.fsp", dir);
+	return 0;
+}
+
+/* The comment that starts an autosave, before the origin. */
+#define ORIGIN_MARK "# forksynth autosave of: "
+
+void
+patch_origin(const char *patch_path, char *buf, size_t size)
+{
+	char *full = patch_path != NULL ? realpath(patch_path, NULL) : NULL;
+	snprintf(buf, size, "%s", full != NULL ? full :
+	    patch_path != NULL ? patch_path : "(the built-in patch)");
+	free(full);
+}
+
+int
+autosave_origin(const char *autosave_file, char *buf, size_t size)
+{
+	char line[700];
+	FILE *f = fopen(autosave_file, "r");
+	int rc = -1;
+	if (f == NULL)
+		return -1;
+	if (fgets(line, sizeof line, f) != NULL &&
+	    strncmp(line, ORIGIN_MARK, strlen(ORIGIN_MARK)) == 0) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, size, "%s", line + strlen(ORIGIN_MARK));
+		rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+void
+session_set_origin(struct session *s, const char *patch_path)
+{
+	patch_origin(patch_path, s->origin, sizeof s->origin);
+}
+
+int
+patch_write_atomic(const struct patch *p, const char *path, int durable,
+    const char *header)
+{
+	char tmp[600];
+	if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return -1;
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	int rc = 0;
+	if (header != NULL && fprintf(f, "%s\n", header) < 0)
+		rc = -1;
+	if (patch_save(p, f) != 0)
+		rc = -1;
+	if (fflush(f) != 0 || (durable && fsync(fd) != 0))
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) == 0)
+		return 0;
+	int saved = errno;
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+int
+session_autosave(struct session *s, int durable)
+{
+	char path[600], header[700];
+	snprintf(header, sizeof header, ORIGIN_MARK "%s", s->origin);
+	session_lock(s);
+	int rc = autosave_path(path, sizeof path) != 0 ? -1 :
+	    patch_write_atomic(s->patch, path, durable, header);
+	session_unlock(s);
+	if (rc != 0)
+		warn("could not autosave the patch: %s", strerror(errno));
+	else if (durable)
+		info("patch autosaved to %s", path);
+	return rc;
+}
+
+/* The supervisor: every 20 ms look after the child, and report what
+ * changed on stderr. */
+static void *
+supervise_main(void *arg)
+{
+	struct session *s = arg;
+	struct jackio_counters last = { 0 }, now;
+	char msg[600], event[300];
+
+	while (!atomic_load(&s->quit)) {
+		usleep(20000);
+		pthread_mutex_lock(&s->lock);
+		int rc = engine_supervise(s->engine, s->patch, 0, msg, sizeof msg);
+		while (engine_poll_event(s->engine, event, sizeof event) > 0)
+			info("DSP: %s", event);
+		pthread_mutex_unlock(&s->lock);
+		if (rc != 0)
+			info("%s", msg);
+		jackio_counters(s->jack, &now);
+		if (now.xruns != last.xruns)
+			info("JACK reported an xrun (%lu so far)", now.xruns);
+		if (now.late != last.late)
+			info("the DSP missed its deadline in %lu cycle(s) (%lu so far)",
+			    now.late - last.late, now.late);
+		if (now.bad_midi != last.bad_midi)
+			info("ignored %lu malformed MIDI message(s)", now.bad_midi - last.bad_midi);
+		if (now.period != last.period && last.period != 0)
+			info("JACK period is now %u frames", now.period);
+		struct recorder_status rs;
+		recorder_status(s->recorder, &rs);
+		if (rs.failed && !s->recorder_failed_seen) {
+			info("recording stopped: %s; what was recorded is kept, the "
+			    "music plays on", rs.error);
+			s->recorder_failed_seen = 1;
+		}
+		if (now.shutdown) {
+			snprintf(s->quit_reason, sizeof s->quit_reason,
+			    "the JACK server went away (%s)", now.shutdown_reason);
+			atomic_store(&s->quit, 1);
+		}
+		last = now;
+	}
+	return NULL;
+}
+
+/* Parse "note N V SECONDS"; 1 if it was one. */
+static int
+note_command(struct session *s, const char *line, char *reply, size_t size,
+    int *rc)
+{
+	unsigned note, vel;
+	double seconds;
+	char extra;
+	if (strncmp(line, "note", 4) != 0 || (line[4] != ' ' && line[4] != '\t'))
+		return 0;
+	*rc = -1;
+	if (sscanf(line + 4, " %u %u %lf %c", &note, &vel, &seconds, &extra) != 3 ||
+	    note > 127 || vel < 1 || vel > 127 || !(seconds > 0 && seconds < 3600))
+		snprintf(reply, size, "error: usage: note NOTE(0..127) VELOCITY(1..127) SECONDS");
+	else if (jackio_note(s->jack, note, vel, seconds) != 0)
+		snprintf(reply, size, "error: too many notes queued");
+	else {
+		snprintf(reply, size, "ok");
+		*rc = 0;
+	}
+	return 1;
+}
+
+/* A file name for a recording started without one: the record directory
+ * and the time, never an existing file. */
+static void
+record_name(const struct live_options *o, char *buf, size_t size)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+	const char *dir = o->record_dir ? o->record_dir : ".";
+	const char *ext = o->record_format == NULL ? "wav" :
+	    strncmp(o->record_format, "wav", 3) == 0 ? "wav" : o->record_format;
+	snprintf(buf, size, "%s/forksynth-%s.%s", dir, stamp, ext);
+	for (int k = 2; access(buf, F_OK) == 0 && k < 100; k++)
+		snprintf(buf, size, "%s/forksynth-%s-%d.%s", dir, stamp, k, ext);
+}
+
+/* record [FILE] | record stop | record status: start, stop, or say. */
+static int
+record_command(struct session *s, const char *line, char *reply, size_t size,
+    int *rc)
+{
+	char path[600], err[600];
+	struct recorder_status rs;
+
+	if (strncmp(line, "record", 6) != 0 || (line[6] != '\0' && line[6] != ' '))
+		return 0;
+	*rc = -1;
+	const char *arg = line + 6 + strspn(line + 6, " \t");
+	recorder_status(s->recorder, &rs);
+	if (strcmp(arg, "stop") == 0) {
+		if (recorder_stop(s->recorder, err, sizeof err) != 0)
+			snprintf(reply, size, "error: %s", err);
+		else if (!rs.recording && !rs.failed)
+			snprintf(reply, size, "error: not recording");
+		else {
+			snprintf(reply, size, "ok stopped %s: %llu frames, %llu lost",
+			    rs.path, rs.frames, rs.dropped);
+			*rc = 0;
+		}
+		return 1;
+	}
+	if (strcmp(arg, "status") == 0) {
+		snprintf(reply, size, "ok %s %s %llu frames, %llu lost%s%s",
+		    rs.recording ? "recording" : "not recording", rs.path, rs.frames,
+		    rs.dropped, rs.failed ? "; stopped: " : "", rs.error);
+		*rc = 0;
+		return 1;
+	}
+	if (*arg == '\0')
+		record_name(s->o, path, sizeof path);
+	else
+		snprintf(path, sizeof path, "%s", arg);
+	if (recorder_start(s->recorder, path, s->o->record_format, s->o->force,
+	    err, sizeof err) != 0) {
+		snprintf(reply, size, "error: %s", err);
+	} else {
+		s->recorder_failed_seen = 0;
+		snprintf(reply, size, "ok recording to %s", path);
+		*rc = 0;
+	}
+	return 1;
+}
+
+int
+session_exec(struct session *s, const char *line, char *reply, size_t size)
+{
+	struct patch_error err = { 0 };
+	char msg[600];
+	int rc = 0;
+
+	const char *p = line + strspn(line, " \t");
+	if (strcmp(p, "quit") == 0) {
+		session_quit(s, "quit");
+		snprintf(reply, size, "ok");
+		return 0;
+	}
+	if (strcmp(p, "stats") == 0) {
+		struct jackio_counters c;
+		struct engine_info ei;
+		jackio_counters(s->jack, &c);
+		session_lock(s);
+		engine_info(s->engine, &ei);
+		session_unlock(s);
+		snprintf(reply, size, "ok cycles %lu xruns %lu late %lu down %lu "
+		    "restarts %lu bad_midi %lu max_cycle_us %lu period %u", c.cycles,
+		    c.xruns, c.late, c.down, ei.restarts, c.bad_midi,
+		    c.max_cycle_ns / 1000, c.period);
+		return 0;
+	}
+	if (note_command(s, p, reply, size, &rc) ||
+	    record_command(s, p, reply, size, &rc))
+		return rc;
+	session_lock(s);
+	if (patch_exec_line(s->patch, p, 0, &err) != 0) {
+		patch_error_format(&err, msg, sizeof msg);
+		snprintf(reply, size, "error: %s", msg);
+		rc = -1;
+	} else {
+		/* when the child is being replaced this fails, and the replay of
+		 * the patch carries the change instead */
+		engine_command(s->engine, p);
+		snprintf(reply, size, "ok");
+	}
+	session_unlock(s);
+	return rc;
+}
+
+/* Whether a and b have the same modules, files and connections, so that
+ * only numeric parameters differ. */
+static int
+same_structure(const struct patch *a, const struct patch *b)
+{
+	if (a->poly != b->poly || a->mono != b->mono ||
+	    a->n_modules != b->n_modules || a->n_connections != b->n_connections)
+		return 0;
+	for (unsigned m = 0; m < a->n_modules; m++)
+		if (a->modules[m].type != b->modules[m].type ||
+		    a->modules[m].scope != b->modules[m].scope ||
+		    strcmp(a->modules[m].name, b->modules[m].name) != 0 ||
+		    strcmp(a->modules[m].text, b->modules[m].text) != 0)
+			return 0;
+	return memcmp(a->connections, b->connections,
+	    a->n_connections * sizeof a->connections[0]) == 0;
+}
+
+void
+session_replace(struct session *s, const struct patch *next)
+{
+	char line[600], value[64];
+	session_lock(s);
+	if (!same_structure(s->patch, next)) {
+		*s->patch = *next;
+		engine_load(s->engine, s->patch);
+		session_unlock(s);
+		return;
+	}
+	for (unsigned m = 0; m < next->n_modules; m++) {
+		const struct patch_module *a = &s->patch->modules[m], *b = &next->modules[m];
+		for (unsigned k = 0; k < b->type->n_params; k++) {
+			if (a->params[k] == b->params[k])
+				continue;
+			cmd_format_value(&b->type->params[k], b->params[k], value, sizeof value);
+			snprintf(line, sizeof line, "set %s.%s %s", b->name,
+			    b->type->params[k].name, value);
+			engine_command(s->engine, line);
+		}
+	}
+	*s->patch = *next;
+	session_unlock(s);
+}
+
+void
+session_quit(struct session *s, const char *reason)
+{
+	snprintf(s->quit_reason, sizeof s->quit_reason, "%s", reason);
+	atomic_store(&s->quit, 1);
+}
+
+int
+session_should_quit(const struct session *s)
+{
+	return atomic_load(&s->quit);
+}
+
+void
+session_lock(struct session *s)
+{
+	pthread_mutex_lock(&s->lock);
+}
+
+void
+session_unlock(struct session *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct patch *session_patch(struct session *s) { return s->patch; }
+struct engine *session_engine(struct session *s) { return s->engine; }
+struct jackio *session_jack(struct session *s) { return s->jack; }
+struct recorder *session_recorder(struct session *s) { return s->recorder; }
+const struct live_options *session_options(const struct session *s) { return s->o; }
+
+struct session *
+session_open(const struct live_options *o, struct patch *patch, char *err,
+    size_t err_size)
+{
+	struct session *s = xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->lock, NULL);
+	s->patch = patch;
+	s->o = o;
+	session_set_origin(s, o->patch_path);
+	s->jack = jackio_open(&o->jack, err, err_size);
+	if (s->jack == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->rate = jackio_rate(s->jack);
+	s->period = jackio_period(s->jack);
+	int prio = jackio_rt_priority(s->jack);
+	struct engine_options eo = {
+		.rate = s->rate,
+		.max_block = s->period > 8192 ? s->period : 8192,
+		.n_inputs = o->jack.n_inputs, .n_outputs = o->jack.n_outputs,
+		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+		.pipeline = o->jack.pipeline, .no_fork = o->no_fork,
+		.rt_priority = prio > 1 ? (unsigned)prio - 1 : 0,
+	};
+	s->engine = engine_start(&eo, err, err_size);
+	if (s->engine == NULL) {
+		jackio_close(s->jack);
+		free(s);
+		return NULL;
+	}
+	engine_load(s->engine, patch);
+	engine_sync(s->engine, 5000);
+	unsigned all[32], n_rec = o->n_record_ports;
+	const unsigned *rec_ports = o->record_ports;
+	if (n_rec == 0) {
+		for (unsigned c = 0; c < o->jack.n_outputs && c < 32; c++)
+			all[c] = c;
+		rec_ports = all;
+		n_rec = o->jack.n_outputs < 32 ? o->jack.n_outputs : 32;
+	}
+	s->recorder = recorder_create(eo.rate, n_rec, 12.0);
+	jackio_set_recorder(s->jack, s->recorder, rec_ports, n_rec);
+	if ((o->record_path != NULL &&
+	    recorder_start(s->recorder, o->record_path, o->record_format, o->force,
+	    err, err_size) != 0) ||
+	    jackio_start(s->jack, s->engine, err, err_size) != 0) {
+		jackio_close(s->jack);
+		engine_stop(s->engine);
+		recorder_free(s->recorder);
+		free(s);
+		return NULL;
+	}
+	struct engine_info ei;
+	engine_info(s->engine, &ei);
+	info("playing %s as JACK client '%s': %u Hz, %u frames (%.1f ms), %s, "
+	    "%u DSP thread(s)%s%s", o->patch_name, o->jack.name, eo.rate, s->period,
+	    1000.0 * s->period / eo.rate,
+	    o->jack.pipeline ? "pipeline (+1 period)" : "sync",
+	    ei.threads, o->no_fork ? ", in-process" : "",
+	    prio > 1 ? "" : ", no real-time priority");
+	pthread_create(&s->supervisor, NULL, supervise_main, s);
+	return s;
+}
+
+int
+session_close(struct session *s)
+{
+	char err[600];
+	atomic_store(&s->quit, 1);
+	pthread_join(s->supervisor, NULL);
+	info("stopping: %s", s->quit_reason[0] ? s->quit_reason : "quit");
+	struct jackio_counters c;
+	struct engine_info ei;
+	jackio_counters(s->jack, &c);
+	engine_info(s->engine, &ei);
+	jackio_close(s->jack);
+	engine_stop(s->engine);
+	struct recorder_status rs;
+	recorder_status(s->recorder, &rs);
+	if (rs.recording || rs.failed) {
+		if (recorder_stop(s->recorder, err, sizeof err) != 0 && !rs.failed)
+			info("recording: %s", err);
+		info("recording %s finished: %llu frames, %llu lost", rs.path,
+		    rs.frames, rs.dropped);
+	}
+	recorder_free(s->recorder);
+	info("%lu cycles, %lu xruns, %lu late, %lu without DSP, %lu DSP restarts; "
+	    "longest callback %.3f ms of a %.3f ms period", c.cycles, c.xruns, c.late,
+	    c.down, ei.restarts, c.max_cycle_ns / 1e6, 1000.0 * c.period / s->rate);
+	session_autosave(s, 1);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return c.shutdown ? 1 : 0;
+}

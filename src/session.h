@@ -1,0 +1,106 @@
+/*
+ * src/session.h — a live session, whatever drives it: the JACK client, the
+ * engine and its DSP child, the recorder, the supervisor thread, the
+ * authoritative patch and its autosave.  The headless loop (src/live.c) and
+ * the terminal UI (ui/) are two front ends over this.
+ */
+#ifndef FORKSYNTH_SESSION_H
+#define FORKSYNTH_SESSION_H
+
+#include <stddef.h>
+
+#include "jackio.h"
+#include "patch.h"
+
+struct live_options {
+	struct jack_options jack;
+	unsigned threads;           /* DSP threads (0: one per CPU) */
+	int no_fork;
+	const char *patch_name;     /* for messages: file or "built-in patch" */
+	const char *patch_path;     /* the patch file, or NULL (built-in) */
+	const char *record_path;    /* record from the first period, or NULL */
+	const char *record_dir;     /* where `record` without a name writes */
+	const char *record_format;  /* audiofile.h's format name, or NULL */
+	unsigned record_ports[32];  /* outputs recorded, 0-based */
+	unsigned n_record_ports;    /* 0: every output */
+	int force;                  /* recordings may replace files */
+	int ui;                     /* 1: terminal UI, 0: headless */
+};
+
+struct session;
+struct engine;
+struct recorder;
+
+/*
+ * Open the JACK client, start the engine with `patch` (the authoritative
+ * patch, kept by the caller for the session's life), the recorder and the
+ * supervisor thread; start recording if asked.  NULL with a message in
+ * err on failure.
+ */
+struct session *session_open(const struct live_options *o, struct patch *patch,
+    char *err, size_t err_size);
+
+/* Stop everything, finalize the recording, autosave the patch durably and
+ * report the counters.  Returns the process exit status. */
+int session_close(struct session *s);
+
+/* Guard the patch and engine control against the supervisor thread (never
+ * taken on the JACK thread). */
+void session_lock(struct session *s);
+void session_unlock(struct session *s);
+
+/* The parts, for front ends that show them (read patch under the lock). */
+struct patch *session_patch(struct session *s);
+struct engine *session_engine(struct session *s);
+struct jackio *session_jack(struct session *s);
+struct recorder *session_recorder(struct session *s);
+const struct live_options *session_options(const struct session *s);
+
+/*
+ * Run one line: a patch command (applied to the patch and sent to the DSP
+ * child) or a session command (note, record, stats, quit).  The answer goes
+ * into reply: "ok ..." or "error: ...".  Returns 0, or -1 on error.  Takes
+ * the lock itself.
+ */
+int session_exec(struct session *s, const char *line, char *reply,
+    size_t size);
+
+/*
+ * Make `next` the patch, click-free: parameter changes only when the
+ * structure is the same, else one atomic replacement in the child.  Takes
+ * the lock itself.
+ */
+void session_replace(struct session *s, const struct patch *next);
+
+/* Ask the session to end, with a reason for the last message. */
+void session_quit(struct session *s, const char *reason);
+/* Whether it should end (quit, or the JACK server went away). */
+int session_should_quit(const struct session *s);
+
+/* Save the patch to the autosave file now; `durable` also fsyncs it (on the
+ * way out).  0, or -1 with a message already given. */
+int session_autosave(struct session *s, int durable);
+
+/* Write `p` atomically (temporary file, then rename) with mode 0600 to
+ * `path`, after a comment line `header` if not NULL; `durable` fsyncs
+ * before the rename.  0, or -1 with errno. */
+int patch_write_atomic(const struct patch *p, const char *path, int durable,
+    const char *header);
+
+/* The session's patch now comes from `patch_path` (NULL: the built-in
+ * patch); the autosave says so, so that it is offered back only with the
+ * same patch. */
+void session_set_origin(struct session *s, const char *patch_path);
+
+/* What an autosave is "of": the absolute path of the patch file, or
+ * "(the built-in patch)", into buf.  For a patch file given by `patch_path`
+ * (NULL: built-in) this makes the text; for an autosave file, autosave_origin
+ * reads it back (-1 when the file has none). */
+void patch_origin(const char *patch_path, char *buf, size_t size);
+int autosave_origin(const char *autosave_file, char *buf, size_t size);
+
+/* The autosave file: $XDG_STATE_HOME/forksynth/autosave.fsp (or
+ * ~/.local/state/...), its directory created 0700.  Into buf. */
+int autosave_path(char *buf, size_t size);
+
+#endif

@@ -1,0 +1,344 @@
+# tests/ui_test.sh — the terminal UI as a person uses it: forksynth runs in
+# a tmux pane against a private `jackd -d dummy`; keys go in with
+# `tmux send-keys`, the screen comes back with `tmux capture-pane`, and
+# jack_capture records what the keys did to the sound.
+. "$top_srcdir/tests/lib.sh"
+: "${ANALYZE:?}" "${FORKSYNTH_FI:?}"
+. "$top_srcdir/tests/jack_lib.sh"
+
+command -v tmux > /dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
+sock="fsui$$"
+export XDG_CONFIG_HOME="$scratch/config"
+mkdir -p "$XDG_CONFIG_HOME"
+tmx() { tmux -L "$sock" "$@"; }
+trap 'tmx kill-server 2>/dev/null; stop_all' EXIT
+
+# ui_start NAME COLS ROWS [ENV=VALUE ...] -- ARGS...: forksynth's UI in a
+# tmux window of that size; when it ends, its exit status and the
+# terminal's settings are written next to the scratch files.  Each window
+# keeps its autosave apart (state-NAME) unless STATE names a shared one.
+ui_start() {
+	name=$1 cols=$2 rows=$3; shift 3
+	envs=""
+	while [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	shift
+	tmx new-session -d -s "$name" -x "$cols" -y "$rows" \
+		"cd '$scratch'; env$envs JACK_DEFAULT_SERVER='$server' \
+		XDG_STATE_HOME='$scratch/state-${STATE:-$name}' \
+		XDG_CONFIG_HOME='$XDG_CONFIG_HOME' ${FS:-$FORKSYNTH} --name $name $* \
+		2> '$scratch/$name.stderr'; echo \"exit \$?\" > '$scratch/$name.exit'; \
+		stty -a > '$scratch/$name.stty'; sleep 60"
+	wait_screen "$name" "forksynth  $name " 10 || {
+		fail "$name: the UI did not come up"; screen "$name"; cat "$scratch/$name.stderr"
+	}
+}
+
+# screen NAME: the pane as text.
+screen() { tmx capture-pane -p -t "$1" 2>/dev/null; }
+
+# wait_screen NAME TEXT [SECONDS]: until the pane shows TEXT (a message
+# may run on into the next row).
+wait_screen() {
+	for _ in $(seq $((${3:-5} * 10))); do
+		screen "$1" | tr -d '\n' | grep -qF -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ui_pid NAME: the forksynth process of a window: the DSP child's parent.
+ui_pid() {
+	child=$(screen "$1" | sed -n 's/.*DSP pid \([0-9]*\).*/\1/p')
+	ps -o ppid= -p "$child" | tr -d ' '
+}
+
+# keys NAME KEY...: press keys (tmux names: Enter, Up, C-r ...).
+keys() { n=$1; shift; tmx send-keys -t "$n" "$@"; sleep 0.25; }
+# type NAME TEXT: type literal text.
+type_text() { tmx send-keys -t "$1" -l "$2"; sleep 0.2; }
+
+# ui_stop NAME: quit with q and wait for the program to end.
+ui_stop() {
+	keys "$1" q
+	for _ in $(seq 100); do [ -s "$scratch/$1.exit" ] && break; sleep 0.1; done
+	tmx kill-session -t "$1" 2>/dev/null
+}
+
+# shown NAME PARAM: the value a parameter bar shows ("450.2 Hz").
+shown() {
+	screen "$1" | sed -n "s/.* $2 *\[[|# ]*\([^]]*\)\].*/\1/p" | head -1 | sed 's/^ *//'
+}
+
+# hf_level FILE: RMS level above 3 kHz, dBFS (first channel).
+hf_level() {
+	sox "$1" -n remix 1 sinc 3000 stats 2>&1 | awk '/RMS lev dB/ { print $4 }'
+}
+
+# capture FILE SECONDS CLIENT: record the client's outputs.
+capture() {
+	jack_capture -d "$2" -p "$3:out_1" -p "$3:out_2" "$1" > "$scratch/capture.log" 2>&1
+}
+
+cd "$scratch"
+start_server
+cat > drone.fsp <<'P'
+# a saw drone through a ladder: cutoff decides the brightness
+poly 1
+global vco    osc wave=saw
+global ladder flt cutoff=8000 res=0.1
+global vca    amp gain=0.3
+connect osc.out flt.in
+connect flt.out amp.in
+connect amp.out out.1
+P
+cat > keys.fsp <<'P'
+poly 4
+voice midi note
+voice vco  osc wave=saw
+voice vca  amp gain=0.3
+connect note.pitch osc.pitch
+connect osc.out    amp.in
+connect note.gate  amp.cv
+connect amp.out    out.1
+connect amp.out    out.2
+P
+
+# ---- the screen: status line, one load bar per DSP thread, modules, params
+for threads in 2 3; do
+	ui_start t$threads 80 24 -- --threads $threads drone.fsp
+	s=$(screen t$threads)
+	bars=$(echo "$s" | grep -o 'dsp[0-9]* *\[' | wc -l)
+	[ "$bars" = "$threads" ] && pass "--threads $threads: $bars DSP load bars" ||
+		{ fail "--threads $threads: $bars DSP load bars"; echo "$s"; }
+	echo "$s" | grep -q 'jack *\[' && pass "a load bar for the JACK callback" ||
+		fail "no JACK callback bar"
+	echo "$s" | grep -q "forksynth  t$threads  48000 Hz  256 fr 5.3 ms  sync  DSP pid [0-9]*  restarts 0" &&
+		pass "status line: client, rate, period, mode, child pid, restarts" ||
+		{ fail "status line"; echo "$s" | head -2; }
+	echo "$s" | sed -n 2p | grep -q "patch drone.fsp  xruns [0-9]*  late [0-9]*  not recording" &&
+		pass "status line: patch, xruns, late cycles, recording" ||
+		{ fail "second status line"; echo "$s" | sed -n 2p; }
+	[ "$threads" = 3 ] && break
+	ui_stop t$threads
+done
+s=$(screen t3)
+for m in "osc          vco       global" "flt          ladder    global" \
+	"amp          vca       global"; do
+	echo "$s" | grep -qF " $m" && pass "module listed: $m" || fail "module missing: $m"
+done
+echo "$s" | grep -q "out1 \[.*dB\] out2 \[.*dB\]" && pass "output level meters" ||
+	fail "no output meters"
+echo "$s" | grep -q "wave *\[.*saw\]" && pass "the selected module's parameters (osc.wave = saw)" ||
+	{ fail "parameters of the selected module"; echo "$s"; }
+echo "$s" | tail -1 | grep -q "q:quit" && pass "at 80x24 the key hints fit" ||
+	fail "hints cut: $(echo "$s" | tail -1)"
+# the layout follows a resize: three bars to a row at 120 columns
+tmx resize-window -t t3 -x 120 -y 40
+sleep 0.5
+s=$(screen t3)
+echo "$s" | grep -q "dsp1 .*dsp2 .*dsp3 " && [ "$(echo "$s" | wc -l)" -ge 40 ] &&
+	pass "after a resize to 120x40 the bars take three to a row" ||
+	{ fail "layout after resize"; echo "$s"; }
+ui_stop t3
+grep -q "exit 0" t3.exit && pass "q quits with status 0" || fail "q: $(cat t3.exit)"
+grep -q " icanon " t3.stty && grep -q " echo " t3.stty && pass "the terminal is back in cooked mode with echo" ||
+	fail "terminal left raw: $(cat t3.stty)"
+
+# ---- the cutoff by keys and by :set, heard in the recording
+ui_start cut 80 24 -- --threads 2 drone.fsp
+capture bright.wav 1.5 cut
+keys cut j l                  # flt, into its parameters: cutoff
+before=$(shown cut cutoff)
+keys cut [ [ [ [ [ [ [ [ [ [
+after=$(shown cut cutoff)
+case $before/$after in
+"8 kHz"/4[0-9][0-9]*" Hz") pass "ten coarse steps down: cutoff shown $before -> $after" ;;
+*) fail "cutoff shown $before -> $after"; screen cut ;;
+esac
+sleep 0.3
+capture dark.wav 1.5 cut
+b=$(hf_level bright.wav) d=$(hf_level dark.wav)
+awk -v b="$b" -v d="$d" 'BEGIN { exit !(d < b - 15) }' &&
+	pass "less energy above 3 kHz after the keys: $b dBFS -> $d dBFS" ||
+	fail "energy above 3 kHz: $b dB -> $d dB"
+keys cut u
+case $(shown cut cutoff) in "8 kHz") pass "u undoes the ten steps in one" ;;
+*) fail "undo shows $(shown cut cutoff)" ;; esac
+keys cut C-r
+case $(shown cut cutoff) in 4[0-9][0-9]*" Hz") pass "C-r redoes them" ;;
+*) fail "redo shows $(shown cut cutoff)" ;; esac
+keys cut :
+type_text cut "set flt.cutoff 150"
+keys cut Enter
+case $(shown cut cutoff) in "150 Hz") pass ":set flt.cutoff 150 shows 150 Hz" ;;
+*) fail ":set shows $(shown cut cutoff)" ;; esac
+sleep 0.3
+capture darker.wav 1.5 cut
+k=$(hf_level darker.wav)
+awk -v d="$d" -v k="$k" 'BEGIN { exit !(k < d - 3) }' &&
+	pass "and the recording follows: $d dB -> $k dB above 3 kHz" ||
+	fail "after :set, above 3 kHz: $d dB -> $k dB"
+# the prompt completes and remembers
+keys cut :
+type_text cut "set fl"
+keys cut Tab
+screen cut | tail -1 | grep -q "^:set flt\.$" && pass "Tab completes a module name to 'flt.'" ||
+	fail "completion gave: $(screen cut | tail -1)"
+type_text cut "cu"
+keys cut Tab
+screen cut | tail -1 | grep -q "^:set flt\.cutoff *$" && pass "Tab completes the parameter" ||
+	fail "completion gave: $(screen cut | tail -1)"
+keys cut C-u Up
+screen cut | tail -1 | grep -q "^:set flt.cutoff 150" && pass "Up recalls the last command" ||
+	fail "history gave: $(screen cut | tail -1)"
+keys cut Escape
+# a bad command is an error on the message line, the patch untouched
+keys cut :
+type_text cut "set flt.cutoff 99999"
+keys cut Enter
+screen cut | grep -q "error.*flt.cutoff\|cutoff.*20000" && pass "an out-of-range value is refused on the message line" ||
+	{ fail "no error for a bad value"; screen cut | tail -3; }
+case $(shown cut cutoff) in "150 Hz") pass "and the value stays" ;;
+*) fail "value now $(shown cut cutoff)" ;; esac
+# bindings from the user's rc: a key of one's own
+mkdir -p "$XDG_CONFIG_HOME/forksynth"
+ui_stop cut
+
+# ---- the piano rows play notes; terminals send no releases, they end anyway
+printf 'bind K view cost\nbind F5 panic\n' > "$XDG_CONFIG_HOME/forksynth/rc"
+ui_start keys 80 24 -- --threads 2 keys.fsp
+capture piano.wav 3 keys &
+cap=$!
+sleep 0.6
+keys keys p
+screen keys | grep -q "PIANO C4 vel 100" && pass "p enters the piano (C4, velocity 100)" ||
+	fail "piano mode not shown"
+keys keys z
+sleep 0.5
+keys keys q            # C5 on the upper row, not quit
+wait $cap
+on=$("$ANALYZE" onsets piano.wav | tr '\n' ' ')
+n_on=$(echo $on | wc -w)
+[ "$n_on" -ge 2 ] && pass "two piano keys, $n_on notes recorded (onsets at $on)" ||
+	fail "piano notes recorded: $n_on ($on)"
+first=$(echo $on | awk '{ print $1 }')
+f=$("$ANALYZE" freq piano.wav $((first + 2400)) 9600)
+awk -v f="$f" 'BEGIN { exit !(f > 255 && f < 268) }' && pass "z plays C4: $f Hz" ||
+	fail "z played $f Hz"
+frames=$(soxi -s piano.wav 2>/dev/null)
+tail_rms=$("$ANALYZE" rms piano.wav $((frames - 14400)) 14400)
+awk -v r="$tail_rms" 'BEGIN { exit !(r < 1e-4) }' &&
+	pass "the notes end without key releases (rms $tail_rms at the end)" ||
+	fail "notes still sounding at the end: rms $tail_rms"
+keys keys Escape
+screen keys | grep -q "PIANO" && fail "Esc did not leave the piano" || pass "Esc leaves the piano"
+keys keys K
+screen keys | grep -q "MODULE *TYPE *SCOPE *INST *CPU%" && pass "a key bound in ~/.config/forksynth/rc opens the cost view" ||
+	{ fail "rc binding"; screen keys; }
+sleep 1.2
+screen keys | grep -q "^osc  *vco  *voice  *4  *[0-9.]*%" && pass "cost view lists modules with their share" ||
+	{ fail "cost view"; screen keys; }
+ui_stop keys
+
+# ---- add, connect and remove by keys; :w writes a patch that reloads alike
+ui_start edit 80 24 -- --threads 2 drone.fsp
+keys edit a
+type_text edit lfo
+keys edit Enter Enter Enter         # type lfo, scope voice, name lfo1
+screen edit | grep -q " lfo1 *lfo *voice" && pass "a, lfo, Enter x3 adds lfo1" ||
+	{ fail "add"; screen edit; }
+keys edit c
+type_text edit lfo1.out
+keys edit Enter
+type_text edit flt.mod
+keys edit Enter
+keys edit 2
+screen edit | grep -q "lfo1.out *-> flt.mod" && pass "c connects lfo1.out to flt.mod from pick lists" ||
+	{ fail "connect"; screen edit; }
+keys edit 1 a
+type_text edit noise
+keys edit Enter Down Enter Enter    # global this time
+screen edit | grep -q " noise1 *noise *global" && pass "noise1 added, global" ||
+	{ fail "add global"; screen edit; }
+keys edit x
+screen edit | grep -q " noise1 " && fail "x did not remove noise1" || pass "x removes the selected module"
+keys edit :
+type_text edit "w saved.fsp"
+keys edit Enter
+wait_screen edit "wrote saved.fsp" 3 && pass ":w saved.fsp writes it" || fail ":w: $(screen edit | tail -2)"
+"$FORKSYNTH" --check saved.fsp > check.txt 2>&1 && pass "forksynth --check accepts it: $(cat check.txt)" ||
+	fail "--check: $(cat check.txt)"
+grep -q "connect lfo1.out flt.mod" saved.fsp && ! grep -q noise1 saved.fsp &&
+	pass "it holds the connection and not the removed module" || fail "saved: $(cat saved.fsp)"
+keys edit g h
+panel() { screen "$1" | sed -n '/^MODULES/,$p' | head -14; }
+panel edit > before.txt
+ui_stop edit
+ui_start again 80 24 -- --threads 2 saved.fsp
+panel again > after.txt
+cmp -s before.txt after.txt && pass "reloaded, the patch shows the same screen" ||
+	{ fail "the reloaded patch looks different"; diff before.txt after.txt; }
+ui_stop again
+
+# ---- the autosave is offered when newer than the patch file
+STATE=shared ui_start auto 80 24 -- --threads 2 drone.fsp
+keys auto :
+type_text auto "global lfo wobble"
+keys auto Enter
+wait_screen auto " wobble " 3 || fail "wobble not added"
+ui_stop auto
+STATE=shared ui_start offer 80 24 -- --threads 2 drone.fsp &
+offer_job=$!
+wait_screen offer "Restore the autosave? [y/N]" 10 && pass "the newer autosave is offered" ||
+	{ fail "no offer"; screen offer; }
+keys offer y
+wait_screen offer " wobble " 5 && pass "y restores it: wobble is back" || fail "not restored"
+wait $offer_job
+ui_stop offer
+
+# ---- a DSP crash is a message naming the module; the UI goes on
+FS=$FORKSYNTH_FI ui_start crash 80 24 -- --threads 2 drone.fsp
+kill -KILL "$(screen crash | sed -n 's/.*DSP pid \([0-9]*\).*/\1/p')"
+wait_screen crash "restarts 1" 5 && pass "SIGKILL of the child: restarts 1 on the status line" ||
+	fail "restart not shown: $(screen crash | head -1)"
+keys crash :
+type_text crash "global fault boom mode=crash after=1.5"
+keys crash Enter
+wait_screen crash "while running module 'boom' (fault)" 8 &&
+	pass "a crash in a module names it: $(screen crash | tr -d '\n' | grep -o "DSP child.*boom' (fault)")" ||
+	{ fail "blame not shown"; screen crash; }
+keys crash :
+type_text crash "remove boom"
+keys crash Enter
+keys crash h g l ]
+case $(shown crash wave) in pulse|tri*|sine) pass "the UI keeps working: wave stepped to $(shown crash wave)" ;;
+*) fail "after the crash, wave shows $(shown crash wave)"; screen crash ;; esac
+# SIGTERM: the session ends cleanly, the terminal comes back
+kill -TERM "$(ui_pid crash)"
+for _ in $(seq 50); do [ -s crash.exit ] && break; sleep 0.1; done
+grep -q " icanon " crash.stty && grep -q " echo " crash.stty &&
+	pass "SIGTERM: terminal restored ($(cat crash.exit))" || fail "SIGTERM left the terminal raw"
+grep -q "autosaved" crash.stderr && pass "and the patch autosaved" || fail "no autosave on SIGTERM"
+tmx kill-session -t crash 2>/dev/null
+
+# ---- a fatal signal in the UI process still gives the terminal back
+ui_start segv 80 24 -- --threads 2 drone.fsp
+kill -SEGV "$(ui_pid segv)"
+for _ in $(seq 50); do [ -s segv.exit ] && break; sleep 0.1; done
+grep -q " icanon " segv.stty && grep -q " echo " segv.stty &&
+	pass "SIGSEGV in the UI: terminal restored ($(cat segv.exit))" || fail "SIGSEGV left the terminal raw"
+tmx kill-session -t segv 2>/dev/null
+
+# ---- NO_COLOR is respected; the screen works without colour
+ui_start mono 80 24 NO_COLOR=1 -- --threads 2 drone.fsp
+tmx capture-pane -e -p -t mono | grep -q $'\033\\[3[0-7][m;]' &&
+	fail "colours despite NO_COLOR" || pass "NO_COLOR: no colour escapes on the screen"
+screen mono | grep -q "dsp1 \[|*" && pass "bars drawn in plain characters" || fail "mono bars"
+ui_stop mono
+ui_start color 80 24 -- --threads 2 drone.fsp
+tmx capture-pane -e -p -t color | grep -q $'\033\\[3[0-7][m;]' &&
+	pass "without NO_COLOR the bars are coloured" || fail "no colours at all"
+ui_stop color
+
+no_leftovers
+finish

@@ -1,0 +1,262 @@
+/*
+ * tests/ui_units_test.c — the terminal UI's parts that need no terminal:
+ * key names both ways and the key map, the piano's note mapping and its
+ * note-off timing without key releases, tab completion against a patch,
+ * the prompt's line editing and history, undo and redo.
+ */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complete.h"
+#include "keys.h"
+#include "patch.h"
+#include "piano.h"
+#include "prompt.h"
+#include "undo.h"
+
+static int failures;
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+		printf(__VA_ARGS__); \
+		printf("\n"); \
+		failures++; \
+	} \
+} while (0)
+
+#define MS 1000000ull
+
+static void
+test_keys(void)
+{
+	static const char *const names[] = {
+		"a", "G", ":", "?", "[", "C-r", "C-l", "Enter", "Tab", "BTab", "Esc",
+		"Space", "Backspace", "Delete", "Up", "Down", "Left", "Right", "Home",
+		"End", "PageUp", "PageDown", "F1", "F12", NULL
+	};
+	char buf[32];
+	for (unsigned i = 0; names[i] != NULL; i++) {
+		int key = key_parse(names[i]);
+		CHECK(key >= 0, "key %s does not parse", names[i]);
+		key_describe(key, buf, sizeof buf);
+		CHECK(strcmp(buf, names[i]) == 0, "key %s reads back as %s", names[i], buf);
+	}
+	CHECK(key_parse("C-R") < 0 || key_parse("C-R") == key_parse("C-r"),
+	    "C-R is C-r or nothing");
+	CHECK(key_parse("F25") < 0 && key_parse("Nope") < 0 && key_parse("") < 0,
+	    "unknown names are refused");
+	CHECK(key_normalize('\r') == UI_KEY_ENTER && key_normalize(KEY_ENTER) == UI_KEY_ENTER &&
+	    key_normalize(127) == KEY_BACKSPACE, "Enter and Backspace fold");
+
+	struct keymap m = { 0 };
+	CHECK(keymap_bind(&m, 'j', "down") == 0, "bind");
+	CHECK(keymap_bind(&m, 'j', "down 5") == 0 && m.n == 1, "rebinding replaces");
+	CHECK(strcmp(keymap_lookup(&m, 'j'), "down 5") == 0, "lookup");
+	CHECK(keymap_bind(&m, 'j', "") == 0 && keymap_lookup(&m, 'j') == NULL && m.n == 0,
+	    "an empty command unbinds");
+	char long_cmd[KEY_COMMAND_MAX + 1];
+	memset(long_cmd, 'x', sizeof long_cmd - 1);
+	long_cmd[KEY_COMMAND_MAX] = '\0';
+	CHECK(keymap_bind(&m, 'k', long_cmd) == -1, "too long a command is refused");
+	for (int k = 0; k < KEYMAP_MAX; k++)
+		keymap_bind(&m, 1000 + k, "up");
+	CHECK(keymap_bind(&m, 'z', "up") == -1 && m.n == KEYMAP_MAX, "a full map refuses");
+}
+
+static void
+test_piano(void)
+{
+	struct piano p;
+	int notes[PIANO_MAX_HELD];
+	piano_init(&p);
+	CHECK(piano_note_for_key(&p, 'z') == 60 && piano_note_for_key(&p, 's') == 61 &&
+	    piano_note_for_key(&p, 'm') == 71 && piano_note_for_key(&p, ',') == 72,
+	    "lower row from C4");
+	CHECK(piano_note_for_key(&p, 'q') == 72 && piano_note_for_key(&p, '2') == 73 &&
+	    piano_note_for_key(&p, 'p') == 88, "upper row from C5");
+	CHECK(piano_note_for_key(&p, 'a') < 0 && piano_note_for_key(&p, 'Z') < 0 &&
+	    piano_note_for_key(&p, KEY_UP) < 0, "other keys are not notes");
+	p.octave = 9;
+	CHECK(piano_note_for_key(&p, 'p') < 0, "notes past 127 are not played");
+	p.octave = 4;
+
+	/* a tap: one press, the note ends after first_hold */
+	CHECK(piano_press(&p, 60, 0) == 1, "a press starts a note");
+	CHECK(piano_due(&p, 699 * MS, notes, PIANO_MAX_HELD) == 0, "still sounding at 0.699 s");
+	CHECK(piano_next_deadline(&p) == 700 * MS, "ends at 0.7 s");
+	CHECK(piano_due(&p, 700 * MS, notes, PIANO_MAX_HELD) == 1 && notes[0] == 60,
+	    "a tap ends at 0.7 s");
+
+	/* a held key: the terminal's auto-repeat (500 ms delay, then every
+	 * 33 ms) keeps it sounding; it ends 150 ms after the last repeat */
+	uint64_t t = 10000 * MS;
+	CHECK(piano_press(&p, 64, t) == 1, "press");
+	uint64_t last = t + 500 * MS;
+	for (uint64_t r = last; r < t + 3000 * MS; r += 33 * MS) {
+		CHECK(piano_due(&p, r, notes, PIANO_MAX_HELD) == 0, "ended while repeating at %llu",
+		    (unsigned long long)(r - t));
+		CHECK(piano_press(&p, 64, r) == 0, "a repeat does not restart the note");
+		last = r;
+	}
+	CHECK(piano_due(&p, last + 149 * MS, notes, PIANO_MAX_HELD) == 0, "not yet");
+	CHECK(piano_due(&p, last + 150 * MS, notes, PIANO_MAX_HELD) == 1 && notes[0] == 64,
+	    "ends 150 ms after the last repeat");
+	CHECK(piano_next_deadline(&p) == UINT64_MAX, "nothing sounds");
+
+	/* chords, a full hand, panic */
+	for (int n = 0; n < PIANO_MAX_HELD; n++)
+		CHECK(piano_press(&p, 40 + n, t) == 1, "chord note %d", n);
+	CHECK(piano_press(&p, 100, t) == -1, "too many notes are refused");
+	piano_clear(&p);
+	CHECK(p.n_held == 0 && piano_next_deadline(&p) == UINT64_MAX, "panic forgets all");
+}
+
+/* Whether the completion holds `word`. */
+static int
+has(const struct completion *c, const char *word)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (strcmp(c->items[i], word) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_complete(void)
+{
+	static struct patch p;
+	static struct completion c;
+	struct patch_error err;
+	static const char *const views[] = { "patch", "cost", NULL };
+	static const struct complete_command extra[] = {
+		{ "view", 0, views },
+		{ "w", 1, NULL },
+		{ NULL, 0, NULL }
+	};
+	patch_init(&p, 2, 2);
+	CHECK(patch_load_text(&p,
+	    "voice midi note\nvoice vco osc1\nvoice ladder flt\nglobal vca amp\n"
+	    "connect osc1.out flt.in\n", "t", &err) == 0, "load: %s", err.message);
+
+	complete_line(&p, "se", 2, extra, &c);
+	CHECK(c.n == 1 && has(&c, "set") && c.start == 0, "command names: %u", c.n);
+	complete_line(&p, "v", 1, extra, &c);
+	CHECK(has(&c, "voice") && has(&c, "view") && c.common == 1, "both tables");
+	complete_line(&p, "voice la", 8, extra, &c);
+	CHECK(c.n == 1 && has(&c, "ladder") && c.start == 6, "module types");
+	complete_line(&p, "voice vco o2 wa", 15, extra, &c);
+	CHECK(c.n == 1 && has(&c, "wave="), "PARAM= of the type being added");
+	complete_line(&p, "set fl", 6, extra, &c);
+	CHECK(has(&c, "flt.cutoff") && has(&c, "flt.res") && c.common == 4,
+	    "NAME.PARAM, common part 'flt.' (%zu)", c.common);
+	complete_line(&p, "set osc1.wave s", 15, extra, &c);
+	CHECK(has(&c, "saw") && has(&c, "sine") && !has(&c, "pulse"), "choice names");
+	complete_line(&p, "connect ", 8, extra, &c);
+	CHECK(has(&c, "osc1.out") && has(&c, "in.1") && has(&c, "note.pitch") &&
+	    !has(&c, "flt.in"), "outputs first");
+	complete_line(&p, "connect osc1.out ", 17, extra, &c);
+	CHECK(has(&c, "flt.in") && has(&c, "out.2") && !has(&c, "osc1.out"), "then inputs");
+	complete_line(&p, "connect a b ", 12, extra, &c);
+	CHECK(c.n == 0, "nothing past the last argument");
+	complete_line(&p, "remove a", 8, extra, &c);
+	CHECK(c.n == 1 && has(&c, "amp"), "module names");
+	complete_line(&p, "view c", 6, extra, &c);
+	CHECK(c.n == 1 && has(&c, "cost"), "fixed words of a UI command");
+	complete_line(&p, "w /usr/inclu", 12, extra, &c);
+	CHECK(has(&c, "/usr/include/"), "file names, directories with /");
+}
+
+static void
+test_prompt(void)
+{
+	static struct prompt p;
+	static struct completion c;
+	static struct patch pt;
+	struct patch_error err;
+	prompt_init(&p);
+	prompt_start(&p, "set x");
+	prompt_key(&p, KEY_BACKSPACE);
+	for (const char *s = "flt.cutof"; *s; s++)
+		prompt_key(&p, *s);
+	CHECK(strcmp(p.buf, "set flt.cutof") == 0 && p.cursor == p.len, "typing: %s", p.buf);
+	prompt_key(&p, KEY_HOME);
+	prompt_key(&p, KEY_DC);
+	CHECK(strcmp(p.buf, "et flt.cutof") == 0 && p.cursor == 0, "Home, Delete");
+	prompt_key(&p, 's');
+	prompt_key(&p, KEY_END);
+	prompt_key(&p, 'w' & 0x1f);
+	CHECK(strcmp(p.buf, "set ") == 0, "C-w kills a word: '%s'", p.buf);
+
+	patch_init(&pt, 2, 2);
+	CHECK(patch_load_text(&pt, "voice ladder flt\n", "t", &err) == 0, "load");
+	for (const char *s = "flt.cu"; *s; s++)
+		prompt_key(&p, *s);
+	CHECK(prompt_key(&p, UI_KEY_TAB) == PROMPT_COMPLETE, "Tab asks for completion");
+	complete_line(&pt, p.buf, p.cursor, NULL, &c);
+	prompt_complete(&p, &c);
+	CHECK(strcmp(p.buf, "set flt.cutoff ") == 0, "the only candidate and a blank: '%s'",
+	    p.buf);
+	prompt_key(&p, '9');
+	CHECK(prompt_key(&p, UI_KEY_ENTER) == PROMPT_DONE, "Enter");
+	prompt_start(&p, "");
+	CHECK(prompt_key(&p, KEY_UP) == PROMPT_EDITING && strcmp(p.buf, "set flt.cutoff 9") == 0,
+	    "Up recalls");
+	prompt_key(&p, KEY_DOWN);
+	CHECK(p.buf[0] == '\0', "Down returns to the draft");
+	CHECK(prompt_key(&p, KEY_BACKSPACE) == PROMPT_CANCEL, "Backspace on empty cancels");
+	for (int i = 0; i < HISTORY_MAX + 10; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "line %d", i);
+		prompt_remember(&p, line);
+	}
+	CHECK(p.n_history == HISTORY_MAX && strcmp(p.history[HISTORY_MAX - 1], "line 209") == 0,
+	    "history keeps the newest %d", HISTORY_MAX);
+	prompt_start(&p, "");
+	for (int i = 0; i < PROMPT_MAX + 50; i++)
+		prompt_key(&p, 'a');
+	CHECK(p.len == PROMPT_MAX - 1 && p.buf[PROMPT_MAX - 1] == '\0', "a full line stays whole");
+	prompt_free(&p);
+}
+
+static void
+test_undo(void)
+{
+	static struct patch a, b, cur;
+	static struct undo u;
+	struct patch_error err;
+	patch_init(&a, 2, 2);
+	b = a;
+	CHECK(patch_exec_line(&b, "voice vco osc", 0, &err) == 0, "edit");
+	cur = b;
+	undo_push(&u, &a);
+	CHECK(undo_step(&u, &cur, 0) == 0 && patch_equal(&cur, &a), "undo gives the old patch");
+	CHECK(undo_step(&u, &cur, 0) == -1, "nothing more to undo");
+	CHECK(undo_step(&u, &cur, 1) == 0 && patch_equal(&cur, &b), "redo gives it back");
+	CHECK(undo_step(&u, &cur, 1) == -1, "nothing more to redo");
+	undo_step(&u, &cur, 0);
+	undo_push(&u, &cur);
+	CHECK(u.n_future == 0, "a new edit clears redo");
+	for (int i = 0; i < UNDO_MAX + 20; i++)
+		undo_push(&u, &a);
+	CHECK(u.n_past == UNDO_MAX, "at most %d steps", UNDO_MAX);
+	undo_free(&u);
+}
+
+int
+main(void)
+{
+	test_keys();
+	test_piano();
+	test_complete();
+	test_prompt();
+	test_undo();
+	if (failures) {
+		printf("%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("ok: key names and map, piano timing, completion, prompt, undo\n");
+	return 0;
+}

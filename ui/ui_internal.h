@@ -1,0 +1,163 @@
+/*
+ * ui/ui_internal.h — the state the UI's files share: what is shown, the
+ * mode, the selections, the prompt, the pick list, the statistics sampled
+ * for the meters, and the message log.  Only the UI thread touches it.
+ *
+ * The patch is read directly from the session without its lock: only the
+ * UI thread changes it (the supervisor only reads it to replay).
+ */
+#ifndef FORKSYNTH_UI_INTERNAL_H
+#define FORKSYNTH_UI_INTERNAL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "complete.h"
+#include "keys.h"
+#include "meter.h"
+#include "patch.h"
+#include "piano.h"
+#include "prompt.h"
+#include "region.h"
+#include "session.h"
+#include "undo.h"
+
+/* What a key handler asks of the main loop (htop's HandlerResult). */
+#define UI_HANDLED 0x1
+#define UI_REDRAW  0x2
+#define UI_QUIT    0x4
+
+#define UI_LOG_LINES 400           /* messages kept for the log view */
+#define UI_MESSAGE_MAX 256
+#define UI_MAX_METERS 32           /* output level meters */
+#define UI_PICK_MAX 1024           /* items in a pick list */
+
+enum ui_view {
+	VIEW_PATCH = 0,            /* modules and the selected one's parameters */
+	VIEW_CONNECTIONS,
+	VIEW_COST,                 /* modules by DSP cost, like top */
+	VIEW_LOG,                  /* every message */
+	VIEW_HELP,
+	N_VIEWS
+};
+
+enum ui_mode {
+	MODE_NORMAL = 0,           /* keys run their bound commands */
+	MODE_PROMPT,               /* the `:` line */
+	MODE_PICK,                 /* choosing from a list */
+	MODE_PIANO                 /* letter keys play notes */
+};
+
+/* What a pick list's choice goes on to do. */
+enum pick_purpose {
+	PICK_ADD_TYPE,             /* a module type to add */
+	PICK_ADD_SCOPE,            /* voice or global, for `context` type */
+	PICK_CONNECT_FROM,         /* an output to connect */
+	PICK_CONNECT_TO,           /* an input for `context` output */
+	PICK_DISCONNECT            /* a connection to remove */
+};
+
+struct pick {
+	enum pick_purpose purpose;
+	char title[96];
+	char context[COMPLETE_WORD_MAX];
+	unsigned n;
+	char (*items)[COMPLETE_WORD_MAX];  /* [UI_PICK_MAX] */
+	char filter[64];           /* typed: items containing it are shown */
+	int sel;                   /* index among the shown items */
+};
+
+/* Figures sampled from the engine and the JACK callback for the meters. */
+struct ui_stats {
+	uint64_t at;                           /* ns, last sample */
+	unsigned threads;                      /* DSP threads shown */
+	uint64_t busy[REGION_MAX_THREADS];     /* ns busy, last sample */
+	double load[REGION_MAX_THREADS];       /* busy share of wall time */
+	unsigned long long jack_busy;
+	double jack_load;
+	unsigned n_out;
+	double level_db[UI_MAX_METERS];        /* falling display level */
+	double hold_db[UI_MAX_METERS];
+	uint64_t hold_until[UI_MAX_METERS];
+	/* per-module cost, sampled every half second */
+	uint64_t cost_at;
+	uint64_t cost_ns[PATCH_MAX_MODULES];
+	uint64_t cost_frames;
+	double cost[PATCH_MAX_MODULES];        /* share of one core */
+	int cost_valid;                        /* baseline taken for this shape */
+};
+
+struct ui {
+	struct session *s;
+	const struct live_options *o;
+	struct patch *scratch;     /* a patch-sized buffer for comparisons */
+	enum ui_view view;
+	enum ui_mode mode;
+	int focus_params;          /* patch view: the parameter list has focus */
+	int sel_module, sel_param, sel_conn;
+	int scroll[N_VIEWS];       /* first row shown of each view's list */
+	int scroll_params;
+	struct prompt prompt;
+	struct completion *completion;
+	struct pick pick;
+	struct keymap keys;
+	struct piano piano;
+	struct undo undo;
+	char coalesce[COMPLETE_WORD_MAX];  /* NAME.PARAM the last edit stepped */
+	uint64_t coalesce_at;
+	struct ui_stats st;
+	char patch_file[512];      /* where :w writes; "" for the built-in patch */
+	int modified;              /* changed since loaded or written */
+	/* messages */
+	char log[UI_LOG_LINES][UI_MESSAGE_MAX];
+	unsigned log_n;            /* lines ever logged */
+	char message[UI_MESSAGE_MAX];
+	int message_error;
+	time_t message_at;         /* when the message line was set */
+	char errbuf[4096];         /* partial line read from the stderr pipe */
+	size_t errbuf_len;
+	/* terminal */
+	int color;
+	struct meter_colors colors;
+	int pair_title, pair_error, pair_dim, pair_rec;
+};
+
+/* ui/actions.c: run a command line (a UI command such as `down`, `w`,
+ * `bind`, or a patch or session command); handle a key in the current
+ * mode.  Both return UI_* flags. */
+int ui_execute(struct ui *u, const char *line);
+int ui_key(struct ui *u, int key);
+/* The UI commands, for completion and the help view. */
+struct ui_command {
+	const char *name;
+	const char *alias;         /* a short name (w, e, q), or NULL */
+	const char *usage;
+	const char *help;
+	int (*run)(struct ui *u, int argc, const char *const *argv);
+};
+extern const struct ui_command ui_commands[];
+extern const struct complete_command ui_complete_commands[];
+/* Run a patch or session command, keeping undo and the autosave. */
+int ui_apply(struct ui *u, const char *line, const char *coalesce);
+/* The items of the pick list that pass its filter, into shown[] (indices);
+ * returns how many. */
+unsigned ui_pick_shown(const struct ui *u, unsigned *shown, unsigned max);
+
+/* ui/ui.c: messages and saving. */
+void ui_message(struct ui *u, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ui_autosave(struct ui *u);
+/* Keep the selections inside the patch after it changed. */
+void ui_clamp_selection(struct ui *u);
+
+/* ui/view.c: draw the whole screen. */
+void view_draw(struct ui *u);
+/* How a parameter value reads on screen ("1.2k Hz", "saw") into buf, and
+ * where it sits on its bar (0..1). */
+void view_format_value(const struct param_desc *d, float v, char *buf,
+    size_t size);
+double view_value_fraction(const struct param_desc *d, float v);
+/* Whether a parameter is best stepped and shown on a log scale. */
+int view_log_scale(const struct param_desc *d);
+
+#endif
