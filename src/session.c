@@ -283,6 +283,32 @@ record_command(struct session *s, const char *line, char *reply, size_t size,
 	return 1;
 }
 
+/* save FILE: write the patch there atomically; 1 if it was the command. */
+static int
+save_command(struct session *s, const char *line, char *reply, size_t size,
+    int *rc)
+{
+	if (strncmp(line, "save", 4) != 0 || (line[4] != '\0' && line[4] != ' '))
+		return 0;
+	const char *path = line + 4 + strspn(line + 4, " \t");
+	*rc = -1;
+	if (*path == '\0') {
+		snprintf(reply, size, "error: usage: save FILE");
+		return 1;
+	}
+	session_lock(s);
+	int failed = patch_write_atomic(s->patch, path, 1, NULL);
+	session_unlock(s);
+	if (failed) {
+		snprintf(reply, size, "error: cannot write %s: %s; the patch playing is "
+		    "unchanged and autosaved", path, strerror(errno));
+		return 1;
+	}
+	snprintf(reply, size, "ok saved %s", path);
+	*rc = 0;
+	return 1;
+}
+
 int
 session_exec(struct session *s, const char *line, char *reply, size_t size)
 {
@@ -312,6 +338,8 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 	if (note_command(s, p, reply, size, &rc) ||
 	    record_command(s, p, reply, size, &rc))
 		return rc;
+	if (save_command(s, p, reply, size, &rc))
+		return rc;
 	session_lock(s);
 	if (patch_exec_line(s->patch, p, 0, &err) != 0) {
 		patch_error_format(&err, msg, sizeof msg);
@@ -324,6 +352,10 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		snprintf(reply, size, "ok");
 	}
 	session_unlock(s);
+	/* every change is on disk at once: a crash of this process loses
+	 * nothing (a rename is atomic; the fsync waits for the way out) */
+	if (rc == 0)
+		session_autosave(s, 0);
 	return rc;
 }
 
@@ -354,6 +386,7 @@ session_replace(struct session *s, const struct patch *next)
 		*s->patch = *next;
 		engine_load(s->engine, s->patch);
 		session_unlock(s);
+		session_autosave(s, 0);
 		return;
 	}
 	for (unsigned m = 0; m < next->n_modules; m++) {
@@ -369,6 +402,7 @@ session_replace(struct session *s, const struct patch *next)
 	}
 	*s->patch = *next;
 	session_unlock(s);
+	session_autosave(s, 0);
 }
 
 void

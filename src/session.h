@@ -57,18 +57,18 @@ struct recorder *session_recorder(struct session *s);
 const struct live_options *session_options(const struct session *s);
 
 /*
- * Run one line: a patch command (applied to the patch and sent to the DSP
- * child) or a session command (note, record, stats, quit).  The answer goes
- * into reply: "ok ..." or "error: ...".  Returns 0, or -1 on error.  Takes
- * the lock itself.
+ * Run one line: a patch command (applied to the patch, sent to the DSP
+ * child and autosaved) or a session command (note, record, save, stats,
+ * quit).  The answer goes into reply: "ok ..." or "error: ...".  Returns 0,
+ * or -1 on error.  Takes the lock itself.
  */
 int session_exec(struct session *s, const char *line, char *reply,
     size_t size);
 
 /*
  * Make `next` the patch, click-free: parameter changes only when the
- * structure is the same, else one atomic replacement in the child.  Takes
- * the lock itself.
+ * structure is the same, else one atomic replacement in the child; then
+ * autosave.  Takes the lock itself.
  */
 void session_replace(struct session *s, const struct patch *next);
 

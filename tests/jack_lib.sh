@@ -3,8 +3,8 @@
 # commands on fd 7, and cleanup of both also when a test fails.  Source it
 # after lib.sh.
 
-server="fstest-$$"
-export JACK_DEFAULT_SERVER="$server" JACK_NO_START_SERVER=1
+server=""
+export JACK_NO_START_SERVER=1
 export XDG_STATE_HOME="$scratch/state"
 jackd_pid=""
 fs_pid=""
@@ -18,13 +18,33 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# start_server: a private dummy server at 48 kHz, 256 frames.
+# start_server: a private dummy server at 48 kHz, 256 frames.  Its name
+# comes from a small pool (fstest-0 .. fstest-15): JACK keeps a registry of
+# 8 servers in /dev/shm and reclaims the entry of a dead server only for a
+# server of the same name, so unique names would fill it up with servers
+# that were killed.  A name another test holds is skipped.
 start_server() {
-	jackd -n "$server" -d dummy -r 48000 -p 256 > "$scratch/jackd.log" 2>&1 &
-	jackd_pid=$!
-	for _ in $(seq 50); do
-		jack_lsp > /dev/null 2>&1 && return 0
-		sleep 0.1
+	for k in $(seq 0 15); do
+		server="fstest-$k"
+		jack_lsp -s "$server" > /dev/null 2>&1 && continue
+		jackd -n "$server" -d dummy -r 48000 -p 256 > "$scratch/jackd.log" 2>&1 &
+		jackd_pid=$!
+		for _ in $(seq 50); do
+			kill -0 "$jackd_pid" 2>/dev/null || break
+			if JACK_DEFAULT_SERVER="$server" jack_lsp > /dev/null 2>&1; then
+				sleep 0.2
+				if kill -0 "$jackd_pid" 2>/dev/null; then
+					export JACK_DEFAULT_SERVER="$server"
+					return 0
+				fi
+				break
+			fi
+			sleep 0.1
+		done
+		kill "$jackd_pid" 2>/dev/null
+		wait "$jackd_pid" 2>/dev/null
+		jackd_pid=""
+		grep -q "already active\|Too many servers" "$scratch/jackd.log" || break
 	done
 	fail "jackd did not start: $(cat "$scratch/jackd.log")"
 	finish

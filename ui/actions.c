@@ -3,7 +3,7 @@
  * (moving, stepping values, adding, connecting, removing, undo, views,
  * saving and loading, bindings), the pick lists that lead to patch
  * commands, the piano mode, and the path every edit takes to the session
- * (undo snapshot, autosave).
+ * (undo snapshot; the session autosaves).
  */
 #define _GNU_SOURCE
 #include <curses.h>
@@ -68,7 +68,8 @@ structure_differs(const struct patch *a, const struct patch *b)
 	return 0;
 }
 
-/* After the patch changed from `before`: undo, autosave, selections. */
+/* After the patch changed from `before`: undo, selections (the session
+ * has autosaved it). */
 static void
 after_change(struct ui *u, const struct patch *before, const char *coalesce)
 {
@@ -88,7 +89,6 @@ after_change(struct ui *u, const struct patch *before, const char *coalesce)
 		u->focus_params = 0;
 	}
 	ui_clamp_selection(u);
-	ui_autosave(u);
 }
 
 int
@@ -120,7 +120,6 @@ replace_patch(struct ui *u, const struct patch *next)
 	u->modified = 1;
 	u->coalesce[0] = '\0';
 	ui_clamp_selection(u);
-	ui_autosave(u);
 }
 
 /* ---------------------------------------------------------------- moving */

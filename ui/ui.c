@@ -137,13 +137,6 @@ ui_message(struct ui *u, int error, const char *fmt, ...)
 	u->log_n++;
 }
 
-void
-ui_autosave(struct ui *u)
-{
-	/* a failure is a warning on stderr, which is a message here */
-	session_autosave(u->s, 0);
-}
-
 /* A line from the stderr pipe: a message, an error if it says so. */
 static void
 captured_line(struct ui *u, char *line)
@@ -503,7 +496,6 @@ ui_run(const struct live_options *o, struct patch *patch)
 	run_rc(u, ui_default_rc, "default bindings");
 	load_user_rc(u);
 	ui_clamp_selection(u);
-	ui_autosave(u);
 	if (u->message[0] == '\0')
 		ui_message(u, 0, "playing %s; ? for help, : for commands, p for the piano",
 		    o->patch_name);

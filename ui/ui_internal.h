@@ -143,10 +143,9 @@ int ui_apply(struct ui *u, const char *line, const char *coalesce);
  * returns how many. */
 unsigned ui_pick_shown(const struct ui *u, unsigned *shown, unsigned max);
 
-/* ui/ui.c: messages and saving. */
+/* ui/ui.c: a message for the message line and the log. */
 void ui_message(struct ui *u, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void ui_autosave(struct ui *u);
 /* Keep the selections inside the patch after it changed. */
 void ui_clamp_selection(struct ui *u);
 
