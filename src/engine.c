@@ -550,6 +550,29 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 }
 
 int
+engine_retry(struct engine *e, const struct patch *p, char *msg, size_t msg_size)
+{
+	char err[256] = "";
+	msg[0] = '\0';
+	if (!e->failed)
+		return 0;
+	region_reset(&e->r);
+	if (start_dsp(e, err, sizeof err) != 0) {
+		snprintf(msg, msg_size, "DSP child could not be started again: %s", err);
+		return -1;
+	}
+	e->failed = 0;
+	e->failed_starts = 0;
+	e->have_last_good = 0;
+	atomic_store(&e->down, 0);
+	engine_load(e, p);
+	e->restarts++;
+	snprintf(msg, msg_size, "the patch changed: DSP child started again (restart "
+	    "%lu, pid %d)", e->restarts, (int)e->pid);
+	return 1;
+}
+
+int
 engine_poll_event(struct engine *e, char *buf, size_t size)
 {
 	int n = ring_msg_pop(&e->r.events, buf, (uint32_t)size);

@@ -82,6 +82,12 @@ int engine_sync(struct engine *e, unsigned timeout_ms);
 int engine_supervise(struct engine *e, const struct patch *p, int kill_now,
     char *msg, size_t msg_size);
 
+/* After the engine gave up (the child crashed on every start), try again
+ * with patch `p` (the user changed it).  Returns 0 when it had not given
+ * up, 1 after a start, -1 when the start failed; msg says what happened. */
+int engine_retry(struct engine *e, const struct patch *p, char *msg,
+    size_t msg_size);
+
 /* Read the child's next event message ("error ...", "warn ...") into buf;
  * returns its length, 0 when there is none. */
 int engine_poll_event(struct engine *e, char *buf, size_t size);

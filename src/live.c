@@ -63,8 +63,16 @@ live_run(const struct live_options *o, struct patch *patch)
 		fprintf(stderr, "forksynth: %s\n", err);
 		return 1;
 	}
-	info("commands on stdin (help, quit); ports %s:in_1.., %s:out_1.., %s:midi_in",
-	    o->jack.name, o->jack.name, o->jack.name);
+	/* in the background of a terminal, reading it would stop the whole
+	 * process (SIGTTIN), and a stopped JACK client stalls the server */
+	int read_stdin = !(isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) != getpgrp());
+	if (read_stdin)
+		info("commands on stdin (help, quit); ports %s:in_1.., %s:out_1.., "
+		    "%s:midi_in", o->jack.name, o->jack.name, o->jack.name);
+	else
+		info("running in the background: the terminal is not read; stop with "
+		    "kill -INT %d; ports %s:in_1.., %s:out_1.., %s:midi_in", (int)getpid(),
+		    o->jack.name, o->jack.name, o->jack.name);
 	fflush(stderr);
 
 	/* stdin read raw and split here: stdio's buffer would hide lines
@@ -74,7 +82,7 @@ live_run(const struct live_options *o, struct patch *patch)
 	while (!session_should_quit(s)) {
 		struct pollfd pfd[2] = {
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = read_stdin ? STDIN_FILENO : -1, .events = POLLIN },
 		};
 		if (poll(pfd, 2, 100) <= 0)
 			continue;

@@ -420,7 +420,10 @@ main(int argc, char **argv)
 			.threads = o.threads, .no_fork = o.no_fork,
 			.patch_name = o.patch_path ? o.patch_path : "the built-in patch",
 			.patch_path = o.patch_path,
-			.ui = !o.no_ui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
+			/* the screen needs a terminal we own: started with & it
+			 * would be stopped by the terminal at its first output */
+			.ui = !o.no_ui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+			    tcgetpgrp(STDIN_FILENO) == getpgrp(),
 			.record_path = o.record_path, .record_dir = o.record_dir,
 			.record_format = o.format, .force = o.force,
 			.n_record_ports = o.n_record_ports,

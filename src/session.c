@@ -283,6 +283,18 @@ record_command(struct session *s, const char *line, char *reply, size_t size,
 	return 1;
 }
 
+/* The DSP gave up on the old patch; the patch changed: try it. */
+static void
+retry_if_given_up(struct session *s)
+{
+	char msg[400];
+	session_lock(s);
+	int rc = engine_retry(s->engine, s->patch, msg, sizeof msg);
+	session_unlock(s);
+	if (rc != 0)
+		info("%s", msg);
+}
+
 /* save FILE: write the patch there atomically; 1 if it was the command. */
 static int
 save_command(struct session *s, const char *line, char *reply, size_t size,
@@ -354,8 +366,10 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 	session_unlock(s);
 	/* every change is on disk at once: a crash of this process loses
 	 * nothing (a rename is atomic; the fsync waits for the way out) */
-	if (rc == 0)
+	if (rc == 0) {
 		session_autosave(s, 0);
+		retry_if_given_up(s);
+	}
 	return rc;
 }
 
@@ -387,6 +401,7 @@ session_replace(struct session *s, const struct patch *next)
 		engine_load(s->engine, s->patch);
 		session_unlock(s);
 		session_autosave(s, 0);
+		retry_if_given_up(s);
 		return;
 	}
 	for (unsigned m = 0; m < next->n_modules; m++) {
@@ -403,6 +418,7 @@ session_replace(struct session *s, const struct patch *next)
 	*s->patch = *next;
 	session_unlock(s);
 	session_autosave(s, 0);
+	retry_if_given_up(s);
 }
 
 void

@@ -227,20 +227,23 @@ test_undo(void)
 	static struct patch a, b, cur;
 	static struct undo u;
 	struct patch_error err;
+	char file[UNDO_FILE_MAX] = "b.fsp";
 	patch_init(&a, 2, 2);
 	b = a;
 	CHECK(patch_exec_line(&b, "voice vco osc", 0, &err) == 0, "edit");
 	cur = b;
-	undo_push(&u, &a);
-	CHECK(undo_step(&u, &cur, 0) == 0 && patch_equal(&cur, &a), "undo gives the old patch");
-	CHECK(undo_step(&u, &cur, 0) == -1, "nothing more to undo");
-	CHECK(undo_step(&u, &cur, 1) == 0 && patch_equal(&cur, &b), "redo gives it back");
-	CHECK(undo_step(&u, &cur, 1) == -1, "nothing more to redo");
-	undo_step(&u, &cur, 0);
-	undo_push(&u, &cur);
+	undo_push(&u, &a, "a.fsp");
+	CHECK(undo_step(&u, &cur, file, 0) == 0 && patch_equal(&cur, &a) &&
+	    strcmp(file, "a.fsp") == 0, "undo gives the old patch and its file");
+	CHECK(undo_step(&u, &cur, file, 0) == -1, "nothing more to undo");
+	CHECK(undo_step(&u, &cur, file, 1) == 0 && patch_equal(&cur, &b) &&
+	    strcmp(file, "b.fsp") == 0, "redo gives both back");
+	CHECK(undo_step(&u, &cur, file, 1) == -1, "nothing more to redo");
+	undo_step(&u, &cur, file, 0);
+	undo_push(&u, &cur, file);
 	CHECK(u.n_future == 0, "a new edit clears redo");
 	for (int i = 0; i < UNDO_MAX + 20; i++)
-		undo_push(&u, &a);
+		undo_push(&u, &a, "");
 	CHECK(u.n_past == UNDO_MAX, "at most %d steps", UNDO_MAX);
 	undo_free(&u);
 }

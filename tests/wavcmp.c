@@ -35,6 +35,10 @@ read_all(const char *path, SF_INFO *info)
 {
 	SNDFILE *f = open_or_die(path, info);
 	float *x = calloc((size_t)info->frames * (size_t)info->channels + 1, sizeof(float));
+	if (x == NULL) {
+		fprintf(stderr, "wavcmp: %s: out of memory\n", path);
+		exit(2);
+	}
 	sf_readf_float(f, x, info->frames);
 	sf_close(f);
 	return x;
@@ -48,9 +52,10 @@ within(const char *pa, const char *pb)
 	SF_INFO ia, ib;
 	float *a = read_all(pa, &ia), *b = read_all(pb, &ib);
 	long ch = ia.channels, na = (long)ia.frames, nb = (long)ib.frames;
+	int rc = 1;
 	if (ia.channels != ib.channels || na > nb || na < 64) {
 		printf("channels %d/%d, frames %ld/%ld\n", ia.channels, ib.channels, na, nb);
-		return 1;
+		goto out;
 	}
 	long key = 0;
 	while (key < na - 64 && a[key * ch] == 0.0f)
@@ -74,10 +79,14 @@ within(const char *pa, const char *pb)
 		}
 		printf("%ld of %ld frames identical at offset %ld; %ld of %ld blocks "
 		    "found in order\n", same, na, off, found, blocks);
-		return same == na ? 0 : found == blocks ? 3 : 1;
+		rc = same == na ? 0 : found == blocks ? 3 : 1;
+		goto out;
 	}
 	printf("not found inside %s\n", pb);
-	return 1;
+out:
+	free(a);
+	free(b);
+	return rc;
 }
 
 int

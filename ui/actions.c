@@ -77,7 +77,7 @@ after_change(struct ui *u, const struct patch *before, const char *coalesce)
 	int joined = coalesce != NULL && strcmp(coalesce, u->coalesce) == 0 &&
 	    now - u->coalesce_at < COALESCE_NS;
 	if (!joined)
-		undo_push(&u->undo, before);
+		undo_push(&u->undo, before, u->patch_file);
 	snprintf(u->coalesce, sizeof u->coalesce, "%s", coalesce ? coalesce : "");
 	u->coalesce_at = now;
 	if (structure_differs(before, session_patch(u->s)))
@@ -98,7 +98,7 @@ ui_apply(struct ui *u, const char *line, const char *coalesce)
 	*u->scratch = *session_patch(u->s);
 	int rc = session_exec(u->s, line, reply, sizeof reply);
 	if (rc != 0) {
-		ui_message(u, 1, "%s", reply);
+		ui_message(u, 1, "%s", strncmp(reply, "error: ", 7) == 0 ? reply + 7 : reply);
 		return UI_REDRAW;
 	}
 	if (!patch_equal(u->scratch, session_patch(u->s)))
@@ -316,6 +316,7 @@ pick_open(struct ui *u, enum pick_purpose purpose, const char *title,
 	u->pick.n = 0;
 	u->pick.filter[0] = '\0';
 	u->pick.sel = 0;
+	u->pick.names_only = purpose == PICK_ADD_TYPE || purpose == PICK_ADD_SCOPE;
 	u->mode = MODE_PICK;
 }
 
@@ -330,9 +331,14 @@ unsigned
 ui_pick_shown(const struct ui *u, unsigned *shown, unsigned max)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < u->pick.n && n < max; i++)
-		if (strstr(u->pick.items[i], u->pick.filter) != NULL)
+	for (unsigned i = 0; i < u->pick.n && n < max; i++) {
+		const char *item = u->pick.items[i];
+		const char *hit = strstr(item, u->pick.filter);
+		/* lists of names with a description after: match the name */
+		size_t name_len = u->pick.names_only ? strcspn(item, " ") : strlen(item);
+		if (hit != NULL && (size_t)(hit - item) + strlen(u->pick.filter) <= name_len)
 			shown[n++] = i;
+	}
 	return n;
 }
 
@@ -533,10 +539,17 @@ pick_key(struct ui *u, int key)
 static int
 undo_or_redo(struct ui *u, int redo)
 {
+	char file[UNDO_FILE_MAX];
 	*u->scratch = *session_patch(u->s);
-	if (undo_step(&u->undo, u->scratch, redo) != 0) {
+	snprintf(file, sizeof file, "%s", u->patch_file);
+	if (undo_step(&u->undo, u->scratch, file, redo) != 0) {
 		ui_message(u, 1, "nothing to %s", redo ? "redo" : "undo");
 		return UI_REDRAW;
+	}
+	/* past a load, the patch is the old file's again */
+	if (strcmp(file, u->patch_file) != 0) {
+		snprintf(u->patch_file, sizeof u->patch_file, "%s", file);
+		session_set_origin(u->s, file[0] ? file : NULL);
 	}
 	replace_patch(u, u->scratch);
 	ui_message(u, 0, "%s (%u more to undo, %u to redo)", redo ? "redone" : "undone",
@@ -652,7 +665,10 @@ run_piano_hold(struct ui *u, int argc, const char *const *argv)
 	}
 	u->piano.first_hold = (uint64_t)(first * 1e9);
 	u->piano.repeat_hold = (uint64_t)(repeat * 1e9);
-	return UI_HANDLED;
+	if (u->context == NULL)
+		ui_message(u, 0, "a piano key now sounds %.2f s, each repeat extends it "
+		    "by %.2f s", first, repeat);
+	return UI_REDRAW;
 }
 
 /* A key in piano mode: notes, octave, velocity, panic, Esc. */
@@ -689,10 +705,10 @@ piano_key(struct ui *u, int key)
 		return UI_REDRAW;
 	case ' ':
 		return run_panic(u, 0, NULL);
-	default: {
-		const char *bound = keymap_lookup(&u->keys, key);
-		return bound != NULL ? ui_execute(u, bound) : UI_HANDLED;
-	}
+	default:
+		/* letters play here: other keys do nothing rather than surprise */
+		ui_message(u, 0, "piano: the two letter rows play; Esc goes back to keys");
+		return UI_REDRAW;
 	}
 }
 
@@ -749,7 +765,7 @@ run_load(struct ui *u, int argc, const char *const *argv)
 		ui_message(u, 1, "%s; the patch playing is unchanged", msg);
 		return UI_REDRAW;
 	}
-	undo_push(&u->undo, before);
+	undo_push(&u->undo, before, u->patch_file);
 	session_set_origin(u->s, argv[1]);
 	replace_patch(u, u->scratch);
 	snprintf(u->patch_file, sizeof u->patch_file, "%s", argv[1]);

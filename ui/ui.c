@@ -46,6 +46,7 @@ extern const char ui_default_rc[];
 #define LEVEL_FALL_DB_PER_S 30.0   /* how fast a level meter falls */
 #define HOLD_NS 1500000000ull      /* how long a peak mark stays */
 #define ERROR_STAYS_S 5            /* seconds an error keeps the message line */
+#define ANSWER_STAYS_S 3           /* seconds news waits behind an answer */
 
 /* What the fatal-signal handler and the exit hook need to give the
  * terminal back: plain data, set before the screen starts. */
@@ -115,26 +116,49 @@ reset_add(const char *cap)
 	}
 }
 
+/* Log `text` and show it on the message line when `show`. */
+static void
+post(struct ui *u, int error, int show, const char *text)
+{
+	time_t now = time(NULL);
+	char stamp[16];
+	if (show) {
+		snprintf(u->message, sizeof u->message, "%s", text);
+		u->message_error = error;
+		u->message_at = now;
+	}
+	strftime(stamp, sizeof stamp, "%H:%M:%S", localtime(&now));
+	snprintf(u->log[u->log_n % UI_LOG_LINES], UI_MESSAGE_MAX, "%.8s %s%.*s", stamp,
+	    error ? "error: " : "", UI_MESSAGE_MAX - 20, text);
+	u->log_n++;
+}
+
 void
 ui_message(struct ui *u, int error, const char *fmt, ...)
 {
 	va_list ap;
-	char text[UI_MESSAGE_MAX];
+	char text[UI_MESSAGE_MAX], full[UI_MESSAGE_MAX + 160];
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	time_t now = time(NULL);
-	/* an error stays on the message line a while; later news is logged */
-	if (error || !u->message_error || now - u->message_at >= ERROR_STAYS_S) {
-		memcpy(u->message, text, sizeof text);
-		u->message_error = error;
-		u->message_at = now;
+	/* while the rc runs, errors say where they come from */
+	if (u->context != NULL && error) {
+		snprintf(full, sizeof full, "%s:%u: %s", u->context, u->context_line, text);
+		memcpy(text, full, sizeof text - 1);
+		text[sizeof text - 1] = '\0';
 	}
-	char stamp[16];
-	strftime(stamp, sizeof stamp, "%H:%M:%S", localtime(&now));
-	snprintf(u->log[u->log_n % UI_LOG_LINES], UI_MESSAGE_MAX, "%.8s %s%.230s", stamp,
-	    error ? "error: " : "", text);
-	u->log_n++;
+	post(u, error, 1, text);
+}
+
+/* News from elsewhere (the supervisor, the DSP child, libjack): logged;
+ * shown unless it would hide an error or a fresh answer to the user. */
+static void
+ui_news(struct ui *u, int error, const char *text)
+{
+	time_t age = time(NULL) - u->message_at;
+	int show = u->message_error ? age >= ERROR_STAYS_S :
+	    error || age >= ANSWER_STAYS_S;
+	post(u, error, show, text);
 }
 
 /* A line from the stderr pipe: a message, an error if it says so. */
@@ -148,7 +172,7 @@ captured_line(struct ui *u, char *line)
 	int error = strstr(line, "error") != NULL || strstr(line, "warning") != NULL ||
 	    strstr(line, "DSP child") != NULL || strstr(line, "stopped") != NULL ||
 	    strstr(line, "could not") != NULL;
-	ui_message(u, error, "%s", line);
+	ui_news(u, error, line);
 }
 
 /* Read what arrived on the pipe and split it into lines. */
@@ -190,10 +214,10 @@ run_rc(struct ui *u, const char *text, const char *source)
 		const char *p = line + strspn(line, " \t");
 		if (*p == '\0' || *p == '#')
 			continue;
-		u->message_error = 0;
+		u->context = source;
+		u->context_line = n;
 		ui_execute(u, p);
-		if (u->message_error)
-			ui_message(u, 1, "%s:%u: %s", source, n, u->message);
+		u->context = NULL;
 	}
 }
 

@@ -64,6 +64,7 @@ struct pick {
 	unsigned n;
 	char (*items)[COMPLETE_WORD_MAX];  /* [UI_PICK_MAX] */
 	char filter[64];           /* typed: items containing it are shown */
+	int names_only;            /* match the first word only */
 	int sel;                   /* index among the shown items */
 };
 
@@ -114,6 +115,8 @@ struct ui {
 	char message[UI_MESSAGE_MAX];
 	int message_error;
 	time_t message_at;         /* when the message line was set */
+	const char *context;       /* the rc file being run, or NULL */
+	unsigned context_line;
 	char errbuf[4096];         /* partial line read from the stderr pipe */
 	size_t errbuf_len;
 	/* terminal */
@@ -143,7 +146,8 @@ int ui_apply(struct ui *u, const char *line, const char *coalesce);
  * returns how many. */
 unsigned ui_pick_shown(const struct ui *u, unsigned *shown, unsigned max);
 
-/* ui/ui.c: a message for the message line and the log. */
+/* ui/ui.c: the answer to what the user did, for the message line and
+ * the log. */
 void ui_message(struct ui *u, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Keep the selections inside the patch after it changed. */

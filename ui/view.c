@@ -88,21 +88,27 @@ draw_status(struct ui *u, int y)
 	jackio_counters(j, &c);
 	recorder_status(session_recorder(u->s), &rs);
 	unsigned rate = jackio_rate(j);
-	snprintf(line, sizeof line, " forksynth  %s  %u Hz  %u fr %.1f ms  %s  DSP pid %d"
-	    "  restarts %lu%s", o->jack.name, rate, c.period,
-	    rate ? 1000.0 * c.period / rate : 0.0, o->jack.pipeline ? "pipeline" : "sync",
-	    (int)ei.child_pid, ei.restarts, ei.failed ? "  DSP GAVE UP" : "");
+	snprintf(line, sizeof line, " forksynth  %s  %u Hz  %u fr %.1f ms  %s  DSP pid %d",
+	    o->jack.name, rate, c.period, rate ? 1000.0 * c.period / rate : 0.0,
+	    o->jack.pipeline ? "pipeline" : "sync", (int)ei.child_pid);
 	attron(A_REVERSE);
 	pair(u, u->pair_title, 1);
 	put(y, 0, COLS, line);
 	pair(u, u->pair_title, 0);
 	attroff(A_REVERSE);
 
-	const char *file = u->patch_file[0] ? u->patch_file : "(built-in)";
-	snprintf(line, sizeof line, " patch %s%s  xruns %lu  late %lu  ", file,
-	    u->modified ? " [+]" : "", c.xruns, c.late);
-	put(y + 1, 0, COLS, line);
-	int x = (int)strlen(line);
+	/* the counters first: they must never be cut off */
+	int x = 0;
+	if (ei.failed) {
+		attron(A_REVERSE | A_BOLD);
+		put(y + 1, 0, 13, " DSP GAVE UP ");
+		attroff(A_REVERSE | A_BOLD);
+		x = 13;
+	}
+	snprintf(line, sizeof line, " restarts %lu  xruns %lu  late %lu  ", ei.restarts,
+	    c.xruns, c.late);
+	put(y + 1, x, COLS - x, line);
+	x += (int)strlen(line);
 	if (rs.recording) {
 		unsigned long long s = rate ? rs.frames / rate : 0;
 		snprintf(part, sizeof part, "REC %02llu:%02llu:%02llu %s%s", s / 3600,
@@ -117,13 +123,23 @@ draw_status(struct ui *u, int y)
 		    "not recording");
 		put(y + 1, x, COLS - x, part);
 	}
-	if (u->mode == MODE_PIANO) {
+	x += (int)strlen(part) + 2;
+	/* then the patch, at the right, as much as fits */
+	if (u->mode == MODE_PIANO)
 		snprintf(part, sizeof part, " PIANO C%d vel %d ", u->piano.octave,
 		    u->piano.velocity);
-		int w = (int)strlen(part);
-		attron(A_REVERSE | A_BOLD);
-		put(y + 1, COLS - w, w, part);
-		attroff(A_REVERSE | A_BOLD);
+	else
+		snprintf(part, sizeof part, "%s%s ", u->patch_file[0] ? u->patch_file :
+		    "(built-in patch)", u->modified ? " [+]" : "");
+	int w = (int)strlen(part);
+	if (w > COLS - x)
+		w = COLS - x;
+	if (w > 4) {
+		if (u->mode == MODE_PIANO)
+			attron(A_REVERSE | A_BOLD);
+		put(y + 1, COLS - w, w, part + strlen(part) - (size_t)w);
+		if (u->mode == MODE_PIANO)
+			attroff(A_REVERSE | A_BOLD);
 	}
 	return y + 2;
 }
@@ -336,8 +352,8 @@ draw_cost(struct ui *u, int top, int bottom)
 	}
 	cost_values = u->st.cost;
 	qsort(order, p->n_modules, sizeof order[0], compare_cost);
-	snprintf(line, sizeof line, "%-14s %-9s %-6s %5s %7s %10s", "MODULE", "TYPE",
-	    "SCOPE", "INST", "CPU%", "us/period");
+	snprintf(line, sizeof line, "%-14s %-9s %-6s %5s %7s %10s  (CPU: share of one "
+	    "core)", "MODULE", "TYPE", "SCOPE", "INST", "CPU%", "us/period");
 	attron(A_REVERSE);
 	put(top, 0, COLS, line);
 	attroff(A_REVERSE);
@@ -356,34 +372,40 @@ draw_cost(struct ui *u, int top, int bottom)
 		    pm->scope == SCOPE_VOICE ? p->poly : 1, 100 * c, c * period_us);
 		put(top + 1 + i, 0, COLS, line);
 	}
-	snprintf(line, sizeof line, "%-14s %-9s %-6s %5s %6.2f%% %10.1f  of one core", "total", "", "", "", 100 * total, total * period_us);
+	snprintf(line, sizeof line, "%-14s %-9s %-6s %5s %6.2f%% %10.1f", "total", "", "", "", 100 * total, total * period_us);
 	attron(A_BOLD);
 	put(bottom - 1, 0, COLS, line);
 	attroff(A_BOLD);
 }
 
+/* Rows a log line takes at this width. */
+static int
+log_rows(const char *text)
+{
+	int len = (int)strlen(text);
+	return len <= COLS ? 1 : (len + COLS - 1) / COLS;
+}
+
 static void
 draw_log(struct ui *u, int top, int bottom)
 {
-	int rows = bottom - top - 1;
 	unsigned have = u->log_n < UI_LOG_LINES ? u->log_n : UI_LOG_LINES;
 	heading(u, top, 0, COLS, "MESSAGES (newest last; Up/Down scroll)");
 	int back = u->scroll[VIEW_LOG];
-	if (back > (int)have - rows)
-		back = (int)have - rows > 0 ? (int)have - rows : 0;
+	if (back > (int)have - 1)
+		back = (int)have > 0 ? (int)have - 1 : 0;
 	u->scroll[VIEW_LOG] = back;
-	/* `back` lines up from the newest */
-	int first = (int)u->log_n - back - rows;
-	if (first < (int)(u->log_n - have))
-		first = (int)(u->log_n - have);
-	for (int i = 0; i < rows; i++) {
-		int k = first + i;
-		if (k >= (int)u->log_n - back)
-			break;
+	/* fill from the bottom: the newest shown line is `back` lines up,
+	 * long lines wrap */
+	int y = bottom - 1;
+	for (int k = (int)u->log_n - 1 - back; k >= (int)(u->log_n - have) && y > top; k--) {
 		const char *text = u->log[k % UI_LOG_LINES];
+		int n = log_rows(text);
 		int err = strstr(text, "error") != NULL;
 		pair(u, u->pair_error, err);
-		put(top + 1 + i, 0, COLS, text);
+		for (int r = n - 1; r >= 0; r--, y--)
+			if (y > top)
+				put(y, 0, COLS, text + (size_t)r * (size_t)COLS);
 		pair(u, u->pair_error, 0);
 	}
 }
@@ -430,13 +452,20 @@ help_lines(struct ui *u, char lines[][160], unsigned max)
 	    (double)u->piano.repeat_hold * 1e-9);
 	LINE("%s", "");
 	LINE("COMMANDS at the : prompt (Tab completes, Up/Down history)");
-	for (const struct ui_command *c = ui_commands; c->name != NULL; c++)
-		LINE("  %s%s%s %-16s %s", c->name, c->alias ? "|" : "", c->alias ? c->alias : "",
-		    c->usage, c->help);
-	for (const struct cmd_entry *c = cmd_table; c->name != NULL; c++)
-		LINE("  %s %-28s %s", c->name, c->usage, c->help);
-	LINE("  note NOTE VELOCITY SECONDS  play a note");
-	LINE("  stats                       counters since the start");
+	for (const struct ui_command *c = ui_commands; c->name != NULL; c++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s%s%s %s", c->name, c->alias ? "|" : "",
+		    c->alias ? c->alias : "", c->usage);
+		LINE("  %-30s %s", name, c->help);
+	}
+	for (const struct cmd_entry *c = cmd_table; c->name != NULL; c++) {
+		char name[96];
+		snprintf(name, sizeof name, "%s %s", c->name, c->usage);
+		LINE("  %-30s %s", name, c->help);
+	}
+	LINE("  %-30s %s", "note NOTE VELOCITY SECONDS", "play a note");
+	LINE("  %-30s %s", "save FILE", "write the patch to FILE");
+	LINE("  %-30s %s", "stats", "counters since the start");
 #undef LINE
 	return n;
 }
