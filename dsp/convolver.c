@@ -98,7 +98,7 @@ wisdom_path(char *buf, size_t size)
 	for (char *s = dir + 1; *s != '\0'; s++)
 		if (*s == '/') {
 			*s = '\0';
-			mkdir(dir, 0755);
+			mkdir(dir, 0700);    /* XDG: missing levels are private */
 			*s = '/';
 		}
 	mkdir(dir, 0700);

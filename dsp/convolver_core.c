@@ -57,8 +57,10 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fftw3.h>
 
@@ -891,5 +893,25 @@ conv_wisdom_load(const char *path)
 int
 conv_wisdom_save(const char *path)
 {
-	return fftwf_export_wisdom_to_filename(path) ? 0 : -1;
+	/* private (mkstemp makes it 0600) and whole: a temporary file in the
+	 * same directory, renamed over the old one */
+	char tmp[4096];
+	if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+		return -1;
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return -1;
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	fftwf_export_wisdom_to_file(f);
+	int failed = ferror(f) != 0;
+	if (fclose(f) != 0 || failed || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

@@ -54,6 +54,13 @@ ir_open(const char *path, SF_INFO *info, char *err, size_t err_size)
 		sf_close(f);
 		return NULL;
 	}
+	/* the header's figures decide how much is read: bound them */
+	if (info->samplerate < 1000 || info->samplerate > 768000) {
+		snprintf(err, err_size, "%s: a sample rate of %d Hz; an impulse "
+		    "response needs 1 kHz to 768 kHz", path, info->samplerate);
+		sf_close(f);
+		return NULL;
+	}
 	double seconds = (double)info->frames / info->samplerate;
 	if (seconds > ir_max_seconds()) {
 		snprintf(err, err_size, "%s: %.1f s long, more than the %.0f s allowed "

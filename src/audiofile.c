@@ -107,13 +107,19 @@ audiofile_create(const char *path, const char *format, unsigned rate,
 		    "channels at %u Hz", path, fmt->name, channels, rate);
 		return NULL;
 	}
-	/* create the file ourselves: private mode, and no silent overwrite */
-	int flags = O_RDWR | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
+	/* create the file ourselves: private mode, no silent overwrite, and
+	 * never through a symbolic link (one planted in a shared directory
+	 * would make --force clobber its target) */
+	int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    (overwrite ? O_TRUNC : O_EXCL);
 	int fd = open(path, flags, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
 			snprintf(err, err_size, "%s: file exists (use --force to "
 			    "replace it)", path);
+		else if (errno == ELOOP)
+			snprintf(err, err_size, "%s: is a symbolic link; give the "
+			    "file itself", path);
 		else
 			snprintf(err, err_size, "%s: cannot create: %s", path,
 			    strerror(errno));

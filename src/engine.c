@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -222,14 +223,18 @@ fade_out(struct engine *e, float *const *out, unsigned frames)
 	e->have_last_good = 0;
 }
 
-/* Copy the child's output for `seq` out, keeping it as the last good. */
+/* Copy the child's output for `seq` out, keeping it as the last good.
+ * NaN and infinity (a broken module, a scribbling child) become silence
+ * here: they would poison every filter downstream in other clients. */
 static void
 take_output(struct engine *e, uint32_t seq, float *const *out, unsigned frames)
 {
 	for (unsigned c = 0; c < e->o.n_outputs; c++) {
 		const float *src = region_audio(&e->r, 1, seq & 1, c);
-		memcpy(out[c], src, frames * sizeof(float));
-		memcpy(e->last_good + (size_t)c * e->o.max_block, src,
+		float *dst = out[c];
+		for (unsigned i = 0; i < frames; i++)
+			dst[i] = isfinite(src[i]) ? src[i] : 0.0f;
+		memcpy(e->last_good + (size_t)c * e->o.max_block, dst,
 		    frames * sizeof(float));
 	}
 	e->have_last_good = 1;

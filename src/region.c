@@ -107,13 +107,16 @@ region_attach(struct region *r, void *base, size_t size, char *err,
 	}
 	if (h->max_block == 0 || h->max_block > 65536 || h->n_inputs > 64 ||
 	    h->n_outputs > 64 || h->n_threads == 0 ||
-	    h->n_threads > REGION_MAX_THREADS) {
+	    h->n_threads > REGION_MAX_THREADS || h->rate < 1000 || h->rate > 1000000) {
 		snprintf(err, err_size, "shared region: impossible dimensions");
 		return -1;
 	}
 	layout(&want, h->max_block, h->n_inputs, h->n_outputs);
+	/* every offset is what these dimensions give, or nothing is trusted */
 	if (want.size > size || want.off_audio != h->off_audio ||
-	    want.off_cost != h->off_cost) {
+	    want.off_midi != h->off_midi || want.off_control != h->off_control ||
+	    want.off_events != h->off_events || want.off_stats != h->off_stats ||
+	    want.off_tasks != h->off_tasks || want.off_cost != h->off_cost) {
 		snprintf(err, err_size, "shared region: layout does not match its "
 		    "size (%zu bytes)", size);
 		return -1;

@@ -56,7 +56,7 @@ autosave_path(char *buf, size_t size)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		mkdir(dir, 0755);
+		mkdir(dir, 0700);    /* XDG: missing levels are private */
 		*s = '/';
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
