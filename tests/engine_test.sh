@@ -63,7 +63,8 @@ sed -e 's/^connect echo.out   out.1$/connect echo.out slow.in\nconnect slow.out 
 render=$!
 for k in 1 2 3; do
 	sleep 0.7
-	pkill -KILL -f -- "--dsp-child" || true
+	# only this render's child: other tests run theirs at the same time
+	pkill -KILL -P "$render" -f -- "--dsp-child" || true
 done
 wait $render && pass "render survives three SIGKILLs of its child" ||
 	fail "render failed after SIGKILLs: $(cat crash.err)"
