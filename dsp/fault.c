@@ -1,16 +1,19 @@
 /*
  * dsp/fault.c — a module that misbehaves on command, so that the engine's
- * crash, hang and deadline paths are tested for real.  Built only with
+ * crash, exit, hang and deadline paths are tested for real.  Built only with
  * --enable-fault-injection (and into the test binary tests/forksynth-fi);
  * never in a normal build.
  */
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "module.h"
 
-enum fault_mode { FAULT_NONE = 0, FAULT_CRASH, FAULT_HANG, FAULT_SLOW, FAULT_ABORT };
+enum fault_mode {
+	FAULT_NONE = 0, FAULT_CRASH, FAULT_HANG, FAULT_SLOW, FAULT_ABORT, FAULT_EXIT
+};
 
 enum { P_MODE, P_AFTER, P_SLOW };
 
@@ -23,12 +26,13 @@ struct fault {
 };
 
 static const char *const fault_modes[] = {
-	"none", "crash", "hang", "slow", "abort", NULL
+	"none", "crash", "hang", "slow", "abort", "exit", NULL
 };
 
 static const struct param_desc fault_params[] = {
-	[P_MODE] = { "mode", "", PARAM_CHOICE, 0, 4, 0,
-	    "none, crash (SIGSEGV), hang (spin forever), slow (busy per block), abort",
+	[P_MODE] = { "mode", "", PARAM_CHOICE, 0, 5, 0,
+	    "none, crash (SIGSEGV), hang (spin forever), slow (busy per block), "
+	    "abort, exit (status 1, as a sanitizer's report does)",
 	    fault_modes },
 	[P_AFTER] = { "after", "s", PARAM_REAL, 0, 3600, 0,
 	    "seconds of audio this instance plays before the fault fires", NULL },
@@ -51,6 +55,16 @@ fault_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+/* Write through a null pointer: a real SIGSEGV.  Not checked for null, so
+ * that a build with -fsanitize=undefined crashes here too instead of
+ * reporting the store and exiting. */
+__attribute__((noinline, no_sanitize("null"))) static void
+fault_segv(void)
+{
+	volatile int *volatile nowhere = NULL;
+	*nowhere = 1;
 }
 
 /* Set up a well-behaved instance. */
@@ -92,11 +106,9 @@ fault_process(void *self, const float *const *in, float *const *out,
 	if (!due)
 		return;
 	switch (f->mode) {
-	case FAULT_CRASH: {
-		volatile int *volatile nowhere = NULL;
-		*nowhere = 1;                        /* a real segmentation fault */
+	case FAULT_CRASH:
+		fault_segv();
 		break;
-	}
 	case FAULT_HANG:
 		for (;;)
 			;
@@ -110,6 +122,8 @@ fault_process(void *self, const float *const *in, float *const *out,
 	case FAULT_ABORT:
 		raise(SIGABRT);
 		break;
+	case FAULT_EXIT:
+		_exit(1);
 	default:
 		break;
 	}
@@ -117,7 +131,7 @@ fault_process(void *self, const float *const *in, float *const *out,
 
 const struct module_type fault_module = {
 	.name = "fault",
-	.help = "test module: crashes, hangs or runs slow on command (fault-injection builds only)",
+	.help = "test module: crashes, hangs, runs slow or exits on command (fault-injection builds only)",
 	.size = sizeof(struct fault),
 	.inputs = fault_inputs, .n_inputs = 1,
 	.outputs = fault_outputs, .n_outputs = 1,

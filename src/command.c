@@ -1,6 +1,7 @@
 /*
- * src/command.c — the command language: the tokenizer, the command table
- * and each command's exec function.
+ * src/command.c — the command language: the tokenizer, the command table,
+ * each command's exec function, and reading a patch or score file whole
+ * (again, while someone is still writing it).
  *
  * Every exec function validates everything before it changes the patch, so
  * a failing command leaves it untouched without copying ~90 KB per command.
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command.h"
@@ -425,47 +427,144 @@ cmd_format_value(const struct param_desc *d, float value, char *buf,
 	snprintf(buf, size, "%.9g", (double)value);
 }
 
-/* Read a bounded text file whole, with errors that name it. */
-int
-cmd_read_file(const char *path, size_t limit, char **text,
-    struct patch_error *err)
-{
-	size_t len = 0, cap = 65536;
-	char *buf;
-	int fd;
+/* How long a file must have stayed unchanged for its text to be trusted:
+ * a writer pausing between pieces shorter than this is not mistaken for a
+ * finished file.  A file that keeps changing is read this many times, a
+ * little apart, before giving up. */
+#define READ_QUIET_NS 100000000LL
+#define READ_ATTEMPTS 5
+#define READ_RETRY_NS 20000000LL
 
-	*text = NULL;
-	snprintf(err->file, sizeof err->file, "%s", path);
-	err->line = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return cmd_error(err, 0, "cannot open %s: %s", path,
-		    strerror(errno));
-	buf = xmalloc(cap + 1);
+/* Sleep for `ns` nanoseconds, through signals. */
+static void
+sleep_ns(long long ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000LL),
+	    (long)(ns % 1000000000LL) };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Whether two stats show the same file with the same contents, as far as
+ * the kernel tells: device, inode, size, change and modification times. */
+static int
+same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Nanoseconds since the file was last written (its modification time);
+ * negative when that is in the future. */
+static long long
+write_age(const struct stat *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (long long)(now.tv_sec - st->st_mtim.tv_sec) * 1000000000LL +
+	    (now.tv_nsec - st->st_mtim.tv_nsec);
+}
+
+/* Read what fd holds, up to a little more than `limit` bytes, into a new
+ * NUL-terminated buffer.  Returns 0, or an errno value. */
+static int
+read_all(int fd, size_t limit, char **text, size_t *len)
+{
+	size_t cap = 65536;
+	char *buf = xmalloc(cap + 1);
+
+	*len = 0;
 	for (;;) {
-		if (len == cap) {
+		if (*len == cap) {
 			if (cap > limit)
 				break;
 			char *bigger = xmalloc(cap * 2 + 1);
-			memcpy(bigger, buf, len);
+			memcpy(bigger, buf, *len);
 			free(buf);
 			buf = bigger;
 			cap *= 2;
 		}
-		ssize_t k = read(fd, buf + len, cap - len);
+		ssize_t k = read(fd, buf + *len, cap - *len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
 			int e = errno;
-			close(fd);
 			free(buf);
-			return cmd_error(err, 0, "cannot read %s: %s", path,
-			    strerror(e));
+			return e;
 		}
 		if (k == 0)
 			break;
-		len += (size_t)k;
+		*len += (size_t)k;
 	}
-	close(fd);
+	buf[*len] = '\0';
+	*text = buf;
+	return 0;
+}
+
+/*
+ * Whether the `len` bytes just read from fd (a regular file, `before` its
+ * stat when opened) are one whole version of the file at `path`: nothing
+ * changed during the read, the path still names that file, and it has
+ * stayed so for READ_QUIET_NS (waiting for that if it has just changed).
+ */
+static int
+read_was_stable(int fd, const char *path, const struct stat *before,
+    size_t len)
+{
+	struct stat after, now;
+
+	if (fstat(fd, &after) != 0 || !same_version(before, &after) ||
+	    after.st_size != (off_t)len)
+		return 0;
+	if (stat(path, &now) != 0 || !same_version(&after, &now))
+		return 0;
+	long long age = write_age(&now);
+	if (age >= READ_QUIET_NS)
+		return 1;
+	sleep_ns(age > 0 ? READ_QUIET_NS - age : READ_QUIET_NS);
+	return stat(path, &now) == 0 && same_version(&after, &now);
+}
+
+/* Read a bounded text file whole, with errors that name it.  A regular
+ * file is read again while it changes under us (someone is writing it). */
+int
+cmd_read_file(const char *path, size_t limit, char **text,
+    struct patch_error *err)
+{
+	struct stat st;
+	size_t len = 0;
+	char *buf = NULL;
+
+	*text = NULL;
+	snprintf(err->file, sizeof err->file, "%s", path);
+	err->line = 0;
+	for (int attempt = 1;; attempt++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cmd_error(err, 0, "cannot open %s: %s", path,
+			    strerror(errno));
+		int e = fstat(fd, &st) != 0 ? errno :
+		    read_all(fd, limit, &buf, &len);
+		int whole = e != 0 || len > limit || !S_ISREG(st.st_mode) ||
+		    read_was_stable(fd, path, &st, len);
+		close(fd);
+		if (e != 0)
+			return cmd_error(err, 0, "cannot read %s: %s", path,
+			    strerror(e));
+		if (whole)
+			break;
+		free(buf);
+		if (attempt == READ_ATTEMPTS)
+			return cmd_error(err, 0, "%s changed while being read; try "
+			    "again when it is written", path);
+		sleep_ns(READ_RETRY_NS);
+	}
 	if (len > limit) {
 		free(buf);
 		if (limit % (1024 * 1024) == 0)
@@ -474,7 +573,6 @@ cmd_read_file(const char *path, size_t limit, char **text,
 		return cmd_error(err, 0, "%s is larger than %zu bytes", path,
 		    limit);
 	}
-	buf[len] = '\0';
 	const char *nul = memchr(buf, '\0', len);
 	if (nul != NULL) {
 		unsigned line = 1, col = 1;

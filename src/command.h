@@ -107,7 +107,13 @@ void cmd_format_value(const struct param_desc *d, float value, char *buf,
 /*
  * Read a whole file of at most `limit` bytes into a NUL-terminated buffer
  * (free it).  Errors name the path: missing or unreadable, too large, or
- * holding a NUL byte.  Returns 0, or -1 with err filled.
+ * holding a NUL byte.  A regular file's text is taken only when the file
+ * stayed the same (inode, size, times: fstat before and after the read,
+ * stat of the path) during the read and for 0.1 s after its last change;
+ * one that keeps changing is read again a few times, then refused as
+ * "changed while being read": a file being rewritten in place, with pauses
+ * under 0.1 s, is not taken at a prefix that happens to be valid.  Returns
+ * 0, or -1 with err filled.
  */
 int cmd_read_file(const char *path, size_t limit, char **text,
     struct patch_error *err);

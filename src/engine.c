@@ -40,7 +40,7 @@ struct engine {
 	uint32_t sent;              /* control messages sent to this child */
 	_Atomic int down;           /* no child: engine_cycle stays away */
 	_Atomic int in_cycle;       /* engine_cycle is running */
-	uint64_t started_ns;        /* when this child reported ready */
+	uint64_t started_ns;        /* when this child reported ready, 0 before */
 	unsigned failed_starts;
 	int failed;
 	uint32_t last_heartbeat;
@@ -115,10 +115,14 @@ wait_ready(struct engine *e, unsigned timeout_ms)
 	return 0;
 }
 
-/* Start a DSP side on the (reset) region: a forked child, or threads here. */
+static void stop_dsp(struct engine *e);
+
+/* Start a DSP side on the (reset) region: a forked child, or threads here.
+ * On failure nothing of it is left running. */
 static int
 start_dsp(struct engine *e, char *err, size_t err_size)
 {
+	e->started_ns = 0;
 	e->seq = 0;
 	e->sent = 0;
 	e->pending = 0;
@@ -126,7 +130,11 @@ start_dsp(struct engine *e, char *err, size_t err_size)
 		e->inproc = dsp_start(&e->r, err, err_size);
 		if (e->inproc == NULL)
 			return -1;
-		return wait_ready(e, 5000) == 0 ? 0 : -1;
+		if (wait_ready(e, 5000) == 0)
+			return 0;
+		snprintf(err, err_size, "the DSP threads did not start");
+		stop_dsp(e);
+		return -1;
 	}
 	e->pid = spawn_child(e);
 	if (e->pid < 0) {
@@ -137,6 +145,7 @@ start_dsp(struct engine *e, char *err, size_t err_size)
 	e->pidfd = (int)syscall(SYS_pidfd_open, e->pid, 0);
 	if (wait_ready(e, 5000) != 0) {
 		snprintf(err, err_size, "the DSP child (%s) did not start", e->exe);
+		stop_dsp(e);
 		return -1;
 	}
 	return 0;
@@ -476,6 +485,7 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 		return -1;
 	if (e->o.no_fork)
 		return 0;
+	int had_child = e->pid > 0;     /* 0 after a restart that failed */
 	int gone = child_gone(e, &status);
 	if (!gone && atomic_load(&e->r.sync->dead.v) != 0) {
 		/* its fatal-signal handler ran: give it a moment to die */
@@ -503,7 +513,9 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	} else if (sig == 0 && WIFSIGNALED(status)) {
 		sig = WTERMSIG(status);
 	}
-	if (!hung) {
+	if (!had_child) {
+		snprintf(why, sizeof why, "could not be started");
+	} else if (!hung) {
 		if (sig != 0)
 			snprintf(why, sizeof why, "died of signal %d (%s)", sig,
 			    strsignal(sig));
@@ -511,16 +523,21 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 			snprintf(why, sizeof why, "exited with status %d",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
-	if (module >= 0 && p != NULL && (unsigned)module < p->n_modules)
+	if (!had_child)
+		who[0] = '\0';
+	else if (module >= 0 && p != NULL && (unsigned)module < p->n_modules)
 		snprintf(who, sizeof who, " while running module '%s' (%s)",
 		    p->modules[module].name, p->modules[module].type->name);
 	else
 		snprintf(who, sizeof who, " between modules");
-	/* its own fault (a fatal signal it caught, or a hang) soon after
-	 * starting counts toward giving up; a kill from outside does not */
-	int own_fault = hung || atomic_load(&e->r.sync->dead.v) != 0;
+	/* its own fault (a fatal signal it caught, an exit of its own, a
+	 * hang, or no start at all) soon after starting counts toward giving
+	 * up; a kill from outside does not */
+	int own_fault = hung || atomic_load(&e->r.sync->dead.v) != 0 ||
+	    !had_child || WIFEXITED(status);
 	e->last_own_fault = own_fault;
-	int early = own_fault && futex_now_ns() - e->started_ns < EARLY_DEATH_NS;
+	int early = own_fault && (e->started_ns == 0 ||
+	    futex_now_ns() - e->started_ns < EARLY_DEATH_NS);
 	e->failed_starts = early ? e->failed_starts + 1 : 0;
 	stop_dsp(e);
 
@@ -538,8 +555,8 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 
 	char err[256] = "";
 	region_reset(&e->r);
+	/* a failed start is counted at the next call, which finds no child */
 	if (start_dsp(e, err, sizeof err) != 0) {
-		e->failed_starts++;
 		snprintf(msg, msg_size, "DSP child %s%s; restart failed: %s", why,
 		    who, err);
 		return 1;

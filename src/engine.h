@@ -98,8 +98,9 @@ struct engine_info {
 	unsigned long cycles, late, down, restarts;
 	int failed;                 /* gave up respawning */
 	int last_own_fault;         /* the last death was the child's own doing
-				       (a fatal signal it caught, or a hang),
-				       not a kill from outside */
+				       (a fatal signal it caught, an exit, a
+				       hang, or no start), not a kill from
+				       outside */
 	unsigned threads;
 };
 void engine_info(const struct engine *e, struct engine_info *info);

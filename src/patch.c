@@ -129,7 +129,6 @@ widest(int width, const char *s)
 	return len > width ? len : width;
 }
 
-/* Write the commands that rebuild the patch exactly. */
 /* Write name="text" with quotes and backslashes escaped. */
 static void
 save_text(FILE *out, const char *name, const char *text)
@@ -143,6 +142,7 @@ save_text(FILE *out, const char *name, const char *text)
 	fputc('"', out);
 }
 
+/* Write the commands that rebuild the patch exactly. */
 int
 patch_save(const struct patch *p, FILE *out)
 {

@@ -109,8 +109,13 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "errdb") == 0 && argc > 3) {
 		SF_INFO ia = { 0 }, ib = { 0 };
 		SNDFILE *fa = sf_open(argv[2], SFM_READ, &ia), *fb = sf_open(argv[3], SFM_READ, &ib);
-		if (fa == NULL || fb == NULL || ia.channels != ib.channels)
+		if (fa == NULL || fb == NULL || ia.channels != ib.channels) {
+			if (fa != NULL)
+				sf_close(fa);
+			if (fb != NULL)
+				sf_close(fb);
 			return 2;
+		}
 		size_t total = (size_t)(ib.frames < ia.frames ? ib.frames : ia.frames) * (size_t)ia.channels;
 		float *a = calloc(total + 1, sizeof(float)), *b = calloc(total + 1, sizeof(float));
 		sf_read_float(fa, a, (sf_count_t)total);
@@ -121,6 +126,10 @@ main(int argc, char **argv)
 			r += (double)b[i] * b[i];
 		}
 		printf("%.1f\n", 10 * log10((e + 1e-300) / (r + 1e-300)));
+		sf_close(fa);
+		sf_close(fb);
+		free(a);
+		free(b);
 		return 0;
 	}
 	if (strcmp(argv[1], "zeros") == 0) {
@@ -179,6 +188,7 @@ main(int argc, char **argv)
 		printf("%.6f\n", len > 0 ? sqrt(s / (double)len) : 0.0);
 	} else {
 		fprintf(stderr, "analyze: bad arguments\n");
+		free(x);
 		return 2;
 	}
 	free(x);

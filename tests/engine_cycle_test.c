@@ -3,7 +3,8 @@
  * child: sync mode adds no latency, pipeline mode exactly one block; a late
  * child costs a faded block and a late count, never a wait past the
  * deadline; a dead child is seen at once; commands take effect; the child
- * is replaced after a crash with the patch replayed; per-module cost is
+ * is replaced after a crash with the patch replayed; a child that exits
+ * on every start is given up on, not restarted forever; per-module cost is
  * sampled where the time goes; a whole patch is loaded as one unit;
  * structural edits fade out and in without a click.
  */
@@ -194,6 +195,35 @@ test_crash_and_replay(void)
 		fail("after the restart: status %d, output %g, want 0.5", st, l[0]);
 	else
 		printf("ok: the replayed patch plays again after the restart\n");
+	engine_stop(e);
+}
+
+/* A child that exits with a status on every start (as a sanitizer's
+ * report makes it) is its own fault: supervision gives up after a few
+ * starts, as an offline render's loop of cycle and supervise would. */
+static void
+test_exit_every_start(void)
+{
+	static struct patch p;
+	struct engine *e = start("global fault quits mode=exit\n"
+	    "connect in.1 quits.in\nconnect quits.out out.1\n", 0, 0, &p);
+	float l[BLOCK], r[BLOCK];
+	float *out[2] = { l, r };
+	char msg[512] = "";
+	int rc = 0, rounds = 0;
+	/* once the replayed patch is in, each cycle meets a dying child */
+	while (rc >= 0 && rounds < 20) {
+		engine_sync(e, 5000);
+		enum engine_status st = engine_cycle(e, NULL, out, BLOCK, NULL, 0, 0);
+		rc = engine_supervise(e, &p, st == ENGINE_LATE, msg, sizeof msg);
+		rounds++;
+	}
+	if (rc != -1 || strstr(msg, "exited with status 1") == NULL ||
+	    strstr(msg, "giving up") == NULL)
+		fail("a child exiting on every start: after %d supervisions rc %d, "
+		    "'%s'", rounds, rc, msg);
+	else
+		printf("ok: after %d supervisions: %s\n", rounds, msg);
 	engine_stop(e);
 }
 
@@ -508,6 +538,7 @@ main(int argc, char **argv)
 	test_latency(1, 1);
 	test_deadline();
 	test_crash_and_replay();
+	test_exit_every_start();
 	test_no_leaks();
 	if (mkdtemp(tmpdir) == NULL)
 		return 99;

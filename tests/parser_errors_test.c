@@ -2,11 +2,16 @@
  * tests/parser_errors_test.c — malformed patch text: every error names the
  * exact line:column of the offending token and says what was expected, and
  * a failing load or command leaves the patch byte for byte untouched.
+ * Files read whole: one dated in the future, a pipe.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command.h"
@@ -323,6 +328,67 @@ test_files(void)
 	unlink(path);
 }
 
+/* Files the stability check of cmd_read_file must not refuse: one dated
+ * an hour ahead (a clock out of step) and a pipe, read once as it comes. */
+static void
+test_odd_files(void)
+{
+	static struct patch p;
+	struct patch_error err;
+	char dir[] = "/tmp/forksynth-parser-XXXXXX", path[64], buf[512];
+	const char *text = "poly 3\nvoice vco a\nvoice vca b\n";
+
+	if (mkdtemp(dir) == NULL) {
+		fail("mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof path, "%s/future.fsp", dir);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	struct timespec ahead[2];
+	clock_gettime(CLOCK_REALTIME, &ahead[0]);
+	ahead[0].tv_sec += 3600;
+	ahead[1] = ahead[0];
+	utimensat(AT_FDCWD, path, ahead, 0);
+	patch_init(&p, 2, 2);
+	if (patch_load_file(&p, path, &err) != 0 || p.n_modules != 2) {
+		patch_error_format(&err, buf, sizeof buf);
+		fail("a file dated in the future: %s", buf);
+	} else {
+		printf("ok: a file dated in the future loads\n");
+	}
+	unlink(path);
+
+	snprintf(path, sizeof path, "%s/pipe.fsp", dir);
+	if (mkfifo(path, 0600) != 0) {
+		fail("mkfifo: %s", strerror(errno));
+		rmdir(dir);
+		return;
+	}
+	pid_t child = fork();
+	if (child == 0) {
+		int fd = open(path, O_WRONLY);
+		for (const char *s = text; *s != '\0'; s++) {
+			if (write(fd, s, 1) != 1)
+				_exit(1);
+			usleep(2000);
+		}
+		_exit(0);
+	}
+	patch_init(&p, 2, 2);
+	if (patch_load_file(&p, path, &err) != 0 || p.n_modules != 2) {
+		patch_error_format(&err, buf, sizeof buf);
+		fail("a patch through a pipe, slowly: %s (%u modules)", buf,
+		    p.n_modules);
+	} else {
+		printf("ok: a patch through a pipe, slowly, loads\n");
+	}
+	waitpid(child, NULL, 0);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* Formatting with parts missing, and lines that must succeed. */
 static void
 test_format_and_good(void)
@@ -384,6 +450,7 @@ main(void)
 	test_ranges();
 	test_long_line();
 	test_files();
+	test_odd_files();
 	test_format_and_good();
 	printf("%zu malformed inputs checked\n", sizeof cases / sizeof cases[0]);
 	return test_status();
