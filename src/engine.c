@@ -25,6 +25,14 @@
 #define CYCLE_SPIN_NS 20000
 /* A child that dies within this long of starting counts as a failed start. */
 #define EARLY_DEATH_NS 1000000000ull
+/* A DSP late this many cycles in a row is too slow for now: the callback
+ * then waits only LATE_WAIT_NS for it, giving the rest of the period back
+ * to JACK and the other clients (the block is faded out either way), and
+ * waits the whole deadline again every LATE_PROBE cycles to find out
+ * whether it has caught up. */
+#define LATE_STREAK 2
+#define LATE_PROBE 16
+#define LATE_WAIT_NS 100000
 /* Failed starts in a row before giving up. */
 #define MAX_FAILED_STARTS 5
 
@@ -46,6 +54,7 @@ struct engine {
 	uint32_t last_heartbeat;
 	uint64_t heartbeat_ns;      /* when the heartbeat last moved */
 	unsigned long cycles, late, downs, restarts;
+	unsigned late_streak;       /* late cycles in a row */
 	int last_own_fault;
 	float *last_good;           /* n_outputs * max_block: for the fade */
 	int have_last_good;
@@ -333,8 +342,15 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 	if (atomic_load(&e->down)) {
 		fade_out(e, out, frames);
 		e->downs++;
+		e->late_streak = 0;
 		atomic_store(&e->in_cycle, 0);
 		return ENGINE_DOWN;
+	}
+	if (deadline_ns != 0 && e->late_streak >= LATE_STREAK &&
+	    e->late_streak % LATE_PROBE != 0) {
+		uint64_t quick = futex_now_ns() + LATE_WAIT_NS;
+		if (quick < deadline_ns)
+			deadline_ns = quick;
 	}
 	if (!e->o.pipeline) {
 		uint32_t seq = ++e->seq;
@@ -366,6 +382,7 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 		submit(e, ++e->seq, in, frames, events, n_events);
 		e->pending = 1;
 	}
+	e->late_streak = st == ENGINE_LATE ? e->late_streak + 1 : 0;
 	atomic_store(&e->in_cycle, 0);
 	return st;
 }

@@ -22,6 +22,20 @@
 #include "recorder.h"
 #include "session.h"
 
+/* Late cycles are told at most once a second, with the module that costs
+ * most per period and what can be done: one line a second is readable, one
+ * a tick (50 a second) buries everything else. */
+#define LATE_REPORT_NS 1000000000ull
+
+struct late_report {
+	uint64_t at_ns;                      /* last report or baseline */
+	unsigned long late, cycles;          /* counters then */
+	uint64_t cost_ns[PATCH_MAX_MODULES]; /* module costs then */
+	uint64_t cost_frames;
+	uint32_t cost_gen;                   /* graph generation they are of */
+	int cost_valid;
+};
+
 /* What the threads of a session share; `lock` guards patch and engine
  * control (never taken on the JACK thread). */
 struct session {
@@ -34,6 +48,7 @@ struct session {
 	char origin[600];                /* what the autosave is of */
 	unsigned rate, period;
 	int recorder_failed_seen;
+	struct late_report late;         /* the supervisor's, for late cycles */
 	pthread_t supervisor;
 	_Atomic int quit;
 	char quit_reason[300];
@@ -152,6 +167,93 @@ session_autosave(struct session *s, int durable)
 	return rc;
 }
 
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Take the counters and module costs as the next report's starting point.
+ * Called with the session lock held. */
+static void
+late_baseline(struct session *s, struct late_report *r,
+    const struct jackio_counters *c, uint64_t t)
+{
+	r->at_ns = t;
+	r->late = c->late;
+	r->cycles = c->cycles;
+	r->cost_gen = atomic_load(&engine_region(s->engine)->cost->graph_gen);
+	r->cost_valid = engine_module_cost(s->engine, r->cost_ns,
+	    s->patch->n_modules, &r->cost_frames) == 0;
+}
+
+/* Into buf: the module that cost most per block since the baseline, as
+ * "'name' (type) takes X ms of the Y ms period", or "" when the child has
+ * not timed a block of the same graph since.  Session lock held. */
+static void
+costliest_module(struct session *s, const struct late_report *r,
+    unsigned period, char *buf, size_t size)
+{
+	uint64_t ns[PATCH_MAX_MODULES], frames;
+	unsigned n = s->patch->n_modules;
+	buf[0] = '\0';
+	if (!r->cost_valid || period == 0 || s->rate == 0 ||
+	    atomic_load(&engine_region(s->engine)->cost->graph_gen) != r->cost_gen ||
+	    engine_module_cost(s->engine, ns, n, &frames) != 0 ||
+	    frames <= r->cost_frames)
+		return;
+	int worst = -1;
+	uint64_t worst_ns = 0;
+	for (unsigned m = 0; m < n; m++) {
+		uint64_t d = ns[m] >= r->cost_ns[m] ? ns[m] - r->cost_ns[m] : 0;
+		if (d > worst_ns) {
+			worst_ns = d;
+			worst = (int)m;
+		}
+	}
+	if (worst < 0)
+		return;
+	double per_frame_ms = (double)worst_ns * 1e-6 / (double)(frames - r->cost_frames);
+	const struct patch_module *pm = &s->patch->modules[worst];
+	snprintf(buf, size, "; the costliest module is '%s' (%s), %.2f ms of each "
+	    "%.2f ms period", pm->name, pm->type->name,
+	    per_frame_ms * period, 1000.0 * period / s->rate);
+}
+
+/* Tell of the late cycles since the last report, once a second at most. */
+static void
+report_late(struct session *s, struct late_report *r,
+    const struct jackio_counters *c)
+{
+	uint64_t t = now_ns();
+	if (c->late == r->late) {
+		/* on time: keep the baseline fresh, so that the first report
+		 * comes a second after things went wrong and measures that
+		 * second */
+		pthread_mutex_lock(&s->lock);
+		late_baseline(s, r, c, t);
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	if (t - r->at_ns < LATE_REPORT_NS)
+		return;
+	char worst[300];
+	pthread_mutex_lock(&s->lock);
+	costliest_module(s, r, c->period, worst, sizeof worst);
+	unsigned long late = c->late - r->late, cycles = c->cycles - r->cycles;
+	late_baseline(s, r, c, t);
+	pthread_mutex_unlock(&s->lock);
+	info("the DSP missed its deadline in %lu of %lu cycles (%lu so far)%s; "
+	    "what helps: %sa higher --deadline, fewer voices, a longer JACK "
+	    "period, or %s", late, cycles, c->late, worst,
+	    s->o->jack.pipeline ? "" :
+	    "--pipeline (the DSP gets a whole period, for one period more "
+	    "latency), ", worst[0] != '\0' ? "removing or simplifying that module" :
+	    "a lighter patch");
+}
+
 /* The supervisor: every 20 ms look after the child, and report what
  * changed on stderr. */
 static void *
@@ -159,6 +261,7 @@ supervise_main(void *arg)
 {
 	struct session *s = arg;
 	struct jackio_counters last = { 0 }, now;
+	struct late_report *late = &s->late;
 	char msg[600], event[300];
 
 	while (!atomic_load(&s->quit)) {
@@ -173,9 +276,7 @@ supervise_main(void *arg)
 		jackio_counters(s->jack, &now);
 		if (now.xruns != last.xruns)
 			info("JACK reported an xrun (%lu so far)", now.xruns);
-		if (now.late != last.late)
-			info("the DSP missed its deadline in %lu cycle(s) (%lu so far)",
-			    now.late - last.late, now.late);
+		report_late(s, late, &now);
 		if (now.bad_midi != last.bad_midi)
 			info("ignored %lu malformed MIDI message(s)", now.bad_midi - last.bad_midi);
 		if (now.period != last.period && last.period != 0)

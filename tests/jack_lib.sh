@@ -59,8 +59,10 @@ start_fs() {
 		> "$scratch/$fs_name.out" 2> "$scratch/$fs_name.err" &
 	fs_pid=$!
 	exec 7> "$scratch/cmd"
-	for _ in $(seq 50); do
-		jack_lsp 2>/dev/null | grep -qx "$fs_name:midi_in" && return 0
+	# up when its ports exist and it says it plays (after activation)
+	for _ in $(seq 100); do
+		jack_lsp 2>/dev/null | grep -qx "$fs_name:midi_in" &&
+			grep -q "playing" "$scratch/$fs_name.err" && return 0
 		sleep 0.1
 	done
 	fail "forksynth did not come up: $(cat "$scratch/$fs_name.err")"
@@ -105,3 +107,7 @@ roundtrip() {
 	tr '\r' '\n' < "$scratch/iod.log" | awk '/total roundtrip/ { f = $1 } END { printf "%d", f }'
 }
 
+# stat_of NAME: that counter from the `stats` answer in $st.
+stat_of() {
+	echo "$st" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'
+}
