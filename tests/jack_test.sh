@@ -83,10 +83,10 @@ sleep 0.3
 jack_rec -f notes.wav -d 2 fs:out_1 > /dev/null 2>&1
 "$ANALYZE" onsets notes.wav > onsets.txt
 echo "onsets: $(tr '\n' ' ' < onsets.txt)"
-# a late cycle on a loaded machine fades a period out and moves one onset;
-# all but one gap must be exact
+# a late cycle on a loaded machine fades a period out and moves one onset,
+# which spoils the gaps on both sides of it; all other gaps must be exact
 awk 'NR > 1 { d = $1 - prev; if (d < 11998 || d > 12002) bad++; n++ } { prev = $1 }
-     END { exit !(n >= 3 && bad <= 1) }' onsets.txt &&
+     END { exit !(n >= 4 && bad <= 2) }' onsets.txt &&
 	pass "notes start exactly 12000 frames apart, as sent (not on period boundaries)" ||
 	fail "onset spacing: $(tr '\n' ' ' < onsets.txt)"
 for o in $(head -n 2 onsets.txt); do

@@ -54,22 +54,27 @@ a=$(send "record rec.wav")
 case $a in *"error:"*"rec.wav"*"exists"*) pass "no overwrite: $a" ;; *) fail "overwrite: $a" ;; esac
 [ "$(soxi -s rec.wav)" = "$n" ] && pass "the existing file is untouched" || fail "file changed"
 
-# ---- across a SIGKILL of the DSP child: the gap is the silence played
-t0=$(date +%s%N)
+# ---- across a SIGKILL of the DSP child: the gap is the silence played.
+# The file holds one period per JACK cycle while recording; forksynth's
+# cycle count is read before and after each of start and stop, which
+# brackets the cycles recorded (a loaded machine runs fewer cycles than the
+# wall time would give, never more).
+st=$(send stats); c0=$(stat_of cycles)
 a=$(send "record gap.wav")
+st=$(send stats); c1=$(stat_of cycles)
 sleep 1
 child=$(pgrep -P "$fs_pid" -f -- --dsp-child)
 kill -KILL "$child"
 sleep 1.5
+st=$(send stats); c2=$(stat_of cycles)
 a=$(send "record stop")
-t1=$(date +%s%N)
+st=$(send stats); c3=$(stat_of cycles)
 frames=$(soxi -s gap.wav)
-wall=$(( (t1 - t0) / 1000000 ))
-echo "gap.wav: $frames frames ($((frames * 1000 / 48000)) ms) over about $wall ms of wall time"
-d=$((frames * 1000 / 48000 - wall))
-[ "$d" -le 50 ] && [ "$d" -ge -250 ] &&
-	pass "file length is the wall time played, restart included ($((frames * 1000 / 48000)) of ~$wall ms)" ||
-	fail "file $frames frames for $wall ms of wall time"
+p=$((frames / 256))
+echo "gap.wav: $frames frames ($p periods) for $((c2 - c1))..$((c3 - c0)) JACK cycles"
+[ $((frames % 256)) = 0 ] && [ "$p" -ge $((c2 - c1)) ] && [ "$p" -le $((c3 - c0)) ] &&
+	pass "every period played is in the file, restart included ($p periods in $((c2 - c1))..$((c3 - c0)) cycles)" ||
+	fail "file $frames frames for $((c2 - c1))..$((c3 - c0)) JACK cycles of 256 frames"
 "$ANALYZE" zeros gap.wav > zeros.txt
 z=$(cat zeros.txt)
 [ "${z:-0}" -ge 256 ] && pass "the restart is in the file as $z frames of silence" ||

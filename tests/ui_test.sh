@@ -207,7 +207,7 @@ ui_stop cut
 # ---- the piano rows play notes; terminals send no releases, they end anyway
 printf 'bind K view cost\nbind F5 panic\n' > "$XDG_CONFIG_HOME/forksynth/rc"
 ui_start keys 80 24 -- --threads 2 keys.fsp
-capture piano.wav 3 keys &
+capture piano.wav 4 keys &
 cap=$!
 sleep 0.6
 keys keys p
