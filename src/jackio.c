@@ -80,6 +80,7 @@ struct jackio {
 	_Atomic uint32_t peaks[MAX_PORTS];
 	/* counters */
 	_Atomic unsigned long cycles, xruns, late, down, bad_midi, max_cycle_ns;
+	_Atomic unsigned long recent_max_ns;  /* longest since jackio_take_recent_max */
 	_Atomic unsigned long long busy_ns;
 	_Atomic int shutdown;
 	char shutdown_reason[256];
@@ -240,6 +241,8 @@ on_process(jack_nframes_t n, void *arg)
 	unsigned long took = (unsigned long)(futex_now_ns() - start);
 	if (took > atomic_load_explicit(&j->max_cycle_ns, memory_order_relaxed))
 		atomic_store_explicit(&j->max_cycle_ns, took, memory_order_relaxed);
+	if (took > atomic_load_explicit(&j->recent_max_ns, memory_order_relaxed))
+		atomic_store_explicit(&j->recent_max_ns, took, memory_order_relaxed);
 	atomic_fetch_add_explicit(&j->busy_ns, took, memory_order_relaxed);
 	return 0;
 }
@@ -579,6 +582,13 @@ jackio_peaks(struct jackio *j, float *peaks, unsigned max)
 		memcpy(&peaks[c], &bits, sizeof bits);
 	}
 	return j->n_out;
+}
+
+unsigned long
+jackio_take_recent_max(struct jackio *j)
+{
+	/* a longer cycle stored between the two counts in the next window */
+	return atomic_exchange(&j->recent_max_ns, 0);
 }
 
 void

@@ -86,6 +86,10 @@ struct jackio_counters {
 };
 void jackio_counters(const struct jackio *j, struct jackio_counters *c);
 
+/* The longest process callback since the last call, ns; starts a new
+ * window.  For one reader (the stats command). */
+unsigned long jackio_take_recent_max(struct jackio *j);
+
 /* Deactivate and close the client (safe after a shutdown). */
 void jackio_close(struct jackio *j);
 

@@ -376,7 +376,7 @@ case_d() {
 	st=$(send stats); c0=$(stat_of cycles) l0=$(stat_of late)
 	j0=$(blamed fd)
 	sleep 3
-	st=$(send stats); c1=$(stat_of cycles) l1=$(stat_of late) m1=$(stat_of max_cycle_us)
+	st=$(send stats); c1=$(stat_of cycles) l1=$(stat_of late) m1=$(stat_of recent_max_cycle_us)
 	j1=$(blamed fd)
 	if command -v jack_cpu > /dev/null; then
 		timeout 10 jack_cpu -n fdref -c 75 -t 3 > jack_cpu.log 2>&1
@@ -394,7 +394,7 @@ case_d() {
 	st=$(send stats); c1s=$(stat_of cycles) l1s=$(stat_of late)
 	j1s=$(blamed fd)
 	sleep 3
-	st=$(send stats); c2=$(stat_of cycles) l2=$(stat_of late) m2=$(stat_of max_cycle_us)
+	st=$(send stats); c2=$(stat_of cycles) l2=$(stat_of late) m2=$(stat_of recent_max_cycle_us)
 	j2=$(blamed fd)
 	a=$(send "set osc.freq 550")
 	send "set sluggish.mode none" > /dev/null
