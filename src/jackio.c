@@ -81,6 +81,7 @@ struct jackio {
 	/* counters */
 	_Atomic unsigned long cycles, xruns, late, down, bad_midi, max_cycle_ns;
 	_Atomic unsigned long recent_max_ns;  /* longest since jackio_take_recent_max */
+	_Atomic unsigned long overlong;       /* callbacks longer than their period */
 	_Atomic unsigned long long busy_ns;
 	_Atomic int shutdown;
 	char shutdown_reason[256];
@@ -243,6 +244,8 @@ on_process(jack_nframes_t n, void *arg)
 		atomic_store_explicit(&j->max_cycle_ns, took, memory_order_relaxed);
 	if (took > atomic_load_explicit(&j->recent_max_ns, memory_order_relaxed))
 		atomic_store_explicit(&j->recent_max_ns, took, memory_order_relaxed);
+	if (took > (uint64_t)n * 1000000000u / j->rate)
+		atomic_fetch_add_explicit(&j->overlong, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&j->busy_ns, took, memory_order_relaxed);
 	return 0;
 }
@@ -594,12 +597,15 @@ jackio_take_recent_max(struct jackio *j)
 void
 jackio_counters(const struct jackio *j, struct jackio_counters *c)
 {
+	/* late before cycles: a cycle ending between the two loads must not
+	 * make more late cycles than cycles */
+	c->late = atomic_load(&j->late);
 	c->cycles = atomic_load(&j->cycles);
 	c->xruns = atomic_load(&j->xruns);
-	c->late = atomic_load(&j->late);
 	c->down = atomic_load(&j->down);
 	c->bad_midi = atomic_load(&j->bad_midi);
 	c->max_cycle_ns = atomic_load(&j->max_cycle_ns);
+	c->overlong = atomic_load(&j->overlong);
 	c->busy_ns = atomic_load(&j->busy_ns);
 	c->period = atomic_load(&j->period);
 	c->shutdown = atomic_load(&j->shutdown);

@@ -78,6 +78,7 @@ struct jackio_counters {
 	unsigned long down;         /* cycles with no DSP child */
 	unsigned long bad_midi;     /* malformed MIDI messages ignored */
 	unsigned long max_cycle_ns; /* longest process callback */
+	unsigned long overlong;     /* process callbacks longer than the period */
 	unsigned long long busy_ns; /* process callbacks' time, summed: their
 				       share of wall time from deltas */
 	unsigned period;            /* frames, now */

@@ -444,10 +444,10 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		session_unlock(s);
 		snprintf(reply, size, "ok cycles %lu xruns %lu late %lu down %lu "
 		    "restarts %lu bad_midi %lu max_cycle_us %lu "
-		    "recent_max_cycle_us %lu period %u", c.cycles,
+		    "recent_max_cycle_us %lu overlong %lu period %u", c.cycles,
 		    c.xruns, c.late, c.down, ei.restarts, c.bad_midi,
 		    c.max_cycle_ns / 1000, jackio_take_recent_max(s->jack) / 1000,
-		    c.period);
+		    c.overlong, c.period);
 		return 0;
 	}
 	if (note_command(s, p, reply, size, &rc) ||

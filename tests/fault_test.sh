@@ -373,10 +373,11 @@ case_d() {
 	session fd "$fi_bin" slow.fsp
 	rec_begin d.wav
 	sleep 0.3
-	st=$(send stats); c0=$(stat_of cycles) l0=$(stat_of late)
+	st=$(send stats); c0=$(stat_of cycles) l0=$(stat_of late) o0=$(stat_of overlong)
 	j0=$(blamed fd)
 	sleep 3
 	st=$(send stats); c1=$(stat_of cycles) l1=$(stat_of late) m1=$(stat_of recent_max_cycle_us)
+	o1=$(stat_of overlong)
 	j1=$(blamed fd)
 	if command -v jack_cpu > /dev/null; then
 		timeout 10 jack_cpu -n fdref -c 75 -t 3 > jack_cpu.log 2>&1
@@ -391,10 +392,11 @@ case_d() {
 	send "set sluggish.slow 5" > /dev/null
 	send "set sluggish.mode slow" > /dev/null
 	ts=$(now_ms)
-	st=$(send stats); c1s=$(stat_of cycles) l1s=$(stat_of late)
+	st=$(send stats); c1s=$(stat_of cycles) l1s=$(stat_of late) o1s=$(stat_of overlong)
 	j1s=$(blamed fd)
 	sleep 3
 	st=$(send stats); c2=$(stat_of cycles) l2=$(stat_of late) m2=$(stat_of recent_max_cycle_us)
+	o2=$(stat_of overlong)
 	j2=$(blamed fd)
 	a=$(send "set osc.freq 550")
 	send "set sluggish.mode none" > /dev/null
@@ -405,9 +407,9 @@ case_d() {
 	sleep 1
 	st=$(send stats); c4=$(stat_of cycles) l4=$(stat_of late)
 	bc=$((c1 - c0)) rc=$((cr - c1)) sc=$((c2 - c1s)) sl=$((l2 - l1s)) sj=$((j2 - j1s))
-	figure "d: idle, $bc cycles: $((l1 - l0)) late, $((j1 - j0)) xruns blamed on fd, longest callback $m1 us"
+	figure "d: idle, $bc cycles: $((l1 - l0)) late, $((j1 - j0)) xruns blamed on fd, longest callback $m1 us, $((o1 - o0)) longer than the period"
 	figure "d: jack_cpu -c 75 beside it, $rc cycles: $ref xruns blamed on jack_cpu, $((jr - j1)) on fd"
-	figure "d: slow=5 ms, $sc cycles: $sl late, $sj xruns blamed on fd, longest callback $m2 us (period $period_us us, deadline $deadline_us us)"
+	figure "d: slow=5 ms, $sc cycles: $sl late, $sj xruns blamed on fd, longest callback $m2 us, $((o2 - o1s)) longer than the period (period $period_us us, deadline $deadline_us us)"
 	figure "d: $((n1 - n0)) 'missed its deadline' lines on stderr over ~$slow_s s"
 	[ $((sl * 2)) -ge "$sc" ] && pass "late cycles counted: $sl of $sc" ||
 		fail "only $sl of $sc cycles counted late with a 5 ms module"
@@ -418,15 +420,22 @@ case_d() {
 		pass "on time again after mode=none: $((l4 - l3)) late of $((c4 - c3))" ||
 		fail "still late after mode=none: $((l4 - l3)) of $((c4 - c3))"
 	# forksynth's callback waits for the DSP until its deadline, 75 % of the
-	# period, and returns: never later than the period
-	[ "$m2" -lt "$period_us" ] && pass "the callback returns in time: longest $m2 us < $period_us us" ||
-		fail "longest callback $m2 us >= the $period_us us period (idle: $m1 us)"
+	# period, and returns: not later than the period, but for as many
+	# cycles as the machine itself delays (idle, 1 %: a loaded machine or a
+	# sanitizer build stalls a thread now and then)
+	ol=$((o2 - o1s)) ol_allow=$(( (o1 - o0) + sc / 100 ))
+	[ "$ol" -le "$ol_allow" ] &&
+		pass "the callback returns in time: $ol of $sc cycles longer than the period (at most $ol_allow), longest $m2 us" ||
+		fail "$ol of $sc callbacks longer than the $period_us us period (idle $((o1 - o0)) of $bc); longest $m2 us"
 	# no more xruns than a client spending as long, and the idle noise
 	allow=$((ref + (j1 - j0) + (jr - j1) + sc / 100))
 	[ "$sj" -le "$allow" ] &&
 		pass "no xruns caused: $sj blamed on fd while slow, at most $allow allowed (jack_cpu $ref, idle $((j1 - j0)), 1 % $((sc / 100)))" ||
 		fail "the slow module makes forksynth late for JACK: $sj xruns blamed on fd in $sc cycles; a client spending 75 % of each period had $ref, forksynth idle $((j1 - j0))"
-	m=$(grep -m1 "missed its deadline" fd.err)
+	# the last report while slow: it covers a second of the slow module
+	# (one before may be of late cycles while idle, on a loaded machine)
+	m=""
+	[ "$n1" -gt "$n0" ] && m=$(grep "missed its deadline" fd.err | sed -n "${n1}p")
 	case $m in *sluggish*) pass "late cycles reported naming the module: $m" ;;
 		"") fail "late cycles not reported on stderr" ;;
 		*) fail "the late-cycle message does not name the slow module 'sluggish': $m" ;; esac
