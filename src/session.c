@@ -356,6 +356,8 @@ record_command(struct session *s, const char *line, char *reply, size_t size,
 		else if (!rs.recording && !rs.failed)
 			snprintf(reply, size, "error: not recording");
 		else {
+			/* the counts after the last push, not before the stop */
+			recorder_status(s->recorder, &rs);
 			snprintf(reply, size, "ok stopped %s: %llu frames, %llu lost",
 			    rs.path, rs.frames, rs.dropped);
 			*rc = 0;
