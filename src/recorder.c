@@ -215,8 +215,17 @@ disk_main(void *arg)
 				disk_fail(r, err);
 			last_header = futex_now_ns();
 		}
-		if (stopping)
+		if (stopping) {
+			/* the JACK thread has stopped pushing (recorder_stop
+			 * waited for it): a gap it had no ring room for is ours
+			 * now, and ends the file as silence */
+			if (r->rt_gap.len > 0 && !atomic_load(&r->failed) &&
+			    ring_elem_push(&r->gaps_tx, &r->rt_gap, 1) == 1) {
+				r->rt_gap.len = 0;
+				disk_drain(r);
+			}
 			break;
+		}
 		struct timespec ts;
 		futex_deadline_after(&ts, DISK_TICK_NS);
 		futex_wait(&r->stop_word, 0, &ts);
