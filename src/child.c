@@ -301,8 +301,10 @@ engine_main(void *arg)
 			atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
 			continue;
 		}
-		/* behind? only the newest request counts */
+		/* the parent publishes a cycle only once the one before has
+		 * been started here (see submit in engine.c): none is skipped */
 		last = seq;
+		atomic_store_explicit(&s->taken_seq.v, seq, memory_order_release);
 		run_cycle(d, seq);
 	}
 	return NULL;

@@ -59,6 +59,9 @@ struct engine {
 	float *last_good;           /* n_outputs * max_block: for the fade */
 	int have_last_good;
 	int pending;                /* pipeline: a cycle is in flight */
+	/* note events of cycles not given to the child, for the next one */
+	struct region_midi carry[REGION_MAX_EVENTS];
+	unsigned n_carry;
 };
 
 /* Async-signal-safe decimal formatting for the exec arguments. */
@@ -133,6 +136,7 @@ start_dsp(struct engine *e, char *err, size_t err_size)
 {
 	e->started_ns = 0;
 	e->seq = 0;
+	e->n_carry = 0;
 	e->sent = 0;
 	e->pending = 0;
 	if (e->o.no_fork) {
@@ -301,13 +305,26 @@ wait_done(struct engine *e, uint32_t seq, uint64_t deadline_ns)
 	}
 }
 
-/* Write inputs and events for `seq` and publish the request. */
-static void
+/* Write inputs and events for `seq` and publish the request; 1 when
+ * published.  A cycle is published only once the child has started the
+ * one before: then the parity buffers of `seq` (those of seq - 2) are no
+ * longer read, and no published cycle is ever passed over, so none of its
+ * notes is lost.  A child still behind gets nothing this cycle; its notes
+ * are kept and go, at frame 0, with the next cycle published (a note-off
+ * lost to a slow DSP would hold its note forever). */
+static int
 submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
     const struct region_midi *events, unsigned n_events)
 {
 	struct region_sync *s = e->r.sync;
 	unsigned parity = seq & 1;
+	if (atomic_load_explicit(&s->taken_seq.v, memory_order_acquire) != seq - 1) {
+		for (unsigned i = 0; i < n_events && e->n_carry < REGION_MAX_EVENTS; i++) {
+			e->carry[e->n_carry] = events[i];
+			e->carry[e->n_carry++].frame = 0;
+		}
+		return 0;
+	}
 	for (unsigned c = 0; c < e->o.n_inputs; c++) {
 		float *dst = region_audio(&e->r, 0, parity, c);
 		if (in != NULL && in[c] != NULL)
@@ -315,17 +332,22 @@ submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
 		else
 			memset(dst, 0, frames * sizeof(float));
 	}
-	if (n_events > REGION_MAX_EVENTS)
-		n_events = REGION_MAX_EVENTS;
+	struct region_midi *dst = e->r.midi + (size_t)parity * REGION_MAX_EVENTS;
+	unsigned n = e->n_carry;
+	if (n > 0)
+		memcpy(dst, e->carry, n * sizeof *dst);
+	e->n_carry = 0;
+	if (n_events > REGION_MAX_EVENTS - n)
+		n_events = REGION_MAX_EVENTS - n;
 	if (n_events > 0)
-		memcpy(e->r.midi + (size_t)parity * REGION_MAX_EVENTS, events,
-		    n_events * sizeof *events);
-	s->n_midi[parity] = n_events;
+		memcpy(dst + n, events, n_events * sizeof *events);
+	s->n_midi[parity] = n + n_events;
 	s->frames[parity] = frames;
 	atomic_store_explicit(&s->req_seq.v, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&s->child_sleeping.v, memory_order_relaxed))
 		futex_wake(&s->req_seq.v, 1);
+	return 1;
 }
 
 enum engine_status
@@ -353,9 +375,11 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 			deadline_ns = quick;
 	}
 	if (!e->o.pipeline) {
-		uint32_t seq = ++e->seq;
-		submit(e, seq, in, frames, events, n_events);
-		if (wait_done(e, seq, deadline_ns)) {
+		uint32_t seq = e->seq + 1;
+		int published = submit(e, seq, in, frames, events, n_events);
+		if (published)
+			e->seq = seq;
+		if (published && wait_done(e, seq, deadline_ns)) {
 			take_output(e, seq, out, frames);
 			st = ENGINE_OK;
 		} else if (atomic_load(&e->r.sync->dead.v) != 0) {
@@ -379,8 +403,10 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 			if (e->pending)
 				e->late++;
 		}
-		submit(e, ++e->seq, in, frames, events, n_events);
-		e->pending = 1;
+		if (submit(e, e->seq + 1, in, frames, events, n_events)) {
+			e->seq++;
+			e->pending = 1;
+		}
 	}
 	e->late_streak = st == ENGINE_LATE ? e->late_streak + 1 : 0;
 	atomic_store(&e->in_cycle, 0);

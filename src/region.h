@@ -19,7 +19,7 @@
 #include "ring.h"
 
 #define REGION_MAGIC    0x464b5359u      /* "FKSY" */
-#define REGION_VERSION  2u
+#define REGION_VERSION  3u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
 #define REGION_MAX_TASKS     8192        /* task -> running module slots */
@@ -84,6 +84,7 @@ struct region_sync {
 	struct region_line dead;         /* child: fatal signal number */
 	struct region_line applied;      /* child: control messages applied */
 	struct region_line graph_gen;    /* child: generation of the running graph */
+	struct region_line taken_seq;    /* child: the cycle it last started */
 	/* written by the parent before publishing req_seq, per seq parity */
 	uint32_t frames[2];              /* frames of the cycle */
 	uint32_t n_midi[2];              /* events in the MIDI block */
