@@ -187,7 +187,7 @@ fade_apply(struct dsp *d, float *const *out, unsigned n_out, unsigned n)
 static void
 run_span(struct dsp *d, const float *const *in, float *const *out,
     unsigned from, unsigned n, const struct region_midi *ev, unsigned n_midi,
-    unsigned frames, int profile)
+    unsigned frames, uint32_t prev, int profile)
 {
 	const struct region *r = d->r;
 	const float *span_in[64];
@@ -201,6 +201,8 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 		unsigned frame = ev[i].frame < frames ? ev[i].frame : frames - 1;
 		if (frame < from || frame >= from + n)
 			continue;
+		if ((int32_t)(ev[i].origin - prev) <= 0)
+			continue;       /* had with cycle `prev` or before */
 		struct note_event ne = {
 			.frame = frame - from,
 			.kind = ev[i].kind, .note = ev[i].note,
@@ -214,11 +216,11 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 		fade_apply(d, span_out, r->hdr->n_outputs, n);
 }
 
-/* Run cycle `seq`: events, graph, outputs; then publish done_seq.  A
- * fade's end splits the cycle into spans, so that the new graph starts
- * right there. */
+/* Run cycle `seq`, the first since cycle `prev`: events, graph, outputs;
+ * then publish done_seq.  A fade's end splits the cycle into spans, so
+ * that the new graph starts right there. */
 static void
-run_cycle(struct dsp *d, uint32_t seq)
+run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 {
 	struct region *r = d->r;
 	struct region_sync *s = r->sync;
@@ -249,7 +251,7 @@ run_cycle(struct dsp *d, uint32_t seq)
 		n = frames - done;
 		if (d->fade != FADE_NONE && d->fade_len - d->fade_pos < n)
 			n = d->fade_len - d->fade_pos;
-		run_span(d, in, out, done, n, ev, n_midi, frames, profile);
+		run_span(d, in, out, done, n, ev, n_midi, frames, prev, profile);
 	}
 	if (profile && d->taken != NULL) {
 		struct region_cost *cost = r->cost;
@@ -301,11 +303,12 @@ engine_main(void *arg)
 			atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
 			continue;
 		}
-		/* the parent publishes a cycle only once the one before has
-		 * been started here (see submit in engine.c): none is skipped */
+		/* behind? only the newest request counts; the notes of those
+		 * passed over come with it (see submit in engine.c) */
+		uint32_t prev = last;
 		last = seq;
-		atomic_store_explicit(&s->taken_seq.v, seq, memory_order_release);
-		run_cycle(d, seq);
+		atomic_store(&s->taken_seq.v, seq);
+		run_cycle(d, seq, prev);
 	}
 	return NULL;
 }

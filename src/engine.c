@@ -59,7 +59,7 @@ struct engine {
 	float *last_good;           /* n_outputs * max_block: for the fade */
 	int have_last_good;
 	int pending;                /* pipeline: a cycle is in flight */
-	/* note events of cycles not given to the child, for the next one */
+	/* note events the child may not have had yet (see submit) */
 	struct region_midi carry[REGION_MAX_EVENTS];
 	unsigned n_carry;
 };
@@ -306,42 +306,57 @@ wait_done(struct engine *e, uint32_t seq, uint64_t deadline_ns)
 }
 
 /* Write inputs and events for `seq` and publish the request; 1 when
- * published.  A cycle is published only once the child has started the
- * one before: then the parity buffers of `seq` (those of seq - 2) are no
- * longer read, and no published cycle is ever passed over, so none of its
- * notes is lost.  A child still behind gets nothing this cycle; its notes
- * are kept and go, at frame 0, with the next cycle published (a note-off
- * lost to a slow DSP would hold its note forever). */
+ * published.  The child runs the newest cycle published and passes over
+ * older ones it had no time for; so that their notes are not lost with
+ * them (a lost note-off holds its note forever), every note event stays in
+ * the cycles published after it, at frame 0, until the child has started
+ * a cycle that held it.  Each carries the first cycle that held it, and the
+ * child applies only those of cycles after the last one it ran: every
+ * note exactly once.  A cycle whose buffers the child is still reading
+ * (it runs the one two before) is not published; its notes go with the
+ * next. */
 static int
 submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
     const struct region_midi *events, unsigned n_events)
 {
 	struct region_sync *s = e->r.sync;
 	unsigned parity = seq & 1;
-	if (atomic_load_explicit(&s->taken_seq.v, memory_order_acquire) != seq - 1) {
-		for (unsigned i = 0; i < n_events && e->n_carry < REGION_MAX_EVENTS; i++) {
-			e->carry[e->n_carry] = events[i];
-			e->carry[e->n_carry++].frame = 0;
-		}
-		return 0;
-	}
-	for (unsigned c = 0; c < e->o.n_inputs; c++) {
-		float *dst = region_audio(&e->r, 0, parity, c);
-		if (in != NULL && in[c] != NULL)
-			memcpy(dst, in[c], frames * sizeof(float));
-		else
-			memset(dst, 0, frames * sizeof(float));
-	}
+	/* done before taken: equal, the child is between cycles */
+	uint32_t done = atomic_load(&s->done_seq.v);
+	uint32_t taken = atomic_load(&s->taken_seq.v);
+	unsigned kept = 0;
+	for (unsigned i = 0; i < e->n_carry; i++)
+		if (e->carry[i].origin == 0 || (int32_t)(e->carry[i].origin - taken) > 0)
+			e->carry[kept++] = e->carry[i];
+	e->n_carry = kept;
+	int published = ((taken ^ seq) & 1) != 0 || taken == done;
+	uint32_t origin = published ? seq : 0;
+	for (unsigned i = 0; i < e->n_carry; i++)
+		if (e->carry[i].origin == 0)
+			e->carry[i].origin = origin;
 	struct region_midi *dst = e->r.midi + (size_t)parity * REGION_MAX_EVENTS;
-	unsigned n = e->n_carry;
+	unsigned n = published ? e->n_carry : 0;
 	if (n > 0)
 		memcpy(dst, e->carry, n * sizeof *dst);
-	e->n_carry = 0;
-	if (n_events > REGION_MAX_EVENTS - n)
-		n_events = REGION_MAX_EVENTS - n;
-	if (n_events > 0)
-		memcpy(dst + n, events, n_events * sizeof *events);
-	s->n_midi[parity] = n + n_events;
+	for (unsigned i = 0; i < n_events; i++) {
+		struct region_midi ev = events[i];
+		ev.origin = origin;
+		if (published && n < REGION_MAX_EVENTS)
+			dst[n++] = ev;
+		ev.frame = 0;
+		if (e->n_carry < REGION_MAX_EVENTS)
+			e->carry[e->n_carry++] = ev;
+	}
+	if (!published)
+		return 0;
+	for (unsigned c = 0; c < e->o.n_inputs; c++) {
+		float *in_dst = region_audio(&e->r, 0, parity, c);
+		if (in != NULL && in[c] != NULL)
+			memcpy(in_dst, in[c], frames * sizeof(float));
+		else
+			memset(in_dst, 0, frames * sizeof(float));
+	}
+	s->n_midi[parity] = n;
 	s->frames[parity] = frames;
 	atomic_store_explicit(&s->req_seq.v, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);

@@ -9,7 +9,7 @@
 
 _Static_assert(sizeof(struct region_header) % 8 == 0, "header padding");
 _Static_assert(sizeof(struct region_line) == 64, "one line per hot index");
-_Static_assert(sizeof(struct region_midi) == 12, "midi record layout");
+_Static_assert(sizeof(struct region_midi) == 16, "midi record layout");
 _Static_assert(offsetof(struct region_cost, ns) == 64, "cost rows start a line");
 
 /* Round up to a 64-byte boundary. */

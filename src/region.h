@@ -64,6 +64,7 @@ struct region_midi {
 	uint8_t velocity;
 	uint8_t pad;
 	float amount;
+	uint32_t origin;                 /* parent: the first cycle holding it */
 };
 
 /* A value on its own cache line. */

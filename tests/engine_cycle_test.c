@@ -192,10 +192,9 @@ play_notes(struct engine *e, unsigned cycles, uint64_t deadline_ns,
 	return tail ? (float)sqrt(sum / ((double)tail * BLOCK)) : 0.0f;
 }
 
-/* A child more than a period behind: no note is lost.  Every cycle it is
- * given is one it runs (none passed over for a newer one), and the notes
- * of cycles it could not be given go with the next: held notes sound when
- * it catches up, and released ones end, none stuck. */
+/* A child more than a period behind passes over the cycles it had no time
+ * for, but none of their notes: held notes sound when it catches up, and
+ * released ones end, none stuck. */
 static void
 test_slow_child_keeps_notes(void)
 {
