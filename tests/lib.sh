@@ -57,9 +57,14 @@ no_leftovers() {
 	for round in 1 2; do
 		found=""
 		for pid in $(pgrep -f -- "--dsp-child"); do
-			parent=$(cat "/proc/$pid/cmdline" 2>/dev/null | tr '\0' ' ' | awk '{ print $NF }')
+			# a DSP child is `EXE --dsp-child FD SIZE PARENT_PID`; other
+			# matches (another test's pgrep, run at the same moment) are not
+			parent=$(awk -v RS='\0' '{ a[NR] = $0 }
+				END { if (NR == 5 && a[2] == "--dsp-child" && a[5] ~ /^[0-9]+$/) print a[5] }' \
+				"/proc/$pid/cmdline" 2>/dev/null)
+			[ -n "$parent" ] || continue
 			cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null)
-			if [ "$cwd" = "$scratch" ] || { [ -n "$parent" ] && ! kill -0 "$parent" 2>/dev/null; }; then
+			if [ "$cwd" = "$scratch" ] || ! kill -0 "$parent" 2>/dev/null; then
 				found="$found $pid"
 			fi
 		done
