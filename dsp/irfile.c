@@ -36,6 +36,12 @@ ir_open(const char *path, SF_INFO *info, char *err, size_t err_size)
 		    path);
 		return NULL;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		/* a pipe or a device would block the loader or never end */
+		snprintf(err, err_size, "%s: not a regular file (a pipe or a "
+		    "device); give the path of an audio file", path);
+		return NULL;
+	}
 	memset(info, 0, sizeof *info);
 	SNDFILE *f = sf_open(path, SFM_READ, info);
 	if (f == NULL) {

@@ -67,9 +67,11 @@ awk -v a="$at" -v h="$hard" 'BEGIN { exit !(a * 10 <= h) }' &&
 printf 'not audio\n' > text.wav
 sox -n -r 48000 -c 1 empty.wav trim 0 0 2>/dev/null
 mkdir -p adir
-for bad in missing.wav adir text.wav empty.wav; do
+mkfifo fifo.wav
+for bad in missing.wav adir text.wav empty.wav fifo.wav; do
 	sed "s|irs/room.wav|$bad|" stereo.fsp > bad.fsp
-	if "$FORKSYNTH" --check bad.fsp 2> err.txt; then
+	# (a pipe must be refused, not waited on)
+	if timeout 20 "$FORKSYNTH" --check bad.fsp 2> err.txt; then
 		fail "IR $bad accepted"
 	else
 		grep -q "$bad" err.txt && pass "IR $bad: $(cat err.txt)" || fail "IR $bad: $(cat err.txt)"
