@@ -5,6 +5,7 @@
  * never in a normal build.
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,7 +68,10 @@ fault_segv(void)
 	*nowhere = 1;
 }
 
-/* Set up a well-behaved instance. */
+/* Set up a well-behaved instance.  With FORKSYNTH_FAULT_LOAD_MS set, each
+ * new instance takes that long to create, as a patch with big IR files to
+ * read and FFTs to plan does; this runs where those do, in the child's
+ * control thread while it builds a graph, never on the audio path. */
 static void
 fault_init(void *self, float rate, uint32_t seed)
 {
@@ -75,6 +79,13 @@ fault_init(void *self, float rate, uint32_t seed)
 	(void)seed;
 	f->rate = rate;
 	f->slow_ms = 1;
+	const char *load = getenv("FORKSYNTH_FAULT_LOAD_MS");
+	long ms = load != NULL ? strtol(load, NULL, 10) : 0;
+	if (ms > 0) {
+		struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+		while (nanosleep(&ts, &ts) != 0)
+			;
+	}
 }
 
 /* Set mode, after or slow. */

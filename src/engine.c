@@ -462,14 +462,31 @@ engine_load(struct engine *e, const struct patch *p)
 	return rc;
 }
 
+/* Whether the forked child has ended (a kill from outside sets no dead
+ * flag); it is left for engine_supervise to reap. */
+static int
+child_ended(const struct engine *e)
+{
+	if (e->o.no_fork)
+		return 0;
+	if (e->pid <= 0)
+		return 1;
+	siginfo_t si = { 0 };
+	if (waitid(P_PID, (id_t)e->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+		return errno == ECHILD;
+	return si.si_pid == e->pid;
+}
+
 int
 engine_sync(struct engine *e, unsigned timeout_ms)
 {
 	uint64_t until = futex_now_ns() + (uint64_t)timeout_ms * 1000000;
 	uint32_t applied;
 	while ((applied = atomic_load(&e->r.sync->applied.v)) != e->sent) {
-		if (atomic_load(&e->r.sync->dead.v) || futex_now_ns() >= until)
+		if (atomic_load(&e->r.sync->dead.v) || child_ended(e))
 			return -1;
+		if (futex_now_ns() >= until)
+			return 1;
 		/* woken by the child's control thread; 10 ms slices to notice
 		 * a dead child */
 		struct timespec ts;

@@ -69,7 +69,8 @@ int engine_command(struct engine *e, const char *line);
 int engine_load(struct engine *e, const struct patch *p);
 
 /* Wait until the child has put every command sent so far into effect, at
- * most timeout_ms.  Returns 0, or -1 on timeout or a dead child. */
+ * most timeout_ms.  Returns 0; 1 on timeout (the child lives and is still
+ * at work: reading files, planning FFTs); -1 when the child is dead. */
 int engine_sync(struct engine *e, unsigned timeout_ms);
 
 /*

@@ -68,6 +68,35 @@ struct render_pos {
 	size_t next_note, next_cmd;  /* score cursors */
 };
 
+/* How long a render waits for the child to take a patch or a command:
+ * loading big IR files and planning their FFTs can take seconds on a
+ * loaded machine, but a render must never run a block on a patch only half
+ * in effect (it would not be the same render twice). */
+#define RENDER_SYNC_NOTE_MS  10000
+#define RENDER_SYNC_LIMIT_S  300
+
+/* Wait until the child has applied every command sent.  0 when it has,
+ * or when the child died (the next cycle reports it down and the render
+ * replays); -1 after RENDER_SYNC_LIMIT_S, with the reason printed. */
+static int
+render_sync(struct engine *e)
+{
+	unsigned waited_s = 0;
+	int rc;
+	while ((rc = engine_sync(e, RENDER_SYNC_NOTE_MS)) > 0) {
+		waited_s += RENDER_SYNC_NOTE_MS / 1000;
+		if (waited_s >= RENDER_SYNC_LIMIT_S) {
+			fprintf(stderr, "forksynth: the DSP child has not taken the patch "
+			    "in %u s; is an IR file on a stalled disk or a pipe?\n", waited_s);
+			return -1;
+		}
+		if (waited_s == RENDER_SYNC_NOTE_MS / 1000)
+			fprintf(stderr, "forksynth: still loading the patch in the DSP "
+			    "child (IR files, FFT plans)...\n");
+	}
+	return 0;
+}
+
 /* Send the score commands that fall before frame + n to the parent's patch
  * copy and the engine, and wait until they are in effect, so that they
  * land on this block boundary whatever the timing. */
@@ -97,21 +126,21 @@ send_commands(struct engine *e, struct patch *p, const struct score *score,
 		pos->next_cmd++;
 	}
 	if (sent)
-		engine_sync(e, 10000);
+		return render_sync(e);
 	return 0;
 }
 
 /* Start over from frame 0 on a fresh child: the patch as it was, cursors
  * at the start.  The blocks already written are run again unwritten, so
  * the child's state is exactly what an uninterrupted render would have. */
-static void
+static int
 rewind_render(struct engine *e, struct patch *p, const struct patch *initial,
     struct render_pos *pos)
 {
 	*p = *initial;
 	*pos = (struct render_pos){ 0 };
 	engine_load(e, p);
-	engine_sync(e, 10000);
+	return render_sync(e);
 }
 
 int
@@ -174,10 +203,9 @@ render_run(const struct patch *patch, const struct score *score,
 	struct region_midi *events = xcalloc(REGION_MAX_EVENTS, sizeof *events);
 
 	struct render_pos pos;
-	rewind_render(e, p, patch, &pos);
+	int rc = rewind_render(e, p, patch, &pos);
 	unsigned long written = 0, last_drawn = 0;
 	unsigned long last_crash = (unsigned long)-1;
-	int rc = 0;
 	while (pos.frame < total && rc == 0) {
 		unsigned long frame = pos.frame;
 		unsigned n = total - frame < block ? (unsigned)(total - frame) : block;
@@ -221,7 +249,10 @@ render_run(const struct patch *patch, const struct score *score,
 				rc = -1;
 				break;
 			}
-			rewind_render(e, p, patch, &pos);
+			if (rewind_render(e, p, patch, &pos) != 0) {
+				rc = -1;
+				break;
+			}
 			/* a crash that comes back at the same frame while replaying
 			 * is the patch's own: stop replaying and go on from the end
 			 * of the file with a fresh state */

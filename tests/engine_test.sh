@@ -127,4 +127,26 @@ grep -q "signal 11" boom.err && grep -q "module 'stuck' (fault)" boom.err &&
 [ $(( $(date +%s) - start )) -lt 30 ] && pass "gave up within 30 s" || fail "took too long"
 no_leftovers
 
+# ---- a patch slow to load (big IR files and FFT plans on a loaded machine
+# take seconds): the render waits for it, however long, and says so; it
+# never runs a block on a patch not yet in effect
+cat > slowload.fsp <<'P'
+global vco osc wave=sine freq=440 level=0.5
+global fault f
+connect osc.out f.in
+connect f.out out.1
+P
+"$FORKSYNTH_FI" --render quick.wav --outputs 1 --seconds 0.2 slowload.fsp 2>/dev/null
+if FORKSYNTH_FAULT_LOAD_MS=11000 "$FORKSYNTH_FI" --render slowload.wav --outputs 1 \
+	--seconds 0.2 slowload.fsp 2>slow.err; then
+	pass "a render whose patch takes 11 s to load completes"
+else
+	fail "slow-loading render: $(cat slow.err)"
+fi
+cat slow.err
+grep -q "still loading the patch" slow.err && pass "says it is still loading" ||
+	fail "no word of the wait"
+check "the slow-loading render equals the quick one" cmp -s quick.wav slowload.wav
+no_leftovers
+
 finish
