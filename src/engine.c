@@ -23,7 +23,9 @@
 
 /* Spin this long for the child's answer before sleeping, ns. */
 #define CYCLE_SPIN_NS 20000
-/* A child that dies within this long of starting counts as a failed start. */
+/* A child that dies within this long of starting counts as a failed start
+ * (one that hangs, within this long plus the hang timeout: a hang is seen
+ * only that much later). */
 #define EARLY_DEATH_NS 1000000000ull
 /* A DSP late this many cycles in a row is too slow for now: the callback
  * then waits only LATE_WAIT_NS for it, giving the rest of the period back
@@ -611,14 +613,16 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	int own_fault = hung || atomic_load(&e->r.sync->dead.v) != 0 ||
 	    !had_child || WIFEXITED(status);
 	e->last_own_fault = own_fault;
+	uint64_t early_ns = EARLY_DEATH_NS +
+	    (hung ? (uint64_t)e->o.hang_ms * 1000000u : 0);
 	int early = own_fault && (e->started_ns == 0 ||
-	    futex_now_ns() - e->started_ns < EARLY_DEATH_NS);
+	    futex_now_ns() - e->started_ns < early_ns);
 	e->failed_starts = early ? e->failed_starts + 1 : 0;
 	stop_dsp(e);
 
 	if (e->failed_starts >= MAX_FAILED_STARTS) {
 		e->failed = 1;
-		snprintf(msg, msg_size, "DSP child %s%s, and crashed on each of its "
+		snprintf(msg, msg_size, "DSP child %s%s, and failed on each of its "
 		    "last %u starts: giving up, audio stays silent (fix or remove "
 		    "that module; the patch and the session are intact)",
 		    why, who, e->failed_starts);

@@ -127,6 +127,21 @@ grep -q "signal 11" boom.err && grep -q "module 'stuck' (fault)" boom.err &&
 [ $(( $(date +%s) - start )) -lt 30 ] && pass "gave up within 30 s" || fail "took too long"
 no_leftovers
 
+# ---- a child that hangs on every start: the same (a hang is seen only
+# after the heartbeat timeout, but it still counts as a failed start)
+sed 's/mode=hang after=0.3/mode=hang after=0/' hang.fsp > stuck.fsp
+start=$(date +%s)
+if timeout 120 "$FORKSYNTH_FI" --render stuck.wav --seconds 1 --score hang.score stuck.fsp 2>stuck.err; then
+	fail "a render whose child always hangs succeeded"
+else
+	pass "a child that always hangs fails the render"
+fi
+cat stuck.err
+grep -q "stopped answering.*giving up" stuck.err && pass "says it gives up on the hangs" ||
+	fail "no give-up message for hangs"
+[ $(( $(date +%s) - start )) -lt 30 ] && pass "gave up within 30 s" || fail "took too long"
+no_leftovers
+
 # ---- a patch slow to load (big IR files and FFT plans on a loaded machine
 # take seconds): the render waits for it, however long, and says so; it
 # never runs a block on a patch not yet in effect
