@@ -264,7 +264,24 @@ take_output(struct engine *e, uint32_t seq, float *const *out, unsigned frames)
 	e->have_last_good = 1;
 }
 
-static int child_gone(struct engine *e, int *status);
+/* Whether the forked child has ended, without reaping it (a kill from
+ * outside sets no dead flag): its pidfd turns readable, or, where there is
+ * no pidfd, waitid says so. */
+static int
+child_exited(const struct engine *e)
+{
+	if (e->pid <= 0)
+		return !e->o.no_fork;
+	if (e->pidfd >= 0) {
+		struct pollfd pfd = { .fd = e->pidfd, .events = POLLIN };
+		return poll(&pfd, 1, 0) > 0;
+	}
+	siginfo_t si = { 0 };
+	if (waitid(P_PID, (id_t)e->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+		return errno == ECHILD;
+	return si.si_pid == e->pid;
+}
+
 static int child_hung(struct engine *e);
 
 /* Wait until done_seq reaches `seq`, the child dies, or the deadline.
@@ -291,8 +308,7 @@ wait_done(struct engine *e, uint32_t seq, uint64_t deadline_ns)
 			continue;
 		}
 		if (deadline_ns == 0 && e->pid > 0) {
-			struct pollfd pfd = { .fd = e->pidfd, .events = POLLIN };
-			if ((e->pidfd >= 0 && poll(&pfd, 1, 0) > 0) || child_hung(e))
+			if (child_exited(e) || child_hung(e))
 				return 0;
 		}
 		struct timespec ts;
@@ -464,28 +480,13 @@ engine_load(struct engine *e, const struct patch *p)
 	return rc;
 }
 
-/* Whether the forked child has ended (a kill from outside sets no dead
- * flag); it is left for engine_supervise to reap. */
-static int
-child_ended(const struct engine *e)
-{
-	if (e->o.no_fork)
-		return 0;
-	if (e->pid <= 0)
-		return 1;
-	siginfo_t si = { 0 };
-	if (waitid(P_PID, (id_t)e->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
-		return errno == ECHILD;
-	return si.si_pid == e->pid;
-}
-
 int
 engine_sync(struct engine *e, unsigned timeout_ms)
 {
 	uint64_t until = futex_now_ns() + (uint64_t)timeout_ms * 1000000;
 	uint32_t applied;
 	while ((applied = atomic_load(&e->r.sync->applied.v)) != e->sent) {
-		if (atomic_load(&e->r.sync->dead.v) || child_ended(e))
+		if (atomic_load(&e->r.sync->dead.v) || child_exited(e))
 			return -1;
 		if (futex_now_ns() >= until)
 			return 1;
@@ -523,11 +524,8 @@ child_gone(struct engine *e, int *status)
 {
 	if (e->pid <= 0)
 		return e->o.no_fork ? 0 : 1;
-	if (e->pidfd >= 0) {
-		struct pollfd pfd = { .fd = e->pidfd, .events = POLLIN };
-		if (poll(&pfd, 1, 0) <= 0)
-			return 0;
-	}
+	if (!child_exited(e))
+		return 0;
 	if (waitpid(e->pid, status, WNOHANG) == e->pid) {
 		e->pid = 0;
 		return 1;
