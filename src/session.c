@@ -18,6 +18,7 @@
 
 #include "command.h"
 #include "engine.h"
+#include "futex.h"
 #include "log.h"
 #include "recorder.h"
 #include "session.h"
@@ -167,14 +168,6 @@ session_autosave(struct session *s, int durable)
 	return rc;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Take the counters and module costs as the next report's starting point.
  * Called with the session lock held. */
 static void
@@ -227,7 +220,7 @@ static void
 report_late(struct session *s, struct late_report *r,
     const struct jackio_counters *c)
 {
-	uint64_t t = now_ns();
+	uint64_t t = futex_now_ns();
 	if (c->late == r->late) {
 		/* on time: keep the baseline fresh, so that the first report
 		 * comes a second after things went wrong and measures that
