@@ -14,22 +14,12 @@
 
 #include <sndfile.h>
 
+#include "check.h"
 #include "recorder.h"
 
 #define RATE 48000
 #define PERIOD 256
 #define CHANNELS 2
-
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-		printf(__VA_ARGS__); \
-		printf("\n"); \
-		failures++; \
-	} \
-} while (0)
 
 /* The sample pushed at stream frame `i` on channel `c`: never zero, so a
  * zero in the file is a lost frame. */
@@ -153,9 +143,5 @@ main(void)
 	snprintf(path, sizeof path, "rm -rf '%s'", dir);
 	if (system(path) != 0)
 		printf("could not remove %s\n", dir);
-	if (failures) {
-		printf("%d check(s) failed\n", failures);
-		return 1;
-	}
-	return 0;
+	return check_verdict();
 }

@@ -9,23 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "complete.h"
 #include "keys.h"
 #include "patch.h"
 #include "piano.h"
 #include "prompt.h"
 #include "undo.h"
-
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-		printf(__VA_ARGS__); \
-		printf("\n"); \
-		failures++; \
-	} \
-} while (0)
 
 #define MS 1000000ull
 
@@ -256,10 +246,8 @@ main(void)
 	test_complete();
 	test_prompt();
 	test_undo();
-	if (failures) {
-		printf("%d check(s) failed\n", failures);
+	if (check_verdict() != 0)
 		return 1;
-	}
 	printf("ok: key names and map, piano timing, completion, prompt, undo\n");
 	return 0;
 }
