@@ -217,6 +217,30 @@ connect $1.out  out.2
 P
 }
 
+# fault_once CLIENT MODULE WHAT SECONDS MESSAGE: the session CLIENT reports
+# a restart within SECONDS; MODULE is told to behave at once (before the
+# replayed patch reaches its fault again); the message says MESSAGE (a
+# regex) while running MODULE; the session takes commands, and a moment
+# later there was exactly one restart (the replayed patch runs).  Leaves
+# the stats answer in $st.
+fault_once() {
+	if wait_for "$1.err" "restarted" "$4"; then
+		a=$(send "set $2.mode none")
+		pass "$3 reported: $(grep -m1 restarted "$1.err")"
+	else
+		a="(no restart)"
+		fail "no restart after the $3: $(tail -3 "$1.err")"
+	fi
+	grep -q "$5 while running module '$2' (fault)" "$1.err" &&
+		pass "the message names the $3 and the module" ||
+		fail "$3 message: $(grep -m1 'DSP child' "$1.err")"
+	[ "$a" = ok ] && pass "the session takes commands after the $3" || fail "set after the $3: $a"
+	sleep 1.2
+	st=$(send stats)
+	[ "$(stat_of restarts)" = 1 ] && pass "one restart, the replayed patch runs: $st" ||
+		fail "restarts after the $3: $st: $(grep 'DSP' "$1.err" | tr '\n' ' ')"
+}
+
 # ---- a. SIGKILL of the DSP child
 case_a() {
 	echo "---- a. the DSP child is killed (SIGKILL)"
@@ -267,21 +291,7 @@ case_b() {
 	tone crashy "mode=crash after=3" > crash.fsp
 	session fb "$fi_bin" crash.fsp
 	rec_begin b.wav
-	if wait_for fb.err "restarted" 10; then
-		a=$(send "set crashy.mode none")    # before the replayed one crashes (3 s)
-		pass "crash reported: $(grep -m1 restarted fb.err)"
-	else
-		a="(no restart)"
-		fail "no restart after the crash: $(tail -3 fb.err)"
-	fi
-	grep -q "died of signal 11 (Segmentation fault) while running module 'crashy' (fault)" fb.err &&
-		pass "the message names the signal and the module" ||
-		fail "crash message: $(grep -m1 'DSP child' fb.err)"
-	[ "$a" = ok ] && pass "the session takes commands after the crash" || fail "set after the crash: $a"
-	sleep 1.2
-	st=$(send stats)
-	[ "$(stat_of restarts)" = 1 ] && pass "one restart, the replayed patch runs: $st" ||
-		fail "restarts after the crash: $st: $(grep 'DSP' fb.err | tr '\n' ' ')"
+	fault_once fb crashy crash 10 "died of signal 11 (Segmentation fault)"
 	rec_end b.wav
 	client_intact
 	z=$("$ANALYZE" zeros b.wav)
@@ -334,21 +344,7 @@ case_c() {
 	tone stuck "mode=hang after=3" > hang.fsp
 	session fc "$fi_bin" hang.fsp
 	rec_begin c.wav
-	if wait_for fc.err "restarted" 12; then
-		a=$(send "set stuck.mode none")
-		pass "hang reported: $(grep -m1 restarted fc.err)"
-	else
-		a="(no restart)"
-		fail "no restart after the hang: $(tail -3 fc.err)"
-	fi
-	grep -q "stopped answering (no heartbeat for [0-9]* ms) while running module 'stuck' (fault)" fc.err &&
-		pass "the message names the hang and the module" ||
-		fail "hang message: $(grep -m1 'DSP child' fc.err)"
-	[ "$a" = ok ] && pass "the session takes commands after the hang" || fail "set after the hang: $a"
-	sleep 1.2
-	st=$(send stats)
-	[ "$(stat_of restarts)" = 1 ] && pass "one restart: $st" ||
-		fail "restarts after the hang: $st: $(grep 'DSP' fc.err | tr '\n' ' ')"
+	fault_once fc stuck hang 12 "stopped answering (no heartbeat for [0-9]* ms)"
 	rec_end c.wav
 	client_intact
 	z=$("$ANALYZE" zeros c.wav)
