@@ -36,11 +36,11 @@ replay_file(const char *path)
 	free(data);
 }
 
-/* Compare names for qsort. */
+/* Hidden files (editor and libFuzzer leftovers) are not inputs. */
 static int
-compare_names(const void *a, const void *b)
+visible(const struct dirent *e)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return e->d_name[0] != '.';
 }
 
 /* Run the target over every file of a directory, in name order; returns
@@ -48,31 +48,14 @@ compare_names(const void *a, const void *b)
 static unsigned
 replay_dir(const char *dir)
 {
-	char **names = NULL, path[4096];
-	size_t n = 0, cap = 0;
-	struct dirent *e;
+	struct dirent **names;
+	char path[4096];
 
-	DIR *d = opendir(dir);
-	if (d == NULL)
+	int n = scandir(dir, &names, visible, alphasort);
+	if (n < 0)
 		fatal("cannot open %s: %s", dir, strerror(errno));
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **bigger = xmalloc(cap * sizeof *bigger);
-			if (n > 0)
-				memcpy(bigger, names, n * sizeof *names);
-			free(names);
-			names = bigger;
-		}
-		names[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof *names, compare_names);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
 		replay_file(path);
 		free(names[i]);
 	}
