@@ -4,6 +4,7 @@
  * --enable-fault-injection (and into the test binary tests/forksynth-fi);
  * never in a normal build.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ fault_init(void *self, float rate, uint32_t seed)
 	long ms = load != NULL ? strtol(load, NULL, 10) : 0;
 	if (ms > 0) {
 		struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
-		while (nanosleep(&ts, &ts) != 0)
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
 	}
 }
