@@ -68,8 +68,9 @@ no_leftovers() {
 				found="$found $pid"
 			fi
 		done
-		# a child whose parent has just gone dies with it within moments
-		[ "$round" = 1 ] && [ -n "$found" ] && sleep 1
+		# a child whose parent has just gone dies with it, though on a
+		# loaded machine its exit may take a while; a real orphan stays
+		[ "$round" = 1 ] && [ -n "$found" ] && sleep 5
 		stray=$found
 	done
 	if [ -n "$stray" ]; then
