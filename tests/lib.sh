@@ -74,7 +74,7 @@ no_leftovers() {
 		stray=$found
 	done
 	if [ -n "$stray" ]; then
-		fail "stray DSP child:$stray"
+		fail "stray DSP child:$stray ($(ps -o pid=,ppid=,stat=,etime=,args= -p "$(echo $stray | tr ' ' ',')" 2>/dev/null | tr '\n' ';'))"
 	else
 		pass "no stray DSP child"
 	fi
