@@ -320,6 +320,7 @@ pool_worker(void *arg)
 	unsigned t;
 
 	pool_thread_id = w->id;
+	pool_thread_stats_sched(st);
 	dsp_flush_denormals();
 	while (!atomic_load_explicit(&p->quit, memory_order_acquire)) {
 		if (pool_take(p, &g, &t)) {
@@ -479,11 +480,8 @@ pool_create(unsigned n_threads, unsigned max_tasks, int rt_priority,
 	if (stats == NULL)
 		stats = p->own_stats = xaligned(n_threads * sizeof *stats);
 	p->stats = stats;
-	for (i = 0; i < n_threads; i++) {
-		atomic_init(&stats[i].busy_ns, 0);
-		atomic_init(&stats[i].tasks, 0);
-		atomic_init(&stats[i].task, -1);
-	}
+	for (i = 0; i < n_threads; i++)
+		pool_thread_stats_reset(&stats[i]);
 	p->workers = xcalloc(n_threads, sizeof *p->workers);
 	p->threads = xcalloc(n_threads, sizeof *p->threads);
 	for (i = 1; i < n_threads; i++)
@@ -603,8 +601,45 @@ pool_stats(const struct pool *p, unsigned thread)
 
 	s.busy_ns = atomic_load_explicit(&st->busy_ns, memory_order_relaxed);
 	s.tasks = atomic_load_explicit(&st->tasks, memory_order_relaxed);
+	s.idle_ns = atomic_load_explicit(&st->idle_ns, memory_order_relaxed);
+	s.sleeps = atomic_load_explicit(&st->sleeps, memory_order_relaxed);
+	s.steals = atomic_load_explicit(&st->steals, memory_order_relaxed);
+	s.contended = atomic_load_explicit(&st->contended,
+	    memory_order_relaxed);
 	s.task = atomic_load_explicit(&st->task, memory_order_relaxed);
+	s.policy = atomic_load_explicit(&st->policy, memory_order_relaxed);
+	s.priority = atomic_load_explicit(&st->priority, memory_order_relaxed);
 	return s;
+}
+
+/* Zero one thread's stats. */
+void
+pool_thread_stats_reset(struct pool_thread_stats *st)
+{
+	atomic_store(&st->busy_ns, 0);
+	atomic_store(&st->tasks, 0);
+	atomic_store(&st->idle_ns, 0);
+	atomic_store(&st->sleeps, 0);
+	atomic_store(&st->steals, 0);
+	atomic_store(&st->contended, 0);
+	atomic_store(&st->task, -1);
+	atomic_store(&st->policy, -1);
+	atomic_store(&st->priority, 0);
+}
+
+/* Record the calling thread's policy and priority. */
+void
+pool_thread_stats_sched(struct pool_thread_stats *st)
+{
+	struct sched_param sp;
+	int policy;
+
+	if (pthread_getschedparam(pthread_self(), &policy, &sp) != 0)
+		return;
+	atomic_store_explicit(&st->priority, (int16_t)sp.sched_priority,
+	    memory_order_relaxed);
+	atomic_store_explicit(&st->policy, (int16_t)policy,
+	    memory_order_release);
 }
 
 /* The calling thread's index in its pool (see pool.h). */

@@ -51,15 +51,29 @@ struct pool_edge {
 struct pool_thread_stats {
 	_Atomic uint64_t busy_ns;   /* CLOCK_MONOTONIC time spent inside tasks */
 	_Atomic uint64_t tasks;     /* tasks run since pool_create */
+	_Atomic uint64_t idle_ns;   /* time spent spinning with nothing to run */
+	_Atomic uint32_t sleeps;    /* times it slept on a futex, idle */
+	_Atomic uint32_t steals;    /* tasks taken from another thread's queue */
+	_Atomic uint32_t contended; /* compare-and-swaps lost taking a task */
 	_Atomic int32_t task;       /* index of the task running now, -1 if none */
-	char pad[64 - 2 * sizeof(uint64_t) - sizeof(int32_t)];
+	_Atomic int16_t policy;     /* its scheduling policy (SCHED_FIFO, ...),
+				       -1 before the thread has said */
+	_Atomic int16_t priority;   /* its real-time priority, 0 if none */
+	char pad[64 - 3 * sizeof(uint64_t) - 4 * sizeof(uint32_t) -
+	    2 * sizeof(int16_t)];
 };
+_Static_assert(sizeof(struct pool_thread_stats) == 64,
+    "one cache line per thread");
 
 /* A plain snapshot of struct pool_thread_stats, returned by pool_stats. */
 struct pool_stats {
 	uint64_t busy_ns;
 	uint64_t tasks;
+	uint64_t idle_ns;
+	uint32_t sleeps, steals, contended;
 	int task;                   /* -1 when the thread runs no task */
+	int policy;                 /* -1 when not known yet */
+	int priority;
 };
 
 /*
@@ -111,6 +125,14 @@ int pool_rt_error(const struct pool *p);
  * (running nothing) when the plan has more tasks than the pool was made for.
  */
 int pool_run(struct pool *p, struct pool_plan *plan, void *ctx);
+
+/* Zero one thread's stats (task -1, policy unknown), before any thread
+ * uses them. */
+void pool_thread_stats_reset(struct pool_thread_stats *st);
+
+/* Record the calling thread's scheduling policy and priority in `st`
+ * (workers do it at start; the thread calling pool_run is the caller's). */
+void pool_thread_stats_sched(struct pool_thread_stats *st);
 
 /* A snapshot of what thread `thread` (0 .. pool_threads - 1) has done. */
 struct pool_stats pool_stats(const struct pool *p, unsigned thread);

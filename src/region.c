@@ -141,11 +141,8 @@ region_reset(struct region *r)
 	atomic_store(&s->blame_module, -1);
 	ring_reset(&r->control);
 	ring_reset(&r->events);
-	for (unsigned t = 0; t < REGION_MAX_THREADS; t++) {
-		atomic_store(&r->stats[t].busy_ns, 0);
-		atomic_store(&r->stats[t].tasks, 0);
-		atomic_store(&r->stats[t].task, -1);
-	}
+	for (unsigned t = 0; t < REGION_MAX_THREADS; t++)
+		pool_thread_stats_reset(&r->stats[t]);
 	for (unsigned t = 0; t < REGION_MAX_TASKS; t++)
 		atomic_store(&r->task_module[t], -1);
 	memset(r->cost, 0, sizeof *r->cost);

@@ -19,7 +19,7 @@
 #include "ring.h"
 
 #define REGION_MAGIC    0x464b5359u      /* "FKSY" */
-#define REGION_VERSION  3u
+#define REGION_VERSION  4u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
 #define REGION_MAX_TASKS     8192        /* task -> running module slots */
