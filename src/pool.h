@@ -4,10 +4,11 @@
  *
  * The plan knows nothing of modules: task t is run as run(ctx, t), and it
  * may start only once every task with an edge into it has finished.  Per
- * block, pool_run resets the predecessor counts, seeds the tasks that have
- * none, and returns when every task has run.  A thread that finishes a task
- * runs the first successor it made ready itself and queues the others for
- * the rest of the pool.  The scheduler never decides summation order: output
+ * block, pool_run resets the predecessor counts, deals the tasks that have
+ * none to the threads' queues (the same way every block, for cache
+ * affinity), and returns when every task has run.  A thread that finishes
+ * a task runs the first successor it made ready itself and queues the
+ * others on its own queue; a thread with an empty queue steals.  The scheduler never decides summation order: output
  * is bit-identical whatever the thread count as long as tasks write disjoint
  * outputs and read only what their predecessors wrote.
  *
@@ -110,6 +111,34 @@ void pool_destroy(struct pool *p);
  * start of a block, at the price of busy CPUs.  Safe at any time.
  */
 void pool_set_spin(struct pool *p, uint64_t ns);
+
+/*
+ * A record of one block, for measuring (the bench): filled by every
+ * pool_run while it is set, read between pool_run calls.  The caller owns
+ * the arrays, `capacity` entries each; tasks past capacity go unrecorded.
+ */
+struct pool_trace {
+	unsigned capacity;
+	uint64_t *start_ns, *end_ns;    /* per task: CLOCK_MONOTONIC ns */
+	uint16_t *thread;               /* per task: the thread that ran it */
+	/* set by pool_run */
+	const struct pool_plan *plan;   /* the plan of the block recorded */
+	unsigned n_tasks, n_threads;
+	uint64_t entry_ns;              /* pool_run was called */
+	uint64_t publish_ns;            /* the block was published to the pool */
+	uint64_t done_ns;               /* pool_run saw the last task end */
+	uint64_t first_ns[POOL_MAX_THREADS]; /* each thread's first task start,
+					   0 when it ran none */
+};
+
+/* Record the blocks from the next pool_run on into `tr` (NULL stops).
+ * Not real-time work: for benches. */
+void pool_set_trace(struct pool *p, struct pool_trace *tr);
+
+/* The critical path of `plan` when task t takes dur_ns[t]: the longest sum
+ * of durations along a chain of dependencies (the "span"; no thread count
+ * can finish a block sooner).  Control plane (allocates). */
+uint64_t pool_plan_span(const struct pool_plan *plan, const uint64_t *dur_ns);
 
 /* Threads in the pool, the calling thread included. */
 unsigned pool_threads(const struct pool *p);
