@@ -47,6 +47,22 @@ _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
 #define FADE_SECONDS 0.003f
 /* One block in this many is profiled for the per-module cost. */
 #define PROFILE_EVERY 4
+/* Hot workers (auto): the DSP threads are awake when a cycle comes once
+ * their time in tasks reaches HOT_ON_LOAD of the interval between
+ * requests, and go back to plain sleeping below HOT_OFF_LOAD.  Woken by
+ * futex only when a cycle has come, workers start tens to hundreds of
+ * microseconds late (bench/parallel_bench --paced shows it); at a low load
+ * the engine thread does their work itself in time, at a high one it
+ * cannot. */
+#define HOT_ON_LOAD 0.25
+#define HOT_OFF_LOAD 0.15
+/* Hot, every DSP thread sleeps through most of the gap between cycles (so
+ * that other threads get the CPUs, and real-time throttling never sees a
+ * CPU busy all the time), wakes by itself HOT_LEAD_NS before the next
+ * request is due (a quarter of the interval at most), and spins up to
+ * HOT_SPIN_LEADS times that for it. */
+#define HOT_LEAD_NS 250000ull
+#define HOT_SPIN_LEADS 3
 
 /* What a control message changed in the patch. */
 enum {
@@ -99,6 +115,12 @@ struct dsp {
 	enum fade fade;
 	unsigned fade_pos, fade_len;       /* frames into the fade, of its half */
 	unsigned long blocks;              /* cycles run, for profiling */
+	uint64_t last_request_ns;          /* when the last request was seen */
+	uint64_t interval_ns;              /* between requests, smoothed */
+	uint64_t busy_before;              /* the threads' busy_ns, summed */
+	int hot;                           /* threads awake when cycles come */
+	uint64_t wake_at_ns;               /* hot: wake up then for the next */
+	uint64_t spin_ns;                  /* the engine's spin before sleeping */
 	pthread_t control_thread, engine_thread;
 	int control_started, engine_started;
 };
@@ -268,8 +290,54 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 	atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
 }
 
-/* The engine thread: wait for a request (spin, then sleep), run the newest
- * one, repeat until stopped. */
+/* After a cycle that started at `start_ns`: smooth the interval between
+ * requests, measure the DSP load (the threads' time in tasks over that
+ * interval), decide whether the threads are hot, and if so when they wake
+ * up ahead of the next request and how long they spin. */
+static void
+hot_update(struct dsp *d, uint64_t start_ns)
+{
+	const struct region *r = d->r;
+	uint32_t flags = r->hdr->flags;
+	uint64_t busy = 0, interval, lead;
+	double load;
+
+	for (unsigned t = 0; t < r->hdr->n_threads; t++)
+		busy += atomic_load_explicit(&r->stats[t].busy_ns,
+		    memory_order_relaxed);
+	if (d->last_request_ns != 0 && start_ns > d->last_request_ns) {
+		interval = start_ns - d->last_request_ns;
+		d->interval_ns = d->interval_ns == 0 ? interval :
+		    d->interval_ns - d->interval_ns / 8 + interval / 8;
+	}
+	d->last_request_ns = start_ns;
+	load = d->interval_ns ? (double)(busy - d->busy_before) /
+	    (double)d->interval_ns : 0;
+	d->busy_before = busy;
+	if (flags & REGION_HOT_ON)
+		d->hot = 1;
+	else if (flags & REGION_HOT_OFF)
+		d->hot = 0;
+	else if (load >= HOT_ON_LOAD)
+		d->hot = 1;
+	else if (load < HOT_OFF_LOAD)
+		d->hot = 0;
+	if (!d->hot || d->interval_ns == 0) {
+		d->wake_at_ns = 0;
+		d->spin_ns = ENGINE_SPIN_NS;
+		pool_set_wake_at(d->pool, 0, 0);
+		return;
+	}
+	lead = HOT_LEAD_NS < d->interval_ns / 4 ? HOT_LEAD_NS : d->interval_ns / 4;
+	d->wake_at_ns = start_ns + d->interval_ns - lead;
+	d->spin_ns = HOT_SPIN_LEADS * lead;
+	if (d->spin_ns < ENGINE_SPIN_NS)
+		d->spin_ns = ENGINE_SPIN_NS;
+	pool_set_wake_at(d->pool, d->wake_at_ns, d->spin_ns);
+}
+
+/* The engine thread: wait for a request (spin, then sleep; hot, wake up
+ * ahead of it), run the newest one, repeat until stopped. */
 static void *
 engine_main(void *arg)
 {
@@ -283,7 +351,8 @@ engine_main(void *arg)
 	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
 		uint32_t seq = atomic_load_explicit(&s->req_seq.v, memory_order_acquire);
 		if (seq == last) {
-			uint64_t until = futex_now_ns() + ENGINE_SPIN_NS;
+			uint64_t until = futex_now_ns() + (d->spin_ns ? d->spin_ns :
+			    ENGINE_SPIN_NS);
 			while (seq == last && futex_now_ns() < until) {
 #if defined(__x86_64__) || defined(__i386__)
 				__builtin_ia32_pause();
@@ -296,7 +365,16 @@ engine_main(void *arg)
 			atomic_store(&s->child_sleeping.v, 1);
 			atomic_thread_fence(memory_order_seq_cst);
 			if (atomic_load(&s->req_seq.v) == last) {
-				futex_deadline_after(&ts, CONTROL_TICK_NS);
+				/* hot: up again shortly before the next request is
+				 * due, else at the control tick (heartbeat) */
+				uint64_t now = futex_now_ns();
+				if (d->wake_at_ns > now &&
+				    d->wake_at_ns < now + CONTROL_TICK_NS) {
+					ts.tv_sec = (time_t)(d->wake_at_ns / 1000000000u);
+					ts.tv_nsec = (long)(d->wake_at_ns % 1000000000u);
+				} else {
+					futex_deadline_after(&ts, CONTROL_TICK_NS);
+				}
 				futex_wait(&s->req_seq.v, last, &ts);
 			}
 			atomic_store(&s->child_sleeping.v, 0);
@@ -308,7 +386,9 @@ engine_main(void *arg)
 		uint32_t prev = last;
 		last = seq;
 		atomic_store(&s->taken_seq.v, seq);
+		uint64_t start = futex_now_ns();
 		run_cycle(d, seq, prev);
+		hot_update(d, start);
 	}
 	return NULL;
 }

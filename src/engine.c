@@ -195,7 +195,9 @@ engine_start(const struct engine_options *o, char *err, size_t err_size)
 	}
 	region_format(&e->r, e->shm.base, e->shm.size, o->rate, o->max_block,
 	    o->n_inputs, o->n_outputs, e->o.threads,
-	    o->pipeline ? REGION_PIPELINE : 0, o->rt_priority);
+	    (o->pipeline ? REGION_PIPELINE : 0) |
+	    (o->hot == ENGINE_HOT_ON ? REGION_HOT_ON : 0) |
+	    (o->hot == ENGINE_HOT_OFF ? REGION_HOT_OFF : 0), o->rt_priority);
 	e->last_good = xcalloc((size_t)o->n_outputs * o->max_block, sizeof(float));
 	if (start_dsp(e, err, err_size) != 0) {
 		engine_stop(e);

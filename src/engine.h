@@ -26,9 +26,19 @@ struct engine_options {
 	int pipeline;               /* play cycle k-1 while k runs: one block late */
 	int no_fork;                /* run the DSP threads in this process */
 	unsigned hang_ms;           /* a child silent this long is hung (default 1000) */
+	int hot;                    /* workers between cycles: ENGINE_HOT_* */
 	unsigned rt_priority;       /* SCHED_FIFO priority for the DSP threads, just
 				       below the audio thread's; 0: normal scheduling
 				       (offline render) */
+};
+
+/* Whether the DSP threads stay awake, spinning, between cycles: by the
+ * load (hot while the DSP needs a quarter of the period or more), always,
+ * or never. */
+enum engine_hot {
+	ENGINE_HOT_AUTO = 0,
+	ENGINE_HOT_ON,
+	ENGINE_HOT_OFF
 };
 
 /* What one cycle came to. */

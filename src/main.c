@@ -14,6 +14,7 @@
 #include "audiofile.h"
 #include "builtin.h"
 #include "child.h"
+#include "engine.h"
 #include "live.h"
 #include "ui.h"
 #include "log.h"
@@ -32,6 +33,7 @@ struct options {
 	unsigned block;
 	int force;
 	unsigned threads;
+	int hot;                    /* enum engine_hot */
 	int no_fork;
 	const char *name;
 	unsigned inputs, outputs;
@@ -49,7 +51,7 @@ enum {
 	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION,
 	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
 	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI,
-	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR
+	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR, OPT_HOT_WORKERS
 };
 
 static const struct option long_options[] = {
@@ -67,6 +69,7 @@ static const struct option long_options[] = {
 	{ "connect",      no_argument,       NULL, OPT_CONNECT },
 	{ "no-start-server", no_argument,    NULL, OPT_NO_START_SERVER },
 	{ "pipeline",     no_argument,       NULL, OPT_PIPELINE },
+	{ "hot-workers",  required_argument, NULL, OPT_HOT_WORKERS },
 	{ "deadline",     required_argument, NULL, OPT_DEADLINE },
 	{ "no-ui",        no_argument,       NULL, OPT_NO_UI },
 	{ "record",       required_argument, NULL, OPT_RECORD },
@@ -125,6 +128,9 @@ usage(FILE *f)
 	    "  --threads N        DSP threads in the child (default: one per CPU)\n"
 	    "  --no-fork          run the DSP threads in this process (no crash\n"
 	    "                     isolation; for debugging and comparison)\n"
+	    "  --hot-workers M    auto (default): DSP threads spin between periods\n"
+	    "                     while the DSP needs a quarter of the period or\n"
+	    "                     more, else sleep; on: always spin; off: always sleep\n"
 	    "\n"
 	    "Convolver:\n"
 	    "  --max-ir-seconds S longest impulse response accepted (default 30)\n"
@@ -187,6 +193,17 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_CONNECT: o->connect = 1; break;
 		case OPT_NO_START_SERVER: o->no_start_server = 1; break;
 		case OPT_PIPELINE: o->pipeline = 1; break;
+		case OPT_HOT_WORKERS:
+			if (strcmp(optarg, "auto") == 0)
+				o->hot = ENGINE_HOT_AUTO;
+			else if (strcmp(optarg, "on") == 0)
+				o->hot = ENGINE_HOT_ON;
+			else if (strcmp(optarg, "off") == 0)
+				o->hot = ENGINE_HOT_OFF;
+			else
+				fatal("--hot-workers: expected auto, on or off, got '%s'",
+				    optarg);
+			break;
 		case OPT_DEADLINE:
 			o->deadline = parse_number("deadline", optarg, 0.05, 0.95);
 			break;
@@ -409,6 +426,7 @@ main(int argc, char **argv)
 		.score_name = o.score_path != NULL ? o.score_path : "built-in score",
 		.threads = o.threads,
 		.no_fork = o.no_fork,
+		.hot = o.hot,
 	};
 	if (ro.path == NULL) {
 		struct live_options lo = {
@@ -417,7 +435,7 @@ main(int argc, char **argv)
 				.connect = o.connect, .start_server = !o.no_start_server,
 				.pipeline = o.pipeline, .deadline = o.deadline,
 			},
-			.threads = o.threads, .no_fork = o.no_fork,
+			.threads = o.threads, .no_fork = o.no_fork, .hot = o.hot,
 			.patch_name = o.patch_path ? o.patch_path : "the built-in patch",
 			.patch_path = o.patch_path,
 			/* the screen needs a terminal we own: started with & it

@@ -30,7 +30,9 @@
  * (Generations wrap after 2^40 blocks: 23 years at 1500 blocks a second.)
  *
  * Idle threads spin for a while (pool_set_spin), then sleep on a private
- * futex.  Work is announced by bumping the `wake` word, and only when
+ * futex, until work comes or, when the engine expects the next block at a
+ * known time, until a little before it (pool_set_wake_at): they are then
+ * spinning when the block comes, instead of being woken after it came.  Work is announced by bumping the `wake` word, and only when
  * `sleepers` says someone sleeps, so an idle pool costs nothing.  No
  * wake-up is lost: a sleeper counts itself then looks at every queue, a
  * pusher fills its slot then looks at the count, all seq_cst, so one of
@@ -109,6 +111,8 @@ struct pool {
 	_Atomic int sleepers;
 	/* Fixed at creation, or rarely changed. */
 	alignas(64) _Atomic uint64_t spin_ns;   /* idle spin before sleeping */
+	_Atomic uint64_t wake_at_ns;            /* sleepers wake up then, 0: no */
+	_Atomic uint64_t ahead_spin_ns;         /* and spin this long after */
 	_Atomic(struct pool_trace *) next_trace; /* for the coming blocks */
 	unsigned n_threads;
 	unsigned max_tasks;
@@ -127,6 +131,7 @@ static _Thread_local unsigned pool_thread_id;
 struct spin {
 	uint64_t start;             /* ns, 0 until the first clock read */
 	unsigned n;
+	int ahead;                  /* woke up ahead of a block: spin longer */
 };
 
 /* Tell the CPU we are spinning (saves power, frees the sibling thread). */
@@ -162,8 +167,8 @@ spin_expired(struct pool *p, struct spin *s)
 	now = pool_now_ns();
 	if (s->start == 0)
 		s->start = now;
-	return now - s->start >= atomic_load_explicit(&p->spin_ns,
-	    memory_order_relaxed);
+	return now - s->start >= atomic_load_explicit(s->ahead ?
+	    &p->ahead_spin_ns : &p->spin_ns, memory_order_relaxed);
 }
 
 /* Add `ns` to one of the calling thread's own counters (a plain load and
@@ -182,11 +187,16 @@ count_add32(_Atomic uint32_t *c, uint32_t n)
 	    n, memory_order_relaxed);
 }
 
-/* Sleep while *word == val (returns at once if it differs). */
+/* Sleep while *word == val (returns at once if it differs), until the
+ * absolute CLOCK_MONOTONIC time `until_ns` at the latest (0: no limit). */
 static void
-pool_futex_wait(_Atomic uint32_t *word, uint32_t val)
+pool_futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t until_ns)
 {
-	syscall(SYS_futex, (void *)word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+	struct timespec ts = { (time_t)(until_ns / 1000000000u),
+	    (long)(until_ns % 1000000000u) };
+
+	syscall(SYS_futex, (void *)word, FUTEX_WAIT_BITSET_PRIVATE, val,
+	    until_ns ? &ts : NULL, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
 /* Wake up to n threads sleeping on word. */
@@ -313,19 +323,26 @@ pool_wake(struct pool *p, unsigned n)
 	pool_futex_wake(&p->wake, n < (unsigned)sleepers ? (int)n : sleepers);
 }
 
-/* Sleep until work is announced (or quit), unless some is there already. */
-static void
+/* Sleep until work is announced (or quit), unless some is there already;
+ * when a wake-up time is set and still ahead, until then at the latest.
+ * Returns 1 when it slept until such a time (or woke for work then). */
+static int
 pool_sleep(struct pool *p, struct pool_thread_stats *st)
 {
 	uint32_t w = atomic_load_explicit(&p->wake, memory_order_acquire);
+	uint64_t at = atomic_load_explicit(&p->wake_at_ns, memory_order_relaxed);
+
+	if (at != 0 && at <= pool_now_ns())
+		at = 0;
 
 	atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
 	if (!pool_ready(p) && !atomic_load_explicit(&p->quit,
 	    memory_order_acquire)) {
 		count_add32(&st->sleeps, 1);
-		pool_futex_wait(&p->wake, w);
+		pool_futex_wait(&p->wake, w, at);
 	}
 	atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+	return at != 0;
 }
 
 /* Run task t of block g on thread `self`, starting at t0 (ns), then, on
@@ -396,9 +413,10 @@ pool_worker(void *arg)
 	struct pool_worker *w = arg;
 	struct pool *p = w->pool;
 	struct pool_thread_stats *st = &p->stats[w->id];
-	struct spin spin = { 0, 0 };
+	struct spin spin = { 0, 0, 0 };
 	uint64_t g, now, idle_from;
 	unsigned t;
+	int ahead;
 
 	pool_thread_id = w->id;
 	pool_thread_stats_sched(st);
@@ -409,12 +427,12 @@ pool_worker(void *arg)
 			now = pool_now_ns();
 			count_add64(&st->idle_ns, now - idle_from);
 			idle_from = pool_run_chain(p, w->id, g, t, now, st);
-			spin = (struct spin){ 0, 0 };
+			spin = (struct spin){ 0, 0, 0 };
 		} else if (spin_expired(p, &spin)) {
 			count_add64(&st->idle_ns, pool_now_ns() - idle_from);
-			pool_sleep(p, st);
+			ahead = pool_sleep(p, st);
 			idle_from = pool_now_ns();
-			spin = (struct spin){ 0, 0 };
+			spin = (struct spin){ 0, 0, ahead };
 		}
 	}
 	return NULL;
@@ -633,6 +651,14 @@ pool_set_spin(struct pool *p, uint64_t ns)
 	atomic_store_explicit(&p->spin_ns, ns, memory_order_relaxed);
 }
 
+/* Wake sleeping workers at `ns`, to spin `spin_ns` (see pool.h). */
+void
+pool_set_wake_at(struct pool *p, uint64_t ns, uint64_t spin_ns)
+{
+	atomic_store_explicit(&p->ahead_spin_ns, spin_ns, memory_order_relaxed);
+	atomic_store_explicit(&p->wake_at_ns, ns, memory_order_relaxed);
+}
+
 /* Record the coming blocks into `tr` (NULL: stop). */
 void
 pool_set_trace(struct pool *p, struct pool_trace *tr)
@@ -682,7 +708,7 @@ pool_run(struct pool *p, struct pool_plan *pl, void *ctx)
 	struct pool_thread_stats *st = &p->stats[0];
 	struct pool_trace *tr = atomic_load_explicit(&p->next_trace,
 	    memory_order_relaxed);
-	struct spin spin = { 0, 0 };
+	struct spin spin = { 0, 0, 0 };
 	uint64_t g, tg, now, entry = pool_now_ns(), idle_from;
 	uint32_t w;
 	unsigned i, t;
@@ -723,7 +749,7 @@ pool_run(struct pool *p, struct pool_plan *pl, void *ctx)
 			now = pool_now_ns();
 			count_add64(&st->idle_ns, now - idle_from);
 			idle_from = pool_run_chain(p, 0, tg, t, now, st);
-			spin = (struct spin){ 0, 0 };
+			spin = (struct spin){ 0, 0, 0 };
 			continue;
 		}
 		if (atomic_load_explicit(&p->remaining,
@@ -740,12 +766,12 @@ pool_run(struct pool *p, struct pool_plan *pl, void *ctx)
 		if (atomic_load_explicit(&p->remaining, memory_order_seq_cst)
 		    != 0 && !pool_ready(p)) {
 			count_add32(&st->sleeps, 1);
-			pool_futex_wait(&p->engine_wake, w);
+			pool_futex_wait(&p->engine_wake, w, 0);
 		}
 		atomic_store_explicit(&p->engine_waits, 0,
 		    memory_order_relaxed);
 		idle_from = pool_now_ns();
-		spin = (struct spin){ 0, 0 };
+		spin = (struct spin){ 0, 0, 0 };
 	}
 	now = pool_now_ns();
 	count_add64(&st->idle_ns, now - idle_from);

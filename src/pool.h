@@ -140,6 +140,16 @@ void pool_set_trace(struct pool *p, struct pool_trace *tr);
  * can finish a block sooner).  Control plane (allocates). */
 uint64_t pool_plan_span(const struct pool_plan *plan, const uint64_t *dur_ns);
 
+/*
+ * Idle workers that go to sleep wake up by themselves at the absolute
+ * CLOCK_MONOTONIC time `ns` (0: only when work comes), then spin for up to
+ * `spin_ns` before sleeping for good.  An engine that knows when the next
+ * block comes sets it a little before, so that the workers are awake and
+ * spinning then: no futex wake-up at the start of the block, and the CPUs
+ * free for others in most of the gap.  Safe at any time.
+ */
+void pool_set_wake_at(struct pool *p, uint64_t ns, uint64_t spin_ns);
+
 /* Threads in the pool, the calling thread included. */
 unsigned pool_threads(const struct pool *p);
 /* 0 when the workers got SCHED_FIFO (or none was asked), else the errno

@@ -34,6 +34,9 @@
 
 /* Header flags. */
 #define REGION_PIPELINE 0x1u             /* the child may run a period late */
+#define REGION_HOT_ON   0x2u             /* workers spin between cycles, always */
+#define REGION_HOT_OFF  0x4u             /* workers sleep between cycles, always
+					    (neither: by the DSP load) */
 
 /* What the parent fixes before spawning; read-only for the child. */
 struct region_header {

@@ -165,7 +165,7 @@ render_run(const struct patch *patch, const struct score *score,
 		.rate = o->rate, .max_block = block,
 		.n_inputs = patch->n_inputs, .n_outputs = channels,
 		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
-		.no_fork = o->no_fork, .hang_ms = o->hang_ms,
+		.no_fork = o->no_fork, .hang_ms = o->hang_ms, .hot = o->hot,
 	};
 	struct engine *e = engine_start(&eo, err, sizeof err);
 	if (e == NULL) {

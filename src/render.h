@@ -20,6 +20,7 @@ struct render_options {
 	const char *score_name; /* names the score in messages */
 	unsigned threads;       /* DSP threads (0: one per online CPU) */
 	int no_fork;            /* run the DSP threads in this process */
+	int hot;                /* enum engine_hot */
 	unsigned hang_ms;       /* a silent child is hung after this (0: 1000) */
 };
 

@@ -573,6 +573,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		.n_inputs = o->jack.n_inputs, .n_outputs = o->jack.n_outputs,
 		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.pipeline = o->jack.pipeline, .no_fork = o->no_fork,
+		.hot = o->hot,
 		.rt_priority = prio > 1 ? (unsigned)prio - 1 : 0,
 	};
 	s->engine = engine_start(&eo, err, err_size);

@@ -15,6 +15,7 @@
 struct live_options {
 	struct jack_options jack;
 	unsigned threads;           /* DSP threads (0: one per CPU) */
+	int hot;                    /* enum engine_hot */
 	int no_fork;
 	const char *patch_name;     /* for messages: file or "built-in patch" */
 	const char *patch_path;     /* the patch file, or NULL (built-in) */
