@@ -2,8 +2,10 @@
 # bench/jack_voices.sh BINARY [OUT] — the most voices of the bench voice
 # (as in bench/voice_patch.h)
 # (two saws, an enveloped ladder, a VCA with its ADSR) that forksynth plays
-# on a private `jackd -d dummy` at 128 frames / 48 kHz for 30 s, for 1 DSP
-# thread and for one per CPU.  "Plays" means no more late cycles (the DSP
+# on a private `jackd -d dummy` at 64, 128 and 256 frames (PERIODS) / 48 kHz
+# for 30 s, for 1 DSP thread and for one per CPU, and that count as a share
+# of the compute bound (the voices whose offline cost fills 3/4 of a period
+# on every thread).  "Plays" means no more late cycles (the DSP
 # past its deadline) than the machine's own scheduling noise: the rate
 # measured with 4 voices, where the DSP needs a few percent of the period,
 # plus one in 2000.  Both figures are printed, with the server's xruns, so a
@@ -95,10 +97,10 @@ idle_xruns() {
 # most THREADS: the largest voice count that passes a 30 s run.
 most() {
 	good=0 bad=0 n=32
-	while [ "$bad" = 0 ] && [ "$n" -le 1024 ]; do
+	while [ "$bad" = 0 ] && [ "$n" -le 4096 ]; do
 		if probe "$n" "$1" 6; then good=$n; n=$((n * 2)); else bad=$n; fi
 	done
-	[ "$bad" = 0 ] && bad=1025
+	[ "$bad" = 0 ] && bad=4097
 	while [ $((bad - good)) -gt $((good / 20 + 1)) ]; do
 		mid=$(((good + bad) / 2))
 		if probe "$mid" "$1" 6; then good=$mid; else bad=$mid; fi
@@ -112,23 +114,49 @@ most() {
 	echo "$good $last_xruns"
 }
 
+# ns_per_voice_sample: the bench voice's cost on one thread, offline (work
+# per block of parallel_bench, 64 voices), for the compute bound.
+ns_per_voice_sample() {
+	pb=$(dirname "$bin")/../bench/parallel_bench
+	[ -x "$pb" ] || { echo 0; return; }
+	"$pb" --voices 64 --threads 1 --blocks 400 | tail -n 1 | awk -F'|' '{ gsub(/ /, "", $(NF - 1)); print $(NF - 1) }'
+}
+
 last_xruns=0 last_late=0 last_cycles=1
 allowed_ppm=1000000
 cpus=$(nproc)
+ns=$(ns_per_voice_sample)
 idle=$(idle_xruns 30)
 probe 4 1 30
 noise_ppm=$((last_late * 1000000 / last_cycles))
 allowed_ppm=$((noise_ppm + 500))
-set -- $(most 1); one=$1 one_x=$2
-set -- $(most "$cpus"); all=$1 all_x=$2
+rows=""
+for period in ${PERIODS:-64 128 256}; do
+	kill "$jackd_pid" 2>/dev/null; wait "$jackd_pid" 2>/dev/null
+	jackd -n "$server" -d dummy -r 48000 -p "$period" > "$work/jackd.log" 2>&1 &
+	jackd_pid=$!
+	for _ in $(seq 50); do jack_lsp > /dev/null 2>&1 && break; sleep 0.1; done
+	for threads in 1 "$cpus"; do
+		set -- $(most "$threads"); got=$1 got_x=$2
+		# the compute bound: voices whose offline cost fits in 3/4 of
+		# each period on every thread
+		share=$(awk -v v="$got" -v t="$threads" -v ns="$ns" 'BEGIN {
+			if (ns <= 0 || v <= 0) { print "-"; exit }
+			b = t * 0.75 * 1e9 / 48000 / ns; printf "%d (%.0f %%)", b, 100 * v / b }')
+		rows="$rows| $period | $threads | $got | $share | $got_x |
+"
+	done
+done
 table="
-## Voices on JACK (jackd -d dummy, 128 frames at 48 kHz, 30 s, no late cycle)
+## Voices on JACK (jackd -d dummy, 48 kHz, 30 s, no late cycle)
 
-| DSP threads | voices | server xruns in those 30 s | aim |
-|---:|---:|---:|---|
-| 1 | $one | $one_x | |
-| $cpus | $all | $all_x | >= 500 |
+The bench voice costs $ns ns per voice-sample on one thread offline here
+(bench/parallel_bench); the compute bound is the voices whose offline cost
+fills three quarters of every period on every thread.
 
+| period | DSP threads | voices | compute bound (share reached) | server xruns in those 30 s |
+|---:|---:|---:|---|---:|
+$rows
 Scheduling noise on this machine: with 4 voices, $noise_ppm late cycles per
 million; a count passes with at most $allowed_ppm per million.  An idle client
 (jack_midiseq alone) saw $idle server xruns in 30 s.
