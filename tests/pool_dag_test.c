@@ -5,7 +5,9 @@
  * after all its predecessors have finished, runs exactly once per block, the
  * outputs are bit-identical to a serial run in topological order, for 1 to
  * 4 threads and many blocks per plan.  Then tasks that take a few
- * microseconds (so that threads overlap), plans interleaved block by block,
+ * microseconds (so that threads overlap), blocks with gaps between them
+ * (workers asleep, woken ahead by a timer, or spinning), plans interleaved
+ * block by block,
  * a 65536-task plan, and the plans pool_plan_create must refuse.
  *
  * Usage: pool_dag_test [dags [blocks]]   (defaults 300 and 50; smaller
@@ -409,6 +411,34 @@ main(int argc, char **argv)
 			n_dag_total++;
 			dag_free(&d);
 		}
+
+		/* Gaps between blocks, as periods have: workers asleep, woken
+		 * by work; woken by a timer ahead of the block (set before,
+		 * inside and long after the gap); and spinning through it. */
+		for (i = 0; i < 8; i++) {
+			struct timespec gap = { 0, 200000 };
+			rng_state = 5150u + i;
+			dag_make(&d, i % 4, 20 + rnd_below(100), 0.05);
+			j.work_ns = 1000 + rnd_below(2000);
+			for (b = 0; b < 12 && d.plan; b++) {
+				uint64_t now = now_ns();
+				switch ((i + b) % 4) {
+				case 0: pool_set_wake_at(p, 0, 0); break;
+				case 1: pool_set_wake_at(p, now + 150000, 200000); break;
+				case 2: pool_set_wake_at(p, now - 1000, 50000); break;
+				case 3: pool_set_wake_at(p, now + 5000000000ull,
+				    100000); break;
+				}
+				nanosleep(&gap, NULL);
+				tasks_run += block_check(p, &d, &j, ref,
+				    mix(b + 31));
+			}
+			blocks_run += b;
+			j.work_ns = 0;
+			n_dag_total++;
+			dag_free(&d);
+		}
+		pool_set_wake_at(p, 0, 0);
 
 		/* Plans interleaved block by block (tiny ones included). */
 		for (i = 0; i < 8; i++) {
