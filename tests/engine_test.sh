@@ -41,13 +41,22 @@ done
 
 # ---- bit-identical for 1, 2, 4 threads and in-process
 "$FORKSYNTH" --render t1.wav --seconds 6 --threads 1 --score voices.score voices.fsp 2>/dev/null
-for mode in "--threads 2" "--threads 4" "--no-fork --threads 2"; do
+for mode in "--threads 2" "--threads 4" "--no-fork --threads 2" \
+    "--threads 3 --hot-workers=on" "--threads 2 --hot-workers=off"; do
 	out="m$(echo "$mode" | tr -dc '0-9a-z').wav"
 	# shellcheck disable=SC2086
 	"$FORKSYNTH" --render "$out" --seconds 6 $mode --score voices.score voices.fsp 2>/dev/null
 	cmp -s t1.wav "$out" && pass "64 voices: $mode byte-identical to --threads 1" ||
 		fail "64 voices: $mode differs from --threads 1"
 done
+if "$FORKSYNTH" --render bad.wav --hot-workers=warm voices.fsp 2> bad.err; then
+	fail "--hot-workers=warm was accepted"
+else
+	grep -q "hot-workers.*auto, on or off.*warm" bad.err &&
+		pass "--hot-workers=warm is refused, naming the choices" ||
+		fail "--hot-workers=warm: unclear message: $(cat bad.err)"
+fi
+[ ! -e bad.wav ] && pass "a refused option writes no file" || fail "bad.wav written"
 rms=$(sox t1.wav -n stat 2>&1 | awk '/RMS +amplitude/ {print $3}')
 awk -v r="$rms" 'BEGIN { exit !(r > 0.01) }' && pass "64-voice render sounds (RMS $rms)" ||
 	fail "64-voice render silent (RMS $rms)"
