@@ -82,7 +82,7 @@ struct graph {
 	const float **sources;                 /* flattened source lists */
 	int *source_inst;                      /* instance behind each source,
 						  -1 for inputs and loop edges */
-	unsigned n_sources;
+	unsigned n_sources, cap_sources;
 	float **engine_in;                     /* n_inputs chunk buffers */
 	struct graph_input *engine_out;        /* n_outputs gathered inputs */
 	const float **engine_out_ptr;          /* scratch, n_outputs */
@@ -176,13 +176,15 @@ source_buffer(struct graph *g, struct graph_instance *src, int port, int delayed
 	return src->feedback[port];
 }
 
-/* Append output `port` of `src` to the source list of `in`. */
+/* Append `buf`, produced by instance `inst` (-1: by none this chunk), to
+ * the source list of `in`. */
 static void
-add_source(struct graph *g, struct graph_instance *src, int port, int delayed,
-    struct graph_input *in)
+add_source(struct graph *g, const float *buf, int inst, struct graph_input *in)
 {
-	g->source_inst[g->n_sources] = delayed ? -1 : (int)(src - g->instances);
-	g->sources[g->n_sources++] = source_buffer(g, src, port, delayed);
+	if (g->n_sources == g->cap_sources)
+		fatal("internal error: more sources than count_sources said");
+	g->source_inst[g->n_sources] = inst;
+	g->sources[g->n_sources++] = buf;
 	in->count++;
 }
 
@@ -203,41 +205,40 @@ gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
 		if (k->to.module != to_module || k->to.port != to_port)
 			continue;
 		if (k->from.module == PATCH_IO_IN) {
-			g->source_inst[g->n_sources] = -1;
-			g->sources[g->n_sources++] = g->engine_in[k->from.port];
-			in->count++;
+			add_source(g, g->engine_in[k->from.port], -1, in);
 			continue;
 		}
 		int from = k->from.module;
 		int delayed = to_module >= 0 && rank[from] >= rank[to_module];
 		int from_voice = p->modules[from].scope == SCOPE_VOICE;
 		int to_voice = to_module >= 0 && p->modules[to_module].scope == SCOPE_VOICE;
-		if (from_voice && !to_voice) {
-			for (unsigned v = 0; v < g->module_count[from]; v++)
-				add_source(g, instance_of(g, from, v), k->from.port,
-				    delayed, in);
-		} else {
-			add_source(g, instance_of(g, from, voice), k->from.port,
-			    delayed, in);
+		unsigned v0 = from_voice && !to_voice ? 0 : voice;
+		unsigned v1 = from_voice && !to_voice ? g->module_count[from] : voice + 1;
+		for (unsigned v = v0; v < v1; v++) {
+			struct graph_instance *src = instance_of(g, from, v);
+			add_source(g, source_buffer(g, src, k->from.port, delayed),
+			    delayed ? -1 : (int)(src - g->instances), in);
 		}
 	}
 	if (in->count > 1)
 		in->sum = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
 }
 
-/* Number of source buffers all inputs could need, to size g->sources. */
+/* Number of source buffers all inputs need, to size g->sources: a
+ * connection that touches a voice module gives poly entries (voice -> voice
+ * and global -> voice: one per voice instance; voice -> global or out: one
+ * instance reads every voice), any other one entry. */
 static unsigned
 count_sources(const struct patch *p)
 {
 	unsigned n = 0;
 	for (unsigned c = 0; c < p->n_connections; c++) {
 		const struct patch_connection *k = &p->connections[c];
-		unsigned fan_in = 1, fan_out = 1;
-		if (k->from.module >= 0 && p->modules[k->from.module].scope == SCOPE_VOICE)
-			fan_in = p->poly;
-		if (k->to.module >= 0 && p->modules[k->to.module].scope == SCOPE_VOICE)
-			fan_out = p->poly;
-		n += fan_in * fan_out;
+		int from_voice = k->from.module >= 0 &&
+		    p->modules[k->from.module].scope == SCOPE_VOICE;
+		int to_voice = k->to.module >= 0 &&
+		    p->modules[k->to.module].scope == SCOPE_VOICE;
+		n += from_voice || to_voice ? p->poly : 1;
 	}
 	return n;
 }
@@ -529,8 +530,9 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	g->params_pending = 1;
 
 	/* wiring */
-	g->sources = graph_alloc(g, (count_sources(p) + 1) * sizeof(float *));
-	g->source_inst = graph_alloc(g, (count_sources(p) + 1) * sizeof(int));
+	g->cap_sources = count_sources(p);
+	g->sources = graph_alloc(g, (g->cap_sources + 1) * sizeof(float *));
+	g->source_inst = graph_alloc(g, (g->cap_sources + 1) * sizeof(int));
 	for (unsigned i = 0; i < g->n_instances; i++) {
 		struct graph_instance *in = &g->instances[i];
 		for (unsigned k = 0; k < in->type->n_inputs; k++)
