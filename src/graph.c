@@ -53,6 +53,8 @@
  * voice task that finishes it, while its output is still in cache. */
 #define SUM_GROUP 16
 
+_Static_assert(VOICES_MAX >= PATCH_MAX_POLY, "the voice allocator holds every voice");
+
 #define NO_TASK (~0u)             /* an instance not laid out in a task yet */
 #define NO_SUM (~0u)              /* a task that is not a sum */
 
