@@ -95,10 +95,10 @@ idle_xruns() {
 # most THREADS: the largest voice count that passes a 30 s run.
 most() {
 	good=0 bad=0 n=32
-	while [ "$bad" = 0 ] && [ "$n" -le 1024 ]; do
+	while [ "$bad" = 0 ] && [ "$n" -le 4096 ]; do
 		if probe "$n" "$1" 6; then good=$n; n=$((n * 2)); else bad=$n; fi
 	done
-	[ "$bad" = 0 ] && bad=1025
+	[ "$bad" = 0 ] && bad=4097
 	while [ $((bad - good)) -gt $((good / 20 + 1)) ]; do
 		mid=$(((good + bad) / 2))
 		if probe "$mid" "$1" 6; then good=$mid; else bad=$mid; fi
