@@ -53,7 +53,8 @@
  * voice task that finishes it, while its output is still in cache. */
 #define SUM_GROUP 16
 
-_Static_assert(VOICES_MAX >= PATCH_MAX_POLY, "the voice allocator holds every voice");
+_Static_assert(VOICES_MAX >= PATCH_MAX_POLY,
+    "the voice allocator must hold every voice");
 
 #define NO_TASK (~0u)             /* an instance not laid out in a task yet */
 #define NO_SUM (~0u)              /* a task that is not a sum */
@@ -530,9 +531,10 @@ tree_build(struct graph *g, struct graph_input *in, int module,
 		for (unsigned j = 0; j < n_part; j++) {
 			unsigned lo = j * SUM_GROUP;
 			unsigned hi = lo + SUM_GROUP < count ? lo + SUM_GROUP : count;
-			part[j] = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
-			unsigned t = sum_task_add(g, src + lo, hi - lo, (float *)part[j],
-			    module, n_inst);
+			float *out = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
+			unsigned t = sum_task_add(g, src + lo, hi - lo, out, module,
+			    n_inst);
+			part[j] = out;
 			for (unsigned a = lo; a < hi; a++) {
 				if (level > 1) {
 					edge_add(edges, below + a, t);
