@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define VOICES_MAX 1024
+#define VOICES_MAX 4096
 
 enum voice_state {
 	VOICE_IDLE = 0,     /* never used, or known silent */

@@ -453,6 +453,15 @@ publish_graph(struct dsp *d, int structural)
 		snprintf(msg, sizeof msg, "error %s", graph_load_error(p->g));
 		post_event(d, msg);
 	}
+	if (graph_task_count(p->g) > REGION_MAX_TASKS) {
+		/* pool_run refuses the plan: say so rather than run on one thread
+		 * unnoticed */
+		char msg[200];
+		snprintf(msg, sizeof msg, "warn the patch makes %u tasks, more than "
+		    "the DSP pool's %u: it runs on one thread", graph_task_count(p->g),
+		    REGION_MAX_TASKS);
+		post_event(d, msg);
+	}
 	p->gen = newest_gen(d) + 1;
 	p->structure_gen = structural ? p->gen : d->newest != NULL ?
 	    d->newest->structure_gen : 0;

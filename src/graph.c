@@ -15,6 +15,26 @@
  * one thread, hot in one cache) or one global module.  Tasks of one stage
  * never depend on each other across scopes, so listing them stage by stage
  * is a valid serial order too.
+ *
+ * Many sources into one input (every voice of amp.out into a global reverb,
+ * or into out.1) are not added up serially by the reader: they go through
+ * a reduction tree of partial-sum tasks.  Level 1 adds sources
+ * [0, SUM_GROUP), [SUM_GROUP, 2 SUM_GROUP), ... each into a partial buffer,
+ * as a task that waits for exactly the tasks producing its sources; level 2
+ * groups level 1's partials the same way, and so on until at most SUM_GROUP
+ * remain, which the reader adds in order.  An engine output with several
+ * sources gets one more task that adds the rest into its buffer, so after
+ * the pool has run the engine only copies.  SUM_GROUP is a constant and
+ * every sum adds its terms strictly in list order, so the grouping, and with
+ * it every rounding, depends only on how many sources an input has: the
+ * output is bit-identical with no pool or any number of threads (up to 16
+ * sources it is the plain ordered sum it always was).  Sum tasks come right
+ * before the task that reads them, after every task they read, so running
+ * the tasks in index order stays valid.  A sum is charged (cost) and blamed
+ * (crash) to the global module it sums for; an engine output's sums to the
+ * module of its first source a task produces.  Voice modules' inputs add
+ * their few sources (one per connection) inline: that work is already
+ * spread over the voices.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +45,40 @@
 #include "pool.h"
 #include "voices.h"
 
+/* Sources one partial sum adds, at most.  Fixed, and so the grouping: it
+ * depends on an input's source count only, never on the threads, which
+ * keeps the output bit-identical.  16 chunk buffers (16 KiB) and the sum
+ * stay in L1, an input of 4096 voices takes 3 levels (256 + 16 partials,
+ * then the reader adds 16), and a group's sum runs on the thread of the
+ * voice task that finishes it, while its output is still in cache. */
+#define SUM_GROUP 16
+
+_Static_assert(VOICES_MAX >= PATCH_MAX_POLY,
+    "the voice allocator must hold every voice");
+
+#define NO_TASK (~0u)             /* an instance not laid out in a task yet */
+#define NO_SUM (~0u)              /* a task that is not a sum */
+
 /* One input port of one instance: where its samples come from. */
 struct graph_input {
 	unsigned first;          /* index into graph->sources */
 	unsigned count;          /* number of sources */
 	float *sum;              /* buffer for summing, when count > 1 */
+	const float *const *partial; /* with a reduction tree (count >
+				    SUM_GROUP): its top level's partial sums,
+				    added here instead of the sources; or NULL */
+	unsigned n_partial;      /* 2 .. SUM_GROUP of them */
+	unsigned partial_task;   /* the task of partial[0]; the others follow */
+	int by_task;             /* engine outputs: a sum task fills `sum` */
+};
+
+/* One partial sum (or an engine output's total), run as a task of its own:
+ * out = src[0] + src[1] + ... in this order. */
+struct graph_sum {
+	const float *const *src;
+	unsigned count;          /* 1 .. SUM_GROUP */
+	float *out;              /* GRAPH_CHUNK frames */
+	int module;              /* charged for the time and blamed, or -1 */
 };
 
 /* One running copy of a patch module (one per voice for voice modules). */
@@ -82,7 +131,7 @@ struct graph {
 	const float **sources;                 /* flattened source lists */
 	int *source_inst;                      /* instance behind each source,
 						  -1 for inputs and loop edges */
-	unsigned n_sources;
+	unsigned n_sources, cap_sources;
 	float **engine_in;                     /* n_inputs chunk buffers */
 	struct graph_input *engine_out;        /* n_outputs gathered inputs */
 	const float **engine_out_ptr;          /* scratch, n_outputs */
@@ -97,6 +146,9 @@ struct graph {
 	unsigned n_main_tasks;
 	unsigned *task_first;
 	unsigned *task_inst;
+	unsigned *task_sum;                    /* per task: index in sums, or NO_SUM */
+	struct graph_sum *sums;                /* partial sums, in task order */
+	unsigned n_sums;
 	struct pool_plan *plan;
 	struct pool *pool;                     /* NULL: run the tasks serially */
 	unsigned chunk_frames;                 /* frames of the chunk running */
@@ -176,13 +228,15 @@ source_buffer(struct graph *g, struct graph_instance *src, int port, int delayed
 	return src->feedback[port];
 }
 
-/* Append output `port` of `src` to the source list of `in`. */
+/* Append `buf`, produced by instance `inst` (-1: by none this chunk), to
+ * the source list of `in`. */
 static void
-add_source(struct graph *g, struct graph_instance *src, int port, int delayed,
-    struct graph_input *in)
+add_source(struct graph *g, const float *buf, int inst, struct graph_input *in)
 {
-	g->source_inst[g->n_sources] = delayed ? -1 : (int)(src - g->instances);
-	g->sources[g->n_sources++] = source_buffer(g, src, port, delayed);
+	if (g->n_sources == g->cap_sources)
+		fatal("internal error: more sources than count_sources said");
+	g->source_inst[g->n_sources] = inst;
+	g->sources[g->n_sources++] = buf;
 	in->count++;
 }
 
@@ -203,41 +257,40 @@ gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
 		if (k->to.module != to_module || k->to.port != to_port)
 			continue;
 		if (k->from.module == PATCH_IO_IN) {
-			g->source_inst[g->n_sources] = -1;
-			g->sources[g->n_sources++] = g->engine_in[k->from.port];
-			in->count++;
+			add_source(g, g->engine_in[k->from.port], -1, in);
 			continue;
 		}
 		int from = k->from.module;
 		int delayed = to_module >= 0 && rank[from] >= rank[to_module];
 		int from_voice = p->modules[from].scope == SCOPE_VOICE;
 		int to_voice = to_module >= 0 && p->modules[to_module].scope == SCOPE_VOICE;
-		if (from_voice && !to_voice) {
-			for (unsigned v = 0; v < g->module_count[from]; v++)
-				add_source(g, instance_of(g, from, v), k->from.port,
-				    delayed, in);
-		} else {
-			add_source(g, instance_of(g, from, voice), k->from.port,
-			    delayed, in);
+		unsigned v0 = from_voice && !to_voice ? 0 : voice;
+		unsigned v1 = from_voice && !to_voice ? g->module_count[from] : voice + 1;
+		for (unsigned v = v0; v < v1; v++) {
+			struct graph_instance *src = instance_of(g, from, v);
+			add_source(g, source_buffer(g, src, k->from.port, delayed),
+			    delayed ? -1 : (int)(src - g->instances), in);
 		}
 	}
 	if (in->count > 1)
 		in->sum = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
 }
 
-/* Number of source buffers all inputs could need, to size g->sources. */
+/* Number of source buffers all inputs need, to size g->sources: a
+ * connection that touches a voice module gives poly entries (voice -> voice
+ * and global -> voice: one per voice instance; voice -> global or out: one
+ * instance reads every voice), any other one entry. */
 static unsigned
 count_sources(const struct patch *p)
 {
 	unsigned n = 0;
 	for (unsigned c = 0; c < p->n_connections; c++) {
 		const struct patch_connection *k = &p->connections[c];
-		unsigned fan_in = 1, fan_out = 1;
-		if (k->from.module >= 0 && p->modules[k->from.module].scope == SCOPE_VOICE)
-			fan_in = p->poly;
-		if (k->to.module >= 0 && p->modules[k->to.module].scope == SCOPE_VOICE)
-			fan_out = p->poly;
-		n += fan_in * fan_out;
+		int from_voice = k->from.module >= 0 &&
+		    p->modules[k->from.module].scope == SCOPE_VOICE;
+		int to_voice = k->to.module >= 0 &&
+		    p->modules[k->to.module].scope == SCOPE_VOICE;
+		n += from_voice || to_voice ? p->poly : 1;
 	}
 	return n;
 }
@@ -304,8 +357,29 @@ cost_add(_Atomic uint64_t *row, int module, uint64_t ns)
 	    memory_order_relaxed) + ns, memory_order_relaxed);
 }
 
-/* Run task `task`: its instances in run order, each after gathering its
- * inputs, timed into the thread's cost row when the graph is profiled.
+/* out = src[0] + src[1] + ... + src[count - 1], n frames, added strictly
+ * in that order (four sources a pass: fewer loads and stores of `out`, the
+ * same rounding). */
+static void
+sum_into(float *restrict out, const float *const *src, unsigned count,
+    unsigned n)
+{
+	unsigned s = 1;
+	memcpy(out, src[0], n * sizeof(float));
+	for (; s + 4 <= count; s += 4) {
+		const float *a = src[s], *b = src[s + 1];
+		const float *c = src[s + 2], *d = src[s + 3];
+		for (unsigned i = 0; i < n; i++)
+			out[i] = (((out[i] + a[i]) + b[i]) + c[i]) + d[i];
+	}
+	for (; s < count; s++)
+		for (unsigned i = 0; i < n; i++)
+			out[i] += src[s][i];
+}
+
+/* Run task `task`: a partial sum, or its instances in run order, each
+ * after gathering its inputs, timed into the thread's cost row when the
+ * graph is profiled (a sum is charged to the module it sums for).
  * Called by the pool's threads; touches only the task's own instances and
  * reads its sources' finished buffers. */
 static void
@@ -317,6 +391,20 @@ graph_run_task(void *ctx, unsigned task)
 	_Atomic uint64_t *row = g->cost != NULL ? g->cost[pool_thread_index()] : NULL;
 	uint64_t t0 = row != NULL ? graph_now_ns() : 0, t1;
 
+	if (task >= g->n_tasks)
+		return;                 /* the one empty task of an empty plan */
+	if (g->task_sum[task] != NO_SUM) {
+		const struct graph_sum *s = &g->sums[g->task_sum[task]];
+		graph_running_module = s->module;
+		if (g->blame != NULL && task < g->n_blame)
+			atomic_store_explicit(&g->blame[task], s->module,
+			    memory_order_relaxed);
+		sum_into(s->out, s->src, s->count, n);
+		graph_running_module = -1;
+		if (row != NULL && s->module >= 0)
+			cost_add(row, s->module, graph_now_ns() - t0);
+		return;
+	}
 	if (task >= g->n_main_tasks) {
 		struct graph_instance *in = &g->instances[g->task_inst[g->task_first[task]]];
 		graph_running_module = in->module;
@@ -368,9 +456,144 @@ stages_compute(const struct patch *p, const int *order, unsigned n_order,
 	}
 }
 
-/* Group instances into tasks and build the pool's plan: per stage, one
- * task per voice holding that voice's modules of the stage, then one task
- * per global module. */
+/* Task edges, collected while the tasks are laid out. */
+struct edge_list {
+	struct pool_edge *e;
+	size_t n, cap;
+};
+
+/* Add the edge "task `to` waits for task `from`" (none within a task). */
+static void
+edge_add(struct edge_list *l, unsigned from, unsigned to)
+{
+	if (from == to)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->e = realloc(l->e, l->cap * sizeof *l->e);
+		if (l->e == NULL)
+			fatal("out of memory building the task plan");
+	}
+	l->e[l->n++] = (struct pool_edge){ from, to };
+}
+
+/* Partial sums a reduction tree over `count` sources takes: groups of
+ * SUM_GROUP, level after level, until at most SUM_GROUP remain (none when
+ * there are that few already). */
+static unsigned
+tree_sums(unsigned count)
+{
+	unsigned n = 0;
+	while (count > SUM_GROUP) {
+		count = (count + SUM_GROUP - 1) / SUM_GROUP;
+		n += count;
+	}
+	return n;
+}
+
+/* Lay out one sum task adding `src[0 .. count)` in order into `out`,
+ * charged to `module`; returns its task index. */
+static unsigned
+sum_task_add(struct graph *g, const float *const *src, unsigned count,
+    float *out, int module, unsigned n_inst)
+{
+	struct graph_sum *s = &g->sums[g->n_sums];
+	s->src = src;
+	s->count = count;
+	s->out = out;
+	s->module = module;
+	g->task_sum[g->n_tasks] = g->n_sums++;
+	g->task_first[g->n_tasks] = n_inst;       /* no instances */
+	return g->n_tasks++;
+}
+
+/*
+ * Lay out the reduction tree of input `in` as tasks charged to `module`:
+ * level 1 adds sources [0, SUM_GROUP), [SUM_GROUP, 2 SUM_GROUP), ... into
+ * partial buffers, each task waiting for exactly the tasks that produce its
+ * sources (sources no task produces this chunk add no edge); each further
+ * level groups the partials below it the same way, until at most SUM_GROUP
+ * remain.  in->partial then lists those for the reader to add, and their
+ * tasks are in->partial_task onwards.  Every source's task must be laid out
+ * already, which keeps the tasks in a valid serial order.
+ */
+static void
+tree_build(struct graph *g, struct graph_input *in, int module,
+    const unsigned *task_of, unsigned n_inst, struct edge_list *edges)
+{
+	const float *const *src = &g->sources[in->first];
+	unsigned count = in->count, below = 0;
+
+	for (int level = 1; count > SUM_GROUP; level++) {
+		unsigned n_part = (count + SUM_GROUP - 1) / SUM_GROUP;
+		const float **part = graph_alloc(g, n_part * sizeof *part);
+		unsigned level_first = g->n_tasks;
+		for (unsigned j = 0; j < n_part; j++) {
+			unsigned lo = j * SUM_GROUP;
+			unsigned hi = lo + SUM_GROUP < count ? lo + SUM_GROUP : count;
+			float *out = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
+			unsigned t = sum_task_add(g, src + lo, hi - lo, out, module,
+			    n_inst);
+			part[j] = out;
+			for (unsigned a = lo; a < hi; a++) {
+				if (level > 1) {
+					edge_add(edges, below + a, t);
+					continue;
+				}
+				int inst = g->source_inst[in->first + a];
+				if (inst < 0)
+					continue;
+				if (task_of[inst] == NO_TASK)
+					fatal("internal error: a sum before its source");
+				edge_add(edges, task_of[inst], t);
+			}
+		}
+		src = part;
+		count = n_part;
+		below = level_first;
+		in->partial = part;
+		in->n_partial = n_part;
+		in->partial_task = level_first;
+	}
+}
+
+/* Lay out the task that sums engine output `in` (more than one source),
+ * after its reduction tree if it has one, charged to the module of its
+ * first source that a task produces (or to none).  The engine then only
+ * copies in->sum: nothing is summed outside the pool. */
+static void
+out_sum_build(struct graph *g, struct graph_input *in,
+    const unsigned *task_of, unsigned n_inst, struct edge_list *edges)
+{
+	int module = -1;
+	for (unsigned s = 0; s < in->count && module < 0; s++)
+		if (g->source_inst[in->first + s] >= 0)
+			module = g->instances[g->source_inst[in->first + s]].module;
+	tree_build(g, in, module, task_of, n_inst, edges);
+	if (in->partial != NULL) {
+		unsigned t = sum_task_add(g, in->partial, in->n_partial, in->sum,
+		    module, n_inst);
+		for (unsigned j = 0; j < in->n_partial; j++)
+			edge_add(edges, in->partial_task + j, t);
+	} else {
+		unsigned t = sum_task_add(g, &g->sources[in->first], in->count,
+		    in->sum, module, n_inst);
+		for (unsigned s = 0; s < in->count; s++) {
+			int inst = g->source_inst[in->first + s];
+			if (inst >= 0)
+				edge_add(edges, task_of[inst], t);
+		}
+	}
+	in->by_task = 1;
+}
+
+/*
+ * Group instances into tasks and build the pool's plan: per stage, one
+ * task per voice holding that voice's modules of the stage, then per
+ * global module the partial sums of its inputs with more than SUM_GROUP
+ * sources and one task for the module; after the last stage the sums of
+ * the engine outputs; last the background tasks.
+ */
 static void
 tasks_build(struct graph *g, const struct patch *p, const int *order,
     unsigned n_order, const int *rank)
@@ -381,10 +604,31 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 		if (stage[order[i]] + 1 > n_stages)
 			n_stages = stage[order[i]] + 1;
 
+	/* partial sums: trees for global inputs, trees and a total per output */
+	unsigned max_sums = 0;
+	for (unsigned i = 0; i < g->n_instances; i++) {
+		struct graph_instance *in = &g->instances[i];
+		if (g->module_scope[in->module] == SCOPE_VOICE)
+			continue;
+		for (unsigned k = 0; k < in->type->n_inputs; k++)
+			max_sums += tree_sums(in->inputs[k].count);
+	}
+	for (unsigned c = 0; c < g->n_outputs; c++)
+		max_sums += tree_sums(g->engine_out[c].count) +
+		    (g->engine_out[c].count > 1);
+	g->sums = graph_alloc(g, (max_sums + 1) * sizeof *g->sums);
+
 	/* task of each instance, to turn instance edges into task edges */
-	unsigned *task_of = xcalloc(g->n_instances + 1, sizeof *task_of);
-	g->task_first = graph_alloc(g, (2 * g->n_instances + 2) * sizeof(unsigned));
+	unsigned max_tasks = 2 * g->n_instances + max_sums + 1;
+	unsigned *task_of = xmalloc((g->n_instances + 1) * sizeof *task_of);
+	for (unsigned i = 0; i <= g->n_instances; i++)
+		task_of[i] = NO_TASK;
+	g->task_first = graph_alloc(g, (max_tasks + 1) * sizeof(unsigned));
 	g->task_inst = graph_alloc(g, (2 * g->n_instances + 1) * sizeof(unsigned));
+	g->task_sum = graph_alloc(g, (max_tasks + 1) * sizeof(unsigned));
+	for (unsigned t = 0; t <= max_tasks; t++)
+		g->task_sum[t] = NO_SUM;
+	struct edge_list edges = { 0 };
 	unsigned n_inst = 0;
 	for (unsigned st = 0; st < n_stages; st++) {
 		for (unsigned v = 0; v < g->poly; v++) {
@@ -404,11 +648,17 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 			int m = order[i];
 			if (stage[m] != st || p->modules[m].scope == SCOPE_VOICE)
 				continue;
+			struct graph_instance *in = &g->instances[g->module_first[m]];
+			for (unsigned k = 0; k < in->type->n_inputs; k++)
+				tree_build(g, &in->inputs[k], m, task_of, n_inst, &edges);
 			task_of[g->module_first[m]] = g->n_tasks;
 			g->task_first[g->n_tasks++] = n_inst;
 			g->task_inst[n_inst++] = g->module_first[m];
 		}
 	}
+	for (unsigned c = 0; c < g->n_outputs; c++)
+		if (g->engine_out[c].count > 1)
+			out_sum_build(g, &g->engine_out[c], task_of, n_inst, &edges);
 	/* background work (long convolution partitions): a task each, free to
 	 * run beside everything else in the block */
 	g->n_main_tasks = g->n_tasks;
@@ -418,33 +668,32 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 			g->task_inst[n_inst++] = i;
 		}
 	g->task_first[g->n_tasks] = n_inst;
+	if (g->n_sums != max_sums || g->n_tasks > max_tasks)
+		fatal("internal error: %u sums laid out, %u counted", g->n_sums, max_sums);
 
-	/* task edges from the instances' sources (undelayed ones only) */
-	size_t cap = 64, n_edges = 0;
-	struct pool_edge *edges = xmalloc(cap * sizeof *edges);
+	/* task edges from the instances' sources (undelayed ones only), or
+	 * from the top partial sums of an input that has a tree */
 	for (unsigned i = 0; i < g->n_instances; i++) {
 		struct graph_instance *in = &g->instances[i];
 		for (unsigned k = 0; k < in->type->n_inputs; k++) {
 			const struct graph_input *gi = &in->inputs[k];
+			if (gi->partial != NULL) {
+				for (unsigned j = 0; j < gi->n_partial; j++)
+					edge_add(&edges, gi->partial_task + j, task_of[i]);
+				continue;
+			}
 			for (unsigned s = 0; s < gi->count; s++) {
 				int src = g->source_inst[gi->first + s];
-				if (src < 0 || task_of[src] == task_of[i])
-					continue;
-				if (n_edges == cap) {
-					cap *= 2;
-					edges = realloc(edges, cap * sizeof *edges);
-					if (edges == NULL)
-						fatal("out of memory building the task plan");
-				}
-				edges[n_edges++] = (struct pool_edge){ task_of[src], task_of[i] };
+				if (src >= 0)
+					edge_add(&edges, task_of[src], task_of[i]);
 			}
 		}
 	}
-	g->plan = pool_plan_create(g->n_tasks ? g->n_tasks : 1, edges, n_edges,
+	g->plan = pool_plan_create(g->n_tasks ? g->n_tasks : 1, edges.e, edges.n,
 	    graph_run_task);
 	if (g->plan == NULL)
 		fatal("internal error: the task plan has a cycle");
-	free(edges);
+	free(edges.e);
 	free(task_of);
 }
 
@@ -529,8 +778,9 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	g->params_pending = 1;
 
 	/* wiring */
-	g->sources = graph_alloc(g, (count_sources(p) + 1) * sizeof(float *));
-	g->source_inst = graph_alloc(g, (count_sources(p) + 1) * sizeof(int));
+	g->cap_sources = count_sources(p);
+	g->sources = graph_alloc(g, (g->cap_sources + 1) * sizeof(float *));
+	g->source_inst = graph_alloc(g, (g->cap_sources + 1) * sizeof(int));
 	for (unsigned i = 0; i < g->n_instances; i++) {
 		struct graph_instance *in = &g->instances[i];
 		for (unsigned k = 0; k < in->type->n_inputs; k++)
@@ -572,19 +822,23 @@ graph_free(struct graph *g)
 }
 
 /* The samples an input reads this chunk: NULL when unconnected, the one
- * source as it is, or the sum of several in their fixed order. */
+ * source as it is, the sum of several in their fixed order, or of the top
+ * partial sums of its tree in theirs; for an engine output with several
+ * sources, what its sum task left. */
 static const float *
 input_samples(struct graph *g, const struct graph_input *in, unsigned n)
 {
 	if (in->count == 0)
 		return NULL;
-	const float *const *src = &g->sources[in->first];
+	if (in->by_task)
+		return in->sum;
+	if (in->partial != NULL) {
+		sum_into(in->sum, in->partial, in->n_partial, n);
+		return in->sum;
+	}
 	if (in->count == 1)
-		return src[0];
-	memcpy(in->sum, src[0], n * sizeof(float));
-	for (unsigned s = 1; s < in->count; s++)
-		for (unsigned i = 0; i < n; i++)
-			in->sum[i] += src[s][i];
+		return g->sources[in->first];
+	sum_into(in->sum, &g->sources[in->first], in->count, n);
 	return in->sum;
 }
 
@@ -917,6 +1171,12 @@ unsigned
 graph_instance_count(const struct graph *g)
 {
 	return g->n_instances;
+}
+
+unsigned
+graph_task_count(const struct graph *g)
+{
+	return g->n_tasks;
 }
 
 void

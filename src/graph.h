@@ -65,6 +65,10 @@ void graph_set_param(struct graph *g, int module, unsigned param, float value);
 /* Instances (modules times voices) in the graph. */
 unsigned graph_instance_count(const struct graph *g);
 
+/* Tasks in the graph's pool plan: voice and global tasks, partial sums,
+ * background work.  A pool made for fewer runs the graph serially. */
+unsigned graph_task_count(const struct graph *g);
+
 struct pool;
 /* Run this graph's tasks on `pool` from now on (NULL: serially, on the
  * calling thread).  The output is bit-identical either way. */
@@ -75,14 +79,17 @@ void graph_set_pool(struct graph *g, struct pool *pool);
 extern _Thread_local volatile int graph_running_module;
 
 /* Write, per task, the module it is running into slots[task] (n slots),
- * so that another process can see where a hung thread is stuck. */
+ * so that another process can see where a hung thread is stuck; a sum task
+ * writes the module its time is charged to (see graph_set_cost). */
 void graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n);
 
 /* Time the instances in the coming graph_process calls: pool thread t
  * (pool_thread_index) adds the CLOCK_MONOTONIC nanoseconds it spends in
  * patch module m, its inputs and background work included, to rows[t][m];
- * rows has a row per pool thread.  NULL stops timing.  Real-time safe;
- * call between graph_process calls. */
+ * rows has a row per pool thread.  The partial sums of a global module's
+ * inputs count to that module; the sums of an engine output to the module
+ * of its first source that a task produces (none when no task does).  NULL
+ * stops timing.  Real-time safe; call between graph_process calls. */
 void graph_set_cost(struct graph *g, _Atomic uint64_t (*rows)[PATCH_MAX_MODULES]);
 
 /* The error of a resource (a file) that failed to load while compiling,

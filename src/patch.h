@@ -16,7 +16,7 @@
 #define PATCH_MAX_MODULES 128
 #define PATCH_MAX_CONNECTIONS 512
 #define PATCH_NAME_MAX 32          /* bytes, with the terminating NUL */
-#define PATCH_MAX_POLY 1024
+#define PATCH_MAX_POLY 4096
 #define PATCH_MAX_IO 32            /* JACK-side audio ports each way */
 #define PARAM_TEXT_MAX 256         /* a text parameter (file name), with NUL */
 

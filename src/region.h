@@ -22,7 +22,10 @@
 #define REGION_VERSION  4u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
-#define REGION_MAX_TASKS     8192        /* task -> running module slots */
+/* Tasks in a graph's plan, at most, each with a task -> running module
+ * slot: 4096 voices in a few voice stages, their partial sums, the globals
+ * (a plan with more runs serially). */
+#define REGION_MAX_TASKS     32768
 #define REGION_MAX_MODULES   128         /* cost rows: PATCH_MAX_MODULES */
 #define REGION_MAX_EVENTS    512         /* note events per cycle */
 /* A whole patch goes as one message ("!load"), of at most half the ring:

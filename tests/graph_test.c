@@ -1,15 +1,18 @@
 /*
  * tests/graph_test.c — the graph executor: sums and broadcasts across
  * scopes, the one-chunk delay that closes a loop, notes routed to voices at
- * their frames, state carried over a recompile, and determinism.
+ * their frames, state carried over a recompile, determinism, the
+ * reduction tree that sums many voices, and the largest polyphony.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph.h"
 #include "pool.h"
+#include "region.h"
 #include "util.h"
 
 #define RATE 48000.0f
@@ -306,6 +309,166 @@ test_threads(void)
 	}
 }
 
+/* CLOCK_MONOTONIC now, in seconds. */
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Velocity of voice v's note in the sum tests: 1..127, varied, so that
+ * every voice carries a different signal and grouping changes rounding. */
+static unsigned
+sum_velocity(unsigned v)
+{
+	return 1 + (v * 37u) % 127u;
+}
+
+/* Compile the sum-tree patch for `poly` voices: voice v plays in.1 * 0.7 *
+ * velocity; every voice and in.1 go into global g (to out.1), every voice
+ * into out.2. */
+static struct graph *
+sum_patch(unsigned poly)
+{
+	static struct patch p;
+	char text[512];
+	snprintf(text, sizeof text, "poly %u\nvoice midi note\n"
+	    "voice vca amp gain=0.7\nglobal vca g\n"
+	    "connect in.1 amp.in\nconnect note.velocity amp.cv\n"
+	    "connect amp.out g.in\nconnect in.1 g.in\n"
+	    "connect g.out out.1\nconnect amp.out out.2\n", poly);
+	load(&p, text);
+	return graph_compile(&p, RATE, NULL);
+}
+
+/* Play the sum patch: `poly` notes in blocks of at most 512 events (the
+ * queue), then `n` frames of the input `x` into out[0..1]. */
+static void
+sum_render(struct graph *g, unsigned poly, const float *x, float *const *out,
+    unsigned n)
+{
+	static float warm[2][64];
+	float *wo[2] = { warm[0], warm[1] };
+	for (unsigned v = 0; v < poly; v += 512) {
+		for (unsigned k = v; k < poly && k < v + 512; k++)
+			graph_note_on(g, 0, k & 127, sum_velocity(k));
+		graph_process(g, NULL, wo, 64);
+	}
+	const float *in[2] = { x, NULL };
+	graph_process(g, in, out, n);
+}
+
+/* How far `got` is from the double-precision sum of every voice's
+ * in.1 * 0.7 * velocity (plus in.1 itself when `with_input`), relative to
+ * the sum of the terms' magnitudes: float rounding gives ~1e-7 a level. */
+static double
+sum_error(unsigned poly, const float *x, const float *got, unsigned n,
+    int with_input)
+{
+	double worst = 0.0;
+	for (unsigned i = 0; i < n; i++) {
+		double ref = with_input ? x[i] : 0.0;
+		double mag = fabs(ref) + 1e-30;
+		for (unsigned v = 0; v < poly; v++) {
+			float y = x[i] * 0.7f * ((float)sum_velocity(v) / 127.0f);
+			ref += y;
+			mag += fabs(y);
+		}
+		double e = fabs(got[i] - ref) / mag;
+		if (e > worst)
+			worst = e;
+	}
+	return worst;
+}
+
+/* Voices summed into a global input and into an engine output through the
+ * reduction tree (300 voices: 19 partial sums, then 2, then the reader):
+ * bit-identical with no pool and on pools of 1, 2, 3 and 8 threads, and
+ * equal to a sum in double within float rounding. */
+static void
+test_sum_tree(void)
+{
+	enum { POLY = 300, N = 700 };
+	static float x[N], ref[2][N], got[2][N];
+	for (unsigned i = 0; i < N; i++)
+		x[i] = sinf(0.05f * (float)i) * 0.9f + 0.01f * (float)(i % 7);
+	static const unsigned threads[] = { 0, 1, 2, 3, 8 };
+	for (unsigned r = 0; r < sizeof threads / sizeof threads[0]; r++) {
+		struct graph *g = sum_patch(POLY);
+		/* voice tasks, g, g.in's 19 + 2 partials, out.2's 19 + 2 and its total */
+		if (r == 0 && graph_task_count(g) != POLY + 1 + 21 + 22)
+			fail("sum tree: %u tasks, want %u", graph_task_count(g),
+			    POLY + 1 + 21 + 22);
+		struct pool *pool = threads[r] ? pool_create(threads[r], 4096, 0, NULL) : NULL;
+		graph_set_pool(g, pool);
+		float *o[2] = { r ? got[0] : ref[0], r ? got[1] : ref[1] };
+		sum_render(g, POLY, x, o, N);
+		graph_free(g);
+		if (pool != NULL)
+			pool_destroy(pool);
+		if (r == 0) {
+			double e1 = sum_error(POLY, x, ref[0], N, 1);
+			double e2 = sum_error(POLY, x, ref[1], N, 0);
+			if (rms(ref[1], N) < 1.0 || e1 > 1e-5 || e2 > 1e-5)
+				fail("sum tree: %u voices sum off the double sum by %g "
+				    "(global) and %g (out), rms %g", POLY, e1, e2,
+				    rms(ref[1], N));
+			else
+				printf("ok: %u voices summed by the tree within %.1e "
+				    "(global) and %.1e (out) of the double sum\n", POLY,
+				    e1, e2);
+			continue;
+		}
+		if (memcmp(ref, got, sizeof ref) != 0)
+			fail("sum tree: %u-thread output differs from the serial one",
+			    threads[r]);
+		else
+			printf("ok: sum tree on %u thread(s) bit-identical to serial\n",
+			    threads[r]);
+	}
+}
+
+/* The most voices a patch may have: `poly` at PATCH_MAX_POLY parses,
+ * compiles into few enough tasks for the DSP child's pool, and plays a
+ * block, the same on 3 threads as serially and right by the double sum. */
+static void
+test_poly_max(void)
+{
+	enum { N = 256 };
+	static float x[N], ref[2][N], got[2][N];
+	for (unsigned i = 0; i < N; i++)
+		x[i] = cosf(0.03f * (float)i) * 0.5f;
+	for (unsigned threads = 0; threads <= 3; threads += 3) {
+		double t0 = now_seconds();
+		struct graph *g = sum_patch(PATCH_MAX_POLY);
+		double t1 = now_seconds();
+		if (graph_task_count(g) > REGION_MAX_TASKS)
+			fail("poly %u: %u tasks, more than the child's pool takes (%u)",
+			    PATCH_MAX_POLY, graph_task_count(g), REGION_MAX_TASKS);
+		struct pool *pool = threads ? pool_create(threads, REGION_MAX_TASKS,
+		    0, NULL) : NULL;
+		graph_set_pool(g, pool);
+		float *o[2] = { threads ? got[0] : ref[0], threads ? got[1] : ref[1] };
+		sum_render(g, PATCH_MAX_POLY, x, o, N);
+		if (threads == 0)
+			printf("ok: poly %u compiles in %.0f ms into %u tasks\n",
+			    PATCH_MAX_POLY, 1e3 * (t1 - t0), graph_task_count(g));
+		graph_free(g);
+		if (pool != NULL)
+			pool_destroy(pool);
+	}
+	double e = sum_error(PATCH_MAX_POLY, x, ref[1], N, 0);
+	if (e > 1e-5 || rms(ref[1], N) < 1.0)
+		fail("poly %u: the sum is off the double sum by %g", PATCH_MAX_POLY, e);
+	else if (memcmp(ref, got, sizeof ref) != 0)
+		fail("poly %u: 3 threads differ from serial", PATCH_MAX_POLY);
+	else
+		printf("ok: poly %u plays, 3 threads bit-identical to serial, "
+		    "within %.1e of the double sum\n", PATCH_MAX_POLY, e);
+}
+
 int
 main(void)
 {
@@ -315,6 +478,8 @@ main(void)
 	test_carry_over();
 	test_determinism();
 	test_threads();
+	test_sum_tree();
+	test_poly_max();
 	test_routing();
 	return test_status();
 }

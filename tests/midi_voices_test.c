@@ -53,11 +53,11 @@ expect_off(struct voices *v, unsigned note, int want, const char *why)
 	check(got == want, what);
 }
 
-/* The allocation rules on four voices, and the 1024-voice limit. */
+/* The allocation rules on four voices, and the VOICES_MAX limit. */
 static void
 test_allocator(void)
 {
-	static struct voices v;    /* static: about 24 KB */
+	static struct voices v;    /* static: about 96 KB */
 
 	voices_init(&v, 4);
 	expect_on(&v, 60, 0, 0, "idle voices in order");
@@ -96,17 +96,18 @@ test_allocator(void)
 	expect_on(&v, 43, 3, 0, "the idle voice before released ones");
 	expect_on(&v, 44, 0, 1, "then the oldest released");
 
-	/* the limit: 1024 voices, the 1025th note steals the oldest */
-	voices_init(&v, 5000);
-	check(v.n == VOICES_MAX, "allocator: voices clamped to 1024");
+	/* the limit: VOICES_MAX voices, one note more steals the oldest */
+	voices_init(&v, VOICES_MAX + 1000);
+	check(v.n == VOICES_MAX, "allocator: voices clamped to VOICES_MAX");
 	int ok = 1, stolen;
 	for (unsigned i = 0; i < VOICES_MAX; i++)
 		if (voices_note_on(&v, i & 127, 1, &stolen) != (int)i || stolen)
 			ok = 0;
-	check(ok, "allocator: 1024 notes take 1024 idle voices in order");
-	expect_on(&v, 1, 0, 1, "all 1024 held: the oldest");
+	check(ok, "allocator: VOICES_MAX notes take every idle voice in order");
+	expect_on(&v, 1, 0, 1, "all held: the oldest");
 	expect_off(&v, 1, 0, "newest voice holding note 1 is voice 0 now");
-	expect_off(&v, 1, 897, "then voice 897 (note 1 again)");
+	/* then the last voice that took note 1 in the loop */
+	expect_off(&v, 1, VOICES_MAX - 127, "the newest left holding note 1");
 }
 
 /* Send an event to a midi instance. */

@@ -56,8 +56,8 @@ static const struct bad cases[] = {
 	{ "voice ladder f2 cutoff=1e9", 1, 24, "cutoff must be in " },
 	{ PRE "set flt.res -5", 4, 13, "res must be in " },
 	{ "poly 1.5", 1, 6, "poly must be a whole number, got 1.5" },
-	{ "poly 0", 1, 6, "poly must be in 1..1024 voices, got 0" },
-	{ "poly 100000", 1, 6, "poly must be in 1..1024 voices, got 100000" },
+	{ "poly 0", 1, 6, "poly must be in 1..4096 voices, got 0" },
+	{ "poly 100000", 1, 6, "poly must be in 1..4096 voices, got 100000" },
 	{ "poly many", 1, 6, "expected a number for poly, got 'many'" },
 	{ PRE "set osc1.wave square", 4, 15, "unknown wave 'square' (expected "
 	    "one of: saw, pulse, triangle, sine)" },
@@ -424,12 +424,12 @@ test_format_and_good(void)
 		"disconnect osc2.out p.in",
 		"rename osc2 sub",
 		"remove osc1",
-		"poly 1024",
+		"poly 4096",
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		if (patch_exec_line(&p, good[i], (unsigned)i + 1, &err) != 0)
 			fail("'%s' failed: %s", good[i], err.message);
-	if (p.n_modules != 2 || p.n_connections != 2 || p.poly != 1024 ||
+	if (p.n_modules != 2 || p.n_connections != 2 || p.poly != 4096 ||
 	    patch_find_module(&p, "sub") != 0 ||
 	    patch_find_module(&p, "p") != 1)
 		fail("after the good lines: %u modules, %u connections, poly %u",
