@@ -150,6 +150,9 @@ struct graph {
 	struct graph_sum *sums;                /* partial sums, in task order */
 	unsigned n_sums;
 	struct pool_plan *plan;
+	struct loop_copy { float *to; const float *from; } *loop_copies;
+	unsigned n_loop_copies;                /* outputs read through loop edges:
+						  kept after each chunk */
 	struct pool *pool;                     /* NULL: run the tasks serially */
 	unsigned chunk_frames;                 /* frames of the chunk running */
 	_Atomic int32_t *blame;                /* per task: module running, or NULL */
@@ -793,6 +796,27 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 
 	tasks_build(g, p, order, n_order, rank);
 
+	/* the outputs that loop edges read: a list, so that keeping them
+	 * after each chunk does not walk every instance */
+	for (int pass = 0; pass < 2; pass++) {
+		g->n_loop_copies = 0;
+		for (unsigned i = 0; i < g->n_instances; i++) {
+			struct graph_instance *in = &g->instances[i];
+			for (unsigned o = 0; o < in->type->n_outputs; o++) {
+				if (in->feedback[o] == NULL)
+					continue;
+				if (pass == 1)
+					g->loop_copies[g->n_loop_copies] =
+					    (struct loop_copy){ in->feedback[o],
+					    in->outputs[o] };
+				g->n_loop_copies++;
+			}
+		}
+		if (pass == 0)
+			g->loop_copies = graph_alloc(g, (g->n_loop_copies + 1) *
+			    sizeof *g->loop_copies);
+	}
+
 	g->voices = graph_alloc(g, sizeof *g->voices);
 	voices_init(g->voices, p->poly);
 	return g;
@@ -1039,12 +1063,9 @@ run_chunk(struct graph *g, unsigned n)
 		for (unsigned t = 0; t < g->n_tasks; t++)
 			graph_run_task(g, t);
 	}
-	for (unsigned i = 0; i < g->n_instances; i++) {
-		struct graph_instance *in = &g->instances[i];
-		for (unsigned o = 0; o < in->type->n_outputs; o++)
-			if (in->feedback[o] != NULL)
-				memcpy(in->feedback[o], in->outputs[o], n * sizeof(float));
-	}
+	for (unsigned k = 0; k < g->n_loop_copies; k++)
+		memcpy(g->loop_copies[k].to, g->loop_copies[k].from,
+		    n * sizeof(float));
 }
 
 void
