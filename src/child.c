@@ -32,6 +32,7 @@
 #include "log.h"
 #include "patch.h"
 #include "pool.h"
+#include "rtcheck.h"
 #include "shm.h"
 
 _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
@@ -345,6 +346,8 @@ engine_main(void *arg)
 	struct region_sync *s = d->r->sync;
 	uint32_t last = atomic_load(&s->req_seq.v);
 
+	/* thread 0 of the pool: its scheduling was fixed at its creation */
+	pool_thread_stats_sched(&d->r->stats[0]);
 	dsp_flush_denormals();
 	atomic_store(&s->ready.v, 1);
 	futex_wake(&s->ready.v, FUTEX_WAKE_ALL);
@@ -570,6 +573,58 @@ control_main(void *arg)
 	return NULL;
 }
 
+/* Start the engine thread, created at SCHED_FIFO `prio` when prio > 0
+ * (as the pool's workers are: never a moment at normal priority), else
+ * or when refused at normal scheduling; *rt_error is 0, or the errno that
+ * refused SCHED_FIFO.  Returns pthread_create's error. */
+static int
+engine_thread_start(struct dsp *d, int prio, int *rt_error)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	pthread_attr_t attr;
+	int err;
+
+	*rt_error = 0;
+	pthread_attr_init(&attr);
+	if (prio > 0) {
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+		*rt_error = pthread_attr_setschedparam(&attr, &sp);
+		err = *rt_error != 0 ? *rt_error :
+		    pthread_create(&d->engine_thread, &attr, engine_main, d);
+		if (err == 0) {
+			pthread_attr_destroy(&attr);
+			return 0;
+		}
+		*rt_error = err;
+		pthread_attr_destroy(&attr);
+		pthread_attr_init(&attr);
+	}
+	err = pthread_create(&d->engine_thread, &attr, engine_main, d);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
+/* One warning event when SCHED_FIFO was asked for and refused, to the
+ * engine thread (`engine_error`) or the workers (`pool_error`): which
+ * threads, and why (rtcheck). */
+static void
+warn_rt_refused(struct dsp *d, int prio, int engine_error, int pool_error)
+{
+	char why[400], msg[480];
+	int error = engine_error != 0 ? engine_error : pool_error;
+
+	if (error == 0)
+		return;
+	rtcheck_diagnose(error, prio, why, sizeof why);
+	snprintf(msg, sizeof msg, "warn %s; %s", why,
+	    engine_error == 0 ? "the DSP workers run with normal priority" :
+	    pool_error == 0 && d->r->hdr->n_threads > 1 ?
+	    "the DSP engine thread runs with normal priority" :
+	    "DSP threads run with normal priority");
+	post_event(d, msg);
+}
+
 struct dsp *
 dsp_start(struct region *r, char *err, size_t err_size)
 {
@@ -590,30 +645,20 @@ dsp_start(struct region *r, char *err, size_t err_size)
 	if (prio > sched_get_priority_max(SCHED_FIFO))
 		prio = sched_get_priority_max(SCHED_FIFO);
 	d->pool = pool_create(r->hdr->n_threads, REGION_MAX_TASKS, prio, r->stats);
-	if (pool_rt_error(d->pool) != 0) {
-		char msg[200];
-		snprintf(msg, sizeof msg, "warn real-time scheduling refused (%s): "
-		    "DSP threads run with normal priority",
-		    strerror(pool_rt_error(d->pool)));
-		post_event(d, msg);
-	}
 	if (pthread_create(&d->control_thread, NULL, control_main, d) != 0) {
 		snprintf(err, err_size, "cannot start the DSP control thread");
 		dsp_stop(d);
 		return NULL;
 	}
 	d->control_started = 1;
-	if (pthread_create(&d->engine_thread, NULL, engine_main, d) != 0) {
+	int engine_rt_error;
+	if (engine_thread_start(d, prio, &engine_rt_error) != 0) {
 		snprintf(err, err_size, "cannot start the DSP engine thread");
 		dsp_stop(d);
 		return NULL;
 	}
 	d->engine_started = 1;
-	/* the engine thread runs at the workers' priority */
-	if (prio > 0) {
-		struct sched_param sp = { .sched_priority = prio };
-		pthread_setschedparam(d->engine_thread, SCHED_FIFO, &sp);
-	}
+	warn_rt_refused(d, prio, engine_rt_error, pool_rt_error(d->pool));
 	return d;
 }
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -676,11 +677,62 @@ engine_retry(struct engine *e, const struct patch *p, char *msg, size_t msg_size
 int
 engine_poll_event(struct engine *e, char *buf, size_t size)
 {
-	int n = ring_msg_pop(&e->r.events, buf, (uint32_t)size);
-	if (n <= 0)
+	const void *msg;
+	int n = ring_msg_peek(&e->r.events, &msg);
+	if (n <= 0 || size == 0)
 		return 0;
-	buf[n - 1] = '\0';
-	return n;
+	/* a message longer than buf is cut, not left to block the ring */
+	size_t len = (size_t)n < size ? (size_t)n : size;
+	memcpy(buf, msg, len);
+	ring_msg_release(&e->r.events);
+	buf[len - 1] = '\0';
+	return (int)len;
+}
+
+/* A thread's policy and priority from the region, checked: the child
+ * is not trusted. */
+static struct engine_sched
+sched_checked(const struct pool_thread_stats *st)
+{
+	int policy = atomic_load_explicit(&st->policy, memory_order_acquire);
+	int prio = atomic_load_explicit(&st->priority, memory_order_relaxed);
+	struct engine_sched unknown = { -1, 0 };
+
+	switch (policy) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		if (prio < 1 || prio > 99)
+			return unknown;
+		break;
+	case SCHED_OTHER:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+		if (prio != 0)
+			return unknown;
+		break;
+	default:
+		return unknown;
+	}
+	return (struct engine_sched){ policy, prio };
+}
+
+const char *
+engine_sched_name(int policy)
+{
+	switch (policy) {
+	case SCHED_OTHER:
+		return "other";
+	case SCHED_FIFO:
+		return "fifo";
+	case SCHED_RR:
+		return "rr";
+	case SCHED_BATCH:
+		return "batch";
+	case SCHED_IDLE:
+		return "idle";
+	default:
+		return "unknown";
+	}
 }
 
 void
@@ -694,6 +746,24 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->failed = e->failed;
 	info->last_own_fault = e->last_own_fault;
 	info->threads = e->o.threads;
+	info->rt_priority = e->o.rt_priority;
+	info->busy_ns = info->idle_ns = 0;
+	info->sleeps = info->steals = info->contended = 0;
+	/* e->o.threads is the parent's own copy, within REGION_MAX_THREADS */
+	for (unsigned t = 0; t < e->o.threads; t++) {
+		const struct pool_thread_stats *st = &e->r.stats[t];
+		info->sched[t] = sched_checked(st);
+		info->busy_ns += atomic_load_explicit(&st->busy_ns,
+		    memory_order_relaxed);
+		info->idle_ns += atomic_load_explicit(&st->idle_ns,
+		    memory_order_relaxed);
+		info->sleeps += atomic_load_explicit(&st->sleeps,
+		    memory_order_relaxed);
+		info->steals += atomic_load_explicit(&st->steals,
+		    memory_order_relaxed);
+		info->contended += atomic_load_explicit(&st->contended,
+		    memory_order_relaxed);
+	}
 }
 
 int

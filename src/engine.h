@@ -103,6 +103,16 @@ int engine_retry(struct engine *e, const struct patch *p, char *msg,
  * returns its length, 0 when there is none. */
 int engine_poll_event(struct engine *e, char *buf, size_t size);
 
+/* A DSP thread's scheduling as the thread reported it, checked by the
+ * parent: anything the child could not have meant reads as unknown. */
+struct engine_sched {
+	int policy;                 /* SCHED_OTHER, SCHED_FIFO, SCHED_RR,
+				       SCHED_BATCH or SCHED_IDLE; -1 unknown
+				       (not said yet, or nonsense) */
+	int priority;               /* 1..99 under SCHED_FIFO and SCHED_RR,
+				       else 0 */
+};
+
 /* Counters and facts for reports and the UI. */
 struct engine_info {
 	pid_t child_pid;            /* 0 with --no-fork or no child */
@@ -113,6 +123,17 @@ struct engine_info {
 				       hang, or no start), not a kill from
 				       outside */
 	unsigned threads;
+	unsigned rt_priority;       /* SCHED_FIFO priority asked for the DSP
+				       threads, 0: none asked */
+	/* per DSP thread (0 is the engine thread), threads entries */
+	struct engine_sched sched[REGION_MAX_THREADS];
+	/* sums over the DSP threads, cumulative for this child (a respawned
+	 * one starts again from zero) */
+	uint64_t busy_ns;           /* inside tasks */
+	uint64_t idle_ns;           /* spinning with nothing to run */
+	uint64_t sleeps;            /* futex sleeps while idle */
+	uint64_t steals;            /* tasks taken from another's queue */
+	uint64_t contended;         /* compare-and-swaps lost taking a task */
 };
 void engine_info(const struct engine *e, struct engine_info *info);
 
@@ -129,6 +150,10 @@ void engine_info(const struct engine *e, struct engine_info *info);
  */
 int engine_module_cost(const struct engine *e, uint64_t *ns, unsigned n_modules,
     uint64_t *profiled_frames);
+
+/* A policy's name in reports: "other", "fifo", "rr", "batch", "idle", or
+ * "unknown" for -1 or anything else. */
+const char *engine_sched_name(int policy);
 
 /* The region, for statistics (read-only use). */
 const struct region *engine_region(const struct engine *e);

@@ -255,7 +255,7 @@ supervise_main(void *arg)
 	struct session *s = arg;
 	struct jackio_counters last = { 0 }, now;
 	struct late_report *late = &s->late;
-	char msg[600], event[300];
+	char msg[600], event[600];
 
 	while (!atomic_load(&s->quit)) {
 		usleep(20000);
@@ -417,6 +417,29 @@ save_command(struct session *s, const char *line, char *reply, size_t size,
 	return 1;
 }
 
+/* The DSP threads' part of the stats answer, from `ei`: their summed
+ * counters, then "sched" and each thread's policy:priority, thread 0 (the
+ * engine thread) first. */
+static void
+format_dsp_stats(const struct engine_info *ei, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, " dsp_busy_us %llu dsp_idle_us %llu "
+	    "dsp_sleeps %llu dsp_steals %llu dsp_contended %llu sched",
+	    (unsigned long long)(ei->busy_ns / 1000),
+	    (unsigned long long)(ei->idle_ns / 1000),
+	    (unsigned long long)ei->sleeps, (unsigned long long)ei->steals,
+	    (unsigned long long)ei->contended);
+	for (unsigned t = 0; t < ei->threads && n > 0 && (size_t)n < size; t++) {
+		const struct engine_sched *sc = &ei->sched[t];
+		int k = sc->policy < 0 ?
+		    snprintf(buf + n, size - (size_t)n, "%sunknown",
+		    t ? "," : " ") :
+		    snprintf(buf + n, size - (size_t)n, "%s%s:%d", t ? "," : " ",
+		    engine_sched_name(sc->policy), sc->priority);
+		n = k < 0 ? -1 : n + k;
+	}
+}
+
 int
 session_exec(struct session *s, const char *line, char *reply, size_t size)
 {
@@ -437,12 +460,15 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		session_lock(s);
 		engine_info(s->engine, &ei);
 		session_unlock(s);
-		snprintf(reply, size, "ok cycles %lu xruns %lu late %lu down %lu "
-		    "restarts %lu bad_midi %lu max_cycle_us %lu "
+		int n = snprintf(reply, size, "ok cycles %lu xruns %lu late %lu "
+		    "down %lu restarts %lu bad_midi %lu max_cycle_us %lu "
 		    "recent_max_cycle_us %lu overlong %lu period %u", c.cycles,
 		    c.xruns, c.late, c.down, ei.restarts, c.bad_midi,
 		    c.max_cycle_ns / 1000, jackio_take_recent_max(s->jack) / 1000,
 		    c.overlong, c.period);
+		/* appended, so that readers of the fields above keep working */
+		if (n > 0 && (size_t)n < size)
+			format_dsp_stats(&ei, reply + n, size - (size_t)n);
 		return 0;
 	}
 	if (note_command(s, p, reply, size, &rc) ||

@@ -2,7 +2,8 @@
 # `jackd -d dummy` under its own name, real JACK tools on the other side
 # (jack_lsp, jack_connect, jack_midiseq, jack_rec, jack_iodelay).  Ports and
 # latency, notes at their exact frames and pitch, latency measured from
-# outside, a DSP child killed mid-play, bad input, the server going away.
+# outside, each DSP thread's scheduling in stats, a DSP child killed
+# mid-play, bad input, the server going away.
 . "$top_srcdir/tests/lib.sh"
 : "${ANALYZE:?}" "${MIDISEND:?}"
 
@@ -55,6 +56,49 @@ sync_rt=$(roundtrip fs:in_1 fs:out_1)
 [ "$sync_rt" = "$base" ] && pass "sync: jack_iodelay through forksynth adds 0 frames ($sync_rt)" ||
 	fail "sync: round trip $sync_rt, straight $base"
 stop_fs
+
+# ---- stats: each DSP thread's scheduling, as ps sees it, and the pool's
+# counters, after the fields that were there before; whether real-time is
+# granted here or not
+for threads in 1 3; do
+	start_fs fs --threads $threads thru.fsp
+	for _ in $(seq 20); do
+		st=$(send stats)
+		case $st in *unknown*) sleep 0.1 ;; *) break ;; esac
+	done
+	sched=$(stat_of sched)
+	n=$(echo "$sched" | tr ',' '\n' | grep -c .)
+	bad=$(echo "$sched" | tr ',' '\n' | grep -cvE '^((fifo|rr):[1-9][0-9]?|(other|batch|idle):0)$')
+	[ "$n" = "$threads" ] && [ "$bad" = 0 ] &&
+		pass "--threads $threads: stats lists $n known policies: sched $sched" ||
+		fail "--threads $threads: sched '$sched' in: $st"
+	child=$(pgrep -P "$fs_pid" -f -- --dsp-child)
+	ps_rt=$(ps -L -o cls=,rtprio= -p "$child" |
+		awk '$1 == "FF" { print "fifo:" $2 } $1 == "RR" { print "rr:" $2 }' | sort | tr '\n' ' ')
+	st_rt=$(echo "$sched" | tr ',' '\n' | grep -E '^(fifo|rr):' | sort | tr '\n' ' ')
+	[ "$st_rt" = "$ps_rt" ] && pass "the real-time threads agree with ps: '$ps_rt'" ||
+		fail "real-time threads: stats '$st_rt', ps '$ps_rt'"
+	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+$' &&
+		pass "the new fields come after the old ones" || fail "stats layout: $st"
+	stop_fs
+done
+# a lone engine thread refused real-time says so (it used to be silent);
+# forced where it is granted, by taking CAP_SYS_NICE away with no rtprio
+# limit to fall back on
+if [ -n "$st_rt" ] && [ "$(ulimit -r)" = 0 ] &&
+	setpriv --bounding-set -sys_nice true 2>/dev/null; then
+	printf '#!/bin/sh\nexec setpriv --bounding-set -sys_nice "%s" "$@"\n' \
+		"$FORKSYNTH" > nort.sh
+	chmod +x nort.sh
+	FORKSYNTH="$scratch/nort.sh" start_fs fs --threads 1 thru.fsp
+	st=$(send stats)
+	[ "$(stat_of sched)" = "other:0" ] && pass "refused: sched other:0" ||
+		fail "refused: $st"
+	grep -q "DSP: warn real-time scheduling refused (Operation not permitted): running as root without CAP_SYS_NICE" fs.err &&
+		pass "refused with --threads 1: warned, with the cause" ||
+		fail "refused with --threads 1: $(cat fs.err)"
+	stop_fs
+fi
 
 # ---- pipeline mode: exactly one period more
 start_fs fs --pipeline thru.fsp

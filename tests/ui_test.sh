@@ -104,12 +104,29 @@ connect amp.out    out.2
 P
 
 # ---- the screen: status line, one load bar per DSP thread, modules, params
+rt_granted=""
 for threads in 2 3; do
 	ui_start t$threads 80 24 -- --threads $threads drone.fsp
 	s=$(screen t$threads)
-	bars=$(echo "$s" | grep -o 'dsp[0-9]* *\[' | wc -l)
+	bars=$(echo "$s" | grep -o 'dsp[0-9]* [FRNBI?][0-9]* *\[' | wc -l)
 	[ "$bars" = "$threads" ] && pass "--threads $threads: $bars DSP load bars" ||
 		{ fail "--threads $threads: $bars DSP load bars"; echo "$s"; }
+	# each bar's label says its thread's scheduling (F4: SCHED_FIFO 4, N:
+	# normal), as ps sees the child's threads: the same real-time ones,
+	# whether real-time was granted here or not
+	for _ in $(seq 20); do
+		screen t$threads | grep -q 'dsp[0-9]* ? *\[' || break; sleep 0.1
+	done
+	s=$(screen t$threads)
+	marks=$(echo "$s" | grep -o 'dsp[0-9]* [FRNBI][0-9]* *\[' | awk '{ sub(/\[$/, "", $2); print $2 }')
+	shown_rt=$(echo "$marks" | grep '^[FR]' | sort | tr '\n' ' ')
+	child=$(echo "$s" | sed -n 's/.*DSP pid \([0-9]*\).*/\1/p')
+	ps_rt=$(ps -L -o cls=,rtprio= -p "$child" |
+		awk '$1 == "FF" { print "F" $2 } $1 == "RR" { print "R" $2 }' | sort | tr '\n' ' ')
+	[ -n "$shown_rt" ] && rt_granted=1
+	[ "$(echo "$marks" | grep -c .)" = "$threads" ] && [ "$shown_rt" = "$ps_rt" ] &&
+		pass "scheduling markers $(echo $marks) agree with ps (real-time: '$ps_rt')" ||
+		{ fail "markers '$(echo $marks)', ps real-time threads '$ps_rt'"; echo "$s" | sed -n 3,5p; }
 	echo "$s" | grep -q 'jack *\[' && pass "a load bar for the JACK callback" ||
 		fail "no JACK callback bar"
 	echo "$s" | grep -q "forksynth  t$threads  48000 Hz  256 fr 5.3 ms  sync  DSP pid [0-9]*$" &&
@@ -329,11 +346,28 @@ grep -q " icanon " segv.stty && grep -q " echo " segv.stty &&
 	pass "SIGSEGV in the UI: terminal restored ($(cat segv.exit))" || fail "SIGSEGV left the terminal raw"
 tmx kill-session -t segv 2>/dev/null
 
+# ---- real-time refused: forced where it was granted, by taking
+# CAP_SYS_NICE away with no rtprio limit to fall back on; the labels say N
+# and the message line says why
+if [ -n "$rt_granted" ] && [ "$(ulimit -r)" = 0 ] &&
+	setpriv --bounding-set -sys_nice true 2>/dev/null; then
+	FS="setpriv --bounding-set -sys_nice $FORKSYNTH" ui_start nort 80 24 -- --threads 2 drone.fsp
+	wait_screen nort "real-time scheduling refused (Operation not permitted): running as root without CAP_SYS_NICE" &&
+		pass "refused real-time: the message line names the cause" ||
+		{ fail "refused real-time: no warning"; screen nort | tail -3; }
+	[ "$(screen nort | grep -o 'dsp[0-9]* N *\[' | wc -l)" = 2 ] &&
+		pass "refused real-time: both DSP bars say N" ||
+		{ fail "refused real-time: labels"; screen nort | sed -n 3,4p; }
+	ui_stop nort
+else
+	echo "(real-time refusal not forced: not granted here, or CAP_SYS_NICE cannot be dropped)"
+fi
+
 # ---- NO_COLOR is respected; the screen works without colour
 ui_start mono 80 24 NO_COLOR=1 -- --threads 2 drone.fsp
 tmx capture-pane -e -p -t mono | grep -q $'\033\\[3[0-7][m;]' &&
 	fail "colours despite NO_COLOR" || pass "NO_COLOR: no colour escapes on the screen"
-screen mono | grep -q "dsp1 \[|*" && pass "bars drawn in plain characters" || fail "mono bars"
+screen mono | grep -q "dsp1 [FRNBI?][0-9]* *\[|*" && pass "bars drawn in plain characters" || fail "mono bars"
 ui_stop mono
 ui_start color 80 24 -- --threads 2 drone.fsp
 tmx capture-pane -e -p -t color | grep -q $'\033\\[3[0-7][m;]' &&

@@ -52,11 +52,13 @@ meter_draw(const struct meter *m, int y, int x, int width,
 	 * that read in monochrome, as htop does */
 	int mono = colors->ok == 0;
 
-	if (m->selected)
-		attron(A_REVERSE);
+	attr_t label_attr = (m->selected ? A_REVERSE : 0) |
+	    (m->alert ? A_BOLD | (mono ? 0 : COLOR_PAIR(colors->hot)) : 0);
+	if (label_attr)
+		attron(label_attr);
 	mvprintw(y, x, "%-*.*s", lw, lw, m->label);
-	if (m->selected)
-		attroff(A_REVERSE);
+	if (label_attr)
+		attroff(label_attr);
 	addch('[');
 	for (int i = 0; i < inner; i++) {
 		int in_text = i >= tstart;

@@ -30,6 +30,7 @@ struct meter {
 	const char *text;          /* right-aligned inside the bar, or NULL */
 	enum meter_kind kind;
 	int selected;              /* draw the label highlighted */
+	int alert;                 /* draw the label bold, in the hot colour */
 };
 
 /* Draw `m` at row y, column x, `width` columns wide, on the standard screen. */

@@ -170,6 +170,7 @@ captured_line(struct ui *u, char *line)
 	if (line[0] == '\0')
 		return;
 	int error = strstr(line, "error") != NULL || strstr(line, "warning") != NULL ||
+	    strncmp(line, "DSP: warn", 9) == 0 ||
 	    strstr(line, "DSP child") != NULL || strstr(line, "stopped") != NULL ||
 	    strstr(line, "could not") != NULL;
 	ui_news(u, error, line);
@@ -338,6 +339,8 @@ sample_stats(struct ui *u, uint64_t now)
 
 	engine_info(e, &ei);
 	st->threads = ei.threads < REGION_MAX_THREADS ? ei.threads : REGION_MAX_THREADS;
+	memcpy(st->sched, ei.sched, st->threads * sizeof st->sched[0]);
+	st->rt_priority = ei.rt_priority;
 	/* levels: every frame */
 	float peaks[UI_MAX_METERS];
 	st->n_out = jackio_peaks(j, peaks, UI_MAX_METERS);

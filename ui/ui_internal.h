@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "complete.h"
+#include "engine.h"
 #include "keys.h"
 #include "meter.h"
 #include "patch.h"
@@ -74,6 +75,8 @@ struct ui_stats {
 	unsigned threads;                      /* DSP threads shown */
 	uint64_t busy[REGION_MAX_THREADS];     /* ns busy, last sample */
 	double load[REGION_MAX_THREADS];       /* busy share of wall time */
+	struct engine_sched sched[REGION_MAX_THREADS]; /* as reported, checked */
+	unsigned rt_priority;                  /* SCHED_FIFO asked for, 0: none */
 	unsigned long long jack_busy;
 	double jack_load;
 	unsigned n_out;

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <curses.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,22 +156,69 @@ bars_per_row(int n)
 	return per;
 }
 
+/* A DSP thread's scheduling in a few characters, for its bar's label:
+ * F79 (SCHED_FIFO 79), R10 (SCHED_RR 10), N (normal), B (batch), I
+ * (idle), ? (not known yet). */
+static void
+sched_marker(const struct engine_sched *sc, char *buf, size_t size)
+{
+	switch (sc->policy) {
+	case SCHED_FIFO:
+		snprintf(buf, size, "F%d", sc->priority);
+		break;
+	case SCHED_RR:
+		snprintf(buf, size, "R%d", sc->priority);
+		break;
+	case SCHED_OTHER:
+		snprintf(buf, size, "N");
+		break;
+	case SCHED_BATCH:
+		snprintf(buf, size, "B");
+		break;
+	case SCHED_IDLE:
+		snprintf(buf, size, "I");
+		break;
+	default:
+		snprintf(buf, size, "?");
+		break;
+	}
+}
+
+/* The label of DSP thread i's bar: "dsp1 F79"; returns its length. */
+static int
+dsp_label(const struct ui_stats *st, int i, char *buf, size_t size)
+{
+	char mark[8];
+	sched_marker(&st->sched[i], mark, sizeof mark);
+	return snprintf(buf, size, "dsp%d %s", i + 1, mark);
+}
+
 /* The load bars and the level meters; returns the next free row. */
 static int
 draw_meters(struct ui *u, int y)
 {
 	struct ui_stats *st = &u->st;
-	char label[16], text[32];
+	char label[24], text[32];
 	int n = (int)st->threads + 1;
 	int per = bars_per_row(n);
 	int width = COLS / per;
+	int label_cols = 5;
 
+	for (int i = 0; i < (int)st->threads; i++) {
+		int w = dsp_label(st, i, label, sizeof label) + 1;
+		if (w > label_cols)
+			label_cols = w;     /* and a space before '[' */
+	}
 	for (int i = 0; i < n; i++) {
-		struct meter m = { .label = label, .label_cols = 5, .hold = -1,
-		    .text = text, .kind = METER_LOAD };
+		struct meter m = { .label = label, .label_cols = label_cols,
+		    .hold = -1, .text = text, .kind = METER_LOAD };
 		if (i < (int)st->threads) {
-			snprintf(label, sizeof label, "dsp%d", i + 1);
+			const struct engine_sched *sc = &st->sched[i];
+			dsp_label(st, i, label, sizeof label);
 			m.fraction = st->load[i];
+			/* real-time asked for, normal scheduling had */
+			m.alert = st->rt_priority > 0 && sc->policy >= 0 &&
+			    sc->policy != SCHED_FIFO && sc->policy != SCHED_RR;
 		} else {
 			snprintf(label, sizeof label, "jack");
 			m.fraction = st->jack_load;
