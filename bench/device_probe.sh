@@ -12,7 +12,8 @@
 # and then, on the machine:  bash .device-bundle/device_probe.sh
 # forksynth-base, when present, is an older build probed beside the new one.
 # Env: SECS (seconds per real-time probe, default 8), QUICK=1 (a few probes
-# only, to try the script).
+# only, to try the script), PROBES="PERIOD:VOICES:THREADS[:OPTION] ..." (the
+# machine facts and these real-time probes only).
 set -u
 B=$(cd "$(dirname "$0")" && pwd)
 . "$B/env.sh"
@@ -40,6 +41,9 @@ echo
 
 N=$(nproc)
 T16="1 2 4 8 $N"
+if [ -n "${PROBES:-}" ]; then
+	ONLY_PROBES=1
+else
 echo "## Parallel profile (bench/parallel_bench)"
 if [ "${QUICK:-0}" = 1 ]; then
 	"$B/parallel_bench" --voices 256 --threads "1 $N" --blocks 200
@@ -60,6 +64,8 @@ echo "## Offline scaling (scaling.sh: held bench voices into a reverb, 10 s of a
 echo
 VOICES="${QUICK:+64}" THREADS="1 $([ "${QUICK:-0}" = 1 ] || echo 2 4 8) $N" SECS=10 RUNS=1 bash "$B/scaling.sh" 2>&1 | sed 's/^/    /'
 echo
+
+fi
 
 # stat FILE FIELD: a field of the last `stats` answer
 stat() { grep "^ok cycles" "$1" | tail -n 1 | awk -v f="$2" '{ for (i = 2; i < NF; i += 2) if ($i == f) print $(i + 1) }'; }
@@ -104,6 +110,15 @@ echo
 echo "| period | binary, option | voices | threads | late cycles | longest cycle µs | ns per voice-sample (DSP busy) | DSP threads' scheduling | warning |"
 echo "|---:|---|---:|---:|---|---:|---:|---|---|"
 NEW=$FS BASE=$B/forksynth-base
+if [ -n "${ONLY_PROBES:-}" ]; then
+	# PROBES="PERIOD:VOICES:THREADS[:OPTION] ...", new binary
+	for spec in $PROBES; do
+		IFS=: read -r per v t x <<< "$spec"
+		[ "${PERIOD:-}" = "$per" ] || server "$per"
+		probe "$NEW" "$v" "$t" "$x"
+	done
+	exit 0
+fi
 if [ "${QUICK:-0}" = 1 ]; then
 	server 128
 	probe "$NEW" 64 1; probe "$NEW" 256 "$N"
