@@ -26,8 +26,9 @@ ui_start() {
 		"cd '$scratch'; env$envs JACK_DEFAULT_SERVER='$server' \
 		XDG_STATE_HOME='$scratch/state-${STATE:-$name}' \
 		XDG_CONFIG_HOME='$XDG_CONFIG_HOME' ${FS:-$FORKSYNTH} --name $name $* \
-		2> '$scratch/$name.stderr'; echo \"exit \$?\" > '$scratch/$name.exit'; \
-		stty -a > '$scratch/$name.stty'; sleep 60"
+		2> '$scratch/$name.stderr'; rc=\$?; \
+		stty -a > '$scratch/$name.stty'; echo \"exit \$rc\" > '$scratch/$name.exit'; \
+		sleep 60"
 	wait_screen "$name" "forksynth  $name " 10 || {
 		fail "$name: the UI did not come up"; screen "$name"; cat "$scratch/$name.stderr"
 	}
