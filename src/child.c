@@ -291,10 +291,10 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 	atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
 }
 
-/* After a cycle that started at `start_ns`: smooth the interval between
- * requests, measure the DSP load (the threads' time in tasks over that
- * interval), decide whether the threads are hot, and if so when they wake
- * up ahead of the next request and how long they spin. */
+/* As a cycle starts at `start_ns`: smooth the interval between requests,
+ * measure the DSP load (the threads' time in tasks since the last start
+ * over that interval), decide whether the threads are hot, and if so when
+ * they wake up ahead of the next request and how long they spin. */
 static void
 hot_update(struct dsp *d, uint64_t start_ns)
 {
@@ -345,6 +345,7 @@ engine_main(void *arg)
 	struct dsp *d = arg;
 	struct region_sync *s = d->r->sync;
 	uint32_t last = atomic_load(&s->req_seq.v);
+	int ahead = 0;          /* woke up by itself ahead of a request */
 
 	/* thread 0 of the pool: its scheduling was fixed at its creation */
 	pool_thread_stats_sched(&d->r->stats[0]);
@@ -354,8 +355,10 @@ engine_main(void *arg)
 	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
 		uint32_t seq = atomic_load_explicit(&s->req_seq.v, memory_order_acquire);
 		if (seq == last) {
-			uint64_t until = futex_now_ns() + (d->spin_ns ? d->spin_ns :
-			    ENGINE_SPIN_NS);
+			/* briefly after a cycle; hot and up ahead of the next
+			 * request, until it comes (within a few leads) */
+			uint64_t until = futex_now_ns() + (ahead && d->spin_ns ?
+			    d->spin_ns : ENGINE_SPIN_NS);
 			while (seq == last && futex_now_ns() < until) {
 #if defined(__x86_64__) || defined(__i386__)
 				__builtin_ia32_pause();
@@ -371,14 +374,17 @@ engine_main(void *arg)
 				/* hot: up again shortly before the next request is
 				 * due, else at the control tick (heartbeat) */
 				uint64_t now = futex_now_ns();
-				if (d->wake_at_ns > now &&
-				    d->wake_at_ns < now + CONTROL_TICK_NS) {
+				ahead = d->wake_at_ns > now &&
+				    d->wake_at_ns < now + CONTROL_TICK_NS;
+				if (ahead) {
 					ts.tv_sec = (time_t)(d->wake_at_ns / 1000000000u);
 					ts.tv_nsec = (long)(d->wake_at_ns % 1000000000u);
 				} else {
 					futex_deadline_after(&ts, CONTROL_TICK_NS);
 				}
 				futex_wait(&s->req_seq.v, last, &ts);
+			} else {
+				ahead = 0;
 			}
 			atomic_store(&s->child_sleeping.v, 0);
 			atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
@@ -389,9 +395,11 @@ engine_main(void *arg)
 		uint32_t prev = last;
 		last = seq;
 		atomic_store(&s->taken_seq.v, seq);
-		uint64_t start = futex_now_ns();
+		/* decided before the cycle, so that the workers that go to
+		 * sleep at its end already know when to wake up */
+		ahead = 0;
+		hot_update(d, futex_now_ns());
 		run_cycle(d, seq, prev);
-		hot_update(d, start);
 	}
 	return NULL;
 }
