@@ -1,7 +1,7 @@
 /*
- * bench/parallel_bench.c — the parallel profile of a block: how the bench
- * voice patch (bench/voice_patch.h's voice, N voices, optionally into a
- * global reverb) spreads over the thread pool, and what limits it.
+ * bench/parallel_bench.c — the parallel profile of a block: how N bench
+ * voices (bench/voice_patch.h), optionally into a global reverb, spread
+ * over the thread pool, and what limits them.
  *
  * Per block it records, through the pool's trace (pool_set_trace):
  *   work    the sum of every task's time;
@@ -42,6 +42,7 @@
 #include "log.h"
 #include "patch.h"
 #include "pool.h"
+#include "voice_patch.h"
 
 #define RATE 48000.0f
 #define MAX_BLOCKS 20000
@@ -94,26 +95,7 @@ quantile(double *v, unsigned n, double q)
 static void
 patch_text(char *buf, size_t size, unsigned voices, int reverb)
 {
-	snprintf(buf, size,
-	    "poly %u\n"
-	    "voice midi note\n"
-	    "voice vco osc1 wave=saw detune=-5\n"
-	    "voice vco osc2 wave=saw detune=5\n"
-	    "voice adsr fenv attack=0.05 decay=0.8 sustain=0.3 release=0.5\n"
-	    "voice adsr env attack=0.02 decay=0.5 sustain=0.8 release=0.5\n"
-	    "voice ladder flt cutoff=300 res=0.4 depth=4\n"
-	    "voice vca amp gain=0.01\n"
-	    "connect note.pitch osc1.pitch\n"
-	    "connect note.pitch osc2.pitch\n"
-	    "connect note.pitch flt.pitch\n"
-	    "connect note.gate fenv.gate\n"
-	    "connect note.gate env.gate\n"
-	    "connect osc1.out flt.in\n"
-	    "connect osc2.out flt.in\n"
-	    "connect fenv.out flt.mod\n"
-	    "connect flt.out amp.in\n"
-	    "connect env.out amp.cv\n"
-	    "%s", voices, reverb ?
+	snprintf(buf, size, "poly %u\n" VOICE_PATCH_VOICE "%s", voices, reverb ?
 	    "global reverb rev decay=2 mix=0.3\n"
 	    "connect amp.out rev.left\n"
 	    "connect rev.left out.1\n"
