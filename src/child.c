@@ -216,9 +216,9 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 	const float *span_in[64];
 	float *span_out[64];
 
-	for (unsigned c = 0; c < r->hdr->n_inputs; c++)
+	for (unsigned c = 0; c < r->dims.n_inputs; c++)
 		span_in[c] = in[c] + from;
-	for (unsigned c = 0; c < r->hdr->n_outputs; c++)
+	for (unsigned c = 0; c < r->dims.n_outputs; c++)
 		span_out[c] = out[c] + from;
 	for (unsigned i = 0; i < n_midi; i++) {
 		unsigned frame = ev[i].frame < frames ? ev[i].frame : frames - 1;
@@ -236,7 +236,7 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 	graph_set_cost(d->taken->g, profile ? r->cost->ns : NULL);
 	graph_process(d->taken->g, span_in, span_out, n);
 	if (d->fade != FADE_NONE)
-		fade_apply(d, span_out, r->hdr->n_outputs, n);
+		fade_apply(d, span_out, r->dims.n_outputs, n);
 }
 
 /* Run cycle `seq`, the first since cycle `prev`: events, graph, outputs;
@@ -255,18 +255,18 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 	const float *in[64];
 	float *out[64];
 
-	if (frames > r->hdr->max_block)
-		frames = r->hdr->max_block;
+	if (frames > r->dims.max_block)
+		frames = r->dims.max_block;
 	if (n_midi > REGION_MAX_EVENTS)
 		n_midi = REGION_MAX_EVENTS;
-	for (unsigned c = 0; c < r->hdr->n_inputs; c++)
+	for (unsigned c = 0; c < r->dims.n_inputs; c++)
 		in[c] = region_audio(r, 0, parity, c);
-	for (unsigned c = 0; c < r->hdr->n_outputs; c++)
+	for (unsigned c = 0; c < r->dims.n_outputs; c++)
 		out[c] = region_audio(r, 1, parity, c);
 	for (unsigned done = 0, n; done < frames; done += n) {
 		switch_graph(d);
 		if (d->taken == NULL) {
-			for (unsigned c = 0; c < r->hdr->n_outputs; c++)
+			for (unsigned c = 0; c < r->dims.n_outputs; c++)
 				memset(out[c], 0, frames * sizeof(float));
 			break;
 		}
@@ -299,11 +299,11 @@ static void
 hot_update(struct dsp *d, uint64_t start_ns)
 {
 	const struct region *r = d->r;
-	uint32_t flags = r->hdr->flags;
+	uint32_t flags = r->dims.flags;
 	uint64_t busy = 0, interval, lead;
 	double load;
 
-	for (unsigned t = 0; t < r->hdr->n_threads; t++)
+	for (unsigned t = 0; t < r->dims.n_threads; t++)
 		busy += atomic_load_explicit(&r->stats[t].busy_ns,
 		    memory_order_relaxed);
 	if (d->last_request_ns != 0 && start_ns > d->last_request_ns) {
@@ -627,7 +627,7 @@ warn_rt_refused(struct dsp *d, int prio, int engine_error, int pool_error)
 	rtcheck_diagnose(error, prio, why, sizeof why);
 	snprintf(msg, sizeof msg, "warn %s; %s", why,
 	    engine_error == 0 ? "the DSP workers run with normal priority" :
-	    pool_error == 0 && d->r->hdr->n_threads > 1 ?
+	    pool_error == 0 && d->r->dims.n_threads > 1 ?
 	    "the DSP engine thread runs with normal priority" :
 	    "DSP threads run with normal priority");
 	post_event(d, msg);
@@ -638,21 +638,21 @@ dsp_start(struct region *r, char *err, size_t err_size)
 {
 	struct dsp *d = xcalloc(1, sizeof *d);
 	d->r = r;
-	d->rate = (float)r->hdr->rate;
+	d->rate = (float)r->dims.rate;
 	d->fade_len = (unsigned)lroundf(FADE_SECONDS * d->rate);
 	if (d->fade_len == 0)
 		d->fade_len = 1;
 	d->patch = xmalloc(sizeof *d->patch);
-	patch_init(d->patch, r->hdr->n_inputs, r->hdr->n_outputs);
+	patch_init(d->patch, r->dims.n_inputs, r->dims.n_outputs);
 	size_t bytes = ring_elem_bytes(sizeof(struct param_change), 4096);
 	d->params_mem = xaligned(bytes);
 	ring_elem_init(&d->params_tx, d->params_mem, sizeof(struct param_change), 4096);
 	ring_attach(&d->params_rx, d->params_mem, bytes, RING_MAGIC_ELEM);
 
-	int prio = (int)r->hdr->rt_priority;
+	int prio = (int)r->dims.rt_priority;
 	if (prio > sched_get_priority_max(SCHED_FIFO))
 		prio = sched_get_priority_max(SCHED_FIFO);
-	d->pool = pool_create(r->hdr->n_threads, REGION_MAX_TASKS, prio, r->stats);
+	d->pool = pool_create(r->dims.n_threads, REGION_MAX_TASKS, prio, r->stats);
 	if (pthread_create(&d->control_thread, NULL, control_main, d) != 0) {
 		snprintf(err, err_size, "cannot start the DSP control thread");
 		dsp_stop(d);

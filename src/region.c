@@ -51,7 +51,7 @@ region_size(unsigned max_block, unsigned n_inputs, unsigned n_outputs)
 	return (size_t)((h.size + 4095) & ~(uint64_t)4095);
 }
 
-/* Point r's fields into its mapping from the header's offsets. */
+/* Point r's fields into its mapping from its own copy of the header. */
 static void
 resolve(struct region *r, void *base, size_t size)
 {
@@ -60,11 +60,22 @@ resolve(struct region *r, void *base, size_t size)
 	r->size = size;
 	r->hdr = base;
 	r->sync = (struct region_sync *)(b + align64(sizeof *r->hdr));
-	r->audio = (float *)(b + r->hdr->off_audio);
-	r->midi = (struct region_midi *)(b + r->hdr->off_midi);
-	r->stats = (struct pool_thread_stats *)(b + r->hdr->off_stats);
-	r->task_module = (_Atomic int32_t *)(b + r->hdr->off_tasks);
-	r->cost = (struct region_cost *)(b + r->hdr->off_cost);
+	r->audio = (float *)(b + r->dims.off_audio);
+	r->midi = (struct region_midi *)(b + r->dims.off_midi);
+	r->stats = (struct pool_thread_stats *)(b + r->dims.off_stats);
+	r->task_module = (_Atomic int32_t *)(b + r->dims.off_tasks);
+	r->cost = (struct region_cost *)(b + r->dims.off_cost);
+}
+
+/* Lay both rings out afresh at this side's offsets. */
+static void
+rings_init(struct region *r)
+{
+	unsigned char *b = r->base;
+	ring_msg_init(&r->control, b + r->dims.off_control,
+	    ring_msg_bytes(REGION_CONTROL_BYTES));
+	ring_msg_init(&r->events, b + r->dims.off_events,
+	    ring_msg_bytes(REGION_EVENT_BYTES));
 }
 
 void
@@ -84,11 +95,8 @@ region_format(struct region *r, void *base, size_t size, unsigned rate,
 	h->flags = flags;
 	h->rt_priority = rt_priority;
 	layout(h, max_block, n_inputs, n_outputs);
+	r->dims = *h;
 	resolve(r, base, size);
-	ring_msg_init(&r->control, (unsigned char *)base + h->off_control,
-	    ring_msg_bytes(REGION_CONTROL_BYTES));
-	ring_msg_init(&r->events, (unsigned char *)base + h->off_events,
-	    ring_msg_bytes(REGION_EVENT_BYTES));
 	region_reset(r);
 }
 
@@ -96,10 +104,17 @@ int
 region_attach(struct region *r, void *base, size_t size, char *err,
     size_t err_size)
 {
-	const struct region_header *h = base;
-	struct region_header want;
+	struct region_header got, want;
+	const struct region_header *h = &got;
 
-	if (size < sizeof *h || h->magic != REGION_MAGIC ||
+	/* one copy, checked, and used from then on: the parent cannot change
+	 * a dimension under us after the check */
+	if (size < sizeof got) {
+		snprintf(err, err_size, "shared region: smaller than its header");
+		return -1;
+	}
+	memcpy(&got, base, sizeof got);
+	if (h->magic != REGION_MAGIC ||
 	    h->version != REGION_VERSION) {
 		snprintf(err, err_size, "shared region: wrong magic or version "
 		    "(parent and child are different builds?)");
@@ -121,6 +136,7 @@ region_attach(struct region *r, void *base, size_t size, char *err,
 		    "size (%zu bytes)", size);
 		return -1;
 	}
+	r->dims = got;
 	resolve(r, base, size);
 	unsigned char *b = base;
 	if (ring_attach(&r->control, b + h->off_control,
@@ -137,10 +153,10 @@ void
 region_reset(struct region *r)
 {
 	struct region_sync *s = r->sync;
+	memcpy(r->hdr, &r->dims, sizeof r->dims);
 	memset(s, 0, sizeof *s);
 	atomic_store(&s->blame_module, -1);
-	ring_reset(&r->control);
-	ring_reset(&r->events);
+	rings_init(r);
 	for (unsigned t = 0; t < REGION_MAX_THREADS; t++)
 		pool_thread_stats_reset(&r->stats[t]);
 	for (unsigned t = 0; t < REGION_MAX_TASKS; t++)
@@ -151,7 +167,7 @@ region_reset(struct region *r)
 float *
 region_audio(const struct region *r, int dir, unsigned parity, unsigned ch)
 {
-	const struct region_header *h = r->hdr;
+	const struct region_header *h = &r->dims;
 	size_t block = h->max_block;
 	size_t in_total = (size_t)2 * h->n_inputs * block;
 	if (dir == 0)

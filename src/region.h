@@ -125,7 +125,12 @@ struct region_cost {
 struct region {
 	void *base;
 	size_t size;
-	struct region_header *hdr;
+	/* This side's own copy of the header, taken when it laid the region
+	 * out (parent) or checked it (child): every dimension and offset is
+	 * read from here, never again from shared memory, which the other
+	 * side may scribble on at any time. */
+	struct region_header dims;
+	struct region_header *hdr;      /* the shared header: write only */
 	struct region_sync *sync;
 	float *audio;
 	struct region_midi *midi;
@@ -150,7 +155,9 @@ void region_format(struct region *r, void *base, size_t size, unsigned rate,
 int region_attach(struct region *r, void *base, size_t size, char *err,
     size_t err_size);
 
-/* Reset the cycle and ring state before a new child is spawned. */
+/* Before a new child is spawned: write the header again from this side's
+ * copy, lay the rings out afresh and reset the cycle state, whatever the
+ * last child left there. */
 void region_reset(struct region *r);
 
 /* Input (dir 0) or output (dir 1) block of channel `ch` for seq parity. */

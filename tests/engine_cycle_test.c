@@ -6,7 +6,7 @@
  * is replaced after a crash with the patch replayed; a child that exits
  * on every start is given up on, not restarted forever; per-module cost is
  * sampled where the time goes; a whole patch is loaded as one unit;
- * a child periods behind loses no note;
+ * a child periods behind loses no note; a scribbled header harms nothing;
  * structural edits fade out and in without a click.
  */
 #include <fcntl.h>
@@ -303,6 +303,55 @@ test_exit_every_start(void)
 		    "'%s'", rounds, rc, msg);
 	else
 		printf("ok: after %d supervisions: %s\n", rounds, msg);
+	engine_stop(e);
+}
+
+/* A child that scribbles on the shared header (as a buggy or hostile one
+ * could: it maps the region writable) changes nothing the parent uses:
+ * cycles go on and copy the right blocks; and when it then dies, the next
+ * child finds a sound header again and plays. */
+static void
+test_scribbled_header(void)
+{
+	static struct patch p;
+	struct engine *e = start("global vca thru gain=2\n"
+	    "connect in.1 thru.in\nconnect thru.out out.1\n", 0, 0, &p);
+	struct region_header *h = engine_region(e)->hdr;
+	float in1[BLOCK], l[BLOCK], r[BLOCK];
+	const float *in[2] = { in1, NULL };
+	float *out[2] = { l, r };
+	char msg[512];
+	int bad = 0;
+
+	for (unsigned i = 0; i < BLOCK; i++)
+		in1[i] = 0.25f;
+	h->max_block = 0x40000000u;
+	h->n_inputs = 100000;
+	h->n_outputs = 100000;
+	h->off_audio = 0xfffffff0u;
+	for (unsigned c = 0; c < 200; c++) {
+		enum engine_status st = engine_cycle(e, in, out, BLOCK, NULL, 0, 0);
+		if (st != ENGINE_OK || l[0] != 0.5f || l[BLOCK - 1] != 0.5f)
+			bad++;
+	}
+	if (bad)
+		fail("with a scribbled header %d of 200 cycles went wrong", bad);
+	else
+		printf("ok: a scribbled header (max_block 2^30, 100000 channels, a wild "
+		    "audio offset): 200 cycles right\n");
+	h->magic = 0;
+	h->version = 99;
+	engine_kill_child(e);
+	engine_cycle(e, in, out, BLOCK, NULL, 0, 0);
+	int rc = engine_supervise(e, &p, 0, msg, sizeof msg);
+	engine_sync(e, 5000);
+	enum engine_status st = engine_cycle(e, in, out, BLOCK, NULL, 0, 0);
+	if (rc != 1 || st != ENGINE_OK || l[0] != 0.5f)
+		fail("after a scribbled magic and a kill: rc %d '%s', status %d, "
+		    "output %g", rc, msg, st, l[0]);
+	else
+		printf("ok: magic and version scribbled, child killed: %s; the new "
+		    "child plays\n", msg);
 	engine_stop(e);
 }
 
@@ -619,6 +668,7 @@ main(int argc, char **argv)
 	test_slow_child_keeps_notes();
 	test_crash_and_replay();
 	test_exit_every_start();
+	test_scribbled_header();
 	test_no_leaks();
 	if (mkdtemp(tmpdir) == NULL)
 		return 99;
