@@ -308,6 +308,12 @@ hot_update(struct dsp *d, uint64_t start_ns)
 		    memory_order_relaxed);
 	if (d->last_request_ns != 0 && start_ns > d->last_request_ns) {
 		interval = start_ns - d->last_request_ns;
+		/* a pause (JACK stopped, a render waiting for the disk) is not
+		 * a period: one sample moves the average by 1/8 of at most
+		 * twice itself, so a real change of period still gets through
+		 * in a few dozen cycles */
+		if (d->interval_ns != 0 && interval > 2 * d->interval_ns)
+			interval = 2 * d->interval_ns;
 		d->interval_ns = d->interval_ns == 0 ? interval :
 		    d->interval_ns - d->interval_ns / 8 + interval / 8;
 	}
