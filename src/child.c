@@ -95,6 +95,10 @@ struct published {
 				   structure differs from the one before it */
 };
 
+/* 1 in a forked DSP child (child_main), 0 when the DSP runs inside the
+ * parent (--no-fork), where it must never end the process. */
+static int dsp_is_child;
+
 struct dsp {
 	struct region *r;
 	float rate;
@@ -564,7 +568,9 @@ control_main(void *arg)
 			any++;
 		}
 		if (len == RING_CORRUPT) {
-			post_event(d, "error control ring corrupt");
+			post_event(d, "error the control ring is corrupt");
+			if (dsp_is_child)
+				_exit(CHILD_EXIT_CORRUPT_RING);
 			break;
 		}
 		/* a whole batch makes one graph */
@@ -730,6 +736,7 @@ child_main(int argc, char **argv)
 	size_t size = (size_t)strtoull(argv[3], NULL, 10);
 	pid_t parent = (pid_t)atoi(argv[4]);
 
+	dsp_is_child = 1;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		return 1;       /* the parent died before we could watch it */

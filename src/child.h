@@ -11,6 +11,12 @@
 
 struct dsp;
 
+/* The exit status of a child that found its control ring corrupt: it can
+ * no longer take commands, so it ends and the parent starts a fresh one
+ * and replays the patch (with --no-fork the control thread stops instead,
+ * with an error event). */
+#define CHILD_EXIT_CORRUPT_RING 70
+
 /* Start the DSP threads on an attached region; the region must stay mapped
  * until dsp_stop.  Sets sync->ready once the engine thread waits for work.
  * Returns NULL with a message in err on failure. */

@@ -597,11 +597,15 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 		if (sig != 0)
 			snprintf(why, sizeof why, "died of signal %d (%s)", sig,
 			    strsignal(sig));
+		else if (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == CHILD_EXIT_CORRUPT_RING)
+			snprintf(why, sizeof why, "found its control ring corrupt "
+			    "and ended");
 		else
 			snprintf(why, sizeof why, "exited with status %d",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
-	if (!had_child)
+	if (!had_child || strstr(why, "control ring") != NULL)
 		who[0] = '\0';
 	else if (module >= 0 && p != NULL && (unsigned)module < p->n_modules)
 		snprintf(who, sizeof who, " while running module '%s' (%s)",

@@ -7,6 +7,7 @@
  * on every start is given up on, not restarted forever; per-module cost is
  * sampled where the time goes; a whole patch is loaded as one unit;
  * a child periods behind loses no note; a scribbled header harms nothing;
+ * a corrupt control ring ends the child and the replay applies the command;
  * structural edits fade out and in without a click.
  */
 #include <fcntl.h>
@@ -355,6 +356,52 @@ test_scribbled_header(void)
 	engine_stop(e);
 }
 
+/* A control ring the child finds corrupt (its producer index scribbled
+ * past anything the ring holds) ends that child: it could take no more
+ * commands.  The next one gets the patch replayed, commands included. */
+static void
+test_corrupt_control_ring(void)
+{
+	static struct patch p;
+	struct engine *e = start("global vca thru gain=2\n"
+	    "connect in.1 thru.in\nconnect thru.out out.1\n", 0, 0, &p);
+	const struct ring *control = &engine_region(e)->control;
+	float in1[BLOCK], l[BLOCK], r[BLOCK];
+	const float *in[2] = { in1, NULL };
+	float *out[2] = { l, r };
+	struct patch_error perr;
+	char msg[512] = "";
+	enum engine_status st = ENGINE_OK;
+	int rc = 0;
+
+	for (unsigned i = 0; i < BLOCK; i++)
+		in1[i] = 0.25f;
+	/* the parent's copy of the patch takes the change, as a session's does */
+	if (patch_exec_line(&p, "set thru.gain 1.5", 0, &perr) != 0)
+		fail("set thru.gain 1.5 refused: %s", perr.message);
+	engine_command(e, "set thru.gain 1.5");
+	engine_sync(e, 5000);
+	atomic_store(&control->hdr->head, atomic_load(&control->hdr->head) +
+	    3 * control->capacity + 5);
+	for (unsigned c = 0; c < 3000 && st == ENGINE_OK; c++) {
+		st = engine_cycle(e, in, out, BLOCK, NULL, 0, 0);
+		if (st == ENGINE_OK)
+			usleep(1000);
+	}
+	if (st != ENGINE_OK)
+		rc = engine_supervise(e, &p, 0, msg, sizeof msg);
+	engine_sync(e, 5000);
+	st = engine_cycle(e, in, out, BLOCK, NULL, 0, 0);
+	if (rc != 1 || strstr(msg, "control ring corrupt") == NULL ||
+	    st != ENGINE_OK || l[0] != 0.375f)
+		fail("a corrupt control ring: rc %d '%s', then status %d, output %g "
+		    "(want 0.375)", rc, msg, st, l[0]);
+	else
+		printf("ok: a corrupt control ring: %s; the replayed patch plays "
+		    "(output %g)\n", msg, l[0]);
+	engine_stop(e);
+}
+
 /* Open file descriptors and mappings of this process. */
 static void
 count_resources(unsigned *fds, unsigned *maps)
@@ -669,6 +716,7 @@ main(int argc, char **argv)
 	test_crash_and_replay();
 	test_exit_every_start();
 	test_scribbled_header();
+	test_corrupt_control_ring();
 	test_no_leaks();
 	if (mkdtemp(tmpdir) == NULL)
 		return 99;
