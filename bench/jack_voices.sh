@@ -2,7 +2,9 @@
 # bench/jack_voices.sh BINARY [OUT] — the most voices of the bench voice
 # (as in bench/voice_patch.h)
 # (two saws, an enveloped ladder, a VCA with its ADSR) that forksynth plays
-# on a private `jackd -d dummy` at 64, 128 and 256 frames (PERIODS) / 48 kHz
+# on a private `jackd -R -d dummy` (real-time, as a live setup runs it: the
+# DSP threads take JACK's priority less one) at 64, 128 and 256 frames
+# (PERIODS) / 48 kHz
 # for 30 s, for 1 DSP thread and for one per CPU, and that count as a share
 # of the compute bound (the voices whose offline cost fills 3/4 of a period
 # on every thread).  "Plays" means no more late cycles (the DSP
@@ -16,7 +18,7 @@ bin=$1 out=${2:-/dev/null}
 work=$(mktemp -d "${TMPDIR:-/tmp}/forksynth-bench.XXXXXX")
 server="fsbench-$$"
 export JACK_DEFAULT_SERVER="$server" JACK_NO_START_SERVER=1 XDG_STATE_HOME="$work"
-jackd -n "$server" -d dummy -r 48000 -p 128 > "$work/jackd.log" 2>&1 &
+jackd -R -n "$server" -d dummy -r 48000 -p 128 > "$work/jackd.log" 2>&1 &
 jackd_pid=$!
 trap 'kill $jackd_pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do jack_lsp > /dev/null 2>&1 && break; sleep 0.1; done
@@ -133,7 +135,7 @@ allowed_ppm=$((noise_ppm + 500))
 rows=""
 for period in ${PERIODS:-64 128 256}; do
 	kill "$jackd_pid" 2>/dev/null; wait "$jackd_pid" 2>/dev/null
-	jackd -n "$server" -d dummy -r 48000 -p "$period" > "$work/jackd.log" 2>&1 &
+	jackd -R -n "$server" -d dummy -r 48000 -p "$period" > "$work/jackd.log" 2>&1 &
 	jackd_pid=$!
 	for _ in $(seq 50); do jack_lsp > /dev/null 2>&1 && break; sleep 0.1; done
 	for threads in 1 "$cpus"; do
@@ -148,7 +150,7 @@ for period in ${PERIODS:-64 128 256}; do
 	done
 done
 table="
-## Voices on JACK (jackd -d dummy, 48 kHz, 30 s, no late cycle)
+## Voices on JACK (jackd -R -d dummy, 48 kHz, 30 s, no late cycle)
 
 The bench voice costs $ns ns per voice-sample on one thread offline here
 (bench/parallel_bench); the compute bound is the voices whose offline cost
