@@ -166,11 +166,23 @@ take_graph(struct dsp *d, struct published *p)
 
 /* Before each span: take a newer graph at once, or, when its structure
  * changed since the running one, start fading the running one out; take it
- * when the fade-out is over, and fade it in. */
+ * when the fade-out is over, and fade it in.  After a gap (`after_gap`:
+ * the parent played silence before this cycle, e.g. while the DSP was
+ * overloaded) there is nothing to fade out: the new graph is taken at once
+ * and faded in, so that an edit that lightens an overloaded patch is not
+ * held up by one more block of the heavy graph. */
 static void
-switch_graph(struct dsp *d)
+switch_graph(struct dsp *d, int after_gap)
 {
 	struct published *next = atomic_load_explicit(&d->next, memory_order_acquire);
+
+	if (after_gap && d->taken != NULL && next != d->taken &&
+	    (d->fade == FADE_OUT || next->structure_gen > d->taken->gen)) {
+		take_graph(d, next);
+		d->fade = FADE_IN;
+		d->fade_pos = 0;
+		return;
+	}
 
 	if (d->fade != FADE_NONE && d->fade_pos == d->fade_len) {
 		if (d->fade == FADE_IN) {
@@ -267,8 +279,9 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 		in[c] = region_audio(r, 0, parity, c);
 	for (unsigned c = 0; c < r->dims.n_outputs; c++)
 		out[c] = region_audio(r, 1, parity, c);
+	int after_gap = s->after_gap[parity] != 0;
 	for (unsigned done = 0, n; done < frames; done += n) {
-		switch_graph(d);
+		switch_graph(d, after_gap && done == 0);
 		if (d->taken == NULL) {
 			for (unsigned c = 0; c < r->dims.n_outputs; c++)
 				memset(out[c], 0, frames * sizeof(float));

@@ -28,14 +28,17 @@
  * (one that hangs, within this long plus the hang timeout: a hang is seen
  * only that much later). */
 #define EARLY_DEATH_NS 1000000000ull
-/* A DSP late this many cycles in a row is too slow for now: the callback
- * then waits only LATE_WAIT_NS for it, giving the rest of the period back
- * to JACK and the other clients (the block is faded out either way), and
- * waits the whole deadline again every LATE_PROBE cycles to find out
- * whether it has caught up. */
+/* A DSP late this many cycles in a row is overloaded: its blocks are
+ * faded to silence anyway, so the callback stops asking for them (it
+ * "sheds" them) and asks only every LATE_PROBE cycles, or at once when the
+ * child has applied a command (which may have lightened the patch), to
+ * find out whether it keeps up again.  Shed cycles leave the CPUs to the
+ * control path: the child's control thread and the parent's front end
+ * would otherwise get only what real-time throttling leaves (50 ms a
+ * second), and an undo of the edit that overloaded the DSP would take
+ * seconds to be heard.  Their note events go with the next request. */
 #define LATE_STREAK 2
 #define LATE_PROBE 16
-#define LATE_WAIT_NS 100000
 /* Failed starts in a row before giving up. */
 #define MAX_FAILED_STARTS 5
 
@@ -58,6 +61,10 @@ struct engine {
 	uint64_t heartbeat_ns;      /* when the heartbeat last moved */
 	unsigned long cycles, late, downs, restarts;
 	unsigned late_streak;       /* late cycles in a row */
+	unsigned long shed;         /* cycles not asked of an overloaded DSP */
+	uint32_t probe_applied;     /* the child's applied count at the last
+				       request while overloaded */
+	int played_silence;         /* the last cycle's output was faded out */
 	int last_own_fault;
 	float *last_good;           /* n_outputs * max_block: for the fade */
 	int have_last_good;
@@ -338,7 +345,7 @@ wait_done(struct engine *e, uint32_t seq, uint64_t deadline_ns)
  * next. */
 static int
 submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
-    const struct region_midi *events, unsigned n_events)
+    const struct region_midi *events, unsigned n_events, int hold)
 {
 	struct region_sync *s = e->r.sync;
 	unsigned parity = seq & 1;
@@ -350,7 +357,7 @@ submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
 		if (e->carry[i].origin == 0 || (int32_t)(e->carry[i].origin - taken) > 0)
 			e->carry[kept++] = e->carry[i];
 	e->n_carry = kept;
-	int published = ((taken ^ seq) & 1) != 0 || taken == done;
+	int published = !hold && (((taken ^ seq) & 1) != 0 || taken == done);
 	uint32_t origin = published ? seq : 0;
 	for (unsigned i = 0; i < e->n_carry; i++)
 		if (e->carry[i].origin == 0)
@@ -379,10 +386,28 @@ submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
 	}
 	s->n_midi[parity] = n;
 	s->frames[parity] = frames;
+	s->after_gap[parity] = e->played_silence;
 	atomic_store_explicit(&s->req_seq.v, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&s->child_sleeping.v, memory_order_relaxed))
 		futex_wake(&s->req_seq.v, 1);
+	return 1;
+}
+
+/* Whether an overloaded DSP is left alone this cycle (see LATE_STREAK). */
+static int
+shed_cycle(struct engine *e, uint64_t deadline_ns)
+{
+	if (deadline_ns == 0 || e->late_streak < LATE_STREAK)
+		return 0;
+	/* written by the child, so not trusted: a wrong value only makes the
+	 * probes more frequent, as they were before shedding */
+	uint32_t applied = atomic_load_explicit(&e->r.sync->applied.v,
+	    memory_order_relaxed);
+	if (e->late_streak % LATE_PROBE == 0 || applied != e->probe_applied) {
+		e->probe_applied = applied;
+		return 0;
+	}
 	return 1;
 }
 
@@ -401,18 +426,15 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 		fade_out(e, out, frames);
 		e->downs++;
 		e->late_streak = 0;
+		e->played_silence = 1;
 		atomic_store(&e->in_cycle, 0);
 		return ENGINE_DOWN;
 	}
-	if (deadline_ns != 0 && e->late_streak >= LATE_STREAK &&
-	    e->late_streak % LATE_PROBE != 0) {
-		uint64_t quick = futex_now_ns() + LATE_WAIT_NS;
-		if (quick < deadline_ns)
-			deadline_ns = quick;
-	}
+	int shed = shed_cycle(e, deadline_ns);
+	e->shed += (unsigned long)shed;
 	if (!e->o.pipeline) {
 		uint32_t seq = e->seq + 1;
-		int published = submit(e, seq, in, frames, events, n_events);
+		int published = submit(e, seq, in, frames, events, n_events, shed);
 		if (published)
 			e->seq = seq;
 		if (published && wait_done(e, seq, deadline_ns)) {
@@ -430,7 +452,7 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 	} else {
 		/* play what the child made of the previous cycle, then submit */
 		uint32_t prev = e->seq;
-		if (e->pending && wait_done(e, prev, deadline_ns)) {
+		if (e->pending && !shed && wait_done(e, prev, deadline_ns)) {
 			take_output(e, prev, out, frames);
 			st = ENGINE_OK;
 		} else {
@@ -438,13 +460,16 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 			st = e->pending ? ENGINE_LATE : ENGINE_OK;
 			if (e->pending)
 				e->late++;
+			/* shed: no new request below, the one in flight stays
+			 * pending for the next probe */
 		}
-		if (submit(e, e->seq + 1, in, frames, events, n_events)) {
+		if (submit(e, e->seq + 1, in, frames, events, n_events, shed)) {
 			e->seq++;
 			e->pending = 1;
 		}
 	}
 	e->late_streak = st == ENGINE_LATE ? e->late_streak + 1 : 0;
+	e->played_silence = st != ENGINE_OK;
 	atomic_store(&e->in_cycle, 0);
 	return st;
 }
@@ -747,6 +772,7 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->late = e->late;
 	info->down = e->downs;
 	info->restarts = e->restarts;
+	info->shed = e->shed;
 	info->failed = e->failed;
 	info->last_own_fault = e->last_own_fault;
 	info->threads = e->o.threads;

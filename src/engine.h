@@ -117,6 +117,7 @@ struct engine_sched {
 struct engine_info {
 	pid_t child_pid;            /* 0 with --no-fork or no child */
 	unsigned long cycles, late, down, restarts;
+	unsigned long shed;             /* cycles not asked of an overloaded DSP */
 	int failed;                 /* gave up respawning */
 	int last_own_fault;         /* the last death was the child's own doing
 				       (a fatal signal it caught, an exit, a

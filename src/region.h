@@ -19,7 +19,7 @@
 #include "ring.h"
 
 #define REGION_MAGIC    0x464b5359u      /* "FKSY" */
-#define REGION_VERSION  4u
+#define REGION_VERSION  5u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
 /* Tasks in a graph's plan, at most, each with a task -> running module
@@ -96,10 +96,13 @@ struct region_sync {
 	uint32_t frames[2];              /* frames of the cycle */
 	uint32_t n_midi[2];              /* events in the MIDI block */
 	uint64_t clock[2];               /* frame clock at the cycle's start */
+	uint32_t after_gap[2];           /* 1: the parent played silence (a fade
+					    to it) before this cycle: the child
+					    need not fade across a graph change */
 	/* written by the child's fatal-signal handler */
 	_Atomic int32_t blame_module;    /* patch module running, or -1 */
 	_Atomic int32_t blame_signal;
-	uint32_t pad[10];
+	uint32_t pad[8];
 };
 
 /*

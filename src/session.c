@@ -419,8 +419,8 @@ save_command(struct session *s, const char *line, char *reply, size_t size,
 
 /* The DSP threads' part of the stats answer, from `ei`: their summed
  * counters, then "sched" and each thread's policy:priority, thread 0 (the
- * engine thread) first. */
-static void
+ * engine thread) first.  Returns the characters written into buf. */
+static int
 format_dsp_stats(const struct engine_info *ei, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, " dsp_busy_us %llu dsp_idle_us %llu "
@@ -438,6 +438,7 @@ format_dsp_stats(const struct engine_info *ei, char *buf, size_t size)
 		    engine_sched_name(sc->policy), sc->priority);
 		n = k < 0 ? -1 : n + k;
 	}
+	return n < 0 ? 0 : (size_t)n < size ? n : (int)size - 1;
 }
 
 int
@@ -468,7 +469,9 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		    c.overlong, c.period);
 		/* appended, so that readers of the fields above keep working */
 		if (n > 0 && (size_t)n < size)
-			format_dsp_stats(&ei, reply + n, size - (size_t)n);
+			n += format_dsp_stats(&ei, reply + n, size - (size_t)n);
+		if (n > 0 && (size_t)n < size)
+			snprintf(reply + n, size - (size_t)n, " shed %lu", ei.shed);
 		return 0;
 	}
 	if (note_command(s, p, reply, size, &rc) ||
