@@ -371,6 +371,7 @@ engine_main(void *arg)
 	int ahead = 0;          /* woke up by itself ahead of a request */
 
 	/* thread 0 of the pool: its scheduling was fixed at its creation */
+	pthread_setname_np(pthread_self(), "fs-dsp1");
 	pool_thread_stats_sched(&d->r->stats[0]);
 	dsp_flush_denormals();
 	atomic_store(&s->ready.v, 1);
@@ -571,6 +572,8 @@ control_main(void *arg)
 	struct region_sync *s = d->r->sync;
 	struct patch *before = xmalloc(sizeof *before);
 	char *buf = xmalloc(REGION_CONTROL_BYTES);
+
+	pthread_setname_np(pthread_self(), "fs-dsp-control");
 
 	while (!atomic_load(&d->stop)) {
 		uint32_t seen = atomic_load(&s->control_seq.v);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -188,6 +189,15 @@ peaks_update(struct jackio *j, float *const *out, jack_nframes_t n)
 		if (bits > atomic_load_explicit(&j->peaks[c], memory_order_relaxed))
 			atomic_store_explicit(&j->peaks[c], bits, memory_order_relaxed);
 	}
+}
+
+/* In each thread JACK starts for this client, before its first callback:
+ * a name that top -H and ps -L show. */
+static void
+on_thread_init(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "fs-jack");
 }
 
 /* The JACK process callback: MIDI in, one engine cycle, audio out. */
@@ -464,6 +474,7 @@ jackio_open(const struct jack_options *o, char *err, size_t err_size)
 	ring_elem_init(&j->notes_tx, j->notes_mem, sizeof(struct queued_note), NOTE_QUEUE);
 	ring_attach(&j->notes_rx, j->notes_mem, bytes, RING_MAGIC_ELEM);
 
+	jack_set_thread_init_callback(j->client, on_thread_init, j);
 	jack_set_process_callback(j->client, on_process, j);
 	jack_set_latency_callback(j->client, on_latency, j);
 	jack_set_buffer_size_callback(j->client, on_buffer_size, j);

@@ -54,6 +54,7 @@
 #include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -419,6 +420,10 @@ pool_worker(void *arg)
 	int ahead;
 
 	pool_thread_id = w->id;
+	/* dsp1 is the engine thread; the UI's bars use the same numbers */
+	char name[16];
+	snprintf(name, sizeof name, "fs-dsp%u", w->id + 1);
+	pthread_setname_np(pthread_self(), name);
 	pool_thread_stats_sched(st);
 	dsp_flush_denormals();
 	idle_from = pool_now_ns();

@@ -207,6 +207,8 @@ disk_main(void *arg)
 	uint64_t last_header = futex_now_ns();
 	char err[512];
 
+	pthread_setname_np(pthread_self(), "fs-recorder");
+
 	for (;;) {
 		int stopping = atomic_load(&r->stop);
 		if (!atomic_load(&r->failed) && disk_drain(r) == 0 &&

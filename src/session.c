@@ -254,6 +254,8 @@ supervise_main(void *arg)
 {
 	struct session *s = arg;
 	struct jackio_counters last = { 0 }, now;
+
+	pthread_setname_np(pthread_self(), "fs-supervisor");
 	struct late_report *late = &s->late;
 	char msg[600], event[600];
 

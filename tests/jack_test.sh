@@ -78,6 +78,19 @@ for threads in 1 3; do
 	st_rt=$(echo "$sched" | tr ',' '\n' | grep -E '^(fifo|rr):' | sort | tr '\n' ' ')
 	[ "$st_rt" = "$ps_rt" ] && pass "the real-time threads agree with ps: '$ps_rt'" ||
 		fail "real-time threads: stats '$st_rt', ps '$ps_rt'"
+	# every thread named, as top -H and ps -L show them
+	names=$(ps -L -o comm= -p "$child" | sort | tr '\n' ' ')
+	want="fs-dsp-control $(seq -f 'fs-dsp%g' 1 $threads | tr '\n' ' ')"
+	missing=""
+	for w in $want; do
+		case " $names" in *" $w "*) ;; *) missing="$missing $w" ;; esac
+	done
+	[ -z "$missing" ] && pass "DSP threads named: $names" ||
+		fail "no DSP thread named$missing: $names"
+	pnames=$(ps -L -o comm= -p "$fs_pid" | tr '\n' ' ')
+	case " $pnames" in *" fs-jack "*" fs-supervisor "*|*" fs-supervisor "*" fs-jack "*)
+		pass "the JACK and supervisor threads are named: $pnames" ;;
+		*) fail "parent's threads: $pnames" ;; esac
 	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+ shed [0-9]+$' &&
 		pass "the new fields come after the old ones" || fail "stats layout: $st"
 	stop_fs
