@@ -325,6 +325,18 @@ keys crash Enter
 wait_screen crash "while running module 'boom' (fault)" 8 &&
 	pass "a crash in a module names it: $(screen crash | tr -d '\n' | grep -o "DSP child.*boom' (fault)")" ||
 	{ fail "blame not shown"; screen crash; }
+# the log view shows the whole message, wrapped between words
+keys crash :
+type_text crash "view log"
+keys crash Enter
+sleep 0.3
+logtext=$(screen crash | sed -n '/^MESSAGES/,$p' | sed 's/ *$//' | tr '\n' ' ' | tr -s ' ')
+case $logtext in *"died of signal 11 (Segmentation fault) while running module 'boom' (fault); restarted (restart "*)
+	pass "the log view wraps the crash message between words" ;;
+*) fail "log view: $logtext" ;; esac
+keys crash :
+type_text crash "view patch"
+keys crash Enter
 keys crash :
 type_text crash "remove boom"
 keys crash Enter

@@ -29,7 +29,7 @@
 #define UI_QUIT    0x4
 
 #define UI_LOG_LINES 400           /* messages kept for the log view */
-#define UI_MESSAGE_MAX 256
+#define UI_MESSAGE_MAX 1024
 #define UI_MAX_METERS 32           /* output level meters */
 #define UI_PICK_MAX 1024           /* items in a pick list */
 

@@ -426,12 +426,35 @@ draw_cost(struct ui *u, int top, int bottom)
 	attroff(A_BOLD);
 }
 
-/* Rows a log line takes at this width. */
+/* Split `text` into rows of at most `width` characters, breaking after the
+ * last space that fits (inside a word only when one word is wider than a
+ * row): the start and length of each row into start[] and len[], at most
+ * `max` rows; returns the number of rows. */
 static int
-log_rows(const char *text)
+wrap_rows(const char *text, int width, int *start, int *len, int max)
 {
-	int len = (int)strlen(text);
-	return len <= COLS ? 1 : (len + COLS - 1) / COLS;
+	int n = 0, at = 0, total = (int)strlen(text);
+	if (width < 1)
+		width = 1;
+	while (n < max) {
+		int rest = total - at, take = rest;
+		if (rest > width) {
+			take = width;
+			for (int k = width; k > 0; k--)
+				if (text[at + k] == ' ') {
+					take = k;
+					break;
+				}
+		}
+		start[n] = at;
+		len[n++] = take;
+		at += take;
+		while (at < total && text[at] == ' ')
+			at++;
+		if (at >= total)
+			break;
+	}
+	return n;
 }
 
 static void
@@ -448,12 +471,13 @@ draw_log(struct ui *u, int top, int bottom)
 	int y = bottom - 1;
 	for (int k = (int)u->log_n - 1 - back; k >= (int)(u->log_n - have) && y > top; k--) {
 		const char *text = u->log[k % UI_LOG_LINES];
-		int n = log_rows(text);
+		int start[UI_MESSAGE_MAX], len[UI_MESSAGE_MAX];
+		int n = wrap_rows(text, COLS, start, len, UI_MESSAGE_MAX);
 		int err = strstr(text, "error") != NULL;
 		pair(u, u->pair_error, err);
 		for (int r = n - 1; r >= 0; r--, y--)
 			if (y > top)
-				put(y, 0, COLS, text + (size_t)r * (size_t)COLS);
+				mvprintw(y, 0, "%-*.*s", COLS, len[r], text + start[r]);
 		pair(u, u->pair_error, 0);
 	}
 }
