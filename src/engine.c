@@ -28,17 +28,23 @@
  * (one that hangs, within this long plus the hang timeout: a hang is seen
  * only that much later). */
 #define EARLY_DEATH_NS 1000000000ull
-/* A DSP late this many cycles in a row is overloaded: its blocks are
- * faded to silence anyway, so the callback stops asking for them (it
- * "sheds" them) and asks only every LATE_PROBE cycles, or at once when the
- * child has applied a command (which may have lightened the patch), to
- * find out whether it keeps up again.  Shed cycles leave the CPUs to the
- * control path: the child's control thread and the parent's front end
- * would otherwise get only what real-time throttling leaves (50 ms a
- * second), and an undo of the edit that overloaded the DSP would take
- * seconds to be heard.  Their note events go with the next request. */
+/* A DSP late this many cycles in a row is too slow for now: the callback
+ * then waits only LATE_WAIT_NS for it, giving the rest of the period back
+ * to JACK and the other clients (the block is faded out either way), and
+ * waits the whole deadline again every LATE_PROBE cycles, or at once when
+ * the child has applied a command (which may have lightened the patch), to
+ * find out whether it has caught up. */
 #define LATE_STREAK 2
 #define LATE_PROBE 16
+#define LATE_WAIT_NS 100000
+/* Late this many cycles in a row, the DSP is overloaded, not merely woken
+ * late by a busy machine: the callback stops asking it for blocks (it
+ * "sheds" them) except to probe.  Shed cycles leave the CPUs to the control
+ * path: the child's control thread and the parent's front end would
+ * otherwise get only what real-time throttling leaves (50 ms a second),
+ * and an undo of the edit that overloaded the DSP would take seconds to be
+ * heard.  Their note events go with the next request. */
+#define SHED_STREAK LATE_PROBE
 /* Failed starts in a row before giving up. */
 #define MAX_FAILED_STARTS 5
 
@@ -394,21 +400,21 @@ submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
 	return 1;
 }
 
-/* Whether an overloaded DSP is left alone this cycle (see LATE_STREAK). */
+/* Whether this cycle probes a DSP that has been late LATE_STREAK cycles
+ * or more: every LATE_PROBE cycles, or once the child has applied a
+ * command since the last probe. */
 static int
-shed_cycle(struct engine *e, uint64_t deadline_ns)
+probe_cycle(struct engine *e)
 {
-	if (deadline_ns == 0 || e->late_streak < LATE_STREAK)
-		return 0;
 	/* written by the child, so not trusted: a wrong value only makes the
-	 * probes more frequent, as they were before shedding */
+	 * probes more frequent */
 	uint32_t applied = atomic_load_explicit(&e->r.sync->applied.v,
 	    memory_order_relaxed);
 	if (e->late_streak % LATE_PROBE == 0 || applied != e->probe_applied) {
 		e->probe_applied = applied;
-		return 0;
+		return 1;
 	}
-	return 1;
+	return 0;
 }
 
 enum engine_status
@@ -430,7 +436,13 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 		atomic_store(&e->in_cycle, 0);
 		return ENGINE_DOWN;
 	}
-	int shed = shed_cycle(e, deadline_ns);
+	int shed = 0;
+	if (deadline_ns != 0 && e->late_streak >= LATE_STREAK && !probe_cycle(e)) {
+		uint64_t quick = futex_now_ns() + LATE_WAIT_NS;
+		if (quick < deadline_ns)
+			deadline_ns = quick;
+		shed = e->late_streak >= SHED_STREAK;
+	}
 	e->shed += (unsigned long)shed;
 	if (!e->o.pipeline) {
 		uint32_t seq = e->seq + 1;
