@@ -109,6 +109,10 @@ rt_granted=""
 for threads in 2 3; do
 	ui_start t$threads 80 24 -- --threads $threads drone.fsp
 	s=$(screen t$threads)
+	# the drone plays on out.1 only: out2 shows no level from the start
+	out2=$(echo "$s" | grep -o 'out2 \[[^]]*\]')
+	case $out2 in *"-inf dB]") pass "a silent output reads -inf from the start: $out2" ;;
+		*) fail "a silent output at start: '$out2'" ;; esac
 	bars=$(echo "$s" | grep -o 'dsp[0-9]* [FRNBI?][0-9]* *\[' | wc -l)
 	[ "$bars" = "$threads" ] && pass "--threads $threads: $bars DSP load bars" ||
 		{ fail "--threads $threads: $bars DSP load bars"; echo "$s"; }

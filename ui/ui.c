@@ -497,6 +497,9 @@ ui_run(const struct live_options *o, struct patch *patch)
 	u->pick.items = xcalloc(UI_PICK_MAX, COMPLETE_WORD_MAX);
 	prompt_init(&u->prompt);
 	piano_init(&u->piano);
+	/* the meters start at silence, not at 0 dB falling */
+	for (unsigned i = 0; i < UI_MAX_METERS; i++)
+		u->st.level_db[i] = u->st.hold_db[i] = -120;
 	snprintf(u->patch_file, sizeof u->patch_file, "%s",
 	    o->patch_path ? o->patch_path : "");
 
