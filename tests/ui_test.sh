@@ -323,6 +323,16 @@ FS=$FORKSYNTH_FI ui_start crash 80 24 -- --threads 2 drone.fsp
 kill -KILL "$(screen crash | sed -n 's/.*DSP pid \([0-9]*\).*/\1/p')"
 wait_screen crash "restarts 1" 5 && pass "SIGKILL of the child: restarts 1 on the status line" ||
 	fail "restart not shown: $(screen crash | head -1)"
+# two more: the message line follows the count, never stale
+for k in 2 3; do
+	wait_screen crash "restart $((k - 1)), pid" 5
+	kill -KILL "$(screen crash | sed -n 's/.*DSP pid \([0-9]*\).*/\1/p')"
+	wait_screen crash "restarts $k" 5
+done
+sleep 0.5
+msg=$(screen crash | grep -o 'restart [0-9]*, pid' | tail -1)
+[ "$msg" = "restart 3, pid" ] && pass "the message line says the newest restart: $msg" ||
+	{ fail "message line after 3 restarts: '$msg'"; screen crash; }
 keys crash :
 type_text crash "global fault boom mode=crash after=1.5"
 keys crash Enter

@@ -148,17 +148,24 @@ ui_message(struct ui *u, int error, const char *fmt, ...)
 		text[sizeof text - 1] = '\0';
 	}
 	post(u, error, 1, text);
+	u->message_news = 0;
 }
 
 /* News from elsewhere (the supervisor, the DSP child, libjack): logged;
- * shown unless it would hide an error or a fresh answer to the user. */
+ * shown unless it would hide an error or a fresh answer to the user.  News
+ * of trouble always replaces older news: the line never says "restart 3"
+ * while the status line counts 9. */
 static void
 ui_news(struct ui *u, int error, const char *text)
 {
 	time_t age = time(NULL) - u->message_at;
 	int show = u->message_error ? age >= ERROR_STAYS_S :
 	    error || age >= ANSWER_STAYS_S;
+	if (u->message_news && error)
+		show = 1;
 	post(u, error, show, text);
+	if (show)
+		u->message_news = 1;
 }
 
 /* A line from the stderr pipe: a message, an error if it says so. */

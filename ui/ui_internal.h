@@ -117,6 +117,7 @@ struct ui {
 	unsigned log_n;            /* lines ever logged */
 	char message[UI_MESSAGE_MAX];
 	int message_error;
+	int message_news;           /* the message line shows news, not an answer */
 	time_t message_at;         /* when the message line was set */
 	const char *context;       /* the rc file being run, or NULL */
 	unsigned context_line;
