@@ -3,6 +3,7 @@
  * the cycle handshake with a deadline, commands, supervision.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -63,8 +65,10 @@ struct engine {
 	uint64_t started_ns;        /* when this child reported ready, 0 before */
 	unsigned failed_starts;
 	int failed;
+	int start_killed;           /* the last start failed to a SIGKILL */
 	uint32_t last_heartbeat;
 	uint64_t heartbeat_ns;      /* when the heartbeat last moved */
+	uint64_t heartbeat_cpu_ns;  /* the child's CPU time then */
 	unsigned long cycles, late, downs, restarts;
 	unsigned late_streak;       /* late cycles in a row */
 	unsigned long shed;         /* cycles not asked of an overloaded DSP */
@@ -120,6 +124,8 @@ spawn_child(struct engine *e)
 	_exit(127);
 }
 
+static uint64_t child_cpu_ns(const struct engine *e);
+
 /* Wait for the new child's ready flag; 0, or -1 if it died or timed out. */
 static int
 wait_ready(struct engine *e, unsigned timeout_ms)
@@ -130,6 +136,8 @@ wait_ready(struct engine *e, unsigned timeout_ms)
 		int status;
 		if (e->pid > 0 && waitpid(e->pid, &status, WNOHANG) == e->pid) {
 			e->pid = 0;
+			e->start_killed = WIFSIGNALED(status) &&
+			    WTERMSIG(status) == SIGKILL;
 			return -1;
 		}
 		if (futex_now_ns() >= until)
@@ -139,6 +147,7 @@ wait_ready(struct engine *e, unsigned timeout_ms)
 	}
 	e->started_ns = futex_now_ns();
 	e->heartbeat_ns = e->started_ns;
+	e->heartbeat_cpu_ns = child_cpu_ns(e);
 	e->last_heartbeat = atomic_load(&e->r.sync->heartbeat.v);
 	return 0;
 }
@@ -151,6 +160,7 @@ static int
 start_dsp(struct engine *e, char *err, size_t err_size)
 {
 	e->started_ns = 0;
+	e->start_killed = 0;
 	e->seq = 0;
 	e->n_carry = 0;
 	e->sent = 0;
@@ -299,10 +309,11 @@ child_exited(const struct engine *e)
 }
 
 static int child_hung(struct engine *e);
+static int child_hung_offline(struct engine *e);
 
 /* Wait until done_seq reaches `seq`, the child dies, or the deadline.
  * With no deadline (offline) it also gives up on a child that has exited
- * or stopped beating.  Returns 1 when done. */
+ * or is hung by its own doing (child_hung_offline).  Returns 1 when done. */
 static int
 wait_done(struct engine *e, uint32_t seq, uint64_t deadline_ns)
 {
@@ -324,7 +335,7 @@ wait_done(struct engine *e, uint32_t seq, uint64_t deadline_ns)
 			continue;
 		}
 		if (deadline_ns == 0 && e->pid > 0) {
-			if (child_exited(e) || child_hung(e))
+			if (child_exited(e) || child_hung_offline(e))
 				return 0;
 		}
 		struct timespec ts;
@@ -583,9 +594,74 @@ child_hung(struct engine *e)
 	if (hb != e->last_heartbeat) {
 		e->last_heartbeat = hb;
 		e->heartbeat_ns = now;
+		e->heartbeat_cpu_ns = child_cpu_ns(e);
 		return 0;
 	}
 	return now - e->heartbeat_ns > (uint64_t)e->o.hang_ms * 1000000;
+}
+
+/* The CPU time the forked child has used, all its threads, ns (0 when
+ * there is no child or the kernel does not say). */
+static uint64_t
+child_cpu_ns(const struct engine *e)
+{
+	clockid_t clock;
+	struct timespec ts;
+
+	if (e->pid <= 0 || clock_getcpuclockid(e->pid, &clock) != 0 ||
+	    clock_gettime(clock, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether every thread of the child sleeps: none running or waiting for a
+ * CPU, none in disk wait, none stopped.  1 also when /proc does not say
+ * (then only the clock can tell a hang, as live). */
+static int
+child_all_asleep(const struct engine *e)
+{
+	char path[64], line[512];
+	int asleep = 1;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)e->pid);
+	DIR *dir = opendir(path);
+	if (dir == NULL)
+		return 1;
+	for (struct dirent *t; asleep && (t = readdir(dir)) != NULL; ) {
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat", (int)e->pid,
+		    t->d_name);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			continue;       /* a thread that has just ended */
+		size_t n = fread(line, 1, sizeof line - 1, f);
+		fclose(f);
+		line[n] = '\0';
+		/* "tid (comm) S ...": the state follows the last ')' */
+		const char *paren = strrchr(line, ')');
+		if (paren != NULL && paren[1] == ' ' && paren[2] != 'S')
+			asleep = 0;
+	}
+	closedir(dir);
+	return asleep;
+}
+
+/* Whether the child is hung, offline: judged by what it does, not by the
+ * clock.  A child that the machine does not run (other work, SIGSTOP) is
+ * slow, not hung; killing it would write a silent block into a render that
+ * must not depend on timing.  Hung: it has used hang_ms of CPU time
+ * without a heartbeat (a loop), or has not beaten for hang_ms while all
+ * its threads sleep (waiting for what will not come). */
+static int
+child_hung_offline(struct engine *e)
+{
+	uint64_t hang_ns = (uint64_t)e->o.hang_ms * 1000000;
+
+	if (!child_hung(e))
+		return 0;       /* beating, or silent for less than hang_ms */
+	return child_cpu_ns(e) - e->heartbeat_cpu_ns >= hang_ns ||
+	    child_all_asleep(e);
 }
 
 int
@@ -650,14 +726,17 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	else
 		snprintf(who, sizeof who, " between modules");
 	/* its own fault (a fatal signal it caught, an exit of its own, a
-	 * hang, or no start at all) soon after starting counts toward giving
-	 * up; a kill from outside does not */
+	 * hang, or no start at all) soon after starting, or before it
+	 * finished a single cycle (however long a loaded machine took to see
+	 * it), counts toward giving up; a kill from outside does not, also
+	 * not one that came while it was starting */
 	int own_fault = hung || atomic_load(&e->r.sync->dead.v) != 0 ||
-	    !had_child || WIFEXITED(status);
+	    (!had_child && !e->start_killed) || WIFEXITED(status);
 	e->last_own_fault = own_fault;
 	uint64_t early_ns = EARLY_DEATH_NS +
 	    (hung ? (uint64_t)e->o.hang_ms * 1000000u : 0);
 	int early = own_fault && (e->started_ns == 0 ||
+	    atomic_load(&e->r.sync->done_seq.v) == 0 ||
 	    futex_now_ns() - e->started_ns < early_ns);
 	e->failed_starts = early ? e->failed_starts + 1 : 0;
 	stop_dsp(e);

@@ -7,6 +7,25 @@
 : "${FORKSYNTH_FI:?}" "${WAVCMP:?}"
 cd "$scratch"
 
+# ENGINE_TEST_HOGS=N (.ci/run sets it): N busy loops run beside the
+# determinism and crash renders, which must come out the same on a machine
+# that has no time for them.  They end with the test, however it ends.
+hogs=""
+hogs_start() {
+	for _ in $(seq "${ENGINE_TEST_HOGS:-0}"); do
+		sh -c 'while :; do :; done' &
+		hogs="$hogs $!"
+	done
+	[ -z "$hogs" ] || echo "running beside ${ENGINE_TEST_HOGS} busy loops"
+}
+hogs_stop() {
+	# shellcheck disable=SC2086
+	[ -z "$hogs" ] || kill $hogs 2>/dev/null
+	hogs=""
+}
+trap 'hogs_stop; rm -rf "$scratch"' EXIT
+trap 'exit 1' INT TERM HUP
+
 # a 64-voice patch and a score that keeps every voice busy
 cat > voices.fsp <<'P'
 poly 64
@@ -40,6 +59,7 @@ while [ $i -lt 96 ]; do
 done
 
 # ---- bit-identical for 1, 2, 4 threads and in-process
+hogs_start
 "$FORKSYNTH" --render t1.wav --seconds 6 --threads 1 --score voices.score voices.fsp 2>/dev/null
 for mode in "--threads 2" "--threads 4" "--no-fork --threads 2" \
     "--threads 3 --hot-workers=on" "--threads 2 --hot-workers=off"; do
@@ -93,6 +113,7 @@ else
 fi
 grep -qE "silent: [1-9]" cmp.txt && pass "the lost span is silence" ||
 	fail "no silent span: $(cat cmp.txt)"
+hogs_stop
 no_leftovers
 
 # ---- a hung child is detected and replaced
@@ -122,7 +143,7 @@ grep -q "stopped answering" hang.err && grep -q "module 'stuck' (fault)" hang.er
 no_leftovers
 
 # ---- a child that crashes, or hangs, on every start: a clear error that
-# names the fault and the module, within seconds, not a loop (a hang is
+# names the fault and the module after five failed starts, not a loop (a hang is
 # seen only after the heartbeat timeout, but it counts as a failed start)
 # gives_up MODE WHAT FAULT: the hang patch with its module doing MODE at
 # once; the render fails, saying FAULT (a regex) in module 'stuck', then
@@ -130,7 +151,7 @@ no_leftovers
 gives_up() {
 	sed "s/mode=hang after=0.3/mode=$1 after=0/" hang.fsp > "always-$1.fsp"
 	start=$(date +%s)
-	if timeout 120 "$FORKSYNTH_FI" --render "always-$1.wav" --seconds 1 --score hang.score \
+	if timeout 600 "$FORKSYNTH_FI" --render "always-$1.wav" --seconds 1 --score hang.score \
 		"always-$1.fsp" 2> "always-$1.err"; then
 		fail "a render whose child always $2 succeeded"
 	else
@@ -140,7 +161,12 @@ gives_up() {
 	grep -q "$3 while running module 'stuck' (fault).*giving up" "always-$1.err" &&
 		pass "says it gives up, naming the fault and the module" ||
 		fail "no give-up message naming '$3' and 'stuck'"
-	[ $(( $(date +%s) - start )) -lt 30 ] && pass "gave up within 30 s" || fail "took too long"
+	# not a loop: four restarts, then the fifth failed start gives up (a
+	# hang is seen after hang_ms of the child's CPU time, which a loaded
+	# machine stretches: the time is a figure, not a bound)
+	grep -c "restarted" "always-$1.err" | grep -qx 4 &&
+		pass "gave up on the fifth failed start ($(( $(date +%s) - start )) s)" ||
+		fail "restarts before giving up: $(grep -c restarted "always-$1.err"), want 4"
 	no_leftovers
 }
 gives_up crash crashes "died of signal 11 (Segmentation fault)"
