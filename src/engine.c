@@ -40,6 +40,11 @@
  * seconds to be heard.  Their note events go with the next request. */
 #define LATE_STREAK 2
 #define LATE_PROBE 16
+/* A killed child is waited for this long at most: one whose threads
+ * cannot finish dying (starved by real-time threads elsewhere on the
+ * machine) is reaped later, not waited for with the session lock held. */
+#define REAP_WAIT_NS 2000000000ull
+#define MAX_UNREAPED 16
 /* Failed starts in a row before giving up. */
 #define MAX_FAILED_STARTS 5
 /* The JACK thread takes over from a failed active child at its next cycle;
@@ -132,6 +137,8 @@ struct engine {
 	struct region_midi carry[REGION_MAX_EVENTS];
 	unsigned n_carry;
 	struct held_notes held;     /* what sounds: replayed into a new child */
+	pid_t unreaped[MAX_UNREAPED];   /* killed, not yet reaped */
+	unsigned n_unreaped;
 };
 
 /* The active slot. */
@@ -219,6 +226,60 @@ wait_ready(struct child_slot *c, unsigned timeout_ms)
 	}
 	mark_started(c);
 	return 0;
+}
+
+/* SIGKILL `pid` and reap it into *status, waiting REAP_WAIT_NS at most;
+ * one not reaped by then is kept for reap_late.  Returns 1 when reaped
+ * (or already gone), 0 when left for later (*status untouched). */
+static int
+kill_reap(struct engine *e, pid_t pid, int *status)
+{
+	uint64_t until = futex_now_ns() + REAP_WAIT_NS;
+	int st;
+	kill(pid, SIGKILL);
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid) {
+			*status = st;
+			return 1;
+		}
+		if (r < 0 && errno == ECHILD)
+			return 1;
+		if (futex_now_ns() >= until)
+			break;
+		usleep(1000);
+	}
+	if (e->n_unreaped < MAX_UNREAPED)
+		e->unreaped[e->n_unreaped++] = pid;
+	return 0;
+}
+
+/* Reap the killed children kill_reap could not wait for. */
+static void
+reap_late(struct engine *e)
+{
+	unsigned kept = 0;
+	for (unsigned i = 0; i < e->n_unreaped; i++) {
+		pid_t r = waitpid(e->unreaped[i], NULL, WNOHANG);
+		if (r == 0)
+			e->unreaped[kept++] = e->unreaped[i];
+	}
+	e->n_unreaped = kept;
+}
+
+/* How slot c's child ended, if it has, as a wait status, without reaping
+ * it: 1 and *status, else 0. */
+static int
+exit_status_peek(const struct child_slot *c, int *status)
+{
+	siginfo_t si;
+	si.si_pid = 0;
+	if (c->pid <= 0 || waitid(P_PID, (id_t)c->pid, &si,
+	    WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != c->pid)
+		return 0;
+	*status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) :
+	    W_EXITCODE(0, si.si_status);
+	return 1;
 }
 
 static void stop_dsp(struct engine *e, struct child_slot *c);
@@ -341,8 +402,8 @@ stop_dsp(struct engine *e, struct child_slot *c)
 		e->inproc = NULL;
 	}
 	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
+		int status;
+		kill_reap(e, c->pid, &status);
 		c->pid = 0;
 	}
 	if (c->pidfd >= 0) {
@@ -581,9 +642,16 @@ take_over(struct engine *e)
 	int from = atomic_load_explicit(&e->active, memory_order_relaxed);
 	struct child_slot *next = &e->slot[!from];
 	int want = SLOT_STANDBY;
+	int stopped;
 	if (!e->standby || !atomic_compare_exchange_strong(&next->role, &want,
 	    SLOT_ACTIVE))
 		return 0;
+	/* killed or stopped with the active one (the supervisor has not seen
+	 * it yet): no takeover; the supervisor replaces both */
+	if (atomic_load(&next->r.sync->dead.v) != 0 || child_down(next, &stopped)) {
+		atomic_store(&next->role, SLOT_STANDBY);
+		return 0;
+	}
 	atomic_store(&e->slot[from].role, SLOT_RETIRED);
 	atomic_store_explicit(&e->active, !from, memory_order_release);
 	e->seq = 0;
@@ -962,9 +1030,9 @@ retire(struct engine *e, struct child_slot *c, const struct patch *p,
 
 	if (!c->hung && sig == 0)
 		child_down(c, &stopped);
+	exit_status_peek(c, &status);
 	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, &status, 0);
+		kill_reap(e, c->pid, &status);
 		c->pid = 0;
 	}
 	if (c->pidfd >= 0) {
@@ -1007,9 +1075,9 @@ standby_lose(struct engine *e, struct child_slot *c, int starting,
 
 	if (sig == 0 && !child_down(c, &stopped) && !lost)
 		hung = 1;
+	exit_status_peek(c, &status);
 	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, &status, 0);
+		kill_reap(e, c->pid, &status);
 		c->pid = 0;
 	}
 	if (c->pidfd >= 0) {
@@ -1042,8 +1110,7 @@ standby_lose(struct engine *e, struct child_slot *c, int starting,
 		    "costs a restart, not a takeover)", why, e->standby_failures);
 	else
 		snprintf(msg, msg_size, "the standby DSP child %s; a new standby is "
-		    "starting (the active child, pid %d, plays on)", why,
-		    (int)active_slot(e)->pid);
+		    "starting", why);
 	return 1;
 }
 
@@ -1145,6 +1212,7 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	char why[160], who[160] = "";
 
 	msg[0] = '\0';
+	reap_late(e);
 	if (e->failed)
 		return -1;
 	if (e->o.no_fork)
@@ -1185,8 +1253,7 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 	int module = blame_module(e, c);
 	int sig = (int)atomic_load(&c->r.sync->dead.v);
 	if (hung || stopped != 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, &status, 0);
+		kill_reap(e, c->pid, &status);
 		c->pid = 0;
 	} else if (sig == 0 && WIFSIGNALED(status)) {
 		sig = WTERMSIG(status);
