@@ -88,7 +88,7 @@ event() {
 	sleep 1.5
 	send "record stop" > /dev/null
 	late1=$(field late)
-	d=$("$analyze" dip "$1.wav" 0.25 $period)
+	d=$("$analyze" dip "$1.wav" 0.25 192)
 	z=$("$analyze" zeros "$1.wav")
 	echo "$(periods "${d%% *}") $(periods "$z") $((late1 - late0))" >> "rows.${1%%[0-9]*}"
 }

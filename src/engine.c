@@ -690,10 +690,17 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 		take_over(e);
 	int shed = shed_cycle(e, deadline_ns);
 	e->shed += (unsigned long)shed;
+	/* live, a restarted child is asked for no cycle before it has its
+	 * first graph: the held notes replayed into it (held in carry until
+	 * then) would find no voices.  Its word is not trusted, but a child
+	 * that never says so only stays silent, as it could anyway. */
+	int no_graph = e->o.live && atomic_load_explicit(
+	    &active_slot(e)->r.sync->graph_gen.v, memory_order_acquire) == 0;
 	if (!e->o.pipeline) {
 		for (int attempt = 0; ; attempt++) {
 			uint32_t seq = e->seq + 1;
-			int published = submit(e, seq, in, frames, events, n_events, shed);
+			int published = submit(e, seq, in, frames, events, n_events,
+			    shed || no_graph);
 			if (published)
 				e->seq = seq;
 			if (published && wait_done(e, seq, deadline_ns)) {
@@ -709,6 +716,10 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 				fade_out(e, out, frames);
 				st = ENGINE_DOWN;
 				e->downs++;
+			} else if (no_graph) {
+				fade_out(e, out, frames);
+				st = ENGINE_DOWN;
+				e->downs++;
 			} else {
 				fade_out(e, out, frames);
 				st = ENGINE_LATE;
@@ -719,7 +730,7 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 	} else {
 		/* play what the child made of the previous cycle, then submit */
 		uint32_t prev = e->seq;
-		if (e->pending && !shed && wait_done(e, prev, deadline_ns)) {
+		if (e->pending && !shed && !no_graph && wait_done(e, prev, deadline_ns)) {
 			take_output(e, prev, out, frames);
 			st = ENGINE_OK;
 		} else {
@@ -730,7 +741,8 @@ engine_cycle(struct engine *e, const float *const *in, float *const *out,
 			/* shed: no new request below, the one in flight stays
 			 * pending for the next probe */
 		}
-		if (submit(e, e->seq + 1, in, frames, events, n_events, shed)) {
+		if (submit(e, e->seq + 1, in, frames, events, n_events,
+		    shed || no_graph)) {
 			e->seq++;
 			e->pending = 1;
 		}

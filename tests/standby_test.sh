@@ -76,7 +76,7 @@ note_back() {
 # dip FILE WHAT: the longest dip below half level in FILE, as a figure in
 # periods.
 dip() {
-	d=$("$ANALYZE" dip "$1" 0.25 256)
+	d=$("$ANALYZE" dip "$1" 0.25 96)
 	z=$("$ANALYZE" zeros "$1")
 	figure "$2: below half level ${d%% *} frames ($(awk -v d="${d%% *}" -v p=$period 'BEGIN { printf "%.2f", d / p }') periods), exact silence $z frames"
 }
