@@ -11,7 +11,7 @@
 # playing child's) and its CPU time at rest over 10 s.  Prints a markdown
 # table; appends it to OUT.
 set -u
-bin=$1 analyze=$2 out=${3:-/dev/null}
+bin=$(realpath "$1") analyze=$(realpath "$2") out=$(realpath "${3:-/dev/null}")
 kills=${KILLS:-5}
 rate=48000 period=256
 work=$(mktemp -d "${TMPDIR:-/tmp}/forksynth-bench.XXXXXX")
