@@ -369,6 +369,7 @@ engine_main(void *arg)
 	struct region_sync *s = d->r->sync;
 	uint32_t last = atomic_load(&s->req_seq.v);
 	int ahead = 0;          /* woke up by itself ahead of a request */
+	int ran = 0;            /* the last turn ran a cycle */
 
 	/* thread 0 of the pool: its scheduling was fixed at its creation */
 	pthread_setname_np(pthread_self(), "fs-dsp1");
@@ -378,9 +379,11 @@ engine_main(void *arg)
 	futex_wake(&s->ready.v, FUTEX_WAKE_ALL);
 	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
 		uint32_t seq = atomic_load_explicit(&s->req_seq.v, memory_order_acquire);
-		if (seq == last) {
+		if (seq == last && (ran || ahead)) {
 			/* briefly after a cycle; hot and up ahead of the next
-			 * request, until it comes (within a few leads) */
+			 * request, until it comes (within a few leads); not
+			 * after an idle tick (a standby's, or between takes):
+			 * at rest the thread costs nothing */
 			uint64_t until = futex_now_ns() + (ahead && d->spin_ns ?
 			    d->spin_ns : ENGINE_SPIN_NS);
 			while (seq == last && futex_now_ns() < until) {
@@ -412,6 +415,7 @@ engine_main(void *arg)
 			}
 			atomic_store(&s->child_sleeping.v, 0);
 			atomic_fetch_add_explicit(&s->heartbeat.v, 1, memory_order_relaxed);
+			ran = 0;
 			continue;
 		}
 		/* behind? only the newest request counts; the notes of those
@@ -424,6 +428,7 @@ engine_main(void *arg)
 		ahead = 0;
 		hot_update(d, futex_now_ns());
 		run_cycle(d, seq, prev);
+		ran = 1;
 	}
 	return NULL;
 }

@@ -3,7 +3,10 @@
  * region, spawns the DSP child (fork + exec of this binary with
  * --dsp-child), runs cycles against it with a bounded wait, sends it patch
  * commands, and supervises it: a dead or hung child is replaced and the
- * patch replayed, and the module it was running is named.
+ * patch replayed, and the module it was running is named.  Live, a warm
+ * standby child holds the patch compiled and takes over at the next cycle
+ * when the active one dies or stops; the notes sounding are replayed into
+ * it.
  *
  * engine_cycle is real-time safe (no allocation, lock or print; futex
  * calls only).  Everything else is control plane.
@@ -25,6 +28,10 @@ struct engine_options {
 	unsigned threads;           /* DSP threads in the child, >= 1 */
 	int pipeline;               /* play cycle k-1 while k runs: one block late */
 	int no_fork;                /* run the DSP threads in this process */
+	int live;                   /* a live session: keep a warm standby
+				       child (forked only) and replay the
+				       notes sounding into a new child;
+				       offline render replays its score */
 	unsigned hang_ms;           /* a child silent this long is hung (default 1000) */
 	int hot;                    /* workers between cycles: ENGINE_HOT_* */
 	unsigned rt_priority;       /* SCHED_FIFO priority for the DSP threads, just
@@ -62,15 +69,17 @@ void engine_stop(struct engine *e);
  * One cycle: hand `frames` frames of input and the cycle's note events to
  * the child, wait for its output until the absolute CLOCK_MONOTONIC time
  * `deadline_ns` (0: wait as long as it takes; for offline use), copy the
- * output.  In pipeline mode the output is the previous cycle's.
+ * output.  In pipeline mode the output is the previous cycle's.  When the
+ * active child has crashed, or after a cycle without its output has exited
+ * or stopped, and a standby is ready, the standby takes this cycle.
  */
 enum engine_status engine_cycle(struct engine *e, const float *const *in,
     float *const *out, unsigned frames, const struct region_midi *events,
     unsigned n_events, uint64_t deadline_ns);
 
-/* Send one patch command (already validated against the parent's patch).
- * Waits while the control ring is full.  Returns 0, or -1 (no child, or
- * longer than the ring can ever hold). */
+/* Send one patch command (already validated against the parent's patch)
+ * to the child and to the standby.  Waits while the control ring is full.
+ * Returns 0, or -1 (no child, or longer than the ring can ever hold). */
 int engine_command(struct engine *e, const char *line);
 
 /* Replace the child's patch with `p` in one message ("!load" and p as
@@ -85,10 +94,14 @@ int engine_sync(struct engine *e, unsigned timeout_ms);
 
 /*
  * Look after the child: reap a dead one, kill a hung one (no heartbeat for
- * hang_ms while a cycle is pending, or `kill_now`), spawn a replacement
- * (backing off on repeated crashes) and replay `p` into it.  Writes what
- * happened into msg.  Returns 0 when nothing happened, 1 after a restart,
- * -1 when the engine has given up (the child crashes on every start).
+ * hang_ms, or `kill_now`) or a stopped one, spawn a replacement (backing
+ * off on repeated crashes) and replay `p` into it.  Live, with a standby
+ * ready, the JACK thread has already switched to it (engine_cycle): this
+ * reaps and reports the old child; and it keeps a standby started with
+ * `p`, replacing one that dies, stops or hangs.  Writes what happened into
+ * msg.  Returns 0 when nothing happened, 1 after a restart or a takeover
+ * (or news of the standby), -1 when the engine has given up (the child
+ * crashes on every start).  Called with the commands' lock held.
  */
 int engine_supervise(struct engine *e, const struct patch *p, int kill_now,
     char *msg, size_t msg_size);
@@ -113,9 +126,21 @@ struct engine_sched {
 				       else 0 */
 };
 
+/* Where the warm standby stands. */
+enum engine_standby {
+	ENGINE_STANDBY_OFF = 0,     /* none kept (offline, --no-fork) */
+	ENGINE_STANDBY_NONE,        /* none now (replaced, backing off) */
+	ENGINE_STANDBY_STARTING,    /* started, taking the patch */
+	ENGINE_STANDBY_READY        /* ready to take over */
+};
+
 /* Counters and facts for reports and the UI. */
 struct engine_info {
 	pid_t child_pid;            /* 0 with --no-fork or no child */
+	pid_t standby_pid;          /* the standby's child, 0 when none */
+	enum engine_standby standby;
+	unsigned long takeovers;    /* restarts that were a standby taking over */
+	unsigned long standby_lost; /* standbys replaced (died, stopped, hung) */
 	unsigned long cycles, late, down, restarts;
 	unsigned long shed;             /* cycles not asked of an overloaded DSP */
 	int failed;                 /* gave up respawning */

@@ -443,6 +443,22 @@ format_dsp_stats(const struct engine_info *ei, char *buf, size_t size)
 	return n < 0 ? 0 : (size_t)n < size ? n : (int)size - 1;
 }
 
+/* The standby's state in the stats answer. */
+static const char *
+standby_name(enum engine_standby st)
+{
+	switch (st) {
+	case ENGINE_STANDBY_READY:
+		return "ready";
+	case ENGINE_STANDBY_STARTING:
+		return "starting";
+	case ENGINE_STANDBY_NONE:
+		return "none";
+	default:
+		return "off";
+	}
+}
+
 int
 session_exec(struct session *s, const char *line, char *reply, size_t size)
 {
@@ -473,7 +489,12 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		if (n > 0 && (size_t)n < size)
 			n += format_dsp_stats(&ei, reply + n, size - (size_t)n);
 		if (n > 0 && (size_t)n < size)
-			snprintf(reply + n, size - (size_t)n, " shed %lu", ei.shed);
+			n += snprintf(reply + n, size - (size_t)n, " shed %lu", ei.shed);
+		if (n > 0 && (size_t)n < size)
+			snprintf(reply + n, size - (size_t)n, " dsp_pid %d standby %s "
+			    "standby_pid %d takeovers %lu standby_lost %lu",
+			    (int)ei.child_pid, standby_name(ei.standby),
+			    (int)ei.standby_pid, ei.takeovers, ei.standby_lost);
 		return 0;
 	}
 	if (note_command(s, p, reply, size, &rc) ||
@@ -603,7 +624,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		.max_block = s->period > 8192 ? s->period : 8192,
 		.n_inputs = o->jack.n_inputs, .n_outputs = o->jack.n_outputs,
 		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
-		.pipeline = o->jack.pipeline, .no_fork = o->no_fork,
+		.pipeline = o->jack.pipeline, .no_fork = o->no_fork, .live = 1,
 		.hot = o->hot,
 		.rt_priority = prio > 1 ? (unsigned)prio - 1 : 0,
 	};

@@ -12,6 +12,10 @@
  *                                  out of a smooth tone by orders of magnitude
  *   analyze errdb A B              error of A against B over B's length
  *                                  (all channels), dB relative to B's RMS
+ *   analyze dip FILE LEVEL WINDOW  longest run of frames whose envelope
+ *                                  (largest |sample| within WINDOW frames
+ *                                  around it) stays below LEVEL, not
+ *                                  counting the file's ends: "RUN START"
  */
 #include <math.h>
 #include <stdio.h>
@@ -97,6 +101,34 @@ peak_frequency(const float *x, long len, int rate)
 	return ((double)best + shift) * rate / (double)len;
 }
 
+/* Print the longest run of frames whose envelope (max |x| over the
+ * `window` frames centred on it) is below `level`, between the first and
+ * the last frame at or above it, and where it starts. */
+static void
+dip(const float *x, long n, double level, long window)
+{
+	long half = window > 1 ? window / 2 : 1;
+	long run = 0, best = 0, best_start = 0, seen = 0;
+	for (long i = 0; i < n; i++) {
+		double m = 0;
+		long a = i - half < 0 ? 0 : i - half, b = i + half > n ? n : i + half;
+		for (long k = a; k < b; k++)
+			if (fabs(x[k]) > m)
+				m = fabs(x[k]);
+		if (m < level) {
+			run++;
+			continue;
+		}
+		if (seen && run > best) {
+			best = run;
+			best_start = i - run;
+		}
+		run = 0;
+		seen = 1;
+	}
+	printf("%ld %ld\n", best, best_start);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,6 +189,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	float *x = read_mono(argv[2], &n, &rate);
+	if (strcmp(argv[1], "dip") == 0 && argc > 4) {
+		dip(x, n, atof(argv[3]), atol(argv[4]));
+		free(x);
+		return 0;
+	}
 	long start = argc > 3 ? atol(argv[3]) : 0, len = argc > 4 ? atol(argv[4]) : n;
 	if (start < 0 || start > n)
 		start = n;

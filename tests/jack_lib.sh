@@ -111,3 +111,24 @@ roundtrip() {
 stat_of() {
 	echo "$st" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'
 }
+
+# stats_field NAME: that field of a fresh `stats` answer (leaves $st alone).
+stats_field() {
+	send stats | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'
+}
+
+# dsp_child: the DSP child playing now.  A warm standby, a second child,
+# waits beside it, so pgrep -P would find two: `stats` says which plays.
+dsp_child() {
+	stats_field dsp_pid
+}
+
+# standby_ready SECONDS: wait until `stats` says a standby is ready; 1 on
+# timeout.
+standby_ready() {
+	for _ in $(seq $(($1 * 10))); do
+		[ "$(stats_field standby)" = ready ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -72,7 +72,7 @@ for threads in 1 3; do
 	[ "$n" = "$threads" ] && [ "$bad" = 0 ] &&
 		pass "--threads $threads: stats lists $n known policies: sched $sched" ||
 		fail "--threads $threads: sched '$sched' in: $st"
-	child=$(pgrep -P "$fs_pid" -f -- --dsp-child)
+	child=$(dsp_child)
 	ps_rt=$(ps -L -o cls=,rtprio= -p "$child" |
 		awk '$1 == "FF" { print "fifo:" $2 } $1 == "RR" { print "rr:" $2 }' | sort | tr '\n' ' ')
 	st_rt=$(echo "$sched" | tr ',' '\n' | grep -E '^(fifo|rr):' | sort | tr '\n' ' ')
@@ -91,7 +91,7 @@ for threads in 1 3; do
 	case " $pnames" in *" fs-jack "*" fs-supervisor "*|*" fs-supervisor "*" fs-jack "*)
 		pass "the JACK and supervisor threads are named: $pnames" ;;
 		*) fail "parent's threads: $pnames" ;; esac
-	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+ shed [0-9]+$' &&
+	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+ shed [0-9]+ dsp_pid [1-9][0-9]* standby (ready|starting|none) standby_pid [0-9]+ takeovers [0-9]+ standby_lost [0-9]+$' &&
 		pass "the new fields come after the old ones" || fail "stats layout: $st"
 	stop_fs
 done
@@ -158,14 +158,15 @@ done
 jack_rec -f kill.wav -d 3 fs:out_1 > /dev/null 2>&1 &
 rec=$!
 sleep 1
-child=$(pgrep -P "$fs_pid" -f -- --dsp-child)
+child=$(dsp_child)
 [ -n "$child" ] && kill -KILL "$child"
 wait $rec
 sleep 0.3
 jack_lsp | grep -qx fs:out_1 && pass "after SIGKILL of the child the client is still there" ||
 	fail "client gone"
 jack_lsp -c "seq$$:out" | grep -q "fs:midi_in" && pass "connections kept" || fail "connection lost"
-grep -q "restarted" fs.err && pass "restart reported: $(grep restarted fs.err | head -1)" ||
+grep -qE "restarted|took over" fs.err &&
+	pass "restart reported: $(grep -E 'restarted|took over' fs.err | head -1)" ||
 	fail "no restart reported: $(cat fs.err)"
 r=$("$ANALYZE" rms kill.wav 96000 48000)
 awk -v r="$r" 'BEGIN { exit !(r > 0.05) }' && pass "sound resumes (RMS $r in the last second)" ||

@@ -63,7 +63,7 @@ st=$(send stats); c0=$(stat_of cycles)
 a=$(send "record gap.wav")
 st=$(send stats); c1=$(stat_of cycles)
 sleep 1
-child=$(pgrep -P "$fs_pid" -f -- --dsp-child)
+child=$(dsp_child)
 kill -KILL "$child"
 sleep 1.5
 st=$(send stats); c2=$(stat_of cycles)
@@ -75,11 +75,11 @@ echo "gap.wav: $frames frames ($p periods) for $((c2 - c1))..$((c3 - c0)) JACK c
 [ $((frames % 256)) = 0 ] && [ "$p" -ge $((c2 - c1)) ] && [ "$p" -le $((c3 - c0)) ] &&
 	pass "every period played is in the file, restart included ($p periods in $((c2 - c1))..$((c3 - c0)) cycles)" ||
 	fail "file $frames frames for $((c2 - c1))..$((c3 - c0)) JACK cycles of 256 frames"
-"$ANALYZE" zeros gap.wav > zeros.txt
-z=$(cat zeros.txt)
-[ "${z:-0}" -ge 256 ] && pass "the restart is in the file as $z frames of silence" ||
-	fail "no silent span at the restart ($z)"
-grep -q restarted fs.err && pass "restart reported" || fail "no restart reported"
+# a warm standby takes over within a period or two (or, with none ready,
+# a restart costs about 100 ms of silence): how long is timing, not
+# asserted; the file keeping every period is
+echo "gap.wav: longest run of exact silence $("$ANALYZE" zeros gap.wav) frames"
+grep -qE "restarted|took over" fs.err && pass "restart reported" || fail "no restart reported"
 
 # ---- a full disk stops the recording with a message; the music plays on
 if [ "$(id -u)" = 0 ] && mkdir small && mount -t tmpfs -o size=1m tmpfs small 2>/dev/null; then

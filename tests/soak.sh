@@ -62,7 +62,7 @@ have_lfo=0 lfo_connected=0
 sample() {
 	s=$(send stats)
 	rec=$(send "record status")
-	child=$(pgrep -P "$fs_parent" -f -- "--dsp-child" | head -1)
+	child=$(echo "$s" | awk '{ for (i = 1; i < NF; i++) if ($i == "dsp_pid") print $(i + 1) }')
 	fds=$(ls "/proc/$fs_parent/fd" 2>/dev/null | wc -l)
 	cfds=$(ls "/proc/$child/fd" 2>/dev/null | wc -l)
 	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$fs_parent/status" 2>/dev/null)
@@ -103,8 +103,9 @@ while :; do
 		next_sample=$((now + sample_every))
 	fi
 	if [ "$now" -ge "$next_kill" ]; then
-		child=$(pgrep -P "$fs_parent" -f -- "--dsp-child" | head -1)
-		[ -n "$child" ] && kill -KILL "$child" && kills=$((kills + 1))
+		# the playing child (a warm standby waits beside it)
+		child=$(send stats | awk '{ for (i = 1; i < NF; i++) if ($i == "dsp_pid") print $(i + 1) }')
+		[ -n "$child" ] && [ "$child" != 0 ] && kill -KILL "$child" && kills=$((kills + 1))
 		next_kill=$((now + 3 + RANDOM % 4))
 	fi
 	random_command
