@@ -19,6 +19,7 @@
 #include "child.h"
 #include "engine.h"
 #include "futex.h"
+#include "guard.h"
 #include "log.h"
 #include "shm.h"
 
@@ -65,6 +66,7 @@ struct engine {
 	/* note events the child may not have had yet (see submit) */
 	struct region_midi carry[REGION_MAX_EVENTS];
 	unsigned n_carry;
+	struct output_guard guard;  /* what leaves the child: ceiling, counts */
 };
 
 /* Async-signal-safe decimal formatting for the exec arguments. */
@@ -200,6 +202,7 @@ engine_start(const struct engine_options *o, char *err, size_t err_size)
 	    (o->hot == ENGINE_HOT_ON ? REGION_HOT_ON : 0) |
 	    (o->hot == ENGINE_HOT_OFF ? REGION_HOT_OFF : 0), o->rt_priority);
 	e->last_good = xcalloc((size_t)o->n_outputs * o->max_block, sizeof(float));
+	guard_init(&e->guard, o->no_clip);
 	if (start_dsp(e, err, err_size) != 0) {
 		engine_stop(e);
 		return NULL;
@@ -252,15 +255,15 @@ fade_out(struct engine *e, float *const *out, unsigned frames)
 
 /* Copy the child's output for `seq` out, keeping it as the last good.
  * NaN and infinity (a broken module, a scribbling child) become silence
- * here: they would poison every filter downstream in other clients. */
+ * here: they would poison every filter downstream in other clients; the
+ * rest is held within the ceiling (src/guard.h), and both are counted. */
 static void
 take_output(struct engine *e, uint32_t seq, float *const *out, unsigned frames)
 {
 	for (unsigned c = 0; c < e->o.n_outputs; c++) {
 		const float *src = region_audio(&e->r, 1, seq & 1, c);
 		float *dst = out[c];
-		for (unsigned i = 0; i < frames; i++)
-			dst[i] = isfinite(src[i]) ? src[i] : 0.0f;
+		guard_copy(&e->guard, c, dst, src, frames);
 		memcpy(e->last_good + (size_t)c * e->o.max_block, dst,
 		    frames * sizeof(float));
 	}
@@ -751,6 +754,7 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->last_own_fault = e->last_own_fault;
 	info->threads = e->o.threads;
 	info->rt_priority = e->o.rt_priority;
+	guard_totals(&e->guard, &info->clipped, &info->nonfinite);
 	info->busy_ns = info->idle_ns = 0;
 	info->sleeps = info->steals = info->contended = 0;
 	/* e->o.threads is the parent's own copy, within REGION_MAX_THREADS */
@@ -785,6 +789,12 @@ engine_module_cost(const struct engine *e, uint64_t *ns, unsigned n_modules,
 			    memory_order_relaxed);
 	}
 	return 0;
+}
+
+uint64_t
+engine_output_changed(const struct engine *e, unsigned channel)
+{
+	return guard_channel_changed(&e->guard, channel);
 }
 
 const struct region *
