@@ -438,6 +438,12 @@ format_dsp_stats(const struct engine_info *ei, char *buf, size_t size)
 		    engine_sched_name(sc->policy), sc->priority);
 		n = k < 0 ? -1 : n + k;
 	}
+	/* appended after the variable-length sched list: output samples the
+	 * parent held at the ceiling, and that were not finite */
+	if (n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " clipped %llu nonfinite %llu",
+		    (unsigned long long)ei->clipped,
+		    (unsigned long long)ei->nonfinite);
 }
 
 int
@@ -599,7 +605,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		.n_inputs = o->jack.n_inputs, .n_outputs = o->jack.n_outputs,
 		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.pipeline = o->jack.pipeline, .no_fork = o->no_fork,
-		.hot = o->hot,
+		.hot = o->hot, .no_clip = o->no_clip,
 		.rt_priority = prio > 1 ? (unsigned)prio - 1 : 0,
 	};
 	s->engine = engine_start(&eo, err, err_size);
