@@ -291,6 +291,13 @@ render_run(const struct patch *patch, const struct score *score,
 	char ev_text[512];
 	while (engine_poll_event(e, ev_text, sizeof ev_text) > 0)
 		fprintf(stderr, "forksynth: DSP: %s\n", ev_text);
+	struct engine_info ei;
+	engine_info(e, &ei);
+	if (ei.clipped != 0 || ei.nonfinite != 0)
+		fprintf(stderr, "forksynth: output: %llu sample(s) held at 0 dBFS%s, "
+		    "%llu NaN or infinite sample(s) made 0\n",
+		    (unsigned long long)ei.clipped, o->no_clip ? "" :
+		    " (--no-clip keeps them)", (unsigned long long)ei.nonfinite);
 	if (audiofile_close(f, err, sizeof err) != 0) {
 		fprintf(stderr, "forksynth: %s\n", err);
 		rc = -1;

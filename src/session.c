@@ -673,6 +673,11 @@ session_close(struct session *s)
 	info("%lu cycles, %lu xruns, %lu late, %lu without DSP, %lu DSP restarts; "
 	    "longest callback %.3f ms of a %.3f ms period", c.cycles, c.xruns, c.late,
 	    c.down, ei.restarts, c.max_cycle_ns / 1e6, 1000.0 * c.period / s->rate);
+	if (ei.clipped != 0 || ei.nonfinite != 0)
+		info("output: %llu sample(s) held at 0 dBFS%s, %llu NaN or infinite "
+		    "sample(s) made 0", (unsigned long long)ei.clipped,
+		    s->o->no_clip ? "" : " (--no-clip keeps them)",
+		    (unsigned long long)ei.nonfinite);
 	session_autosave(s, 1);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
