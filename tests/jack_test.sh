@@ -78,7 +78,7 @@ for threads in 1 3; do
 	st_rt=$(echo "$sched" | tr ',' '\n' | grep -E '^(fifo|rr):' | sort | tr '\n' ' ')
 	[ "$st_rt" = "$ps_rt" ] && pass "the real-time threads agree with ps: '$ps_rt'" ||
 		fail "real-time threads: stats '$st_rt', ps '$ps_rt'"
-	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+$' &&
+	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+ clipped [0-9]+ nonfinite [0-9]+$' &&
 		pass "the new fields come after the old ones" || fail "stats layout: $st"
 	stop_fs
 done
