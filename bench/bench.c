@@ -14,6 +14,7 @@
 #include "convolver_core.h"
 #include "dsp_util.h"
 #include "graph.h"
+#include "guard.h"
 #include "log.h"
 #include "module.h"
 #include "patch.h"
@@ -209,6 +210,44 @@ bench_voices(double seconds, unsigned *voices)
 	return wall;
 }
 
+/* Median ns per call over RUNS runs: the child's blow-up test of one
+ * module output of BLOCK frames (which = 0), the parent's guarded copy of
+ * a stereo period out of the region (1), and the plain copy it replaced
+ * the finite-only loop with (2, memcpy: the floor). */
+static double
+bench_guard(int which)
+{
+	static float src[2][BLOCK], dst[2][BLOCK];
+	static struct output_guard g;
+	volatile int sink = 0;
+	double times[RUNS];
+	unsigned calls = 200000;
+
+	guard_init(&g, 0);
+	for (unsigned i = 0; i < BLOCK; i++)
+		src[0][i] = src[1][i] = 0.9f * sinf(0.05f * (float)i);
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = now_ns();
+		for (unsigned k = 0; k < calls; k++) {
+			if (which == 0) {
+				sink += guard_exceeds(src[k & 1], BLOCK, guard_limit_bits(1000.0f));
+			} else {
+				for (unsigned c = 0; c < 2; c++) {
+					if (which == 1)
+						guard_copy(&g, c, dst[c], src[c], BLOCK);
+					else
+						memcpy(dst[c], src[c], sizeof dst[c]);
+				}
+				__asm__ volatile("" : : "r"(dst) : "memory");
+			}
+		}
+		times[r] = (now_ns() - t0) / calls;
+	}
+	(void)sink;
+	qsort(times, RUNS, sizeof times[0], cmp_double);
+	return times[RUNS / 2];
+}
+
 int
 main(int argc, char **argv)
 {
@@ -266,6 +305,16 @@ main(int argc, char **argv)
 	EMIT("|---:|---:|---:|---:|---|\n");
 	EMIT("| %.0f s | %.2f s | %.1fx | %.1f | <= 45 ns per voice-sample |\n",
 	    seconds, wall, seconds / wall, wall * 1e9 / (seconds * RATE * voices));
+
+	double check = bench_guard(0), copy = bench_guard(1), plain = bench_guard(2);
+	EMIT("\n## Output safety (src/guard.c, one thread)\n\n");
+	EMIT("| what | per call | per sample | aim |\n|---|---:|---:|---|\n");
+	EMIT("| child: blow-up test of one module output, %d frames | %.1f ns | %.3f ns | "
+	    "small next to a module's ns/sample |\n", BLOCK, check, check / BLOCK);
+	EMIT("| parent: guarded copy of a stereo period, %d frames | %.1f ns | %.3f ns | "
+	    "near the plain copy |\n", BLOCK, copy, copy / (2 * BLOCK));
+	EMIT("| plain copy (memcpy) of the same, for scale | %.1f ns | %.3f ns | |\n",
+	    plain, plain / (2 * BLOCK));
 
 	fputs(table, stdout);
 	if (out_path != NULL) {

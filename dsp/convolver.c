@@ -285,6 +285,19 @@ cv_background(void *self)
 		conv_process_tail(c->cur->conv);
 }
 
+/* After a blow-up: silent history for the IRs it holds, which it keeps. */
+static void
+cv_reset(void *self)
+{
+	struct convolver *c = self;
+	if (c->cur != NULL)
+		conv_reset(c->cur->conv);
+	if (c->fading != NULL)
+		conv_reset(c->fading->conv);
+	memset(c->wet, 0, sizeof c->wet);
+	memset(c->old, 0, sizeof c->old);
+}
+
 static void
 cv_process(void *self, const float *const *in, float *const *out,
     unsigned frames)
@@ -338,4 +351,5 @@ const struct module_type convolver_module = {
 	.resource_free = cv_resource_free,
 	.resources_drop = cv_resources_drop,
 	.background = cv_background,
+	.reset = cv_reset,
 };

@@ -1,11 +1,15 @@
 /*
  * dsp/fault.c — a module that misbehaves on command, so that the engine's
- * crash, exit, hang and deadline paths are tested for real.  Built only with
+ * crash, exit, hang and deadline paths are tested for real, and what the
+ * engine does with a module that blows up (huge, nan) and with a child
+ * that writes garbage into its output block (poison).  Built only with
  * --enable-fault-injection (and into the test binary tests/forksynth-fi);
  * never in a normal build.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,7 +18,8 @@
 #include "module.h"
 
 enum fault_mode {
-	FAULT_NONE = 0, FAULT_CRASH, FAULT_HANG, FAULT_SLOW, FAULT_ABORT, FAULT_EXIT
+	FAULT_NONE = 0, FAULT_CRASH, FAULT_HANG, FAULT_SLOW, FAULT_ABORT, FAULT_EXIT,
+	FAULT_HUGE, FAULT_NAN, FAULT_POISON
 };
 
 enum { P_MODE, P_AFTER, P_SLOW };
@@ -28,13 +33,16 @@ struct fault {
 };
 
 static const char *const fault_modes[] = {
-	"none", "crash", "hang", "slow", "abort", "exit", NULL
+	"none", "crash", "hang", "slow", "abort", "exit", "huge", "nan", "poison",
+	NULL
 };
 
 static const struct param_desc fault_params[] = {
-	[P_MODE] = { "mode", "", PARAM_CHOICE, 0, 5, 0,
+	[P_MODE] = { "mode", "", PARAM_CHOICE, 0, 8, 0,
 	    "none, crash (SIGSEGV), hang (spin forever), slow (busy per block), "
-	    "abort, exit (status 1, as a sanitizer's report does)",
+	    "abort, exit (status 1, as a sanitizer's report does), huge (output "
+	    "1e30), nan (output NaN), poison (the child's output block carries "
+	    "1e30, NaN, inf and -1e30 in turn, every 16th sample of out.1)",
 	    fault_modes },
 	[P_AFTER] = { "after", "s", PARAM_REAL, 0, 3600, 0,
 	    "seconds of audio this instance plays before the fault fires", NULL },
@@ -67,6 +75,33 @@ fault_segv(void)
 {
 	volatile int *volatile nowhere = NULL;
 	*nowhere = 1;
+}
+
+/* Set while an instance in poison mode is due: the engine thread then
+ * spoils every output block (fault_poison). */
+static _Atomic int fault_poisoning;
+
+/* child_output_hook (src/child.c): what a broken or lying child would
+ * leave in its output block: every 16th sample of the first channel, in
+ * turn 1e30, NaN, inf, -1e30 (as many clipped as not finite). */
+static void
+fault_poison(float *const *out, unsigned n_out, unsigned frames)
+{
+	static const float garbage[4] = { 1e30f, NAN, INFINITY, -1e30f };
+	if (!atomic_load_explicit(&fault_poisoning, memory_order_relaxed))
+		return;
+	for (unsigned i = 0; n_out > 0 && i < frames; i += 16)
+		out[0][i] = garbage[(i / 16) % 4];
+}
+
+extern void (*child_output_hook)(float *const *out, unsigned n_out,
+    unsigned frames);
+
+/* Built into a program that has the engine: hook the poison in. */
+__attribute__((constructor)) static void
+fault_hook_install(void)
+{
+	child_output_hook = fault_poison;
 }
 
 /* Set up a well-behaved instance.  With FORKSYNTH_FAULT_LOAD_MS set, each
@@ -136,6 +171,16 @@ fault_process(void *self, const float *const *in, float *const *out,
 		break;
 	case FAULT_EXIT:
 		_exit(1);
+	case FAULT_HUGE:
+		for (unsigned i = 0; i < frames; i++)
+			out[0][i] = 1e30f;
+		break;
+	case FAULT_NAN:
+		out[0][frames / 2] = NAN;
+		break;
+	case FAULT_POISON:
+		atomic_store_explicit(&fault_poisoning, 1, memory_order_relaxed);
+		break;
 	default:
 		break;
 	}

@@ -9,9 +9,11 @@
  *   init(self, rate, seed)       once, off the real-time path;
  *   set_param(self, i, value)    between blocks, on the real-time path;
  *   event(self, ev)              between blocks, queues note events (optional);
- *   process(self, in, out, n)    once per block, on the real-time path.
+ *   process(self, in, out, n)    once per block, on the real-time path;
+ *   reset(self)                  between blocks, real-time, after the
+ *                                module's output blew up (optional).
  *
- * set_param, event and process never allocate, lock, print or block.
+ * set_param, event, process and reset never allocate, lock, print or block.
  *
  * Signals are float32 samples.  Conventions shared by all modules:
  *   audio          nominally in [-1, 1];
@@ -130,6 +132,12 @@ struct module_type {
 	/* Optional: work that may run on another thread during the block,
 	 * concurrently with process (the convolver's long partitions). */
 	void (*background)(void *self);
+	/* Optional: back to silence after the output went non-finite or beyond
+	 * +60 dBFS (src/guard.h), keeping parameters and resources.  Called
+	 * between blocks, never beside process or background.  NULL: the
+	 * engine copies back the state init leaves and sets the parameters
+	 * again, which suits every module whose state holds no resource. */
+	void (*reset)(void *self);
 };
 
 /* The index of the PARAM_TEXT parameter of `type`, or -1. */

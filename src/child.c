@@ -29,6 +29,7 @@
 #include "dsp_util.h"
 #include "futex.h"
 #include "graph.h"
+#include "guard.h"
 #include "log.h"
 #include "patch.h"
 #include "pool.h"
@@ -128,7 +129,12 @@ struct dsp {
 	uint64_t spin_ns;                  /* the engine's spin before sleeping */
 	pthread_t control_thread, engine_thread;
 	int control_started, engine_started;
+	struct reset_log resets;           /* control thread: modules reset */
 };
+
+/* Set only in fault-injection builds (dsp/fault.c): called on each cycle's
+ * finished output block, to make it carry what a broken child would. */
+void (*child_output_hook)(float *const *out, unsigned n_out, unsigned frames);
 
 /* Post a text event to the parent (drops it when the ring is full). */
 static void
@@ -293,6 +299,8 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 			n = d->fade_len - d->fade_pos;
 		run_span(d, in, out, done, n, ev, n_midi, frames, prev, profile);
 	}
+	if (child_output_hook != NULL)
+		child_output_hook(out, r->dims.n_outputs, frames);
 	if (profile && d->taken != NULL) {
 		struct region_cost *cost = r->cost;
 		atomic_store_explicit(&cost->graph_gen, d->taken->gen,
@@ -461,6 +469,32 @@ published_free(struct published *p)
 	free(p);
 }
 
+/* Gather the modules `g` has reset since the last look (control thread). */
+static void
+note_resets(struct dsp *d, struct graph *g)
+{
+	struct graph_reset r[16];
+	unsigned n;
+	while ((n = graph_take_resets(g, r, 16)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			reset_log_add(&d->resets, r[i].name, r[i].type, r[i].count,
+			    r[i].peak, r[i].nonfinite);
+}
+
+/* Tell the parent of modules that blew up and were reset: each at once
+ * the first time, then at most every few seconds (src/guard.h). */
+static void
+report_resets(struct dsp *d)
+{
+	char msg[400];
+	if (d->newest != NULL)
+		note_resets(d, d->newest->g);
+	for (unsigned i = 0; i < d->n_retired; i++)
+		note_resets(d, d->retired[i]->g);
+	while (reset_log_next(&d->resets, futex_now_ns(), msg, sizeof msg))
+		post_event(d, msg);
+}
+
 /* Free the graphs the engine can no longer be running. */
 static void
 collect_retired(struct dsp *d)
@@ -468,8 +502,10 @@ collect_retired(struct dsp *d)
 	uint32_t running = atomic_load_explicit(&d->engine_gen, memory_order_acquire);
 	unsigned kept = 0;
 	for (unsigned i = 0; i < d->n_retired; i++) {
-		if (d->retired[i]->gen < running)
+		if (d->retired[i]->gen < running) {
+			note_resets(d, d->retired[i]->g);
 			published_free(d->retired[i]);
+		}
 		else
 			d->retired[kept++] = d->retired[i];
 	}
@@ -597,6 +633,9 @@ control_main(void *arg)
 		/* a whole batch makes one graph */
 		if (changed || (d->newest == NULL && any))
 			publish_graph(d, (changed & CHANGED_STRUCTURE) != 0);
+		/* before `applied` moves: a command is also a way to wait until
+		 * the blocks run before it have been reported on */
+		report_resets(d);
 		/* counted once in effect: graph published, parameters queued */
 		if (any) {
 			atomic_fetch_add(&s->applied.v, (uint32_t)any);

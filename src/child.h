@@ -25,6 +25,12 @@ struct dsp *dsp_start(struct region *r, char *err, size_t err_size);
 /* Stop and join the threads, free every graph. */
 void dsp_stop(struct dsp *d);
 
+/* Tests only: when set (by the fault-injection build's `fault` module),
+ * called by the engine thread on each cycle's output block after the graph
+ * has run, to play a child that writes garbage there.  NULL otherwise. */
+extern void (*child_output_hook)(float *const *out, unsigned n_out,
+    unsigned frames);
+
 /* The hidden entry point `forksynth --dsp-child FD SIZE PARENT_PID`:
  * map the region, catch fatal signals to blame a module, run until the
  * parent goes away.  Returns the process exit status. */

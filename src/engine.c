@@ -21,6 +21,7 @@
 #include "child.h"
 #include "engine.h"
 #include "futex.h"
+#include "guard.h"
 #include "held.h"
 #include "log.h"
 #include "shm.h"
@@ -149,6 +150,7 @@ struct engine {
 	struct held_notes held;     /* what sounds: replayed into a new child */
 	pid_t unreaped[MAX_UNREAPED];   /* killed, not yet reaped */
 	unsigned n_unreaped;
+	struct output_guard guard;  /* what leaves the child: ceiling, counts */
 };
 
 /* The active slot. */
@@ -401,6 +403,7 @@ engine_start(const struct engine_options *o, char *err, size_t err_size)
 		engine_stop(e);
 		return NULL;
 	}
+	guard_init(&e->guard, o->no_clip);
 	atomic_store(&e->slot[0].role, SLOT_ACTIVE);
 	if (start_dsp(e, &e->slot[0], err, err_size) != 0) {
 		engine_stop(e);
@@ -456,15 +459,15 @@ fade_out(struct engine *e, float *const *out, unsigned frames)
 
 /* Copy the child's output for `seq` out, keeping it as the last good.
  * NaN and infinity (a broken module, a scribbling child) become silence
- * here: they would poison every filter downstream in other clients. */
+ * here: they would poison every filter downstream in other clients; the
+ * rest is held within the ceiling (src/guard.h), and both are counted. */
 static void
 take_output(struct engine *e, uint32_t seq, float *const *out, unsigned frames)
 {
 	for (unsigned c = 0; c < e->o.n_outputs; c++) {
 		const float *src = region_audio(&active_slot(e)->r, 1, seq & 1, c);
 		float *dst = out[c];
-		for (unsigned i = 0; i < frames; i++)
-			dst[i] = isfinite(src[i]) ? src[i] : 0.0f;
+		guard_copy(&e->guard, c, dst, src, frames);
 		memcpy(e->last_good + (size_t)c * e->o.max_block, dst,
 		    frames * sizeof(float));
 	}
@@ -1521,6 +1524,7 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->last_own_fault = e->last_own_fault;
 	info->threads = e->o.threads;
 	info->rt_priority = e->o.rt_priority;
+	guard_totals(&e->guard, &info->clipped, &info->nonfinite);
 	info->busy_ns = info->idle_ns = 0;
 	info->sleeps = info->steals = info->contended = 0;
 	/* e->o.threads is the parent's own copy, within REGION_MAX_THREADS */
@@ -1555,6 +1559,12 @@ engine_module_cost(const struct engine *e, uint64_t *ns, unsigned n_modules,
 			    memory_order_relaxed);
 	}
 	return 0;
+}
+
+uint64_t
+engine_output_changed(const struct engine *e, unsigned channel)
+{
+	return guard_channel_changed(&e->guard, channel);
 }
 
 const struct region *

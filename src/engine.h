@@ -37,6 +37,8 @@ struct engine_options {
 	unsigned rt_priority;       /* SCHED_FIFO priority for the DSP threads, just
 				       below the audio thread's; 0: normal scheduling
 				       (offline render) */
+	int no_clip;                /* outputs not held within GUARD_CEILING
+				       (non-finite samples still become 0) */
 };
 
 /* Whether the DSP threads stay awake, spinning, between cycles: by the
@@ -160,6 +162,10 @@ struct engine_info {
 	uint64_t sleeps;            /* futex sleeps while idle */
 	uint64_t steals;            /* tasks taken from another's queue */
 	uint64_t contended;         /* compare-and-swaps lost taking a task */
+	/* output samples taken from the child, summed over the channels:
+	 * held at the ceiling, and not finite (made 0); never reset */
+	uint64_t clipped;
+	uint64_t nonfinite;
 };
 void engine_info(const struct engine *e, struct engine_info *info);
 
@@ -180,6 +186,10 @@ int engine_module_cost(const struct engine *e, uint64_t *ns, unsigned n_modules,
 /* A policy's name in reports: "other", "fifo", "rr", "batch", "idle", or
  * "unknown" for -1 or anything else. */
 const char *engine_sched_name(int policy);
+
+/* Output channel `channel`'s samples clipped or not finite so far (the
+ * UI's CLIP mark); only grows. */
+uint64_t engine_output_changed(const struct engine *e, unsigned channel);
 
 /* The region, for statistics (read-only use). */
 const struct region *engine_region(const struct engine *e);

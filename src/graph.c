@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "graph.h"
+#include "guard.h"
 #include "log.h"
 #include "pool.h"
 #include "voices.h"
@@ -163,6 +164,18 @@ struct graph {
 	struct released { const struct module_type *type; void *res; } *released;
 	unsigned n_released;                   /* resources let go, freed with g */
 	char load_error[400];                  /* a resource that failed to load */
+	/* blow-ups (src/guard.h): instances whose output went non-finite or
+	 * beyond +60 dBFS this chunk, reset after it; per patch module the
+	 * resets so far, the worst output seen (bits of |x|, above 0x7f800000:
+	 * not finite), the resets already taken by graph_take_resets; per
+	 * patch module the state init leaves, to reset from (NULL when the
+	 * type resets itself) */
+	unsigned *blown;
+	_Atomic unsigned n_blown;
+	_Atomic uint32_t *reset_count;
+	_Atomic uint32_t *reset_peak;
+	uint32_t *reset_taken;
+	void **module_template;
 	void **allocations;                    /* everything to free */
 	unsigned n_allocations, cap_allocations;
 };
@@ -380,6 +393,63 @@ sum_into(float *restrict out, const float *const *src, unsigned count,
 			out[i] += src[s][i];
 }
 
+/* The bits of GUARD_BLOWUP_LIMIT (guard_limit_bits(1000.0f)). */
+#define BLOWUP_BITS 0x447a0000u
+_Static_assert(GUARD_BLOWUP_LIMIT == 1000.0f, "BLOWUP_BITS is 1000.0f's");
+
+/* Instance `i` produced a non-finite or huge output this chunk: note the
+ * worst of it for the report, silence its outputs so that no module reads
+ * them, and list it for the reset after the chunk.  Rare; any DSP thread. */
+static void
+instance_blew_up(struct graph *g, unsigned i, unsigned n)
+{
+	struct graph_instance *in = &g->instances[i];
+	uint32_t worst = 0, seen;
+	for (unsigned o = 0; o < in->type->n_outputs; o++) {
+		int nonfinite = 0;
+		float peak = guard_peak(in->outputs[o], n, &nonfinite);
+		uint32_t bits = nonfinite ? 0x7f800000u : guard_limit_bits(peak);
+		if (bits > worst)
+			worst = bits;
+		memset(in->outputs[o], 0, n * sizeof(float));
+	}
+	_Atomic uint32_t *peak = &g->reset_peak[in->module];
+	seen = atomic_load_explicit(peak, memory_order_relaxed);
+	while (worst > seen && !atomic_compare_exchange_weak_explicit(peak, &seen,
+	    worst, memory_order_relaxed, memory_order_relaxed))
+		;
+	unsigned k = atomic_fetch_add_explicit(&g->n_blown, 1, memory_order_relaxed);
+	if (k < g->n_instances)
+		g->blown[k] = i;
+}
+
+/* Between chunks, on the engine thread (no task runs): bring every
+ * instance that blew up back to silence, its parameters as they were. */
+static void
+reset_blown(struct graph *g)
+{
+	unsigned n = atomic_load_explicit(&g->n_blown, memory_order_relaxed);
+	if (n == 0)
+		return;
+	if (n > g->n_instances)
+		n = g->n_instances;
+	for (unsigned k = 0; k < n; k++) {
+		struct graph_instance *in = &g->instances[g->blown[k]];
+		const struct module_type *t = in->type;
+		int m = in->module;
+		if (t->reset != NULL) {
+			t->reset(in->state);
+		} else {
+			memcpy(in->state, g->module_template[m],
+			    module_state_size(t, g->rate));
+			for (unsigned p = 0; p < t->n_params; p++)
+				t->set_param(in->state, p, g->module_params[m][p]);
+		}
+		atomic_fetch_add_explicit(&g->reset_count[m], 1, memory_order_release);
+	}
+	atomic_store_explicit(&g->n_blown, 0, memory_order_relaxed);
+}
+
 /* Run task `task`: a partial sum, or its instances in run order, each
  * after gathering its inputs, timed into the thread's cost row when the
  * graph is profiled (a sum is charged to the module it sums for).
@@ -426,6 +496,11 @@ graph_run_task(void *ctx, unsigned task)
 		for (unsigned k = 0; k < in->type->n_inputs; k++)
 			ip[k] = input_samples(g, &in->inputs[k], n);
 		in->type->process(in->state, ip, in->outputs, n);
+		for (unsigned o = 0; o < in->type->n_outputs; o++)
+			if (guard_exceeds(in->outputs[o], n, BLOWUP_BITS)) {
+				instance_blew_up(g, g->task_inst[j], n);
+				break;
+			}
 		if (row != NULL) {
 			t1 = graph_now_ns();
 			cost_add(row, in->module, t1 - t0);
@@ -817,6 +892,26 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 			    sizeof *g->loop_copies);
 	}
 
+	/* blow-ups: the list, the counts, and a reset state per module type
+	 * that needs one (shared by the modules of that type) */
+	g->blown = graph_alloc(g, (g->n_instances + 1) * sizeof *g->blown);
+	g->reset_count = graph_alloc(g, (p->n_modules + 1) * sizeof *g->reset_count);
+	g->reset_peak = graph_alloc(g, (p->n_modules + 1) * sizeof *g->reset_peak);
+	g->reset_taken = graph_alloc(g, (p->n_modules + 1) * sizeof *g->reset_taken);
+	g->module_template = graph_alloc(g, (p->n_modules + 1) * sizeof(void *));
+	for (unsigned m = 0; m < p->n_modules; m++) {
+		const struct module_type *t = p->modules[m].type;
+		if (t->reset != NULL)
+			continue;
+		for (unsigned k = 0; k < m && g->module_template[m] == NULL; k++)
+			if (p->modules[k].type == t)
+				g->module_template[m] = g->module_template[k];
+		if (g->module_template[m] != NULL)
+			continue;
+		g->module_template[m] = graph_alloc(g, module_state_size(t, rate));
+		t->init(g->module_template[m], rate, 0x9E3779B9u * (uint32_t)(m + 1));
+	}
+
 	g->voices = graph_alloc(g, sizeof *g->voices);
 	voices_init(g->voices, p->poly);
 	return g;
@@ -1063,6 +1158,7 @@ run_chunk(struct graph *g, unsigned n)
 		for (unsigned t = 0; t < g->n_tasks; t++)
 			graph_run_task(g, t);
 	}
+	reset_blown(g);
 	for (unsigned k = 0; k < g->n_loop_copies; k++)
 		memcpy(g->loop_copies[k].to, g->loop_copies[k].from,
 		    n * sizeof(float));
@@ -1219,6 +1315,31 @@ void
 graph_set_cost(struct graph *g, _Atomic uint64_t (*rows)[PATCH_MAX_MODULES])
 {
 	g->cost = rows;
+}
+
+unsigned
+graph_take_resets(struct graph *g, struct graph_reset *out, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned m = 0; m < g->n_modules && n < max; m++) {
+		uint32_t count = atomic_load_explicit(&g->reset_count[m],
+		    memory_order_acquire);
+		if (count == g->reset_taken[m])
+			continue;
+		uint32_t bits = atomic_exchange_explicit(&g->reset_peak[m], 0,
+		    memory_order_relaxed);
+		struct graph_reset *r = &out[n++];
+		r->module = (int)m;
+		r->name = g->module_names[m];
+		r->type = g->module_types[m]->name;
+		r->count = count - g->reset_taken[m];
+		r->nonfinite = bits >= 0x7f800000u;
+		memcpy(&r->peak, &bits, sizeof r->peak);
+		if (r->nonfinite)
+			r->peak = 0.0f;
+		g->reset_taken[m] = count;
+	}
+	return n;
 }
 
 const char *

@@ -92,6 +92,24 @@ void graph_set_blame(struct graph *g, _Atomic int32_t *slots, unsigned n);
  * stops timing.  Real-time safe; call between graph_process calls. */
 void graph_set_cost(struct graph *g, _Atomic uint64_t (*rows)[PATCH_MAX_MODULES]);
 
+/* Modules reset since the last call: an instance whose output went
+ * non-finite or beyond +60 dBFS (src/guard.h) has its outputs silenced at
+ * once and is reset between chunks, its parameters kept; the rest of the
+ * graph plays on.  `name` and `type` point into the graph. */
+struct graph_reset {
+	int module;              /* patch module index */
+	const char *name, *type;
+	unsigned count;          /* resets (of any of its voices) */
+	float peak;              /* largest finite |output| that caused one */
+	int nonfinite;           /* one was caused by a NaN or infinity */
+};
+
+/* Take up to `max` modules reset since the last call into out; returns
+ * how many.  For the one thread that owns the graph's life (the child's
+ * control thread), while the engine may be running it. */
+unsigned graph_take_resets(struct graph *g, struct graph_reset *out,
+    unsigned max);
+
 /* The error of a resource (a file) that failed to load while compiling,
  * or NULL; the instance kept what it had. */
 const char *graph_load_error(const struct graph *g);

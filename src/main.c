@@ -35,6 +35,7 @@ struct options {
 	unsigned threads;
 	int hot;                    /* enum engine_hot */
 	int no_fork;
+	int no_clip;                /* outputs not held within 0 dBFS */
 	const char *name;
 	unsigned inputs, outputs;
 	int connect, no_start_server, pipeline;
@@ -51,7 +52,8 @@ enum {
 	OPT_LIST_MODULES, OPT_MAN_MODULES, OPT_CHECK, OPT_HELP, OPT_VERSION,
 	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
 	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI,
-	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR, OPT_HOT_WORKERS
+	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR, OPT_HOT_WORKERS,
+	OPT_NO_CLIP
 };
 
 static const struct option long_options[] = {
@@ -63,6 +65,7 @@ static const struct option long_options[] = {
 	{ "force",        no_argument,       NULL, OPT_FORCE },
 	{ "threads",      required_argument, NULL, OPT_THREADS },
 	{ "no-fork",      no_argument,       NULL, OPT_NO_FORK },
+	{ "no-clip",      no_argument,       NULL, OPT_NO_CLIP },
 	{ "name",         required_argument, NULL, OPT_NAME },
 	{ "inputs",       required_argument, NULL, OPT_INPUTS },
 	{ "outputs",      required_argument, NULL, OPT_OUTPUTS },
@@ -132,6 +135,8 @@ usage(FILE *f)
 	    "                     the period or more, DSP threads wake up just\n"
 	    "                     before each period and spin for it; on: at any\n"
 	    "                     load; off: never (they are woken by the work)\n"
+	    "  --no-clip          let output samples beyond 0 dBFS through (live\n"
+	    "                     and render); NaN and infinity still become 0\n"
 	    "\n"
 	    "Convolver:\n"
 	    "  --max-ir-seconds S longest impulse response accepted (default 30)\n"
@@ -180,6 +185,7 @@ options_parse(struct options *o, int argc, char **argv)
 			o->threads = (unsigned)parse_number("threads", optarg, 1, 64);
 			break;
 		case OPT_NO_FORK: o->no_fork = 1; break;
+		case OPT_NO_CLIP: o->no_clip = 1; break;
 		case OPT_NAME:
 			if (optarg[0] == '\0' || strlen(optarg) > 60)
 				fatal("--name: expected 1 to 60 characters");
@@ -428,6 +434,7 @@ main(int argc, char **argv)
 		.threads = o.threads,
 		.no_fork = o.no_fork,
 		.hot = o.hot,
+		.no_clip = o.no_clip,
 	};
 	if (ro.path == NULL) {
 		struct live_options lo = {
@@ -437,6 +444,7 @@ main(int argc, char **argv)
 				.pipeline = o.pipeline, .deadline = o.deadline,
 			},
 			.threads = o.threads, .no_fork = o.no_fork, .hot = o.hot,
+			.no_clip = o.no_clip,
 			.patch_name = o.patch_path ? o.patch_path : "the built-in patch",
 			.patch_path = o.patch_path,
 			/* the screen needs a terminal we own: started with & it

@@ -166,6 +166,7 @@ render_run(const struct patch *patch, const struct score *score,
 		.n_inputs = patch->n_inputs, .n_outputs = channels,
 		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.no_fork = o->no_fork, .hang_ms = o->hang_ms, .hot = o->hot,
+		.no_clip = o->no_clip,
 	};
 	struct engine *e = engine_start(&eo, err, sizeof err);
 	if (e == NULL) {
@@ -283,9 +284,20 @@ render_run(const struct patch *patch, const struct score *score,
 			last_drawn = written;
 		}
 	}
+	/* a command in effect means the child has also reported on every
+	 * block before it (a module it reset), so no message is left behind */
+	if (rc == 0 && engine_command(e, "# end of render") == 0)
+		render_sync(e);
 	char ev_text[512];
 	while (engine_poll_event(e, ev_text, sizeof ev_text) > 0)
 		fprintf(stderr, "forksynth: DSP: %s\n", ev_text);
+	struct engine_info ei;
+	engine_info(e, &ei);
+	if (ei.clipped != 0 || ei.nonfinite != 0)
+		fprintf(stderr, "forksynth: output: %llu sample(s) held at 0 dBFS%s, "
+		    "%llu NaN or infinite sample(s) made 0\n",
+		    (unsigned long long)ei.clipped, o->no_clip ? "" :
+		    " (--no-clip keeps them)", (unsigned long long)ei.nonfinite);
 	if (audiofile_close(f, err, sizeof err) != 0) {
 		fprintf(stderr, "forksynth: %s\n", err);
 		rc = -1;

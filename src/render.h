@@ -22,6 +22,7 @@ struct render_options {
 	int no_fork;            /* run the DSP threads in this process */
 	int hot;                /* enum engine_hot */
 	unsigned hang_ms;       /* a silent child is hung after this (0: 1000) */
+	int no_clip;            /* samples beyond 0 dBFS kept (never NaN, inf) */
 };
 
 /*

@@ -491,10 +491,16 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		if (n > 0 && (size_t)n < size)
 			n += snprintf(reply + n, size - (size_t)n, " shed %lu", ei.shed);
 		if (n > 0 && (size_t)n < size)
-			snprintf(reply + n, size - (size_t)n, " dsp_pid %d standby %s "
+			n += snprintf(reply + n, size - (size_t)n, " dsp_pid %d standby %s "
 			    "standby_pid %d takeovers %lu standby_lost %lu",
 			    (int)ei.child_pid, standby_name(ei.standby),
 			    (int)ei.standby_pid, ei.takeovers, ei.standby_lost);
+		/* output samples the parent held at the ceiling, and that were
+		 * not finite, since the session started */
+		if (n > 0 && (size_t)n < size)
+			snprintf(reply + n, size - (size_t)n, " clipped %llu nonfinite %llu",
+			    (unsigned long long)ei.clipped,
+			    (unsigned long long)ei.nonfinite);
 		return 0;
 	}
 	if (note_command(s, p, reply, size, &rc) ||
@@ -625,7 +631,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		.n_inputs = o->jack.n_inputs, .n_outputs = o->jack.n_outputs,
 		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.pipeline = o->jack.pipeline, .no_fork = o->no_fork, .live = 1,
-		.hot = o->hot,
+		.hot = o->hot, .no_clip = o->no_clip,
 		.rt_priority = prio > 1 ? (unsigned)prio - 1 : 0,
 	};
 	s->engine = engine_start(&eo, err, err_size);
@@ -693,6 +699,11 @@ session_close(struct session *s)
 	info("%lu cycles, %lu xruns, %lu late, %lu without DSP, %lu DSP restarts; "
 	    "longest callback %.3f ms of a %.3f ms period", c.cycles, c.xruns, c.late,
 	    c.down, ei.restarts, c.max_cycle_ns / 1e6, 1000.0 * c.period / s->rate);
+	if (ei.clipped != 0 || ei.nonfinite != 0)
+		info("output: %llu sample(s) held at 0 dBFS%s, %llu NaN or infinite "
+		    "sample(s) made 0", (unsigned long long)ei.clipped,
+		    s->o->no_clip ? "" : " (--no-clip keeps them)",
+		    (unsigned long long)ei.nonfinite);
 	session_autosave(s, 1);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -17,6 +17,7 @@ struct live_options {
 	unsigned threads;           /* DSP threads (0: one per CPU) */
 	int hot;                    /* enum engine_hot */
 	int no_fork;
+	int no_clip;                /* outputs not held within 0 dBFS */
 	const char *patch_name;     /* for messages: file or "built-in patch" */
 	const char *patch_path;     /* the patch file, or NULL (built-in) */
 	const char *record_path;    /* record from the first period, or NULL */

@@ -16,6 +16,13 @@
  *                                  (largest |sample| within WINDOW frames
  *                                  around it) stays below LEVEL, not
  *                                  counting the file's ends: "RUN START"
+ *
+ *   analyze safety FILE [CEILING]  over all channels: "peak P nonfinite N
+ *                                  over K", the largest finite |x|, the
+ *                                  samples that are NaN or infinite, and
+ *                                  those beyond CEILING (default 1)
+ *
+ * ANALYZE_CHANNEL=N (0-based) measures channel N instead of the first.
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,9 +44,15 @@ read_mono(const char *path, long *frames, int *rate)
 	}
 	float *all = calloc((size_t)info.frames * info.channels + 1, sizeof(float));
 	float *mono = calloc((size_t)info.frames + 1, sizeof(float));
+	const char *env = getenv("ANALYZE_CHANNEL");
+	int ch = env != NULL ? atoi(env) : 0;
+	if (ch < 0 || ch >= info.channels) {
+		fprintf(stderr, "analyze: %s has no channel %d\n", path, ch);
+		exit(2);
+	}
 	sf_readf_float(f, all, info.frames);
 	for (long i = 0; i < info.frames; i++)
-		mono[i] = all[i * info.channels];
+		mono[i] = all[i * info.channels + ch];
 	sf_close(f);
 	free(all);
 	*frames = (long)info.frames;
@@ -162,6 +175,30 @@ main(int argc, char **argv)
 		sf_close(fb);
 		free(a);
 		free(b);
+		return 0;
+	}
+	if (strcmp(argv[1], "safety") == 0) {
+		SF_INFO info = { 0 };
+		SNDFILE *f = sf_open(argv[2], SFM_READ, &info);
+		double ceiling = argc > 3 ? atof(argv[3]) : 1.0, peak = 0;
+		long nonfinite = 0, over = 0;
+		float frame[64];
+		if (f == NULL || info.channels > 64)
+			return 2;
+		while (sf_readf_float(f, frame, 1) == 1)
+			for (int c = 0; c < info.channels; c++) {
+				if (!isfinite(frame[c])) {
+					nonfinite++;
+					continue;
+				}
+				double a = fabs((double)frame[c]);
+				if (a > peak)
+					peak = a;
+				if (a > ceiling)
+					over++;
+			}
+		sf_close(f);
+		printf("peak %g nonfinite %ld over %ld\n", peak, nonfinite, over);
 		return 0;
 	}
 	if (strcmp(argv[1], "zeros") == 0) {

@@ -652,6 +652,19 @@ run_panic(struct ui *u, int argc, const char *const *argv)
 	return UI_REDRAW;
 }
 
+/* Clear the CLIP marks of the output meters (the counts in `stats` go on). */
+static int
+run_clear_clip(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	for (unsigned i = 0; i < UI_MAX_METERS; i++) {
+		u->st.clip_cleared[i] = engine_output_changed(session_engine(u->s), i);
+		u->st.clip[i] = 0;
+	}
+	ui_message(u, 0, "clip marks cleared");
+	return UI_REDRAW;
+}
+
 static int
 run_piano_hold(struct ui *u, int argc, const char *const *argv)
 {
@@ -853,6 +866,8 @@ const struct ui_command ui_commands[] = {
 	{ "quit", "q", "", "leave (the patch is autosaved)", run_quit },
 	{ "bind", NULL, "KEY COMMAND", "bind a key to a command", run_bind },
 	{ "unbind", NULL, "KEY", "remove a key's binding", run_unbind },
+	{ "clear-clip", NULL, "", "clear the CLIP marks of the output meters",
+	    run_clear_clip },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -874,7 +889,7 @@ const struct complete_command ui_complete_commands[] = {
 	{ "write", 1, NULL }, { "w", 1, NULL }, { "edit", 1, NULL },
 	{ "e", 1, NULL }, { "quit", 0, NULL }, { "q", 0, NULL },
 	{ "bind", 0, NULL }, { "unbind", 0, NULL }, { "note", 0, note_words },
-	{ "stats", 0, NULL },
+	{ "stats", 0, NULL }, { "clear-clip", 0, NULL },
 	{ NULL, 0, NULL }
 };
 

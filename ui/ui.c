@@ -354,6 +354,8 @@ sample_stats(struct ui *u, uint64_t now)
 	if (st->n_out > UI_MAX_METERS)
 		st->n_out = UI_MAX_METERS;
 	for (unsigned i = 0; i < st->n_out; i++) {
+		/* latched until clear-clip */
+		st->clip[i] = engine_output_changed(e, i) > st->clip_cleared[i];
 		double db = peaks[i] > 1e-6f ? 20 * log10(peaks[i]) : -120;
 		double fallen = st->level_db[i] - LEVEL_FALL_DB_PER_S * (double)FRAME_NS * 1e-9;
 		st->level_db[i] = db > fallen ? db : fallen;

@@ -83,6 +83,10 @@ struct ui_stats {
 	double level_db[UI_MAX_METERS];        /* falling display level */
 	double hold_db[UI_MAX_METERS];
 	uint64_t hold_until[UI_MAX_METERS];
+	/* CLIP marks: per output, its clipped + non-finite count when the
+	 * marks were last cleared, and whether it has grown since (latched) */
+	uint64_t clip_cleared[UI_MAX_METERS];
+	int clip[UI_MAX_METERS];
 	/* per-module cost, sampled every half second */
 	uint64_t cost_at;
 	uint64_t cost_ns[PATCH_MAX_MODULES];

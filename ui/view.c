@@ -232,11 +232,16 @@ draw_meters(struct ui *u, int y)
 	width = COLS / per;
 	for (int i = 0; i < levels; i++) {
 		snprintf(label, sizeof label, "out%d", i + 1);
+		/* CLIP: this output had samples held at the ceiling or not
+		 * finite since the marks were last cleared (clear-clip) */
 		if (st->level_db[i] > -99)
-			snprintf(text, sizeof text, "%6.1f dB", st->level_db[i]);
+			snprintf(text, sizeof text, "%s%6.1f dB",
+			    st->clip[i] ? "CLIP " : "", st->level_db[i]);
 		else
-			snprintf(text, sizeof text, "  -inf dB");
+			snprintf(text, sizeof text, "%s  -inf dB",
+			    st->clip[i] ? "CLIP " : "");
 		struct meter m = { .label = label, .label_cols = 5, .text = text,
+		    .alert = st->clip[i],
 		    .kind = METER_LEVEL, .fraction = meter_level_fraction(st->level_db[i]),
 		    .hold = st->hold_db[i] > -60 ? meter_level_fraction(st->hold_db[i]) : -1 };
 		meter_draw(&m, y + i / per, (i % per) * width, width - 1, &u->colors);
