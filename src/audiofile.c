@@ -112,6 +112,16 @@ kind_name(mode_t mode)
 	return "not a regular file";
 }
 
+/* The message that refuses a path that is not a regular file. */
+static void
+refuse_kind(const char *path, mode_t mode, char *err, size_t err_size)
+{
+	snprintf(err, err_size, "%s: is %s; audio is written only to regular "
+	    "files, and --force does not change that (give a file name%s)", path,
+	    kind_name(mode), S_ISCHR(mode) || S_ISFIFO(mode) ?
+	    ", or - for standard output with --render" : "");
+}
+
 /* Remember which file fd is: the only one remove_ours may remove. */
 static void
 note_identity(struct audiofile *f, int fd)
@@ -186,11 +196,7 @@ open_output(struct audiofile *f, int overwrite, char *err, size_t err_size)
 			return -1;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			snprintf(err, err_size, "%s: is %s; audio is written only to "
-			    "regular files, and --force does not change that (give a "
-			    "file name%s)", path, kind_name(st.st_mode),
-			    S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) ?
-			    ", or - for standard output with --render" : "");
+			refuse_kind(path, st.st_mode, err, err_size);
 			return -1;
 		}
 		if (!overwrite) {
@@ -243,6 +249,14 @@ audiofile_create(const char *path, const char *format, unsigned rate,
 {
 	const struct format *fmt = format_find(path, format);
 	SF_INFO info = { .samplerate = (int)rate, .channels = (int)channels };
+	struct stat st;
+
+	/* what the path is comes before what its name says */
+	if (strcmp(path, "-") != 0 && lstat(path, &st) == 0 &&
+	    !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		refuse_kind(path, st.st_mode, err, err_size);
+		return NULL;
+	}
 
 	if (fmt == NULL) {
 		if (format != NULL)
