@@ -772,9 +772,9 @@ write_patch(struct ui *u, int argc, const char *const *argv, int force)
 		snprintf(u->patch_file, sizeof u->patch_file, "%s", path);
 	session_set_origin(u->s, u->patch_file);
 	u->modified = 0;
-	ui_message(u, 0, "%s (%u modules, %u connections)", strncmp(reply, "ok ", 3) == 0 ?
-	    reply + 3 : reply, session_patch(u->s)->n_modules,
-	    session_patch(u->s)->n_connections);
+	ui_message(u, 0, "wrote %s (%u modules, %u connections)",
+	    strncmp(reply, "ok saved ", 9) == 0 ? reply + 9 : reply,
+	    session_patch(u->s)->n_modules, session_patch(u->s)->n_connections);
 	return UI_REDRAW;
 }
 
