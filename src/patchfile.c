@@ -227,7 +227,7 @@ tokens_of(const char *line, struct cmd_tokens *t)
 static void
 replace_word(struct merge *m, int i, unsigned w, int from_eq, const char *repl)
 {
-	static struct cmd_tokens t;
+	struct cmd_tokens t;
 	if (tokens_of(m->lines[i].text, &t) != 0 || w >= t.n)
 		return;   /* cannot happen; the verification would catch it */
 	size_t from = t.column[w] - 1, to = t.end[w] - 1;
@@ -243,7 +243,7 @@ replace_word(struct merge *m, int i, unsigned w, int from_eq, const char *repl)
 static void
 append_word(struct merge *m, int i, const char *word)
 {
-	static struct cmd_tokens t;
+	struct cmd_tokens t;
 	if (tokens_of(m->lines[i].text, &t) != 0 || t.n == 0)
 		return;
 	size_t at = t.end[t.n - 1] - 1;
@@ -259,7 +259,7 @@ append_word(struct merge *m, int i, const char *word)
 static int
 merge_scan(struct merge *m, const char *text)
 {
-	static struct cmd_tokens t;
+	struct cmd_tokens t;
 	struct patch_error err;
 	const struct cmd_entry *e;
 	int n_modules = 0, n_conns = 0;
@@ -414,7 +414,7 @@ pad_to(struct sbuf *b, unsigned column)
 static void
 module_line(struct merge *m, unsigned j, int like, struct sbuf *out)
 {
-	static struct cmd_tokens t;
+	struct cmd_tokens t;
 	const struct patch_module *pm = &m->p->modules[j];
 	struct sbuf l = { 0 };
 
@@ -444,7 +444,7 @@ module_line(struct merge *m, unsigned j, int like, struct sbuf *out)
 static void
 connect_line(struct merge *m, unsigned j, int like, struct sbuf *out)
 {
-	static struct cmd_tokens t;
+	struct cmd_tokens t;
 	char from[80], to[80];
 	struct sbuf l = { 0 };
 
@@ -493,7 +493,7 @@ merge_poly(struct merge *m)
 	else
 		snprintf(line, sizeof line, "poly %u", p->poly);
 	if (last >= 0) {
-		static struct cmd_tokens t;
+		struct cmd_tokens t;
 		if (tokens_of(m->lines[last].text, &t) != 0 || t.n == 0)
 			return;
 		line_splice(&m->lines[last].text, t.column[0] - 1, t.end[t.n - 1] - 1, line);
@@ -532,7 +532,7 @@ merge_modules(struct merge *m)
 				if (l->kind == LINE_MODULE) {
 					replace_word(m, k, 2, 0, now->name);
 				} else if (l->kind == LINE_SET) {
-					static struct cmd_tokens t;
+					struct cmd_tokens t;
 					if (tokens_of(l->text, &t) != 0 || t.n < 2)
 						continue;
 					char word[PARAM_TEXT_MAX];
@@ -627,7 +627,7 @@ merge_connections(struct merge *m)
 			l->deleted = 1;
 			continue;
 		}
-		static struct cmd_tokens t;
+		struct cmd_tokens t;
 		char name[80];
 		const struct patch_connection *c = &p->connections[base_kept[l->conn] - 1];
 		for (unsigned w = 1; w <= 2; w++) {

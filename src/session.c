@@ -414,10 +414,14 @@ save_command(struct session *s, const char *line, char *reply, size_t size,
 	    path[n - 1] == '\t'); n--)
 		path[n - 1] = '\0';
 	*rc = -1;
+	/* a copy, so that the disk (fsync) never holds up the supervisor */
+	struct patch *p = xmalloc(sizeof *p);
 	session_lock(s);
-	int failed = patchfile_save(s->file, s->patch, *path ? path : NULL, force,
-	    msg, sizeof msg);
+	*p = *s->patch;
 	session_unlock(s);
+	int failed = patchfile_save(s->file, p, *path ? path : NULL, force, msg,
+	    sizeof msg);
+	free(p);
 	snprintf(reply, size, "%s %s", failed ? "error:" : "ok", msg);
 	*rc = failed ? -1 : 0;
 	return 1;

@@ -214,6 +214,67 @@ test_pad(void)
 	free(text);
 }
 
+/* Every example patch: each module renamed, each of its parameters set to
+ * its maximum, one module removed: the merge follows (never gives up) and
+ * builds the patch. */
+static void
+test_examples(void)
+{
+	static struct patch p, q;
+	struct patch_error err;
+	char dir[1024], path[1300], line[600];
+	const char *top = getenv("top_srcdir");
+	const char *names[] = { "pad", "bass", "pluck", "poly-lead", "reverb-keys",
+	    "input-filter" };
+	unsigned merges = 0;
+
+	for (unsigned n = 0; n < sizeof names / sizeof names[0]; n++) {
+		char *text = NULL;
+		snprintf(dir, sizeof dir, "%s/patches", top ? top : ".");
+		snprintf(path, sizeof path, "%s/%s.fsp", dir, names[n]);
+		if (cmd_read_file(path, PATCHFILE_TEXT_MAX, &text, &err) != 0) {
+			CHECK(0, "cannot read %s", path);
+			continue;
+		}
+		patch_init(&p, 2, 2);
+		if (patch_load_text(&p, text, path, &err) != 0) {
+			CHECK(0, "%s does not load", path);
+			free(text);
+			continue;
+		}
+		q = p;
+		for (unsigned m = 0; m < q.n_modules; m++) {
+			p = q;
+			const struct patch_module *pm = &q.modules[m];
+			snprintf(line, sizeof line, "rename %s renamed_%u", pm->name, m);
+			CHECK(patch_exec_line(&p, line, 0, &err) == 0, "%s", line);
+			for (unsigned k = 0; k < pm->type->n_params; k++) {
+				const struct param_desc *d = &pm->type->params[k];
+				if (d->kind == PARAM_TEXT)
+					continue;
+				char value[64];
+				cmd_format_value(d, d->kind == PARAM_CHOICE ? 0 : d->max,
+				    value, sizeof value);
+				snprintf(line, sizeof line, "set renamed_%u.%s %s", m,
+				    d->name, value);
+				CHECK(patch_exec_line(&p, line, 0, &err) == 0, "%s: %s",
+				    line, err.message);
+			}
+			if (m + 1 < q.n_modules) {
+				snprintf(line, sizeof line, "remove %s", q.modules[m + 1].name);
+				patch_exec_line(&p, line, 0, &err);
+			}
+			char *out = patchfile_merge(text, &p);
+			CHECK(out != NULL, "%s: module %s: the merge gave up", names[n],
+			    pm->name);
+			merges += out != NULL;
+			free(out);
+		}
+		free(text);
+	}
+	printf("ok: %u merges of edited example patches\n", merges);
+}
+
 /* Read a whole small file into a static buffer. */
 static const char *
 slurp(const char *path)
@@ -343,6 +404,7 @@ main(void)
 {
 	test_merge();
 	test_pad();
+	test_examples();
 	test_save();
 	return check_verdict();
 }
