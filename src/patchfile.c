@@ -293,6 +293,9 @@ merge_scan(struct merge *m, const char *text)
 		    strcmp(e->name, "global") == 0) {
 			l->kind = LINE_MODULE;
 			l->module = n_modules++;
+			/* more module lines than modules: some are removed later */
+			if (l->module >= (int)m->base->n_modules)
+				return -1;
 			const struct module_type *type = m->base->modules[l->module].type;
 			for (unsigned w = 3; w < t.n; w++) {
 				char name[64];

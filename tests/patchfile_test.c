@@ -190,6 +190,8 @@ test_merge(void)
 	CHECK(patchfile_merge("global vco a\nremove a\n", &p) == NULL,
 	    "a text with a remove line was merged");
 	CHECK(patchfile_merge(NULL, &p) == NULL, "no text was merged");
+	CHECK(patchfile_merge("global vco a\nglobal vco b freq=100\nremove a\n"
+	    "remove b\n", &p) == NULL, "module lines removed later were merged");
 	printf("ok: texts that do not load or undo themselves are not merged\n");
 }
 
@@ -340,6 +342,17 @@ test_save(void)
 	CHECK(stat("mine.fsp", &st) == 0 && (st.st_mode & 07777) == 0640,
 	    "mode became %o", st.st_mode & 07777);
 	printf("ok: a file changed on disk needs force, then keeps its new layout\n");
+
+	/* changed on disk into something that does not load: refused; forced,
+	 * the layout it had when saved is used */
+	put("mine.fsp", "poly 8\nvoice nosuchtype x\n", 0644);
+	CHECK(patchfile_save(f, &p, NULL, 0, msg, sizeof msg) != 0 &&
+	    strstr(msg, "changed on disk"), "broken file on disk: %s", msg);
+	CHECK(patchfile_save(f, &p, NULL, 1, msg, sizeof msg) == 0, "save!: %s", msg);
+	CHECK(strncmp(slurp("mine.fsp"), "# edited elsewhere\npoly 8\n", 26) == 0,
+	    "forced over a broken file: %s", slurp("mine.fsp"));
+	printf("ok: a file that no longer loads needs force, then gets the last "
+	    "layout saved\n");
 
 	/* an unrelated file: refused without force */
 	put("notes.txt", "my notes\n", 0600);

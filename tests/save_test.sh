@@ -114,6 +114,19 @@ expect "ok stopped take.wav" "$(send 'record stop')" "record stop"
 	fail "take.wav: $(ls -l take.wav)"
 stop_fs
 
+# ---- --record at the start refuses them as well, and says so
+for t in null rfifo; do
+	[ -e "$t" ] || continue
+	kind=$(stat -c %F "$t")
+	if "$FORKSYNTH" --no-ui --name rs --force --record "$t" mypad.fsp < /dev/null 2> rs.err; then
+		fail "--record $t started"
+	else
+		grep -q "$t: is a" rs.err && pass "--record $t refused: $(grep -m1 "is a" rs.err)" ||
+			fail "--record $t: $(cat rs.err)"
+	fi
+	[ "$(stat -c %F "$t")" = "$kind" ] && pass "$t is still $kind" || fail "$t replaced"
+done
+
 # ---- a symlinked patch: the target is written, the link stays a link
 mkdir real
 cp "$top_srcdir/patches/pad.fsp" real/target.fsp
