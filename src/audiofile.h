@@ -19,9 +19,15 @@ struct audiofile;
  * `frames` is the length when known in advance (offline render), else 0: a
  * WAV known to stay under 4 GiB is written as plain WAV (byte-identical
  * every time), otherwise as RF64 that falls back to WAV at the end if it
- * stayed small.  The file is created 0600 and never replaces an existing
- * one unless `overwrite`.  On failure returns NULL and writes a message
- * naming the file and the reason into err.
+ * stayed small.  A new file is created exclusively, mode 0600.  An
+ * existing regular file is replaced only with `overwrite`, and then through
+ * a temporary file in its directory that takes its place at
+ * audiofile_commit or audiofile_close: a failed write leaves it as it was.
+ * Devices, FIFOs, sockets, directories and symbolic links are refused
+ * whatever `overwrite` says.  `-` writes to standard output when closed
+ * (not a terminal; spooled in $TMPDIR meanwhile, so every format works).
+ * On failure returns NULL and writes a message naming the file and the
+ * reason into err; nothing on disk changed.
  */
 struct audiofile *audiofile_create(const char *path, const char *format,
     unsigned rate, unsigned channels, unsigned long long frames,
@@ -35,8 +41,19 @@ int audiofile_write(struct audiofile *f, const float *interleaved,
 /* Bring the header up to date so the file is whole as it stands. */
 int audiofile_sync(struct audiofile *f, char *err, size_t err_size);
 
-/* Finish the header and close.  Returns 0, or -1 with a message. */
+/* Put a replacing file in place of the old one now (a recording does, so
+ * that what it holds is found under its name even if the process is
+ * killed); a no-op otherwise.  Returns 0, or -1 with a message. */
+int audiofile_commit(struct audiofile *f, char *err, size_t err_size);
+
+/* Finish the header, close, and put the file in place (a replacing one
+ * over the old file; `-` copied to stdout).  Returns 0, or -1 with a
+ * message; a replacing file that failed is removed, the old one kept. */
 int audiofile_close(struct audiofile *f, char *err, size_t err_size);
+
+/* Give up: close and remove what this writer created (the new file or
+ * the replacing one); an old file is left as it was. */
+void audiofile_abandon(struct audiofile *f);
 
 /* Whether `format` (or the extension of `path` when format is NULL) names a
  * format we write. */

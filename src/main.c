@@ -14,11 +14,13 @@
 #include "audiofile.h"
 #include "builtin.h"
 #include "child.h"
+#include "command.h"
 #include "engine.h"
 #include "live.h"
 #include "ui.h"
 #include "log.h"
 #include "patch.h"
+#include "patchfile.h"
 #include "render.h"
 #include "score.h"
 
@@ -119,13 +121,15 @@ usage(FILE *f)
 	    "\n"
 	    "Offline render:\n"
 	    "  --render FILE      render to FILE (format from the extension: .wav is\n"
-	    "                     32-bit float; also .flac .ogg .aiff .au .caf .w64)\n"
+	    "                     32-bit float; also .flac .ogg .aiff .au .caf .w64);\n"
+	    "                     - writes to stdout (WAV unless --format says)\n"
 	    "  --seconds N        length of the render (default: the score + 2 s)\n"
 	    "  --score FILE       timed events, e.g. 'at 0.5 note 57 100 2.0'\n"
 	    "                     (default: a built-in phrase)\n"
 	    "  --rate N           frames per second (default 48000)\n"
 	    "  --block N          frames per cycle, 1..8192 (default 256)\n"
-	    "  --force            replace an existing output file\n"
+	    "  --force            replace an existing regular output file (only\n"
+	    "                     once the render succeeded; never a device)\n"
 	    "\n"
 	    "Engine:\n"
 	    "  --threads N        DSP threads in the child (default: one per CPU)\n"
@@ -366,18 +370,25 @@ man_modules(void)
 	}
 }
 
-/* Load the patch named on the command line, or the built-in one. */
-static void
+/* Load the patch named on the command line, or the built-in one; returns
+ * its text (free it), whose layout saving keeps. */
+static char *
 load_patch(struct patch *p, const char *path)
 {
 	struct patch_error err = { 0 };
-	char msg[512];
-	int rc = path != NULL ? patch_load_file(p, path, &err)
-	    : patch_load_text(p, builtin_patch, "built-in patch", &err);
+	char msg[512], *text = NULL;
+	int rc = path != NULL ?
+	    cmd_read_file(path, PATCHFILE_TEXT_MAX, &text, &err) : 0;
+	if (rc == 0) {
+		if (text == NULL)
+			text = xstrdup(builtin_patch);
+		rc = patch_load_text(p, text, path ? path : "built-in patch", &err);
+	}
 	if (rc != 0) {
 		patch_error_format(&err, msg, sizeof msg);
 		fatal("%s", msg);
 	}
+	return text;
 }
 
 /* Load the score file, or the built-in phrase. */
@@ -414,12 +425,12 @@ main(int argc, char **argv)
 	}
 	patch_init(&patch, o.inputs, o.outputs);
 	if (o.check_path != NULL) {
-		load_patch(&patch, o.check_path);
+		free(load_patch(&patch, o.check_path));
 		printf("%s: ok (%u modules, %u connections, %u voices)\n",
 		    o.check_path, patch.n_modules, patch.n_connections, patch.poly);
 		return 0;
 	}
-	load_patch(&patch, o.patch_path);
+	char *patch_text = load_patch(&patch, o.patch_path);
 	load_score(&score, o.score_path);
 
 	struct render_options ro = {
@@ -447,6 +458,7 @@ main(int argc, char **argv)
 			.no_clip = o.no_clip,
 			.patch_name = o.patch_path ? o.patch_path : "the built-in patch",
 			.patch_path = o.patch_path,
+			.patch_text = patch_text,
 			/* the screen needs a terminal we own: started with & it
 			 * would be stopped by the terminal at its first output */
 			.ui = !o.no_ui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
@@ -461,8 +473,11 @@ main(int argc, char **argv)
 				fatal("--record-ports: there is no output %u (--outputs %u)",
 				    o.record_ports[i] + 1, o.outputs);
 		score_free(&score);
-		return lo.ui ? ui_run(&lo, &patch) : live_run(&lo, &patch);
+		int live_rc = lo.ui ? ui_run(&lo, &patch) : live_run(&lo, &patch);
+		free(patch_text);
+		return live_rc;
 	}
+	free(patch_text);
 	int rc = render_run(&patch, &score, &ro);
 	if (rc == 0 && !ro.progress)
 		info("wrote %s (%lu frames, %u Hz, %u channels)", ro.path,

@@ -246,8 +246,20 @@ recorder_start(struct recorder *r, const char *path, const char *format,
 		pthread_mutex_unlock(&r->lock);
 		return -1;
 	}
+	if (strcmp(path, "-") == 0) {
+		snprintf(err, err_size, "-: a recording cannot go to standard "
+		    "output (the answers to commands do); give a file name");
+		pthread_mutex_unlock(&r->lock);
+		return -1;
+	}
 	r->file = audiofile_create(path, format, r->rate, r->channels, 0,
 	    overwrite, err, err_size);
+	/* a recording replacing a file takes its name at once, so that a
+	 * killed process leaves it where the user looks */
+	if (r->file != NULL && audiofile_commit(r->file, err, err_size) != 0) {
+		audiofile_abandon(r->file);
+		r->file = NULL;
+	}
 	if (r->file == NULL) {
 		pthread_mutex_unlock(&r->lock);
 		return -1;

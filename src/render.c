@@ -298,7 +298,13 @@ render_run(const struct patch *patch, const struct score *score,
 		    "%llu NaN or infinite sample(s) made 0\n",
 		    (unsigned long long)ei.clipped, o->no_clip ? "" :
 		    " (--no-clip keeps them)", (unsigned long long)ei.nonfinite);
-	if (audiofile_close(f, err, sizeof err) != 0) {
+	/* a failed render leaves no partial file behind, and an old file
+	 * that --force was to replace stays as it was */
+	if (rc != 0) {
+		audiofile_abandon(f);
+		fprintf(stderr, "forksynth: %s: render failed; it is left as it "
+		    "was before (no partial file)\n", o->path);
+	} else if (audiofile_close(f, err, sizeof err) != 0) {
 		fprintf(stderr, "forksynth: %s\n", err);
 		rc = -1;
 	}

@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "futex.h"
 #include "log.h"
+#include "patchfile.h"
 #include "recorder.h"
 #include "session.h"
 
@@ -42,6 +43,7 @@ struct late_report {
 struct session {
 	pthread_mutex_t lock;
 	struct patch *patch;
+	struct patchfile *file;          /* the patch's own file, for save */
 	struct engine *engine;
 	struct jackio *jack;
 	struct recorder *recorder;
@@ -393,29 +395,37 @@ retry_if_given_up(struct session *s)
 		info("%s", msg);
 }
 
-/* save FILE: write the patch there atomically; 1 if it was the command. */
+/* save [FILE] | save! [FILE]: write the patch to its own file or FILE,
+ * keeping the file's layout (src/patchfile.c); `save!` may replace a file
+ * that is not the patch's own or that changed on disk.  1 if it was the
+ * command. */
 static int
 save_command(struct session *s, const char *line, char *reply, size_t size,
     int *rc)
 {
-	if (strncmp(line, "save", 4) != 0 || (line[4] != '\0' && line[4] != ' '))
+	char msg[1500];
+	if (strncmp(line, "save", 4) != 0)
 		return 0;
-	const char *path = line + 4 + strspn(line + 4, " \t");
+	int force = line[4] == '!';
+	const char *rest = line + 4 + force;
+	if (*rest != '\0' && *rest != ' ' && *rest != '\t')
+		return 0;
+	char path[600];
+	snprintf(path, sizeof path, "%s", rest + strspn(rest, " \t"));
+	for (size_t n = strlen(path); n > 0 && (path[n - 1] == ' ' ||
+	    path[n - 1] == '\t'); n--)
+		path[n - 1] = '\0';
 	*rc = -1;
-	if (*path == '\0') {
-		snprintf(reply, size, "error: usage: save FILE");
-		return 1;
-	}
+	/* a copy, so that the disk (fsync) never holds up the supervisor */
+	struct patch *p = xmalloc(sizeof *p);
 	session_lock(s);
-	int failed = patch_write_atomic(s->patch, path, 1, NULL);
+	*p = *s->patch;
 	session_unlock(s);
-	if (failed) {
-		snprintf(reply, size, "error: cannot write %s: %s; the patch playing is "
-		    "unchanged and autosaved", path, strerror(errno));
-		return 1;
-	}
-	snprintf(reply, size, "ok saved %s", path);
-	*rc = 0;
+	int failed = patchfile_save(s->file, p, *path ? path : NULL, force, msg,
+	    sizeof msg);
+	free(p);
+	snprintf(reply, size, "%s %s", failed ? "error:" : "ok", msg);
+	*rc = failed ? -1 : 0;
 	return 1;
 }
 
@@ -603,6 +613,7 @@ session_unlock(struct session *s)
 }
 
 struct patch *session_patch(struct session *s) { return s->patch; }
+struct patchfile *session_file(struct session *s) { return s->file; }
 struct engine *session_engine(struct session *s) { return s->engine; }
 struct jackio *session_jack(struct session *s) { return s->jack; }
 struct recorder *session_recorder(struct session *s) { return s->recorder; }
@@ -620,6 +631,10 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 	s->jack = jackio_open(&o->jack, err, err_size);
 	if (s->jack == NULL) {
 		free(s);
+		return NULL;
+	}
+	s->file = patchfile_new(o->patch_path, o->patch_text);
+	if (0) {
 		return NULL;
 	}
 	s->rate = jackio_rate(s->jack);
@@ -670,6 +685,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 	    o->jack.pipeline ? "pipeline (+1 period)" : "sync",
 	    ei.threads, o->no_fork ? ", in-process" : "",
 	    prio > 1 ? "" : ", no real-time priority");
+	s->file = patchfile_new(o->patch_path, o->patch_text);
 	pthread_create(&s->supervisor, NULL, supervise_main, s);
 	return s;
 }
@@ -705,6 +721,7 @@ session_close(struct session *s)
 		    s->o->no_clip ? "" : " (--no-clip keeps them)",
 		    (unsigned long long)ei.nonfinite);
 	session_autosave(s, 1);
+	patchfile_free(s->file);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return c.shutdown ? 1 : 0;

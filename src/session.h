@@ -20,6 +20,8 @@ struct live_options {
 	int no_clip;                /* outputs not held within 0 dBFS */
 	const char *patch_name;     /* for messages: file or "built-in patch" */
 	const char *patch_path;     /* the patch file, or NULL (built-in) */
+	const char *patch_text;     /* the text the patch was loaded from, whose
+	                               layout saving keeps, or NULL */
 	const char *record_path;    /* record from the first period, or NULL */
 	const char *record_dir;     /* where `record` without a name writes */
 	const char *record_format;  /* audiofile.h's format name, or NULL */
@@ -30,6 +32,7 @@ struct live_options {
 };
 
 struct session;
+struct patchfile;
 struct engine;
 struct recorder;
 
@@ -53,6 +56,8 @@ void session_unlock(struct session *s);
 
 /* The parts, for front ends that show them (read patch under the lock). */
 struct patch *session_patch(struct session *s);
+/* The patch's own file (src/patchfile.h): where `save` and :w write. */
+struct patchfile *session_file(struct session *s);
 struct engine *session_engine(struct session *s);
 struct jackio *session_jack(struct session *s);
 struct recorder *session_recorder(struct session *s);
@@ -61,7 +66,8 @@ const struct live_options *session_options(const struct session *s);
 /*
  * Run one line: a patch command (applied to the patch, sent to the DSP
  * child and autosaved) or a session command (note, record, save, stats,
- * quit).  The answer goes into reply: "ok ..." or "error: ...".  Returns 0,
+ * quit; `save [FILE]` and `save! [FILE]`, see patchfile_save).  The
+ * answer goes into reply: "ok ..." or "error: ...".  Returns 0,
  * or -1 on error.  Takes the lock itself.
  */
 int session_exec(struct session *s, const char *line, char *reply,

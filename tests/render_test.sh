@@ -102,5 +102,62 @@ for p in "$top_srcdir"/patches/*.fsp; do
 	fi
 done
 
+# ---- outputs forksynth did not create are never unlinked or truncated:
+# devices, a FIFO and a directory are refused even with --force and are
+# still there afterwards; a failed replace leaves the old file whole
+mknod full c 1 7 2>/dev/null && mknod null c 1 3 2>/dev/null || {
+	echo "(not root: device nodes skipped)"; }
+mkfifo fifo
+mkdir outdir
+for t in full null fifo outdir; do
+	[ -e "$t" ] || continue
+	kind=$(stat -c %F "$t")
+	if "$FORKSYNTH" --render "$t" --format wav --seconds 1 --force 2>err.txt; then
+		fail "--render $t ($kind) with --force succeeded"
+	else
+		contains err.txt "$t: is a" && contains err.txt "regular files" &&
+			pass "--render $t refused: $(cat err.txt)" || fail "--render $t: $(cat err.txt)"
+	fi
+	[ "$(stat -c %F "$t")" = "$kind" ] && pass "$t is still $kind" ||
+		fail "$t was replaced: $(ls -l "$t" 2>&1)"
+done
+ls -a | grep -q '^\..*XXX\|^\.full\.\|^\.fifo\.' && fail "temporary files left: $(ls -a)" ||
+	pass "no temporary file left by the refusals"
+
+# --force replaces a regular file only when the render succeeded: on a
+# full disk (a 64 KiB tmpfs) the old file stays whole, nothing else is left
+echo "take one" > keep.wav
+chmod 640 keep.wav
+"$FORKSYNTH" --render keep.wav --seconds 0.5 --force 2>err.txt &&
+	[ "$(soxi -s keep.wav)" = 24000 ] && [ "$(stat -c %a keep.wav)" = 640 ] &&
+	pass "--force replaces a regular file, keeping its mode 640" ||
+	fail "--force replace: $(cat err.txt) $(ls -l keep.wav)"
+if [ "$(id -u)" = 0 ] && mkdir small && mount -t tmpfs -o size=64k tmpfs small 2>/dev/null; then
+	echo "old take" > small/old.wav
+	if "$FORKSYNTH" --render small/old.wav --seconds 3 --force 2>err.txt; then
+		fail "a render onto a full disk succeeded"
+	else
+		contains err.txt "disk is full" && contains err.txt "left as it was" &&
+			pass "full disk: $(tail -1 err.txt)" || fail "full disk: $(cat err.txt)"
+	fi
+	[ "$(cat small/old.wav)" = "old take" ] && pass "the old file is intact" ||
+		fail "the old file changed: $(ls -l small)"
+	[ "$(ls -A small)" = old.wav ] && pass "no partial file left" || fail "left: $(ls -A small)"
+	"$FORKSYNTH" --render small/new.wav --seconds 3 2>err.txt
+	[ "$(ls -A small)" = old.wav ] && pass "a failed new render leaves no partial file" ||
+		fail "left: $(ls -A small)"
+	umount small
+else
+	echo "(not root: full-disk replace skipped)"
+fi
+
+# - renders to standard output (for sox and encoders), never to a terminal
+"$FORKSYNTH" --render - --seconds 0.5 2>err.txt > stdout.wav &&
+	[ "$(soxi -s stdout.wav)" = 24000 ] && pass "--render - writes a WAV to stdout" ||
+	fail "--render -: $(cat err.txt)"
+"$FORKSYNTH" --render - --format flac --seconds 0.5 2>err.txt | sox -t flac - -n stat 2> stat.txt &&
+	grep -q "Samples read: *48000" stat.txt && pass "--render - --format flac pipes into sox" ||
+	fail "flac to a pipe: $(cat err.txt stat.txt)"
+
 no_leftovers
 finish

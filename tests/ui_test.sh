@@ -302,6 +302,46 @@ cmp -s before.txt after.txt && pass "reloaded, the patch shows the same screen" 
 	{ fail "the reloaded patch looks different"; diff before.txt after.txt; }
 ui_stop again
 
+# ---- C-w keeps the user's file: a commented 0644 pad, one parameter
+# stepped by keys, saved: only that line changes, the mode stays; :w over
+# an unrelated file needs :w!; a FIFO and a directory are refused
+cp "$top_srcdir/patches/pad.fsp" mypad.fsp
+chmod 0644 mypad.fsp
+cp mypad.fsp mypad.orig
+printf 'my notes\n' > notes.txt
+mkfifo pipe.fsp
+mkdir adir
+ui_start keep 80 24 -- --threads 2 mypad.fsp
+keys keep j j j j l ]               # flt, its first parameter (cutoff), up
+keys keep C-w
+wait_screen keep "wrote mypad.fsp" 5 && pass "C-w writes mypad.fsp" ||
+	fail "C-w: $(screen keep | tail -2)"
+diff mypad.orig mypad.fsp > d.txt
+[ "$(grep -c '^[<>]' d.txt)" = 2 ] && grep -q '^> voice ladder flt   cutoff=[0-9.]* res=0.25 depth=3' d.txt &&
+	pass "only the stepped line changed: $(grep '^>' d.txt)" || fail "diff after C-w: $(cat d.txt)"
+[ "$(stat -c %a mypad.fsp)" = 644 ] && pass "mode 0644 kept" || fail "mode $(stat -c %a mypad.fsp)"
+keys keep :
+type_text keep "w notes.txt"
+keys keep Enter
+wait_screen keep "not this patch's file" 3 && pass ":w notes.txt refused: $(screen keep | grep -m1 "not this")" ||
+	fail ":w notes.txt: $(screen keep | tail -2)"
+[ "$(cat notes.txt)" = "my notes" ] && pass "notes.txt untouched" || fail "notes.txt: $(cat notes.txt)"
+for t in pipe.fsp adir; do
+	keys keep :
+	type_text keep "w! $t"
+	keys keep Enter
+	wait_screen keep "not a patch file" 3 && pass ":w! $t refused: $(screen keep | grep -m1 "not a patch")" ||
+		fail ":w! $t: $(screen keep | tail -2)"
+done
+[ -p pipe.fsp ] && [ -d adir ] && pass "the FIFO and the directory are still there" ||
+	fail "$(ls -l pipe.fsp adir)"
+keys keep :
+type_text keep "w! notes.txt"
+keys keep Enter
+wait_screen keep "wrote notes.txt" 3 && grep -q '^# pad.fsp' notes.txt &&
+	pass ":w! notes.txt replaces it, in the pad's layout" || fail ":w!: $(screen keep | tail -2)"
+ui_stop keep
+
 # ---- the autosave is offered when newer than the patch file
 STATE=shared ui_start auto 80 24 -- --threads 2 drone.fsp
 keys auto :

@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "futex.h"
 #include "jackio.h"
+#include "patchfile.h"
 #include "recorder.h"
 #include "ui_internal.h"
 
@@ -536,6 +537,20 @@ pick_key(struct ui *u, int key)
 
 /* ---------------------------------------------------------------- undo */
 
+/* The patch's own file is now `path` (NULL: none), with `text`, or when
+ * that is NULL the file's text on disk now: :w keeps its layout. */
+static void
+adopt_file(struct ui *u, const char *path, const char *text)
+{
+	struct patch_error err;
+	char *disk = NULL;
+	if (path != NULL && text == NULL &&
+	    cmd_read_file(path, PATCHFILE_TEXT_MAX, &disk, &err) == 0)
+		text = disk;
+	patchfile_set(session_file(u->s), path, text);
+	free(disk);
+}
+
 static int
 undo_or_redo(struct ui *u, int redo)
 {
@@ -550,6 +565,7 @@ undo_or_redo(struct ui *u, int redo)
 	if (strcmp(file, u->patch_file) != 0) {
 		snprintf(u->patch_file, sizeof u->patch_file, "%s", file);
 		session_set_origin(u->s, file[0] ? file : NULL);
+		adopt_file(u, file[0] ? file : NULL, NULL);
 	}
 	replace_patch(u, u->scratch);
 	ui_message(u, 0, "%s (%u more to undo, %u to redo)", redo ? "redone" : "undone",
@@ -740,26 +756,51 @@ run_record(struct ui *u, int argc, const char *const *argv)
 	return ui_apply(u, rs.recording ? "record stop" : "record", NULL);
 }
 
+/* :w [FILE] and :w! [FILE]: save through the session's `save`, which keeps
+ * the file's layout and refuses what needs force. */
 static int
-run_write(struct ui *u, int argc, const char *const *argv)
+write_patch(struct ui *u, int argc, const char *const *argv, int force)
 {
+	char line[700], reply[1600];
 	const char *path = argc > 1 ? argv[1] : u->patch_file;
 	if (path[0] == '\0') {
 		ui_message(u, 1, "no file name: the built-in patch has none; :w FILE");
 		return UI_REDRAW;
 	}
-	if (patch_write_atomic(session_patch(u->s), path, 1, NULL) != 0) {
-		ui_message(u, 1, "could not write %s: %s; the patch is unchanged and "
-		    "autosaved", path, strerror(errno));
+	if (argc > 2) {
+		ui_message(u, 1, "usage: w[!] [FILE] (a name with blanks: quote it)");
+		return UI_REDRAW;
+	}
+	/* the rest of a save line is the file name: any name goes whole */
+	size_t n = (size_t)snprintf(line, sizeof line, "save%s ", force ? "!" : "");
+	for (const char *c = path; *c != '\0' && n + 1 < sizeof line; c++)
+		line[n++] = *c;
+	line[n] = '\0';
+	if (session_exec(u->s, line, reply, sizeof reply) != 0) {
+		ui_message(u, 1, "%s", strncmp(reply, "error: ", 7) == 0 ? reply + 7 :
+		    reply);
 		return UI_REDRAW;
 	}
 	if (path != u->patch_file)
 		snprintf(u->patch_file, sizeof u->patch_file, "%s", path);
 	session_set_origin(u->s, u->patch_file);
 	u->modified = 0;
-	ui_message(u, 0, "wrote %s (%u modules, %u connections)", u->patch_file,
+	ui_message(u, 0, "wrote %s (%u modules, %u connections)",
+	    strncmp(reply, "ok saved ", 9) == 0 ? reply + 9 : reply,
 	    session_patch(u->s)->n_modules, session_patch(u->s)->n_connections);
 	return UI_REDRAW;
+}
+
+static int
+run_write(struct ui *u, int argc, const char *const *argv)
+{
+	return write_patch(u, argc, argv, 0);
+}
+
+static int
+run_write_force(struct ui *u, int argc, const char *const *argv)
+{
+	return write_patch(u, argc, argv, 1);
 }
 
 static int
@@ -772,8 +813,11 @@ run_load(struct ui *u, int argc, const char *const *argv)
 		return UI_REDRAW;
 	}
 	struct patch *before = session_patch(u->s);
+	char *text = NULL;
 	*u->scratch = *before;
-	if (patch_load_file(u->scratch, argv[1], &err) != 0) {
+	if (cmd_read_file(argv[1], PATCHFILE_TEXT_MAX, &text, &err) != 0 ||
+	    patch_load_text(u->scratch, text, argv[1], &err) != 0) {
+		free(text);
 		patch_error_format(&err, msg, sizeof msg);
 		ui_message(u, 1, "%s; the patch playing is unchanged", msg);
 		return UI_REDRAW;
@@ -782,6 +826,8 @@ run_load(struct ui *u, int argc, const char *const *argv)
 	session_set_origin(u->s, argv[1]);
 	replace_patch(u, u->scratch);
 	snprintf(u->patch_file, sizeof u->patch_file, "%s", argv[1]);
+	adopt_file(u, argv[1], text);
+	free(text);
 	u->modified = 0;
 	u->sel_module = u->sel_param = u->sel_conn = 0;
 	u->focus_params = 0;
@@ -861,7 +907,10 @@ const struct ui_command ui_commands[] = {
 	    "auto-repeat extends it", run_piano_hold },
 	{ "record", NULL, "[FILE|stop|status]", "start or stop recording (no argument: "
 	    "toggle)", run_record },
-	{ "write", "w", "[FILE]", "save the patch (to its file, or FILE)", run_write },
+	{ "write", "w", "[FILE]", "save the patch to its file, or FILE (new, or "
+	    "its own), keeping the file's comments and layout", run_write },
+	{ "write!", "w!", "[FILE]", "save, replacing a file that is not the patch's "
+	    "own or that changed on disk", run_write_force },
 	{ "edit", "e", "FILE", "load a patch, replacing this one, click-free", run_load },
 	{ "quit", "q", "", "leave (the patch is autosaved)", run_quit },
 	{ "bind", NULL, "KEY COMMAND", "bind a key to a command", run_bind },
@@ -886,7 +935,8 @@ const struct complete_command ui_complete_commands[] = {
 	{ "view", 0, view_words }, { "help", 0, NULL }, { "prompt", 0, NULL },
 	{ "redraw", 0, NULL }, { "piano", 0, NULL }, { "panic", 0, NULL },
 	{ "piano-hold", 0, NULL }, { "record", 1, record_words },
-	{ "write", 1, NULL }, { "w", 1, NULL }, { "edit", 1, NULL },
+	{ "write", 1, NULL }, { "w", 1, NULL }, { "write!", 1, NULL },
+	{ "w!", 1, NULL }, { "edit", 1, NULL },
 	{ "e", 1, NULL }, { "quit", 0, NULL }, { "q", 0, NULL },
 	{ "bind", 0, NULL }, { "unbind", 0, NULL }, { "note", 0, note_words },
 	{ "stats", 0, NULL }, { "clear-clip", 0, NULL },
