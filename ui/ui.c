@@ -256,12 +256,14 @@ load_user_rc(struct ui *u)
 static void
 offer_restore(struct ui *u, struct patch *patch)
 {
-	char path[600], when[64], mine[600], theirs[600];
+	char path[800], when[64], mine[600], theirs[600];
 	struct stat as, ps;
 	struct patch_error err = { 0 };
-	if (autosave_path(path, sizeof path) != 0 || stat(path, &as) != 0)
-		return;
+	const char *what = u->o->patch_path ? u->o->patch_path : "the built-in patch";
 	patch_origin(u->o->patch_path, mine, sizeof mine);
+	if (autosave_path(u->o->jack.name, mine, path, sizeof path) != 0 ||
+	    stat(path, &as) != 0)
+		return;
 	if (autosave_origin(path, theirs, sizeof theirs) != 0 || strcmp(mine, theirs) != 0)
 		return;
 	if (u->o->patch_path != NULL && stat(u->o->patch_path, &ps) == 0 &&
@@ -280,13 +282,13 @@ offer_restore(struct ui *u, struct patch *patch)
 		return;
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&as.st_mtime));
 	erase();
-	mvprintw(2, 2, "The autosave from %s differs from %s", when,
-	    u->o->patch_path ? u->o->patch_path : "the built-in patch");
-	mvprintw(3, 2, "%s", path);
-	mvprintw(4, 2, "(%u modules, %u connections; the patch has %u and %u)",
+	mvprintw(2, 2, "Unsaved changes to %s", what);
+	mvprintw(3, 2, "were autosaved by client '%s' at %s, in", u->o->jack.name, when);
+	mvprintw(4, 2, "%s", path);
+	mvprintw(5, 2, "(%u modules, %u connections; the file has %u and %u)",
 	    u->scratch->n_modules, u->scratch->n_connections, patch->n_modules,
 	    patch->n_connections);
-	mvprintw(6, 2, "Restore the autosave? [y/N] ");
+	mvprintw(7, 2, "Restore the autosave of %s? [y/N] ", what);
 	refresh();
 	nodelay(stdscr, FALSE);
 	int key = getch();
@@ -294,10 +296,11 @@ offer_restore(struct ui *u, struct patch *patch)
 	if (key == 'y' || key == 'Y') {
 		*patch = *u->scratch;
 		u->modified = 1;
-		ui_message(u, 0, "restored the autosave of %s", when);
+		ui_message(u, 0, "restored the autosave of %s from %s (:w keeps it)",
+		    what, when);
 	} else {
-		ui_message(u, 0, "kept %s; the autosave will be replaced by this "
-		    "session's", u->o->patch_path ? u->o->patch_path : "the built-in patch");
+		ui_message(u, 0, "kept %s; its autosave will be replaced by this "
+		    "session's", what);
 	}
 }
 
