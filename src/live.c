@@ -18,6 +18,7 @@
 #include "command.h"
 #include "live.h"
 #include "log.h"
+#include "standin.h"
 
 /* The longest line taken, in bytes without the newline.  A longer one is
  * answered with one error when its newline (or the end of input) comes;
@@ -36,15 +37,15 @@ struct live_line {
 };
 
 int
-live_signals(int extra)
+live_signals(const int *extra, unsigned n)
 {
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
-	if (extra != 0)
-		sigaddset(&sigs, extra);
+	for (unsigned i = 0; i < n; i++)
+		sigaddset(&sigs, extra[i]);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &sigs, SFD_CLOEXEC);
@@ -163,7 +164,9 @@ int
 live_run(const struct live_options *o, struct patch *patch)
 {
 	char err[512];
-	int sfd = live_signals(0);
+	/* under a stand-in, C-z arrives here and only pauses reading */
+	static const int stop_signals[] = { SIGTSTP, SIGCONT };
+	int sfd = live_signals(stop_signals, standin_active() ? 2 : 0);
 	struct session *s = session_open(o, patch, err, sizeof err);
 	if (s == NULL) {
 		fprintf(stderr, "forksynth: %s\n", err);
@@ -171,7 +174,8 @@ live_run(const struct live_options *o, struct patch *patch)
 	}
 	/* in the background of a terminal, reading it would stop the whole
 	 * process (SIGTTIN), and a stopped JACK client stalls the server */
-	int read_stdin = !(isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) != getpgrp());
+	int tty = isatty(STDIN_FILENO);
+	int read_stdin = !(tty && tcgetpgrp(STDIN_FILENO) != getpgrp());
 	if (read_stdin)
 		info("commands on stdin (help, quit); ports %s:in_1.., %s:out_1.., "
 		    "%s:midi_in", o->jack.name, o->jack.name, o->jack.name);
@@ -189,6 +193,10 @@ live_run(const struct live_options *o, struct patch *patch)
 	static char buf[LIVE_READ_SIZE];
 	static struct live_line line = { .number = 1 };
 	while (!session_should_quit(s)) {
+		/* a terminal is read only while this is its foreground job (C-z
+		 * and fg, under a stand-in, change that) */
+		if (tty && standin_active())
+			read_stdin = tcgetpgrp(STDIN_FILENO) == getpgrp();
 		struct pollfd pfd[2] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = read_stdin ? STDIN_FILENO : -1, .events = POLLIN },
@@ -198,9 +206,20 @@ live_run(const struct live_options *o, struct patch *patch)
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			char why[100] = "a signal";
-			if (read(sfd, &si, sizeof si) == sizeof si)
+			if (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo == SIGCONT)
+					continue;
+				if (si.ssi_signo == SIGTSTP) {
+					info("suspended: the sound plays on; fg to type "
+					    "commands again");
+					fflush(stderr);
+					read_stdin = 0;
+					standin_suspended();
+					continue;
+				}
 				snprintf(why, sizeof why, "signal %u (%s)", si.ssi_signo,
 				    strsignal((int)si.ssi_signo));
+			}
 			session_quit(s, why);
 			break;
 		}

@@ -21,6 +21,7 @@
 #include "patch.h"
 #include "render.h"
 #include "score.h"
+#include "standin.h"
 
 /* What the command line asked for. */
 struct options {
@@ -453,6 +454,9 @@ main(int argc, char **argv)
 				fatal("--record-ports: there is no output %u (--outputs %u)",
 				    o.record_ports[i] + 1, o.outputs);
 		score_free(&score);
+		/* C-z in a terminal stops a stand-in, not the JACK client */
+		if (isatty(STDIN_FILENO))
+			standin_start();
 		return lo.ui ? ui_run(&lo, &patch) : live_run(&lo, &patch);
 	}
 	int rc = render_run(&patch, &score, &ro);

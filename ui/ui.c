@@ -11,6 +11,8 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +33,7 @@
 #include "jackio.h"
 #include "live.h"
 #include "log.h"
+#include "standin.h"
 #include "ui.h"
 #include "ui_internal.h"
 
@@ -473,13 +476,41 @@ terminal_start(char *err, size_t err_size)
 	return pfd[0];
 }
 
+/* C-z: give the terminal back as it was; the sound plays on and the
+ * stand-in stops, so the shell takes over (src/standin.c). */
+static void
+suspend(struct ui *u)
+{
+	if (u->suspended || !term_state.active)
+		return;
+	endwin();
+	u->suspended = 1;
+	post(u, 0, 1, "suspended: the sound played on; the screen is back");
+	standin_suspended();
+}
+
+/* Take the screen back once this is the terminal's foreground job again
+ * (after fg). */
+static int
+resume_if_foreground(struct ui *u)
+{
+	if (!u->suspended || tcgetpgrp(STDIN_FILENO) != getpgrp())
+		return 0;
+	u->suspended = 0;
+	resize();
+	clearok(curscr, TRUE);
+	refresh();
+	return UI_REDRAW;
+}
+
 /* Leave curses and give stdout and stderr back. */
 static void
 terminal_stop(void)
 {
 	if (!term_state.active)
 		return;
-	endwin();
+	if (!isendwin())        /* after C-z it has ended already */
+		endwin();
 	term_state.active = 0;
 	fflush(stdout);
 	fflush(stderr);
@@ -503,7 +534,14 @@ ui_run(const struct live_options *o, struct patch *patch)
 	snprintf(u->patch_file, sizeof u->patch_file, "%s",
 	    o->patch_path ? o->patch_path : "");
 
-	int sfd = live_signals(SIGWINCH);
+	/* the screen shows UTF-8 text (the language's): the user's
+	 * character set if it is UTF-8, else C.UTF-8; only LC_CTYPE, so that
+	 * numbers are read and written the same everywhere */
+	if (setlocale(LC_CTYPE, "") == NULL ||
+	    strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	static const int ui_signals[] = { SIGWINCH, SIGTSTP, SIGCONT };
+	int sfd = live_signals(ui_signals, standin_active() ? 3 : 1);
 	int cap = terminal_start(err, sizeof err);
 	if (cap < 0) {
 		fprintf(stderr, "forksynth: %s\n", err);
@@ -539,9 +577,11 @@ ui_run(const struct live_options *o, struct patch *patch)
 		if (piano_at < wake)
 			wake = piano_at;
 		int timeout = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
+		/* suspended, the terminal is the shell's: not read, not drawn */
+		flags |= resume_if_foreground(u);
 		struct pollfd pfd[3] = {
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = u->suspended ? -1 : STDIN_FILENO, .events = POLLIN },
 			{ .fd = cap, .events = POLLIN },
 		};
 		poll(pfd, 3, timeout);
@@ -549,8 +589,13 @@ ui_run(const struct live_options *o, struct patch *patch)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof si) == sizeof si) {
 				if (si.ssi_signo == SIGWINCH) {
-					resize();
+					if (!u->suspended)
+						resize();
 					flags |= UI_REDRAW;
+				} else if (si.ssi_signo == SIGTSTP) {
+					suspend(u);
+				} else if (si.ssi_signo == SIGCONT) {
+					flags |= resume_if_foreground(u);
 				} else {
 					char why[100];
 					snprintf(why, sizeof why, "signal %u (%s)", si.ssi_signo,
@@ -564,7 +609,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 			flags |= UI_REDRAW;
 		}
 		int key;
-		while ((key = getch()) != ERR && !(flags & UI_QUIT)) {
+		while (!u->suspended && !(flags & UI_QUIT) && (key = getch()) != ERR) {
 			/* ncurses has resized already (resize() above queues this) */
 			if (key == KEY_RESIZE) {
 				flags |= UI_REDRAW;
@@ -582,7 +627,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 			flags |= UI_REDRAW;
 			next_frame = now + FRAME_NS;
 		}
-		if (flags & UI_REDRAW) {
+		if ((flags & UI_REDRAW) && !u->suspended) {
 			view_draw(u);
 			flags &= ~UI_REDRAW;
 		}
