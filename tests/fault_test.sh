@@ -92,7 +92,7 @@ session() {
 	name=$1 FORKSYNTH=$2
 	shift 2
 	export XDG_STATE_HOME="$scratch/state-$name"
-	autosave="$XDG_STATE_HOME/forksynth/autosave.fsp"
+	autosave_dir="$XDG_STATE_HOME/forksynth/autosave/$name"
 	t=$(now_ms)
 	start_fs "$name" "$@"
 	# ports exist before the client is active, and JACK connects only
@@ -480,6 +480,7 @@ P
 		total=$(awk '/cycles, .* late/ { print $2 }' "f$sig.err")
 		rec_span "f-$sig.wav" $((ck - rc1)) $((${total:-0} - rc0)) $((tk - rt1)) $((te - rt0))
 		late_rare "f$sig.err"
+		autosave=$(ls "$autosave_dir"/plain-*.fsp 2>/dev/null | head -1)
 		if "$plain" --check "$autosave" > check.txt 2>&1; then
 			pass "the autosave is a valid patch: $(cat check.txt)"
 		else
