@@ -485,16 +485,18 @@ suspend(struct ui *u)
 		return;
 	endwin();
 	u->suspended = 1;
+	u->continued = 0;
 	post(u, 0, 1, "suspended: the sound played on; the screen is back");
 	standin_suspended();
 }
 
-/* Take the screen back once this is the terminal's foreground job again
- * (after fg). */
+/* Take the screen back once the job was continued (SIGCONT) and is the
+ * terminal's foreground job again: after fg, not after bg.  (Right after
+ * C-z this process is still the foreground until the stand-in stops.) */
 static int
 resume_if_foreground(struct ui *u)
 {
-	if (!u->suspended || tcgetpgrp(STDIN_FILENO) != getpgrp())
+	if (!u->suspended || !u->continued || tcgetpgrp(STDIN_FILENO) != getpgrp())
 		return 0;
 	u->suspended = 0;
 	resize();
@@ -595,6 +597,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 				} else if (si.ssi_signo == SIGTSTP) {
 					suspend(u);
 				} else if (si.ssi_signo == SIGCONT) {
+					u->continued = 1;
 					flags |= resume_if_foreground(u);
 				} else {
 					char why[100];

@@ -114,6 +114,7 @@ struct ui {
 	int modified;              /* changed since loaded or written */
 	int z_pending;             /* Z was pressed: ZZ or ZQ may follow */
 	int suspended;             /* C-z: the shell has the terminal */
+	int continued;             /* SIGCONT since: fg or bg */
 	/* messages */
 	char log[UI_LOG_LINES][UI_MESSAGE_MAX];
 	unsigned log_n;            /* lines ever logged */
