@@ -103,6 +103,12 @@ session() {
 	jack_connect "$name:out_2" system:playback_2
 }
 
+# find_autosave: $autosave, the file the last session autosaved its patch
+# to (one per client name and patch; each session plays one patch).
+find_autosave() {
+	autosave=$(ls "$autosave_dir"/*.fsp 2>/dev/null | head -1)
+}
+
 # child_of: the DSP child of the running forksynth.
 child_of() {
 	pgrep -P "$fs_pid" -f -- "--dsp-child" | head -1
@@ -480,7 +486,7 @@ P
 		total=$(awk '/cycles, .* late/ { print $2 }' "f$sig.err")
 		rec_span "f-$sig.wav" $((ck - rc1)) $((${total:-0} - rc0)) $((tk - rt1)) $((te - rt0))
 		late_rare "f$sig.err"
-		autosave=$(ls "$autosave_dir"/plain-*.fsp 2>/dev/null | head -1)
+		find_autosave
 		if "$plain" --check "$autosave" > check.txt 2>&1; then
 			pass "the autosave is a valid patch: $(cat check.txt)"
 		else
@@ -522,6 +528,7 @@ case_g() {
 	[ -n "$gone" ] && pass "the DSP child (pid $child) ended by itself, $gone ms after its parent" ||
 		fail "the DSP child $child outlived its parent by 2 s"
 	figure "g: DSP child ended ${gone:-never} ms after the SIGKILL"
+	find_autosave
 	if [ -f "$autosave" ] && "$plain" --check "$autosave" > check.txt 2>&1; then
 		pass "the autosave is a valid patch: $(cat check.txt)"
 	else
@@ -816,6 +823,7 @@ case_e() {
 	rec_whole e.wav
 	total=$(awk '/cycles, .* late/ { print $2 }' fe.err)
 	rec_span e.wav $((ck - rc1)) $((${total:-0} - rc0)) $((tk - rt1)) $((tk - rt0 + ended))
+	find_autosave
 	grep -q "freq=550" "$autosave" 2>/dev/null && "$plain" --check "$autosave" > /dev/null 2>&1 &&
 		pass "autosave written and valid, with the last change" || fail "autosave missing or stale"
 	grep -q "patch autosaved to $autosave" fe.err && pass "names the autosave: $(grep -m1 'autosaved to' fe.err)" ||
