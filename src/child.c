@@ -805,6 +805,10 @@ child_main(int argc, char **argv)
 	if (region_attach(&child_region, shm.base, shm.size, err, sizeof err) != 0)
 		fatal("DSP child: %s", err);
 
+	/* C-z at the terminal is for the front end, never for the DSP */
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 	struct sigaction sa = { .sa_handler = on_fatal_signal };
 	sigemptyset(&sa.sa_mask);
 	int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP };

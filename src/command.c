@@ -159,6 +159,55 @@ is_blank(char c)
 	    c == '\f';
 }
 
+/* Bytes of the well-formed UTF-8 sequence at s (at most `left` bytes
+ * there), or 0 when it is not one: overlong forms, surrogates and code
+ * points past U+10FFFF are not. */
+static size_t
+utf8_sequence(const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp, min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int
+cmd_check_text(const char *text, size_t len, struct patch_error *err)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; i < len;) {
+		if (s[i] == '\0')
+			return cmd_error(err, (unsigned)i + 1, "a NUL byte; lines are "
+			    "text, nothing of this one was run");
+		size_t n = utf8_sequence(s + i, len - i);
+		if (n == 0)
+			return cmd_error(err, (unsigned)i + 1, "invalid UTF-8 (byte "
+			    "0x%02x); text must be UTF-8, nothing of this line was run",
+			    s[i]);
+		i += n;
+	}
+	return 0;
+}
+
 /* Split one line into words, remembering where each began. */
 int
 cmd_tokenize(const char *line, struct cmd_tokens *t, struct patch_error *err)
@@ -167,9 +216,12 @@ cmd_tokenize(const char *line, struct cmd_tokens *t, struct patch_error *err)
 	char *w = t->buf;
 
 	t->n = 0;
-	if (strlen(line) > CMD_LINE_MAX)
+	size_t len = strlen(line);
+	if (len > CMD_LINE_MAX)
 		return cmd_error(err, CMD_LINE_MAX + 1,
 		    "line is longer than %d bytes", CMD_LINE_MAX);
+	if (cmd_check_text(line, len, err) != 0)
+		return -1;
 	for (;;) {
 		while (is_blank(*s))
 			s++;
@@ -607,6 +659,12 @@ check_new_name(const struct patch *p, const char *name, unsigned column,
 		ok = c == '_' || (c >= 'A' && c <= 'Z') ||
 		    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 	}
+	for (size_t i = 0; !ok && i < len; i++)
+		if ((unsigned char)name[i] >= 0x80)
+			return cmd_error(err, column + (unsigned)i, "invalid name "
+			    "'%.40s': names are ASCII (a letter or '_', then letters, "
+			    "digits or '_'); non-ASCII text belongs in comments and "
+			    "file names", name);
 	if (!ok)
 		return cmd_error(err, column, "invalid name '%.40s' (expected a "
 		    "letter or '_', then letters, digits or '_')", name);

@@ -71,12 +71,18 @@ const struct cmd_entry *cmd_find(const char *name);
 int cmd_is_reserved(const char *name);
 
 /*
- * Split `line` (one line, at most CMD_LINE_MAX bytes) into t.  A blank or
- * comment-only line gives t->n == 0.  Returns 0, or -1 with err->column
+ * Split `line` (one line, at most CMD_LINE_MAX bytes of UTF-8) into t.  A
+ * blank or comment-only line gives t->n == 0.  Returns 0, or -1 with err->column
  * and err->message set (err->file and err->line are left alone).
  */
 int cmd_tokenize(const char *line, struct cmd_tokens *t,
     struct patch_error *err);
+
+/*
+ * Check that `len` bytes of `text` are UTF-8 text without a NUL.  Returns
+ * 0, or -1 with err's column (1-based, of the first bad byte) and message.
+ */
+int cmd_check_text(const char *text, size_t len, struct patch_error *err);
 
 /*
  * Tokenize `line` and find its command, checking the number of arguments.

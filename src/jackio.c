@@ -365,9 +365,16 @@ start_server(char *err, size_t err_size)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	/* its own process group: C-c and C-z at our terminal are not for
+	 * the server (-T ends it with its last client) */
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
 	pid_t pid;
-	int rc = posix_spawnp(&pid, "jackd", &fa, NULL, argv, environ);
+	int rc = posix_spawnp(&pid, "jackd", &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
 		snprintf(err, err_size, "no JACK server is running and jackd could "
 		    "not be started (%s): install jackd2 or start a server", strerror(rc));

@@ -1,14 +1,16 @@
 /*
  * src/live.c — the headless front end: the main thread reads commands from
- * stdin and answers each with "ok" or the error; the session's supervisor
- * reports events on stderr.  Signals become a quit request through a
- * signalfd.
+ * stdin and answers each with one line, "ok ..." or "error: ...", in order
+ * (the protocol's contract, forksynth(1) HEADLESS PROTOCOL); the session's
+ * supervisor reports events on stderr.  Signals become a quit request
+ * through a signalfd.
  */
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -16,48 +18,155 @@
 #include "command.h"
 #include "live.h"
 #include "log.h"
+#include "standin.h"
+
+/* The longest line taken, in bytes without the newline.  A longer one is
+ * answered with one error when its newline (or the end of input) comes;
+ * none of it runs. */
+#define LIVE_LINE_MAX 8191
+
+/* Bytes read from stdin at a time; answers are flushed after each read. */
+#define LIVE_READ_SIZE 65536
+
+/* A line being gathered from stdin. */
+struct live_line {
+	char text[LIVE_LINE_MAX + 1];
+	size_t len;                /* bytes kept in text */
+	unsigned long long seen;   /* bytes of the line read, kept or not */
+	unsigned long long number; /* 1-based, for messages */
+};
 
 int
-live_signals(int extra)
+live_signals(const int *extra, unsigned n)
 {
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
-	if (extra != 0)
-		sigaddset(&sigs, extra);
+	for (unsigned i = 0; i < n; i++)
+		sigaddset(&sigs, extra[i]);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &sigs, SFD_CLOEXEC);
 }
 
-/* Run one command line from stdin and answer it. */
+/* `help`: the command summary as information lines, each starting with
+ * "# " so that no script takes one for an answer; then the answer. */
 static void
-run_line(struct session *s, char *line)
+print_help(void)
 {
-	char reply[1200];
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	if (f == NULL)
+		fatal("out of memory");
+	cmd_help(f, NULL);
+	fputs("note NOTE VELOCITY SECONDS   play a note now\n"
+	    "record [FILE] | record stop | record status\n"
+	    "save FILE                    write the patch to FILE\n"
+	    "stats                        counters since the start\n"
+	    "help                         this text\n"
+	    "quit                         end the session (lines after it are not read)\n"
+	    "Every line gets one answer line, in order: ok ... or error: ...;\n"
+	    "lines starting with # are information, like these.\n", f);
+	fclose(f);
+	for (char *line = text; *line != '\0';) {
+		size_t len = strcspn(line, "\n");
+		printf("# %.*s\n", (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+	free(text);
+	printf("ok help\n");
+}
 
-	line[strcspn(line, "\r\n")] = '\0';
-	const char *p = line + strspn(line, " \t");
-	if (*p == '\0' || *p == '#')
-		return;
+/* Answer one whole line from stdin (its newline removed).  Returns 1 when
+ * it was `quit`. */
+static int
+run_line(struct session *s, struct live_line *l)
+{
+	char reply[1200], msg[700];
+	struct patch_error err = { 0 };
+
+	if (l->seen > l->len) {
+		printf("error: line %llu is %llu bytes, longer than %d; none of it "
+		    "was run\n", l->number, l->seen, LIVE_LINE_MAX);
+		return 0;
+	}
+	/* a CRLF line ends in \r: not part of the command */
+	if (l->len > 0 && l->text[l->len - 1] == '\r')
+		l->len--;
+	l->text[l->len] = '\0';
+	if (cmd_check_text(l->text, l->len, &err) != 0) {
+		patch_error_format(&err, msg, sizeof msg);
+		printf("error: %s\n", msg);
+		return 0;
+	}
+	const char *p = l->text + strspn(l->text, " \t");
+	if (*p == '\0' || *p == '#') {
+		printf("ok\n");
+		return 0;
+	}
 	if (strcmp(p, "help") == 0) {
-		cmd_help(stdout, NULL);
-		printf("note NOTE VELOCITY SECONDS   play a note now\n"
-		    "record [FILE] | record stop | record status\n"
-		    "stats                        counters since the start\nquit\nok\n");
-		return;
+		print_help();
+		return 0;
 	}
 	session_exec(s, p, reply, sizeof reply);
 	printf("%s\n", reply);
+	return session_should_quit(s);
+}
+
+/* Add `n` bytes of the current line (no newline among them); past
+ * LIVE_LINE_MAX they are only counted. */
+static void
+line_add(struct live_line *l, const char *bytes, size_t n)
+{
+	size_t room = LIVE_LINE_MAX - l->len;
+	size_t take = n < room ? n : room;
+	if (l->seen == l->len) {
+		memcpy(l->text + l->len, bytes, take);
+		l->len += take;
+	}
+	l->seen += n;
+}
+
+/* Start the next line. */
+static void
+line_next(struct live_line *l)
+{
+	l->len = 0;
+	l->seen = 0;
+	l->number++;
+}
+
+/* Split `n` bytes read from stdin into lines and answer each whole one.
+ * Returns 1 after `quit`. */
+static int
+take_input(struct session *s, struct live_line *l, const char *buf, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t part = nl != NULL ? (size_t)(nl - buf) : n;
+		line_add(l, buf, part);
+		if (nl == NULL)
+			return 0;
+		int quit = run_line(s, l);
+		line_next(l);
+		buf += part + 1;
+		n -= part + 1;
+		if (quit)
+			return 1;
+	}
+	return 0;
 }
 
 int
 live_run(const struct live_options *o, struct patch *patch)
 {
 	char err[512];
-	int sfd = live_signals(0);
+	/* under a stand-in, C-z arrives here and only pauses reading */
+	static const int stop_signals[] = { SIGTSTP, SIGCONT };
+	int sfd = live_signals(stop_signals, standin_active() ? 2 : 0);
 	struct session *s = session_open(o, patch, err, sizeof err);
 	if (s == NULL) {
 		fprintf(stderr, "forksynth: %s\n", err);
@@ -65,7 +174,8 @@ live_run(const struct live_options *o, struct patch *patch)
 	}
 	/* in the background of a terminal, reading it would stop the whole
 	 * process (SIGTTIN), and a stopped JACK client stalls the server */
-	int read_stdin = !(isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) != getpgrp());
+	int tty = isatty(STDIN_FILENO);
+	int read_stdin = !(tty && tcgetpgrp(STDIN_FILENO) != getpgrp());
 	if (read_stdin)
 		info("commands on stdin (help, quit); ports %s:in_1.., %s:out_1.., "
 		    "%s:midi_in", o->jack.name, o->jack.name, o->jack.name);
@@ -75,11 +185,18 @@ live_run(const struct live_options *o, struct patch *patch)
 		    o->jack.name, o->jack.name, o->jack.name);
 	fflush(stderr);
 
-	/* stdin read raw and split here: stdio's buffer would hide lines
-	 * from poll */
-	static char buf[8192];
-	size_t len = 0;
+	/* stdin is read raw and split here (stdio's buffer would hide lines
+	 * from poll); answers are buffered and flushed once per read, so a
+	 * stream of commands is not one write per answer */
+	static char out[LIVE_READ_SIZE];
+	setvbuf(stdout, out, _IOFBF, sizeof out);
+	static char buf[LIVE_READ_SIZE];
+	static struct live_line line = { .number = 1 };
 	while (!session_should_quit(s)) {
+		/* a terminal is read only while this is its foreground job (C-z
+		 * and fg, under a stand-in, change that) */
+		if (tty && standin_active())
+			read_stdin = tcgetpgrp(STDIN_FILENO) == getpgrp();
 		struct pollfd pfd[2] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = read_stdin ? STDIN_FILENO : -1, .events = POLLIN },
@@ -89,34 +206,41 @@ live_run(const struct live_options *o, struct patch *patch)
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			char why[100] = "a signal";
-			if (read(sfd, &si, sizeof si) == sizeof si)
+			if (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo == SIGCONT)
+					continue;
+				if (si.ssi_signo == SIGTSTP) {
+					info("suspended: the sound plays on; fg to type "
+					    "commands again");
+					fflush(stderr);
+					read_stdin = 0;
+					standin_suspended();
+					continue;
+				}
 				snprintf(why, sizeof why, "signal %u (%s)", si.ssi_signo,
 				    strsignal((int)si.ssi_signo));
+			}
 			session_quit(s, why);
 			break;
 		}
-		if (pfd[1].revents & (POLLIN | POLLHUP)) {
-			ssize_t n = read(STDIN_FILENO, buf + len, sizeof buf - 1 - len);
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
 			if (n <= 0) {
-				session_quit(s, "end of input");
+				/* the last line counts even without its newline */
+				if (line.seen > 0)
+					run_line(s, &line);
+				fflush(stdout);
+				if (!session_should_quit(s))
+					session_quit(s, "end of input");
 				break;
 			}
-			len += (size_t)n;
-			char *start = buf, *nl;
-			while ((nl = memchr(start, '\n', len - (size_t)(start - buf))) != NULL) {
-				*nl = '\0';
-				run_line(s, start);
-				start = nl + 1;
-			}
-			len -= (size_t)(start - buf);
-			memmove(buf, start, len);
-			if (len == sizeof buf - 1) {
-				printf("error: line longer than %zu bytes ignored\n", len);
-				len = 0;
-			}
+			int quit = take_input(s, &line, buf, (size_t)n);
 			fflush(stdout);
+			if (quit)
+				break;
 		}
 	}
+	fflush(stdout);
 	int rc = session_close(s);
 	close(sfd);
 	return rc;

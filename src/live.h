@@ -13,9 +13,9 @@
  * Returns the process exit status. */
 int live_run(const struct live_options *o, struct patch *patch);
 
-/* Block SIGINT, SIGTERM and SIGHUP (plus `extra`, 0 for none) in every
- * thread started after this call and return a signalfd that reads them,
- * or -1.  SIGPIPE is ignored. */
-int live_signals(int extra);
+/* Block SIGINT, SIGTERM and SIGHUP (plus the `n` signals of `extra`) in
+ * every thread started after this call and return a signalfd that reads
+ * them, or -1.  SIGPIPE is ignored. */
+int live_signals(const int *extra, unsigned n);
 
 #endif

@@ -23,6 +23,7 @@
 #include "patchfile.h"
 #include "render.h"
 #include "score.h"
+#include "standin.h"
 
 /* What the command line asked for. */
 struct options {
@@ -473,6 +474,9 @@ main(int argc, char **argv)
 				fatal("--record-ports: there is no output %u (--outputs %u)",
 				    o.record_ports[i] + 1, o.outputs);
 		score_free(&score);
+		/* C-z in a terminal stops a stand-in, not the JACK client */
+		if (isatty(STDIN_FILENO))
+			standin_start();
 		int live_rc = lo.ui ? ui_run(&lo, &patch) : live_run(&lo, &patch);
 		free(patch_text);
 		return live_rc;

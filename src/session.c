@@ -38,8 +38,14 @@ struct late_report {
 	int cost_valid;
 };
 
-/* What the threads of a session share; `lock` guards patch and engine
- * control (never taken on the JACK thread). */
+/* The autosave is written at most this often while changes come in: a
+ * stream of commands costs one write per interval, not one per command. */
+#define AUTOSAVE_INTERVAL_NS 500000000ull
+
+/* What the threads of a session share; `lock` guards patch, origin and
+ * engine control (never taken on the JACK thread); `autosave_lock`
+ * serializes the autosave's writers (the supervisor, the way out, a
+ * change of origin). */
 struct session {
 	pthread_mutex_t lock;
 	struct patch *patch;
@@ -49,6 +55,10 @@ struct session {
 	struct recorder *recorder;
 	const struct live_options *o;
 	char origin[600];                /* what the autosave is of */
+	pthread_mutex_t autosave_lock;
+	struct patch *autosave_copy;     /* the patch as the autosave writes it */
+	_Atomic int autosave_dirty;      /* changed since the last autosave */
+	_Atomic uint64_t autosave_at;    /* ns of the last autosave */
 	unsigned rate, period;
 	int recorder_failed_seen;
 	struct late_report late;         /* the supervisor's, for late cycles */
@@ -57,18 +67,41 @@ struct session {
 	char quit_reason[300];
 };
 
+/* Append `text` to buf (at `*len`, within `size`) with every byte outside
+ * [A-Za-z0-9_-] written %XX, so that different texts give different file
+ * names and none is a path. */
+static void
+append_escaped(char *buf, size_t size, size_t *len, const char *text,
+    size_t max)
+{
+	for (size_t i = 0; text[i] != '\0' && i < max && *len + 4 < size; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-')
+			buf[(*len)++] = (char)c;
+		else
+			*len += (size_t)snprintf(buf + *len, size - *len, "%%%02X", c);
+	}
+	buf[*len] = '\0';
+}
+
 int
-autosave_path(char *buf, size_t size)
+autosave_dir(const char *client, char *buf, size_t size)
 {
 	const char *state = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
-	char dir[512];
+	char dir[700];
+	size_t len;
 	if (state != NULL && state[0] == '/')
-		snprintf(dir, sizeof dir, "%s/forksynth", state);
+		len = (size_t)snprintf(dir, 512, "%s/forksynth/autosave/", state);
 	else if (home != NULL && home[0] == '/')
-		snprintf(dir, sizeof dir, "%s/.local/state/forksynth", home);
+		len = (size_t)snprintf(dir, 512, "%s/.local/state/forksynth/autosave/",
+		    home);
 	else
 		return -1;
+	if (len >= 512)
+		return -1;
+	append_escaped(dir, sizeof dir, &len, client, 60);
 	/* make each missing level; ours is private */
 	for (char *s = dir + 1; *s != '\0'; s++) {
 		if (*s != '/')
@@ -79,7 +112,32 @@ autosave_path(char *buf, size_t size)
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return -1;
-	snprintf(buf, size, "%s/autosave.fsp", dir);
+	if (strlen(dir) >= size)
+		return -1;
+	snprintf(buf, size, "%s", dir);
+	return 0;
+}
+
+int
+autosave_path(const char *client, const char *origin, char *buf, size_t size)
+{
+	char dir[700], name[200];
+	size_t len = 0;
+	if (autosave_dir(client, dir, sizeof dir) != 0)
+		return -1;
+	/* the patch file's name, readable, and a hash of its whole path, so
+	 * that two pad.fsp in different folders keep two autosaves */
+	uint64_t hash = 0xcbf29ce484222325ull;   /* FNV-1a */
+	for (const char *c = origin; *c != '\0'; c++)
+		hash = (hash ^ (unsigned char)*c) * 0x100000001b3ull;
+	const char *base = origin[0] == '/' ? strrchr(origin, '/') + 1 : "built-in";
+	size_t base_len = strlen(base);
+	if (base_len > 4 && strcmp(base + base_len - 4, ".fsp") == 0)
+		base_len -= 4;
+	append_escaped(name, sizeof name, &len, base, base_len < 40 ? base_len : 40);
+	if (snprintf(buf, size, "%s/%s-%08x.fsp", dir, name,
+	    (unsigned)(hash ^ hash >> 32)) >= (int)size)
+		return -1;
 	return 0;
 }
 
@@ -116,7 +174,22 @@ autosave_origin(const char *autosave_file, char *buf, size_t size)
 void
 session_set_origin(struct session *s, const char *patch_path)
 {
-	patch_origin(patch_path, s->origin, sizeof s->origin);
+	char origin[sizeof s->origin];
+	patch_origin(patch_path, origin, sizeof origin);
+	session_lock(s);
+	memcpy(s->origin, origin, sizeof origin);
+	session_unlock(s);
+	/* the patch now belongs to that file: its own autosave */
+	atomic_store(&s->autosave_dirty, 1);
+}
+
+int
+session_autosave_file(struct session *s, char *buf, size_t size)
+{
+	session_lock(s);
+	int rc = autosave_path(s->o->jack.name, s->origin, buf, size);
+	session_unlock(s);
+	return rc;
 }
 
 int
@@ -157,17 +230,34 @@ patch_write_atomic(const struct patch *p, const char *path, int durable,
 int
 session_autosave(struct session *s, int durable)
 {
-	char path[600], header[700];
-	snprintf(header, sizeof header, ORIGIN_MARK "%s", s->origin);
+	char path[800], header[700];
+	pthread_mutex_lock(&s->autosave_lock);
 	session_lock(s);
-	int rc = autosave_path(path, sizeof path) != 0 ? -1 :
-	    patch_write_atomic(s->patch, path, durable, header);
+	atomic_store(&s->autosave_dirty, 0);
+	*s->autosave_copy = *s->patch;
+	snprintf(header, sizeof header, ORIGIN_MARK "%s", s->origin);
+	int rc = autosave_path(s->o->jack.name, s->origin, path, sizeof path);
 	session_unlock(s);
+	/* written from the copy: the lock is not held across the disk */
+	if (rc == 0)
+		rc = patch_write_atomic(s->autosave_copy, path, durable, header);
+	s->autosave_at = futex_now_ns();
+	pthread_mutex_unlock(&s->autosave_lock);
 	if (rc != 0)
 		warn("could not autosave the patch: %s", strerror(errno));
 	else if (durable)
 		info("patch autosaved to %s", path);
 	return rc;
+}
+
+/* The supervisor's share of the autosave: write it when the patch changed
+ * and the last write is AUTOSAVE_INTERVAL_NS old. */
+static void
+autosave_tick(struct session *s)
+{
+	if (atomic_load(&s->autosave_dirty) &&
+	    futex_now_ns() - s->autosave_at >= AUTOSAVE_INTERVAL_NS)
+		session_autosave(s, 0);
 }
 
 /* Take the counters and module costs as the next report's starting point.
@@ -274,6 +364,7 @@ supervise_main(void *arg)
 		if (now.xruns != last.xruns)
 			info("JACK reported an xrun (%lu so far)", now.xruns);
 		report_late(s, late, &now);
+		autosave_tick(s);
 		if (now.bad_midi != last.bad_midi)
 			info("ignored %lu malformed MIDI message(s)", now.bad_midi - last.bad_midi);
 		if (now.period != last.period && last.period != 0)
@@ -530,10 +621,10 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		snprintf(reply, size, "ok");
 	}
 	session_unlock(s);
-	/* every change is on disk at once: a crash of this process loses
-	 * nothing (a rename is atomic; the fsync waits for the way out) */
+	/* the supervisor writes the autosave within AUTOSAVE_INTERVAL_NS (a
+	 * rename, atomic); the way out writes it and syncs it */
 	if (rc == 0) {
-		session_autosave(s, 0);
+		atomic_store(&s->autosave_dirty, 1);
 		retry_if_given_up(s);
 	}
 	return rc;
@@ -566,7 +657,7 @@ session_replace(struct session *s, const struct patch *next)
 		*s->patch = *next;
 		engine_load(s->engine, s->patch);
 		session_unlock(s);
-		session_autosave(s, 0);
+		atomic_store(&s->autosave_dirty, 1);
 		retry_if_given_up(s);
 		return;
 	}
@@ -583,7 +674,7 @@ session_replace(struct session *s, const struct patch *next)
 	}
 	*s->patch = *next;
 	session_unlock(s);
-	session_autosave(s, 0);
+	atomic_store(&s->autosave_dirty, 1);
 	retry_if_given_up(s);
 }
 
@@ -625,11 +716,14 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 {
 	struct session *s = xcalloc(1, sizeof *s);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->autosave_lock, NULL);
+	s->autosave_copy = xmalloc(sizeof *s->autosave_copy);
 	s->patch = patch;
 	s->o = o;
 	session_set_origin(s, o->patch_path);
 	s->jack = jackio_open(&o->jack, err, err_size);
 	if (s->jack == NULL) {
+		free(s->autosave_copy);
 		free(s);
 		return NULL;
 	}
@@ -652,6 +746,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 	s->engine = engine_start(&eo, err, err_size);
 	if (s->engine == NULL) {
 		jackio_close(s->jack);
+		free(s->autosave_copy);
 		free(s);
 		return NULL;
 	}
@@ -674,6 +769,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		jackio_close(s->jack);
 		engine_stop(s->engine);
 		recorder_free(s->recorder);
+		free(s->autosave_copy);
 		free(s);
 		return NULL;
 	}
@@ -723,6 +819,8 @@ session_close(struct session *s)
 	session_autosave(s, 1);
 	patchfile_free(s->file);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->autosave_lock);
+	free(s->autosave_copy);
 	free(s);
 	return c.shutdown ? 1 : 0;
 }

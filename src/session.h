@@ -85,9 +85,15 @@ void session_quit(struct session *s, const char *reason);
 /* Whether it should end (quit, or the JACK server went away). */
 int session_should_quit(const struct session *s);
 
-/* Save the patch to the autosave file now; `durable` also fsyncs it (on the
- * way out).  0, or -1 with a message already given. */
+/* Save the patch to its autosave file now; `durable` also fsyncs it (on the
+ * way out).  Changes made through session_exec and session_replace are
+ * autosaved by the supervisor thread within half a second (one write per
+ * half second however many changes), and always by session_close.  0, or
+ * -1 with a message already given. */
 int session_autosave(struct session *s, int durable);
+
+/* The session's autosave file now (it follows the origin), into buf. */
+int session_autosave_file(struct session *s, char *buf, size_t size);
 
 /* Write `p` atomically (temporary file, then rename) with mode 0600 to
  * `path`, after a comment line `header` if not NULL; `durable` fsyncs
@@ -107,8 +113,17 @@ void session_set_origin(struct session *s, const char *patch_path);
 void patch_origin(const char *patch_path, char *buf, size_t size);
 int autosave_origin(const char *autosave_file, char *buf, size_t size);
 
-/* The autosave file: $XDG_STATE_HOME/forksynth/autosave.fsp (or
- * ~/.local/state/...), its directory created 0700.  Into buf. */
-int autosave_path(char *buf, size_t size);
+/*
+ * Autosaves are kept per JACK client name and per patch:
+ * $XDG_STATE_HOME/forksynth/autosave/CLIENT/ (else ~/.local/state/...),
+ * created 0700, holds one file per patch that client played, named after
+ * the patch file and a hash of its absolute path (`origin`, as
+ * patch_origin makes it): pad-1a2b3c4d.fsp, built-in-5e6f7a8b.fsp.
+ * Bytes of CLIENT and of the name outside [A-Za-z0-9_-] are written %XX.
+ * autosave_dir gives the folder, autosave_path the file.  0, or -1.
+ */
+int autosave_dir(const char *client, char *buf, size_t size);
+int autosave_path(const char *client, const char *origin, char *buf,
+    size_t size);
 
 #endif

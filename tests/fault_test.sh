@@ -92,7 +92,7 @@ session() {
 	name=$1 FORKSYNTH=$2
 	shift 2
 	export XDG_STATE_HOME="$scratch/state-$name"
-	autosave="$XDG_STATE_HOME/forksynth/autosave.fsp"
+	autosave_dir="$XDG_STATE_HOME/forksynth/autosave/$name"
 	t=$(now_ms)
 	start_fs "$name" "$@"
 	# ports exist before the client is active, and JACK connects only
@@ -101,6 +101,12 @@ session() {
 	figure "$name: up in $(( $(now_ms) - t )) ms"
 	jack_connect "$name:out_1" system:playback_1
 	jack_connect "$name:out_2" system:playback_2
+}
+
+# find_autosave: $autosave, the file the last session autosaved its patch
+# to (one per client name and patch; each session plays one patch).
+find_autosave() {
+	autosave=$(ls "$autosave_dir"/*.fsp 2>/dev/null | head -1)
 }
 
 # child_of: the DSP child playing now (a warm standby waits beside it).
@@ -508,6 +514,7 @@ P
 		total=$(awk '/cycles, .* late/ { print $2 }' "f$sig.err")
 		rec_span "f-$sig.wav" $((ck - rc1)) $((${total:-0} - rc0)) $((tk - rt1)) $((te - rt0))
 		late_rare "f$sig.err"
+		find_autosave
 		if "$plain" --check "$autosave" > check.txt 2>&1; then
 			pass "the autosave is a valid patch: $(cat check.txt)"
 		else
@@ -550,6 +557,7 @@ case_g() {
 	[ -n "$gone" ] && pass "the DSP child (pid $child) ended by itself, $gone ms after its parent" ||
 		fail "the DSP child $child outlived its parent by 2 s"
 	figure "g: DSP child ended ${gone:-never} ms after the SIGKILL"
+	find_autosave
 	if [ -f "$autosave" ] && "$plain" --check "$autosave" > check.txt 2>&1; then
 		pass "the autosave is a valid patch: $(cat check.txt)"
 	else
@@ -862,6 +870,7 @@ case_e() {
 	rec_whole e.wav
 	total=$(awk '/cycles, .* late/ { print $2 }' fe.err)
 	rec_span e.wav $((ck - rc1)) $((${total:-0} - rc0)) $((tk - rt1)) $((tk - rt0 + ended))
+	find_autosave
 	grep -q "freq=550" "$autosave" 2>/dev/null && "$plain" --check "$autosave" > /dev/null 2>&1 &&
 		pass "autosave written and valid, with the last change" || fail "autosave missing or stale"
 	grep -q "patch autosaved to $autosave" fe.err && pass "names the autosave: $(grep -m1 'autosaved to' fe.err)" ||

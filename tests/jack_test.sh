@@ -236,7 +236,8 @@ else
 	wait "$fs_pid"
 	fs_pid=""
 	grep -q "JACK server went away" fs.err && pass "server loss reported" || fail "$(tail -3 fs.err)"
-	grep -q "gain=0.3" "$XDG_STATE_HOME/forksynth/autosave.fsp" &&
+	# one autosave per client name and patch (only this one here)
+	grep -q "gain=0.3" "$XDG_STATE_HOME"/forksynth/autosave/*/*.fsp &&
 		pass "patch autosaved with the last change" || fail "autosave missing or stale"
 fi
 # the callback never waits past its deadline (0.75 of the period); on a

@@ -836,12 +836,60 @@ run_load(struct ui *u, int argc, const char *const *argv)
 	return UI_REDRAW;
 }
 
+/* Leave now; the session autosaves the patch on the way out. */
+static int
+quit_now(struct ui *u)
+{
+	session_quit(u->s, "quit");
+	return UI_QUIT;
+}
+
+/* q: leave, unless the patch has changes not written to its file. */
 static int
 run_quit(struct ui *u, int argc, const char *const *argv)
 {
-	(void)u, (void)argc, (void)argv;
-	session_quit(u->s, "quit");
-	return UI_QUIT;
+	(void)argc, (void)argv;
+	if (!u->modified)
+		return quit_now(u);
+	ui_message(u, 1, "unsaved changes [+]: :w writes them, :wq writes and quits "
+	    "(ZZ too), :q! quits anyway (the autosave keeps them)");
+	return UI_REDRAW;
+}
+
+/* q!: leave even with unsaved changes; they stay in the autosave. */
+static int
+run_quit_anyway(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	return quit_now(u);
+}
+
+/* wq [FILE]: write the patch, then leave if that worked.  `only_changed`
+ * (ZZ, :x) writes only when there is something to write. */
+static int
+write_and_quit(struct ui *u, int argc, const char *const *argv, int only_changed)
+{
+	if (only_changed && !u->modified && argc < 2)
+		return quit_now(u);
+	if (argc < 2 && u->patch_file[0] == '\0') {
+		ui_message(u, 1, "no file name: the built-in patch has none; :wq FILE "
+		    "writes it there and quits, :q! quits (the autosave keeps it)");
+		return UI_REDRAW;
+	}
+	int flags = ui_execute_command(u, "write", argc, argv);
+	return u->modified ? flags : quit_now(u);
+}
+
+static int
+run_write_quit(struct ui *u, int argc, const char *const *argv)
+{
+	return write_and_quit(u, argc, argv, 0);
+}
+
+static int
+run_exit(struct ui *u, int argc, const char *const *argv)
+{
+	return write_and_quit(u, argc, argv, 1);
 }
 
 static int
@@ -912,7 +960,14 @@ const struct ui_command ui_commands[] = {
 	{ "write!", "w!", "[FILE]", "save, replacing a file that is not the patch's "
 	    "own or that changed on disk", run_write_force },
 	{ "edit", "e", "FILE", "load a patch, replacing this one, click-free", run_load },
-	{ "quit", "q", "", "leave (the patch is autosaved)", run_quit },
+	{ "quit", "q", "", "leave; refused while there are unsaved changes [+]",
+	    run_quit },
+	{ "quit!", "q!", "", "leave even with unsaved changes (the autosave keeps "
+	    "them)", run_quit_anyway },
+	{ "wq", NULL, "[FILE]", "write the patch (to its file, or FILE) and leave",
+	    run_write_quit },
+	{ "xit", "x", "[FILE]", "write the patch if it changed, and leave (ZZ)",
+	    run_exit },
 	{ "bind", NULL, "KEY COMMAND", "bind a key to a command", run_bind },
 	{ "unbind", NULL, "KEY", "remove a key's binding", run_unbind },
 	{ "clear-clip", NULL, "", "clear the CLIP marks of the output meters",
@@ -938,10 +993,22 @@ const struct complete_command ui_complete_commands[] = {
 	{ "write", 1, NULL }, { "w", 1, NULL }, { "write!", 1, NULL },
 	{ "w!", 1, NULL }, { "edit", 1, NULL },
 	{ "e", 1, NULL }, { "quit", 0, NULL }, { "q", 0, NULL },
+	{ "quit!", 0, NULL }, { "q!", 0, NULL }, { "wq", 1, NULL },
+	{ "xit", 1, NULL }, { "x", 1, NULL },
 	{ "bind", 0, NULL }, { "unbind", 0, NULL }, { "note", 0, note_words },
 	{ "stats", 0, NULL }, { "clear-clip", 0, NULL },
 	{ NULL, 0, NULL }
 };
+
+int
+ui_execute_command(struct ui *u, const char *name, int argc,
+    const char *const *argv)
+{
+	for (const struct ui_command *c = ui_commands; c->name != NULL; c++)
+		if (strcmp(name, c->name) == 0)
+			return c->run(u, argc, argv);
+	return UI_HANDLED;
+}
 
 int
 ui_execute(struct ui *u, const char *line)
@@ -994,12 +1061,39 @@ ui_key(struct ui *u, int key)
 		default:
 			return UI_REDRAW;
 		}
+	default:
+		break;
+	}
+	/* the bytes of a non-ASCII character: one message for the character
+	 * (its first byte), nothing for the rest */
+	if (key >= 0x80 && key <= 0xff) {
+		if (key >= 0xc0)
+			ui_message(u, 1, "a non-ASCII key does nothing here: names and "
+			    "keys are ASCII (text with other characters goes in at the : "
+			    "prompt, in comments and file names)");
+		return UI_REDRAW;
+	}
+	switch (u->mode) {
 	case MODE_PICK:
 		return pick_key(u, key);
 	case MODE_PIANO:
 		return piano_key(u, key);
 	default:
 		break;
+	}
+	/* vim's ZZ (write if changed, quit) and ZQ (quit anyway), unless the
+	 * user bound Z to something else */
+	int z_pending = u->z_pending;
+	u->z_pending = 0;
+	if (z_pending && key == 'Z')
+		return ui_execute(u, "xit");
+	if (z_pending && key == 'Q')
+		return ui_execute(u, "quit!");
+	if (key == 'Z' && keymap_lookup(&u->keys, key) == NULL) {
+		u->z_pending = 1;
+		ui_message(u, 0, "Z: Z again writes (if changed) and quits, Q quits "
+		    "without writing");
+		return UI_REDRAW;
 	}
 	const char *command = keymap_lookup(&u->keys, key);
 	if (command == NULL) {

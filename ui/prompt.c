@@ -1,5 +1,9 @@
 /*
- * ui/prompt.c — the `:` prompt's line editor (ui/prompt.h).
+ * ui/prompt.c — the `:` prompt's line editor (ui/prompt.h).  The line is
+ * UTF-8: the terminal's bytes are kept as they come (ncurses hands them
+ * over one at a time), and the cursor moves and deletes by whole
+ * characters.  Bytes that are not UTF-8 are kept too, so that Enter names
+ * them in an error rather than losing them.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -69,6 +73,44 @@ delete_back(struct prompt *p, size_t n)
 	p->len -= n;
 }
 
+/* Whether byte c continues a UTF-8 sequence. */
+static int
+continuation(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+/* The byte offset of the character before `at`. */
+static size_t
+char_before(const struct prompt *p, size_t at)
+{
+	size_t i = at;
+	while (i > 0 && continuation(p->buf[--i]) && at - i < 4)
+		;
+	return i;
+}
+
+/* The byte offset of the character after the one at `at`. */
+static size_t
+char_after(const struct prompt *p, size_t at)
+{
+	size_t i = at;
+	if (i < p->len)
+		i++;
+	while (i < p->len && continuation(p->buf[i]) && i - at < 4)
+		i++;
+	return i;
+}
+
+size_t
+prompt_columns(const char *text, size_t n)
+{
+	size_t cols = 0;
+	for (size_t i = 0; i < n; i++)
+		cols += !continuation(text[i]);
+	return cols;
+}
+
 /* Show history entry `i` (-1: the draft). */
 static void
 browse(struct prompt *p, int i)
@@ -96,24 +138,22 @@ prompt_key(struct prompt *p, int key)
 	case KEY_BACKSPACE:
 		if (p->len == 0)
 			return PROMPT_CANCEL;
-		delete_back(p, 1);
+		delete_back(p, p->cursor - char_before(p, p->cursor));
 		break;
 	case KEY_DC:
 	case 'd' & 0x1f:
 		if (p->cursor < p->len) {
-			p->cursor++;
-			delete_back(p, 1);
+			p->cursor = char_after(p, p->cursor);
+			delete_back(p, p->cursor - char_before(p, p->cursor));
 		}
 		break;
 	case KEY_LEFT:
 	case 'b' & 0x1f:
-		if (p->cursor > 0)
-			p->cursor--;
+		p->cursor = char_before(p, p->cursor);
 		break;
 	case KEY_RIGHT:
 	case 'f' & 0x1f:
-		if (p->cursor < p->len)
-			p->cursor++;
+		p->cursor = char_after(p, p->cursor);
 		break;
 	case KEY_HOME:
 	case 'a' & 0x1f:
@@ -149,7 +189,8 @@ prompt_key(struct prompt *p, int key)
 			browse(p, p->browsing + 1 < (int)p->n_history ? p->browsing + 1 : -1);
 		break;
 	default:
-		if (key >= ' ' && key < 127) {
+		/* printable ASCII, and the bytes of other characters */
+		if ((key >= ' ' && key < 127) || (key >= 0x80 && key <= 0xff)) {
 			c = (char)key;
 			insert(p, &c, 1);
 		}

@@ -39,6 +39,9 @@ void prompt_start(struct prompt *p, const char *initial);
 /* Handle one key. */
 enum prompt_result prompt_key(struct prompt *p, int key);
 
+/* Columns the first `n` bytes of UTF-8 `text` take (one per character). */
+size_t prompt_columns(const char *text, size_t n);
+
 /* Remember a line (not a repeat of the last one). */
 void prompt_remember(struct prompt *p, const char *line);
 

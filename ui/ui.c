@@ -11,6 +11,8 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +33,7 @@
 #include "jackio.h"
 #include "live.h"
 #include "log.h"
+#include "standin.h"
 #include "ui.h"
 #include "ui_internal.h"
 
@@ -263,12 +266,14 @@ load_user_rc(struct ui *u)
 static void
 offer_restore(struct ui *u, struct patch *patch)
 {
-	char path[600], when[64], mine[600], theirs[600];
+	char path[800], when[64], mine[600], theirs[600];
 	struct stat as, ps;
 	struct patch_error err = { 0 };
-	if (autosave_path(path, sizeof path) != 0 || stat(path, &as) != 0)
-		return;
+	const char *what = u->o->patch_path ? u->o->patch_path : "the built-in patch";
 	patch_origin(u->o->patch_path, mine, sizeof mine);
+	if (autosave_path(u->o->jack.name, mine, path, sizeof path) != 0 ||
+	    stat(path, &as) != 0)
+		return;
 	if (autosave_origin(path, theirs, sizeof theirs) != 0 || strcmp(mine, theirs) != 0)
 		return;
 	if (u->o->patch_path != NULL && stat(u->o->patch_path, &ps) == 0 &&
@@ -287,13 +292,13 @@ offer_restore(struct ui *u, struct patch *patch)
 		return;
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&as.st_mtime));
 	erase();
-	mvprintw(2, 2, "The autosave from %s differs from %s", when,
-	    u->o->patch_path ? u->o->patch_path : "the built-in patch");
-	mvprintw(3, 2, "%s", path);
-	mvprintw(4, 2, "(%u modules, %u connections; the patch has %u and %u)",
+	mvprintw(2, 2, "Unsaved changes to %s", what);
+	mvprintw(3, 2, "were autosaved by client '%s' at %s, in", u->o->jack.name, when);
+	mvprintw(4, 2, "%s", path);
+	mvprintw(5, 2, "(%u modules, %u connections; the file has %u and %u)",
 	    u->scratch->n_modules, u->scratch->n_connections, patch->n_modules,
 	    patch->n_connections);
-	mvprintw(6, 2, "Restore the autosave? [y/N] ");
+	mvprintw(7, 2, "Restore the autosave of %s? [y/N] ", what);
 	refresh();
 	nodelay(stdscr, FALSE);
 	int key = getch();
@@ -301,10 +306,11 @@ offer_restore(struct ui *u, struct patch *patch)
 	if (key == 'y' || key == 'Y') {
 		*patch = *u->scratch;
 		u->modified = 1;
-		ui_message(u, 0, "restored the autosave of %s", when);
+		ui_message(u, 0, "restored the autosave of %s from %s (:w keeps it)",
+		    what, when);
 	} else {
-		ui_message(u, 0, "kept %s; the autosave will be replaced by this "
-		    "session's", u->o->patch_path ? u->o->patch_path : "the built-in patch");
+		ui_message(u, 0, "kept %s; its autosave will be replaced by this "
+		    "session's", what);
 	}
 }
 
@@ -479,13 +485,43 @@ terminal_start(char *err, size_t err_size)
 	return pfd[0];
 }
 
+/* C-z: give the terminal back as it was; the sound plays on and the
+ * stand-in stops, so the shell takes over (src/standin.c). */
+static void
+suspend(struct ui *u)
+{
+	if (u->suspended || !term_state.active)
+		return;
+	endwin();
+	u->suspended = 1;
+	u->continued = 0;
+	post(u, 0, 1, "suspended: the sound played on; the screen is back");
+	standin_suspended();
+}
+
+/* Take the screen back once the job was continued (SIGCONT) and is the
+ * terminal's foreground job again: after fg, not after bg.  (Right after
+ * C-z this process is still the foreground until the stand-in stops.) */
+static int
+resume_if_foreground(struct ui *u)
+{
+	if (!u->suspended || !u->continued || tcgetpgrp(STDIN_FILENO) != getpgrp())
+		return 0;
+	u->suspended = 0;
+	resize();
+	clearok(curscr, TRUE);
+	refresh();
+	return UI_REDRAW;
+}
+
 /* Leave curses and give stdout and stderr back. */
 static void
 terminal_stop(void)
 {
 	if (!term_state.active)
 		return;
-	endwin();
+	if (!isendwin())        /* after C-z it has ended already */
+		endwin();
 	term_state.active = 0;
 	fflush(stdout);
 	fflush(stderr);
@@ -512,7 +548,14 @@ ui_run(const struct live_options *o, struct patch *patch)
 	snprintf(u->patch_file, sizeof u->patch_file, "%s",
 	    o->patch_path ? o->patch_path : "");
 
-	int sfd = live_signals(SIGWINCH);
+	/* the screen shows UTF-8 text (the language's): the user's
+	 * character set if it is UTF-8, else C.UTF-8; only LC_CTYPE, so that
+	 * numbers are read and written the same everywhere */
+	if (setlocale(LC_CTYPE, "") == NULL ||
+	    strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	static const int ui_signals[] = { SIGWINCH, SIGTSTP, SIGCONT };
+	int sfd = live_signals(ui_signals, standin_active() ? 3 : 1);
 	int cap = terminal_start(err, sizeof err);
 	if (cap < 0) {
 		fprintf(stderr, "forksynth: %s\n", err);
@@ -548,9 +591,11 @@ ui_run(const struct live_options *o, struct patch *patch)
 		if (piano_at < wake)
 			wake = piano_at;
 		int timeout = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
+		/* suspended, the terminal is the shell's: not read, not drawn */
+		flags |= resume_if_foreground(u);
 		struct pollfd pfd[3] = {
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = u->suspended ? -1 : STDIN_FILENO, .events = POLLIN },
 			{ .fd = cap, .events = POLLIN },
 		};
 		poll(pfd, 3, timeout);
@@ -558,8 +603,14 @@ ui_run(const struct live_options *o, struct patch *patch)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof si) == sizeof si) {
 				if (si.ssi_signo == SIGWINCH) {
-					resize();
+					if (!u->suspended)
+						resize();
 					flags |= UI_REDRAW;
+				} else if (si.ssi_signo == SIGTSTP) {
+					suspend(u);
+				} else if (si.ssi_signo == SIGCONT) {
+					u->continued = 1;
+					flags |= resume_if_foreground(u);
 				} else {
 					char why[100];
 					snprintf(why, sizeof why, "signal %u (%s)", si.ssi_signo,
@@ -573,7 +624,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 			flags |= UI_REDRAW;
 		}
 		int key;
-		while ((key = getch()) != ERR && !(flags & UI_QUIT)) {
+		while (!u->suspended && !(flags & UI_QUIT) && (key = getch()) != ERR) {
 			/* ncurses has resized already (resize() above queues this) */
 			if (key == KEY_RESIZE) {
 				flags |= UI_REDRAW;
@@ -591,7 +642,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 			flags |= UI_REDRAW;
 			next_frame = now + FRAME_NS;
 		}
-		if (flags & UI_REDRAW) {
+		if ((flags & UI_REDRAW) && !u->suspended) {
 			view_draw(u);
 			flags &= ~UI_REDRAW;
 		}

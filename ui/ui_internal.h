@@ -116,6 +116,9 @@ struct ui {
 	struct ui_stats st;
 	char patch_file[512];      /* where :w writes; "" for the built-in patch */
 	int modified;              /* changed since loaded or written */
+	int z_pending;             /* Z was pressed: ZZ or ZQ may follow */
+	int suspended;             /* C-z: the shell has the terminal */
+	int continued;             /* SIGCONT since: fg or bg */
 	/* messages */
 	char log[UI_LOG_LINES][UI_MESSAGE_MAX];
 	unsigned log_n;            /* lines ever logged */
@@ -137,6 +140,9 @@ struct ui {
  * `bind`, or a patch or session command); handle a key in the current
  * mode.  Both return UI_* flags. */
 int ui_execute(struct ui *u, const char *line);
+/* Run the UI command called `name` (its argv[0] may differ, an alias). */
+int ui_execute_command(struct ui *u, const char *name, int argc,
+    const char *const *argv);
 int ui_key(struct ui *u, int key);
 /* The UI commands, for completion and the help view. */
 struct ui_command {

@@ -589,12 +589,24 @@ draw_bottom(struct ui *u)
 	int y = LINES - 1;
 
 	if (u->mode == MODE_PROMPT) {
-		int width = COLS - 2;
-		size_t start = u->prompt.cursor > (size_t)width - 1 ?
-		    u->prompt.cursor - (size_t)width + 1 : 0;
+		/* scroll by whole characters so that the cursor stays in view */
+		const char *buf = u->prompt.buf;
+		size_t width = COLS > 3 ? (size_t)COLS - 3 : 1, start = 0;
+		while (prompt_columns(buf + start, u->prompt.cursor - start) > width) {
+			start++;
+			while ((buf[start] & 0xc0) == 0x80)
+				start++;
+		}
+		size_t end = start;
+		while (buf[end] != '\0' && prompt_columns(buf + start, end - start) <= width)
+			end++;
+		while ((buf[end] & 0xc0) == 0x80)
+			end++;
+		move(y, 0);
+		clrtoeol();
 		mvaddch(y, 0, ':');
-		put(y, 1, COLS - 1, u->prompt.buf + start);
-		move(y, 1 + (int)(u->prompt.cursor - start));
+		mvaddnstr(y, 1, buf + start, (int)(end - start));
+		move(y, 1 + (int)prompt_columns(buf + start, u->prompt.cursor - start));
 		return;
 	}
 	for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
