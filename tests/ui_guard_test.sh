@@ -170,7 +170,7 @@ type_text cz "sh -c '$FORKSYNTH --name cz --threads 1 drone.fsp 2> cz.stderr; ec
 keys cz Enter
 wait_screen cz "forksynth  cz " 10 || { fail "the UI did not come up"; screen cz; }
 keys cz C-z
-if wait_screen cz "Stopped" 5; then
+if wait_screen cz "Stopped" 15; then
 	pass "C-z: the shell has the terminal ($(screen cz | grep -o '\[1\]+ *Stopped' | head -1))"
 else
 	fail "C-z: no 'Stopped' from the shell"; screen cz
