@@ -395,7 +395,6 @@ sum_into(float *restrict out, const float *const *src, unsigned count,
 
 /* The bits of GUARD_BLOWUP_LIMIT (guard_limit_bits(1000.0f)). */
 #define BLOWUP_BITS 0x447a0000u
-_Static_assert(GUARD_BLOWUP_LIMIT == 1000.0f, "BLOWUP_BITS is 1000.0f's");
 
 /* Instance `i` produced a non-finite or huge output this chunk: note the
  * worst of it for the report, silence its outputs so that no module reads
@@ -778,6 +777,9 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 struct graph *
 graph_compile(const struct patch *p, float rate, struct graph *old)
 {
+	/* not a _Static_assert: clang does not take float comparisons there */
+	if (guard_limit_bits(GUARD_BLOWUP_LIMIT) != BLOWUP_BITS)
+		fatal("BLOWUP_BITS is not the bits of GUARD_BLOWUP_LIMIT");
 	struct graph *g = xcalloc(1, sizeof *g);
 	g->rate = rate;
 	g->n_inputs = p->n_inputs;

@@ -54,7 +54,7 @@ no_leftovers() {
 		pass "nothing left in /dev/shm"
 	fi
 	stray=""
-	for round in 1 2; do
+	for round in 1 2 3; do
 		found=""
 		for pid in $(pgrep -f -- "--dsp-child"); do
 			# a DSP child is `EXE --dsp-child FD SIZE PARENT_PID`; other
@@ -70,9 +70,15 @@ no_leftovers() {
 		done
 		# a child whose parent has just gone dies with it, though on a
 		# loaded machine its exit may take a while; a real orphan stays
-		[ "$round" = 1 ] && [ -n "$found" ] && sleep 5
+		[ "$round" != 3 ] && [ -n "$found" ] && sleep 5
 		stray=$found
 	done
+	# one that ended while it was looked at is no orphan either
+	alive=""
+	for pid in $stray; do
+		kill -0 "$pid" 2>/dev/null && alive="$alive $pid"
+	done
+	stray=$alive
 	if [ -n "$stray" ]; then
 		fail "stray DSP child:$stray ($(ps -o pid=,ppid=,stat=,etime=,args= -p "$(echo $stray | tr ' ' ',')" 2>/dev/null | tr '\n' ';'))"
 	else
