@@ -727,10 +727,6 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		free(s);
 		return NULL;
 	}
-	s->file = patchfile_new(o->patch_path, o->patch_text);
-	if (0) {
-		return NULL;
-	}
 	s->rate = jackio_rate(s->jack);
 	s->period = jackio_period(s->jack);
 	int prio = jackio_rt_priority(s->jack);
