@@ -9,6 +9,9 @@ set -u
 failures=0
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/forksynth-test.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
+# killed (a timeout, C-c), a test still runs its EXIT trap: the servers,
+# clients and hogs it started go with it
+trap 'exit 1' INT TERM HUP
 
 # fail MESSAGE: print and count a failure.
 fail() {
