@@ -95,30 +95,13 @@ audiofile_formats(FILE *out)
 		fprintf(out, "  %-6s %s\n", formats[i].name, formats[i].help);
 }
 
-/* What a file type is, for messages. */
-static const char *
-kind_name(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
-
 /* The message that refuses a path that is not a regular file. */
 static void
 refuse_kind(const char *path, mode_t mode, char *err, size_t err_size)
 {
 	snprintf(err, err_size, "%s: is %s; audio is written only to regular "
 	    "files, and --force does not change that (give a file name%s)", path,
-	    kind_name(mode), S_ISCHR(mode) || S_ISFIFO(mode) ?
+	    file_kind_name(mode), S_ISCHR(mode) || S_ISFIFO(mode) ?
 	    ", or - for standard output with --render" : "");
 }
 
@@ -373,7 +356,7 @@ audiofile_commit(struct audiofile *f, char *err, size_t err_size)
 	 * file is ever renamed over */
 	if (lstat(f->path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		snprintf(err, err_size, "%s: is now %s; not replaced", f->path,
-		    kind_name(st.st_mode));
+		    file_kind_name(st.st_mode));
 		return -1;
 	}
 	if (rename(f->tmp, f->path) != 0) {

@@ -300,6 +300,7 @@ exit_status_peek(const struct child_slot *c, int *status)
 }
 
 static void stop_dsp(struct engine *e, struct child_slot *c);
+static void end_child(struct engine *e, struct child_slot *c, int *status);
 
 /* Fork a child on slot c's (reset) region; it starts on its own. */
 static int
@@ -413,22 +414,30 @@ engine_start(const struct engine_options *o, char *err, size_t err_size)
 }
 
 /* Stop slot c's DSP side (kill and reap the child, or join the threads). */
+/* Kill and reap slot c's child, if any (*status: how it ended, when it
+ * was reaped now), and close its pidfd. */
 static void
-stop_dsp(struct engine *e, struct child_slot *c)
+end_child(struct engine *e, struct child_slot *c, int *status)
 {
-	if (e->inproc != NULL && c == &e->slot[0]) {
-		dsp_stop(e->inproc);
-		e->inproc = NULL;
-	}
 	if (c->pid > 0) {
-		int status;
-		kill_reap(e, c->pid, &status);
+		kill_reap(e, c->pid, status);
 		c->pid = 0;
 	}
 	if (c->pidfd >= 0) {
 		close(c->pidfd);
 		c->pidfd = -1;
 	}
+}
+
+static void
+stop_dsp(struct engine *e, struct child_slot *c)
+{
+	int status;
+	if (e->inproc != NULL && c == &e->slot[0]) {
+		dsp_stop(e->inproc);
+		e->inproc = NULL;
+	}
+	end_child(e, c, &status);
 }
 
 void
@@ -1073,14 +1082,7 @@ retire(struct engine *e, struct child_slot *c, const struct patch *p,
 	if (!c->hung && sig == 0)
 		child_down(c, &stopped);
 	exit_status_peek(c, &status);
-	if (c->pid > 0) {
-		kill_reap(e, c->pid, &status);
-		c->pid = 0;
-	}
-	if (c->pidfd >= 0) {
-		close(c->pidfd);
-		c->pidfd = -1;
-	}
+	end_child(e, c, &status);
 	if (!c->hung && stopped == 0 && sig == 0 && WIFSIGNALED(status))
 		sig = WTERMSIG(status);
 	death_reason(e, c->hung, stopped, sig, status, why, sizeof why);
@@ -1118,14 +1120,7 @@ standby_lose(struct engine *e, struct child_slot *c, int starting,
 	if (sig == 0 && !child_down(c, &stopped) && !lost)
 		hung = 1;
 	exit_status_peek(c, &status);
-	if (c->pid > 0) {
-		kill_reap(e, c->pid, &status);
-		c->pid = 0;
-	}
-	if (c->pidfd >= 0) {
-		close(c->pidfd);
-		c->pidfd = -1;
-	}
+	end_child(e, c, &status);
 	if (!hung && !lost && stopped == 0 && sig == 0 && WIFSIGNALED(status))
 		sig = WTERMSIG(status);
 	if (lost)

@@ -127,28 +127,10 @@ void
 guard_copy(struct output_guard *g, unsigned c, float *restrict dst,
     const float *src, unsigned n)
 {
-	const guard_v4 mask = { SIGN_CLEAR, SIGN_CLEAR, SIGN_CLEAR, SIGN_CLEAR };
-	const uint32_t lb = g->limit_bits;
-	const guard_v4 lim = { lb, lb, lb, lb };
-	guard_v4 acc = { 0, 0, 0, 0 }, a, b;
-	unsigned i = 0;
-
 	/* copy first, then judge the copy: the other process may change src
 	 * between two reads, never dst */
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&a, src + i, sizeof a);
-		memcpy(&b, src + i + 4, sizeof b);
-		memcpy(dst + i, &a, sizeof a);
-		memcpy(dst + i + 4, &b, sizeof b);
-		acc |= lim - (a & mask);
-		acc |= lim - (b & mask);
-	}
-	if (i < n)
-		memcpy(dst + i, src + i, (n - i) * sizeof(float));
-	uint32_t r = acc[0] | acc[1] | acc[2] | acc[3];
-	r |= exceed_tail(dst, i, n, lb);
-	if (r >> 31)
-		fix_block(g, c, dst, n);
+	memcpy(dst, src, n * sizeof(float));
+	guard_apply(g, c, dst, n);
 }
 
 void

@@ -1,11 +1,12 @@
 /*
- * src/log.c — fatal errors, warnings and checked allocation for the control
- * plane.
+ * src/log.c — fatal errors, warnings, checked allocation and message
+ * helpers for the control plane.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -81,4 +82,20 @@ xaligned(size_t size)
 		fatal("out of memory (%zu bytes)", size);
 	memset(p, 0, size);
 	return p;
+}
+
+const char *
+file_kind_name(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
 }

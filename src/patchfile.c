@@ -728,23 +728,6 @@ patchfile_merge(const char *base, const struct patch *p)
 
 /* ---------------------------------------------------------------- writing */
 
-/* What a file type is, for messages. */
-static const char *
-kind_name(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
-
 /* Write all of buf to fd. */
 static int
 write_all(int fd, const char *buf, size_t len)
@@ -791,7 +774,7 @@ patchfile_write(const char *path, const char *text, char *err, size_t size)
 		}
 		if (!S_ISREG(st.st_mode)) {
 			snprintf(err, size, "%s is %s, not a patch file; nothing was "
-			    "written: give a file name", path, kind_name(st.st_mode));
+			    "written: give a file name", path, file_kind_name(st.st_mode));
 			return -1;
 		}
 		if (S_ISLNK(lst.st_mode)) {
@@ -929,7 +912,7 @@ patchfile_save(struct patchfile *f, const struct patch *p, const char *path,
 	if (exists && !S_ISREG(st.st_mode)) {
 		snprintf(msg, size, "%s is %s, not a patch file; nothing was written "
 		    "(force does not change that): give a file name", path,
-		    kind_name(st.st_mode));
+		    file_kind_name(st.st_mode));
 		return -1;
 	}
 	int is_own = exists && f->path != NULL && stat(f->path, &own) == 0 &&
