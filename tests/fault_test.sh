@@ -61,31 +61,6 @@ wait_for() {
 	return 1
 }
 
-# alive PID: the process exists and is not a zombie waiting for its reaper.
-alive() {
-	s=""
-	read -r _ _ s _ < "/proc/$1/stat" 2>/dev/null
-	[ -n "$s" ] && [ "$s" != Z ]
-}
-
-# reap PID SECONDS: wait for PID to end by itself; after SECONDS kill it.
-# Sets `rc` to its exit status (255 and a failure if it had to be killed).
-reap() {
-	for _ in $(seq $(($2 * 50))); do
-		alive "$1" || break
-		sleep 0.02
-	done
-	if alive "$1"; then
-		fail "pid $1 still runs after $2 s: killed"
-		kill -KILL "$1" 2>/dev/null
-		wait "$1" 2>/dev/null
-		rc=255
-	else
-		wait "$1"
-		rc=$?
-	fi
-}
-
 # session NAME BINARY ARGS...: forksynth headless as JACK client NAME with
 # its own autosave directory; its outputs connected to the dummy playback.
 session() {
@@ -675,10 +650,13 @@ try_start() {
 	"$plain" --no-ui --name "$nm" "$2" < cmd > "$nm.out" 2> "$nm.err" &
 	fs_pid=$!
 	exec 7> cmd
+	# up, or ended having refused: on a loaded machine either may take
+	# seconds; one that does neither in 30 s fails (reap below)
 	up=0
-	for _ in $(seq 100); do
+	t_end=$(( $(now_ms) + 30000 ))
+	while [ "$(now_ms)" -lt "$t_end" ]; do
 		jack_lsp 2>/dev/null | grep -qx "$nm:midi_in" && { up=1; break; }
-		kill -0 "$fs_pid" 2>/dev/null || break
+		alive "$fs_pid" || break
 		sleep 0.05
 	done
 	if [ "$up" = 1 ]; then
@@ -696,10 +674,9 @@ try_start() {
 			fail "start $1 loaded what the file never held: $(tr '\n' '|' < got.txt)"
 		fi
 	else
-		wait "$fs_pid"
-		rc=$?
-		fs_pid=""
 		exec 7>&-
+		reap "$fs_pid" 5
+		fs_pid=""
 		if [ "$rc" != 0 ] && grep -q "$2" "$nm.err"; then
 			got=refused
 			pass "start $1 refused: $(head -1 "$nm.err")"
@@ -845,7 +822,7 @@ case_e() {
 	st=$(send stats); ck=$(stat_of cycles)
 	tk=$(now_ms)
 	kill "$jackd_pid"
-	wait "$jackd_pid" 2>/dev/null
+	reap "$jackd_pid" 10
 	jackd_pid=""
 	ended=""
 	for _ in $(seq 250); do

@@ -13,7 +13,10 @@ fs_pid=""
 stop_all() {
 	[ -n "$fs_pid" ] && kill "$fs_pid" 2>/dev/null
 	pkill -f "jack_midiseq seq$$" 2>/dev/null
-	[ -n "$jackd_pid" ] && kill "$jackd_pid" 2>/dev/null && wait "$jackd_pid" 2>/dev/null
+	if [ -n "$jackd_pid" ] && kill "$jackd_pid" 2>/dev/null; then
+		reap "$jackd_pid" 10
+		jackd_pid=""
+	fi
 	rm -rf "$scratch"
 }
 trap stop_all EXIT
@@ -68,12 +71,13 @@ start_fs() {
 	fail "forksynth did not come up: $(cat "$scratch/$fs_name.err")"
 }
 
-# stop_fs: quit through the command channel and wait.
+# stop_fs: quit through the command channel and wait, 30 s at most (a
+# forksynth that does not end fails the test and is killed).
 stop_fs() {
 	echo quit >&7
 	exec 7>&-
-	wait "$fs_pid"
-	fs_status=$?
+	reap "$fs_pid" 30
+	fs_status=$rc
 	fs_pid=""
 }
 

@@ -214,7 +214,8 @@ auto="fsauto-$$"
 	for _ in $(seq 250); do grep -q "playing" auto.err && break; sleep 0.1; done
 	jack_lsp 2>/dev/null | grep -q "fsauto:out_1" && echo "ports up" > auto.state
 	echo quit >&8; exec 8>&-
-	wait "$pid"
+	reap "$pid" 30
+	[ "$rc" = 255 ] && echo "quit hung" >> auto.state
 	for _ in $(seq 50); do pgrep -f "jackd -T -n $auto" > /dev/null || break; sleep 0.1; done
 	pgrep -f "jackd -T -n $auto" > /dev/null && pkill -f "jackd -T -n $auto" && echo "server stayed" >> auto.state
 )
@@ -222,12 +223,13 @@ grep -q "started 'jackd -T -d dummy" auto.err && pass "no server: started one an
 	fail "auto start: $(cat auto.err)"
 grep -q "ports up" auto.state && pass "ports up on the started server" ||
 	fail "no ports on the started server: $(cat auto.err)"
+grep -q "quit hung" auto.state && fail "forksynth on the started server did not quit"
 grep -q "server stayed" auto.state && fail "the started server outlived its last client" ||
 	pass "the started server ended with its last client"
 
 # ---- the server goes away: forksynth ends cleanly, patch autosaved
 kill "$jackd_pid"
-wait "$jackd_pid" 2>/dev/null
+reap "$jackd_pid" 10
 jackd_pid=""
 for _ in $(seq 50); do kill -0 "$fs_pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$fs_pid" 2>/dev/null; then

@@ -44,6 +44,42 @@ finish() {
 	exit 0
 }
 
+# alive PID: the process exists and is not a zombie waiting for its reaper.
+alive() {
+	s=""
+	read -r _ _ s _ 2>/dev/null < "/proc/$1/stat"
+	[ -n "$s" ] && [ "$s" != Z ]
+}
+
+# threads_of PID: each thread of PID on one line, with its state and the
+# kernel function it waits in: what a process that will not end is doing.
+threads_of() {
+	for task in /proc/"$1"/task/*; do
+		echo "${task##*/} $(cat "$task/comm" 2>/dev/null)" \
+			"$(sed 's/.*) //' "$task/stat" 2>/dev/null | cut -d' ' -f1)" \
+			"$(cat "$task/wchan" 2>/dev/null)"
+	done | tr '\n' ';'
+}
+
+# reap PID SECONDS: wait for PID, a child of this shell, to end by itself;
+# after SECONDS it fails the test, naming what its threads were doing, and
+# is killed.  Sets `rc` to its exit status (255 if it had to be killed).
+reap() {
+	for _ in $(seq $(($2 * 50))); do
+		alive "$1" || break
+		sleep 0.02
+	done
+	if alive "$1"; then
+		fail "pid $1 ($(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null)) still runs after $2 s: killed; its threads: $(threads_of "$1")"
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		rc=255
+	else
+		wait "$1"
+		rc=$?
+	fi
+}
+
 # no_leftovers: nothing of forksynth's is left in /dev/shm, and no DSP
 # child outlived its parent or is still running from this test's directory
 # (other tests may run children of their own at the same time).
