@@ -96,7 +96,14 @@ RECOVERED="the standby took over|restarted"
 # client_intact: the client's five ports are listed and out_1 is still
 # connected to the playback port.
 client_intact() {
-	n=$(jack_lsp 2>/dev/null | grep -c "^$name:")
+	# jack_lsp itself may fail to open a client on a loaded machine (it
+	# then lists nothing, not even the server's own ports): ask again
+	for _ in 1 2 3 4 5; do
+		ports=$(jack_lsp 2>/dev/null)
+		echo "$ports" | grep -q "^system:" && break
+		sleep 0.5
+	done
+	n=$(echo "$ports" | grep -c "^$name:")
 	[ "$n" = 5 ] && pass "$name: JACK client still there with its 5 ports" ||
 		fail "$name: JACK client has $n ports: $(jack_lsp 2>&1 | tr '\n' ' ')"
 	jack_lsp -c "$name:out_1" 2>/dev/null | grep -q "system:playback_1" &&
