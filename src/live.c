@@ -64,7 +64,10 @@ print_help(void)
 	cmd_help(f, NULL);
 	fputs("note NOTE VELOCITY SECONDS   play a note now\n"
 	    "record [FILE] | record stop | record status\n"
-	    "save FILE                    write the patch to FILE\n"
+	    "save [FILE]                  write the patch to its own file, or to FILE\n"
+	    "                             (keeps the file's layout and comments; refuses\n"
+	    "                             to replace another file or one changed on disk)\n"
+	    "save! [FILE]                 the same, replacing such a file\n"
 	    "stats                        counters since the start\n"
 	    "help                         this text\n"
 	    "quit                         end the session (lines after it are not read)\n"

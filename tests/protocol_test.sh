@@ -115,6 +115,10 @@ grep -v '^# ' help.out > answers.txt
 [ "$(cat answers.txt | tr '\n' ' ')" = "ok help ok " ] &&
 	pass "help: $(grep -c '^# ' help.out) information lines, then 'ok help'" ||
 	fail "help answers: $(cat answers.txt | tr '\n' '|')"
+# every command the session takes is in its help, save! too
+for c in "save \[FILE\]" "save! \[FILE\]" "record" "stats" "quit"; do
+	grep -qF "# $c" help.out && pass "help names $c" || fail "help lacks $c"
+done
 
 # ---- quit: the lines after it are not read
 printf 'set flt.cutoff 300\nquit\nset flt.cutoff 301\n' > quit.txt
