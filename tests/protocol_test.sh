@@ -116,7 +116,7 @@ grep -v '^# ' help.out > answers.txt
 	pass "help: $(grep -c '^# ' help.out) information lines, then 'ok help'" ||
 	fail "help answers: $(cat answers.txt | tr '\n' '|')"
 # every command the session takes is in its help, save! too
-for c in "save \[FILE\]" "save! \[FILE\]" "record" "stats" "quit"; do
+for c in "save [FILE]" "save! [FILE]" "record" "stats" "quit"; do
 	grep -qF "# $c" help.out && pass "help names $c" || fail "help lacks $c"
 done
 
