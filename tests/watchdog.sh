@@ -13,6 +13,7 @@
 # SIGKILL to all that is left of its process group.  Exit status 124.
 
 limit=${TEST_TIMEOUT:-900}
+began=$(date +%s)
 
 # the test leads its own session and process group (setsid execs it in
 # the background child itself), so all it started is found and ended
@@ -30,6 +31,8 @@ status=$?
 # a USR1 interrupts the wait: the test still runs
 if [ "$timed_out" = 0 ]; then
 	kill "$sleeper" 2>/dev/null
+	eval "test_name=\${$#}"
+	echo "watchdog: ${test_name##*/} ran $(( $(date +%s) - began )) s, exit status $status"
 	exit "$status"
 fi
 
