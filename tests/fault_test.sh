@@ -106,9 +106,16 @@ client_intact() {
 	n=$(echo "$ports" | grep -c "^$name:")
 	[ "$n" = 5 ] && pass "$name: JACK client still there with its 5 ports" ||
 		fail "$name: JACK client has $n ports: $(jack_lsp 2>&1 | tr '\n' ' ')"
-	jack_lsp -c "$name:out_1" 2>/dev/null | grep -q "system:playback_1" &&
+	# the same for the connection: a jack_lsp that could not open its
+	# client prints nothing, which is not a lost connection
+	for _ in 1 2 3 4 5; do
+		conns=$(jack_lsp -c "$name:out_1" 2>&1)
+		echo "$conns" | grep -q "system:playback_1" && break
+		sleep 0.5
+	done
+	echo "$conns" | grep -q "system:playback_1" &&
 		pass "$name: connection to system:playback_1 kept" ||
-		fail "$name: connection lost: $(jack_lsp -c "$name:out_1" 2>&1 | tr '\n' ' ')"
+		fail "$name: connection lost: $(echo "$conns" | tr '\n' ' ')"
 }
 
 # frames FILE: the frame count its header gives (empty if it does not open).
@@ -673,9 +680,10 @@ try_start() {
 		body "got$1.fsp" > got.txt 2>/dev/null
 		if cmp -s got.txt canonA.txt; then got=A
 		elif cmp -s got.txt canonB.txt; then got=B
-		elif cmp -s got.txt canonA1.txt || cmp -s got.txt canonB1.txt; then
+		elif cmp -s got.txt canonA1.txt || cmp -s got.txt canonB1.txt ||
+		    ! grep -qE "^(global|voice) " got.txt; then
 			got=prefix
-			echo "start $1 loaded the first piece, which sat still past the loader's wait"
+			echo "start $1 loaded the first piece or the empty file, which sat still past the loader's wait"
 		else
 			got=partial
 			fail "start $1 loaded what the file never held: $(tr '\n' '|' < got.txt)"
@@ -696,14 +704,18 @@ try_start() {
 
 # check_loads N FILE: N times `--check FILE`; counts complete loads, loads
 # of the first piece (1 module, no connection: a state the file held),
-# refusals and anything else into full, prefix, refused, partial.
+# refusals and anything else into full, prefix, refused, partial.  The
+# empty file (truncated by the shell's `>`, not yet written) is a state the
+# file held too, and a loaded machine may hold the writer there for long.
 check_loads() {
 	full=0 prefix=0 refused=0 partial=0
 	for _ in $(seq "$1"); do
 		if "$plain" --check "$2" > chk.txt 2> chkerr.txt; then
 			if grep -qE "\(1 modules?, 2 connections" chk.txt; then
 				full=$((full + 1))
-			elif grep -qE "\(1 modules?, 0 connections" chk.txt; then
+			elif grep -qE "\([01] modules?, 0 connections" chk.txt; then
+				# the first piece, or the empty file between the
+				# shell's truncation and its first write
 				prefix=$((prefix + 1))
 			else
 				partial=$((partial + 1))

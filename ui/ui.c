@@ -59,9 +59,10 @@ static struct {
 	int saved_out, saved_err;  /* the original stdout and stderr */
 	struct termios termios;    /* the terminal's settings before us */
 	int have_termios;
+	int suspend_key;           /* the terminal's suspend key (C-z), or -1 */
 	char reset[128];           /* leave the alternate screen, show the cursor */
 	size_t reset_len;
-} term_state = { .tty = -1, .saved_out = -1, .saved_err = -1 };
+} term_state = { .tty = -1, .saved_out = -1, .saved_err = -1, .suspend_key = -1 };
 
 /* Give the terminal back, from anywhere (async-signal-safe). */
 static void
@@ -429,6 +430,27 @@ resize(void)
 		resizeterm(ws.ws_row, ws.ws_col);
 }
 
+/* Take the suspend key (C-z) from the terminal: it reaches us as a key, so
+ * that the screen is given back before anything in the job stops.  Were
+ * the terminal to send SIGTSTP itself, a shell that runs forksynth (a
+ * wrapper script) would stop at once and its shell's "Stopped" would land
+ * on our screen, gone with it.  The setting becomes curses' own program
+ * mode, so that it holds again after fg. */
+static void
+take_suspend_key(void)
+{
+	struct termios t;
+	if (!term_state.have_termios ||
+	    term_state.termios.c_cc[VSUSP] == _POSIX_VDISABLE ||
+	    tcgetattr(STDIN_FILENO, &t) != 0)
+		return;
+	t.c_cc[VSUSP] = _POSIX_VDISABLE;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) != 0)
+		return;
+	term_state.suspend_key = term_state.termios.c_cc[VSUSP];
+	def_prog_mode();
+}
+
 /* Start curses on our copy of the terminal; stdout and stderr go into the
  * pipe whose read end is returned (-1 on failure, with a message). */
 static int
@@ -482,11 +504,13 @@ terminal_start(char *err, size_t err_size)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	take_suspend_key();
 	return pfd[0];
 }
 
 /* C-z: give the terminal back as it was; the sound plays on and the
- * stand-in stops, so the shell takes over (src/standin.c). */
+ * stand-in stops, so the shell takes over (src/standin.c).  As a key it
+ * comes here first, then stops the job (suspend_job). */
 static void
 suspend(struct ui *u)
 {
@@ -497,6 +521,19 @@ suspend(struct ui *u)
 	u->continued = 0;
 	post(u, 0, 1, "suspended: the sound played on; the screen is back");
 	standin_suspended();
+}
+
+/* The suspend key: the screen is the shell's again, then the whole job
+ * (a wrapper's shell, the stand-in) gets the SIGTSTP the terminal would
+ * have sent; ours is read from the signal fd and finds us suspended.
+ * Without a stand-in, SIGTSTP stops this process as it would any (curses
+ * gives the screen back and takes it again on fg). */
+static void
+suspend_job(struct ui *u)
+{
+	if (standin_active())
+		suspend(u);
+	kill(0, SIGTSTP);
 }
 
 /* Take the screen back once the job was continued (SIGCONT) and is the
@@ -628,6 +665,10 @@ ui_run(const struct live_options *o, struct patch *patch)
 			/* ncurses has resized already (resize() above queues this) */
 			if (key == KEY_RESIZE) {
 				flags |= UI_REDRAW;
+				continue;
+			}
+			if (key == term_state.suspend_key) {
+				suspend_job(u);
 				continue;
 			}
 			flags |= ui_key(u, key_normalize(key));
