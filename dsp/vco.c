@@ -20,10 +20,13 @@
  * time is where a cubic through four sync samples crosses 0, so the synced
  * path looks one sample ahead, and the symmetric kernel delays it BLEP_ZC
  * more: the output is VCO_SYNC_LATENCY samples late while sync is
- * connected.  Aliases stay below -60 dBc over the whole band (below -75 dBc
- * under 10 kHz) for masters to 3 kHz (tests/vco_sync_alias_test.c); the
- * free path is untouched.  Entering and leaving the synced path keep the
- * phase continuous.
+ * connected.  With sine masters to 3 kHz aliases stay below -60 dBc over
+ * the whole band and below -75 dBc under 10 kHz (tests/
+ * vco_sync_alias_test.c).  A band-limited saw master is harder: the ripple
+ * its samples carry near Nyquist moves the cubic's crossing by an amount
+ * that depends on where it falls between samples (about -36 dBc at
+ * 700 -> 1000 Hz).  The free path is untouched.  Entering and leaving the
+ * synced path keep the phase continuous.
  *
  * freq, detune, pw, fm and level glide over SMOOTH_SECONDS; octave and wave
  * change at once.  Parameters set before the first block apply at once.
