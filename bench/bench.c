@@ -33,12 +33,17 @@ struct module_case {
 	const char *aim;           /* the aim, for the reader */
 };
 
+/* In `connected`: input k fed a 1.1 kHz sine (crossing 0) instead. */
+#define AUDIO_IN(k) (0x10000u << (k))
+
 static const struct module_case module_cases[] = {
 	{ "vco saw, fixed pitch",      "vco",    "wave=saw",               0x0, "<= 10" },
 	{ "vco saw, pitch modulated",  "vco",    "wave=saw",               0x1, "<= 10" },
 	{ "vco pulse, PWM",            "vco",    "wave=pulse",             0x5, "" },
 	{ "vco triangle",              "vco",    "wave=triangle",          0x0, "" },
 	{ "vco sine",                  "vco",    "wave=sine",              0x0, "" },
+	{ "vco saw, hard sync",        "vco",    "wave=saw freq=2500",     0x8 | AUDIO_IN(3), "" },
+	{ "vco sine, hard sync",       "vco",    "wave=sine freq=2500",    0x8 | AUDIO_IN(3), "" },
 	{ "lfo sine",                  "lfo",    "",                       0x0, "" },
 	{ "noise white",               "noise",  "color=white",            0x0, "" },
 	{ "noise pink",                "noise",  "color=pink",             0x0, "" },
@@ -116,7 +121,8 @@ bench_module(const struct module_case *mc)
 	for (unsigned k = 0; k < MODULE_MAX_PORTS; k++) {
 		/* a slow sweep, a gate pattern and audio: plausible signals */
 		for (unsigned i = 0; i < BLOCK; i++)
-			in_buf[k][i] = k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
+			in_buf[k][i] = mc->connected & AUDIO_IN(k) ? sinf(0.144f * i) :
+			    k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
 		in[k] = (mc->connected >> k) & 1 ? in_buf[k] : NULL;
 		out[k] = out_buf[k];
 	}
