@@ -5,10 +5,11 @@
  * pointer swap; it frees a graph once the engine has moved past it.  The
  * engine thread waits for a cycle request, takes the newest graph at the
  * block boundary, runs it on the thread pool and publishes the result.
- * Across a structural edit (modules, connections, voices) it does not
- * switch at once: the running graph fades out over a few milliseconds,
- * then the new one fades in.  One block in every few is profiled into the
- * region's per-module cost rows.
+ * A structural edit (modules, connections, voices) switches at the block
+ * boundary with no fade of the whole output: the new graph carries on the
+ * state of every instance both graphs have and fades in or out only the
+ * connections the edit touched (src/graph.c).  One block in every few is
+ * profiled into the region's per-module cost rows.
  *
  * The engine thread and the pool's workers never allocate, lock, print or
  * block, except the futex sleep while there is no work.
@@ -45,8 +46,6 @@ _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
 #define CONTROL_TICK_NS 20000000
 /* Graphs published but not yet freed, at most. */
 #define MAX_RETIRED 32
-/* Each half of the fade across a structural edit, seconds. */
-#define FADE_SECONDS 0.003f
 /* One block in this many is profiled for the per-module cost. */
 #define PROFILE_EVERY 4
 /* Hot workers (auto): the DSP threads are awake when a cycle comes once
@@ -70,14 +69,7 @@ _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
 enum {
 	CHANGED_TEXT = 1,          /* a text parameter (a file): new graph */
 	CHANGED_STRUCTURE = 2      /* modules, connections, voices: new graph,
-				      faded in */
-};
-
-/* Where the engine stands in a fade across a structural edit. */
-enum fade {
-	FADE_NONE = 0,
-	FADE_OUT,                  /* the old graph, fading out */
-	FADE_IN                    /* the new graph, fading in */
+				      the touched connections faded */
 };
 
 /* A parameter change for the engine: cheap, no recompile. */
@@ -92,8 +84,6 @@ struct param_change {
 struct published {
 	struct graph *g;
 	uint32_t gen;           /* 1, 2, ... per publish */
-	uint32_t structure_gen; /* the last generation, up to this one, whose
-				   structure differs from the one before it */
 };
 
 /* 1 in a forked DSP child (child_main), 0 when the DSP runs inside the
@@ -118,8 +108,6 @@ struct dsp {
 	struct ring params_rx;             /* consumer handle */
 	struct published *taken;           /* graph running, NULL before the first */
 	struct pool *pool;
-	enum fade fade;
-	unsigned fade_pos, fade_len;       /* frames into the fade, of its half */
 	unsigned long blocks;              /* cycles run, for profiling */
 	uint64_t last_request_ns;          /* when the last request was seen */
 	uint64_t interval_ns;              /* between requests, smoothed */
@@ -170,65 +158,18 @@ take_graph(struct dsp *d, struct published *p)
 	atomic_store_explicit(&d->engine_gen, p->gen, memory_order_release);
 }
 
-/* Before each span: take a newer graph at once, or, when its structure
- * changed since the running one, start fading the running one out; take it
- * when the fade-out is over, and fade it in.  After a gap (`after_gap`:
- * the parent played silence before this cycle, e.g. while the DSP was
- * overloaded) there is nothing to fade out: the new graph is taken at once
- * and faded in, so that an edit that lightens an overloaded patch is not
- * held up by one more block of the heavy graph. */
+/* At the start of a cycle: take the newest published graph.  It carries
+ * the running graph's state on, and fades only what the edit touched. */
 static void
-switch_graph(struct dsp *d, int after_gap)
+switch_graph(struct dsp *d)
 {
 	struct published *next = atomic_load_explicit(&d->next, memory_order_acquire);
-
-	if (after_gap && d->taken != NULL && next != d->taken &&
-	    (d->fade == FADE_OUT || next->structure_gen > d->taken->gen)) {
+	if (next != NULL && next != d->taken)
 		take_graph(d, next);
-		d->fade = FADE_IN;
-		d->fade_pos = 0;
-		return;
-	}
-
-	if (d->fade != FADE_NONE && d->fade_pos == d->fade_len) {
-		if (d->fade == FADE_IN) {
-			d->fade = FADE_NONE;
-		} else {
-			take_graph(d, next);
-			d->fade = FADE_IN;
-			d->fade_pos = 0;
-			return;
-		}
-	}
-	if (next == d->taken || d->fade == FADE_OUT)
-		return;
-	if (d->taken != NULL && next->structure_gen > d->taken->gen) {
-		/* from the gain a fade-in has reached, if one runs */
-		d->fade_pos = d->fade == FADE_IN ? d->fade_len - d->fade_pos : 0;
-		d->fade = FADE_OUT;
-		return;
-	}
-	take_graph(d, next);
-}
-
-/* Apply the fade's gain (raised cosine) to frames [0, n) of out and move
- * the fade on by n frames. */
-static void
-fade_apply(struct dsp *d, float *const *out, unsigned n_out, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		float x = (float)(d->fade_pos + i + 1) / (float)d->fade_len;
-		float gain = 0.5f - 0.5f * cosf((float)M_PI * x);
-		if (d->fade == FADE_OUT)
-			gain = 1.0f - gain;
-		for (unsigned c = 0; c < n_out; c++)
-			out[c][i] *= gain;
-	}
-	d->fade_pos += n;
 }
 
 /* Run frames [from, from + n) of the cycle on the running graph: the note
- * events that fall there, the graph, the fade. */
+ * events that fall there, then the graph. */
 static void
 run_span(struct dsp *d, const float *const *in, float *const *out,
     unsigned from, unsigned n, const struct region_midi *ev, unsigned n_midi,
@@ -257,13 +198,10 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 	}
 	graph_set_cost(d->taken->g, profile ? r->cost->ns : NULL);
 	graph_process(d->taken->g, span_in, span_out, n);
-	if (d->fade != FADE_NONE)
-		fade_apply(d, span_out, r->dims.n_outputs, n);
 }
 
 /* Run cycle `seq`, the first since cycle `prev`: events, graph, outputs;
- * then publish done_seq.  A fade's end splits the cycle into spans, so
- * that the new graph starts right there. */
+ * then publish done_seq. */
 static void
 run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 {
@@ -285,19 +223,13 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 		in[c] = region_audio(r, 0, parity, c);
 	for (unsigned c = 0; c < r->dims.n_outputs; c++)
 		out[c] = region_audio(r, 1, parity, c);
-	int after_gap = s->after_gap[parity] != 0;
-	for (unsigned done = 0, n; done < frames; done += n) {
-		switch_graph(d, after_gap && done == 0);
-		if (d->taken == NULL) {
-			for (unsigned c = 0; c < r->dims.n_outputs; c++)
-				memset(out[c], 0, frames * sizeof(float));
-			break;
-		}
+	switch_graph(d);
+	if (d->taken == NULL) {
+		for (unsigned c = 0; c < r->dims.n_outputs; c++)
+			memset(out[c], 0, frames * sizeof(float));
+	} else {
 		drain_params(d);
-		n = frames - done;
-		if (d->fade != FADE_NONE && d->fade_len - d->fade_pos < n)
-			n = d->fade_len - d->fade_pos;
-		run_span(d, in, out, done, n, ev, n_midi, frames, prev, profile);
+		run_span(d, in, out, 0, frames, ev, n_midi, frames, prev, profile);
 	}
 	if (child_output_hook != NULL)
 		child_output_hook(out, r->dims.n_outputs, frames);
@@ -512,11 +444,11 @@ collect_retired(struct dsp *d)
 	d->n_retired = kept;
 }
 
-/* Compile the patch into a new graph adopting the newest one's state, and
- * publish it for the engine; `structural` when its structure differs from
- * the newest one's (the engine fades across it). */
+/* Compile the patch into a new graph adopting the newest one's state (and
+ * fading the connections that changed since), and publish it for the
+ * engine. */
 static void
-publish_graph(struct dsp *d, int structural)
+publish_graph(struct dsp *d)
 {
 	while (d->n_retired == MAX_RETIRED && !atomic_load(&d->stop)) {
 		collect_retired(d);
@@ -539,8 +471,6 @@ publish_graph(struct dsp *d, int structural)
 		post_event(d, msg);
 	}
 	p->gen = newest_gen(d) + 1;
-	p->structure_gen = structural ? p->gen : d->newest != NULL ?
-	    d->newest->structure_gen : 0;
 	if (d->newest != NULL)
 		d->retired[d->n_retired++] = d->newest;
 	d->newest = p;
@@ -632,7 +562,7 @@ control_main(void *arg)
 		}
 		/* a whole batch makes one graph */
 		if (changed || (d->newest == NULL && any))
-			publish_graph(d, (changed & CHANGED_STRUCTURE) != 0);
+			publish_graph(d);
 		/* before `applied` moves: a command is also a way to wait until
 		 * the blocks run before it have been reported on */
 		report_resets(d);
@@ -711,9 +641,6 @@ dsp_start(struct region *r, char *err, size_t err_size)
 	struct dsp *d = xcalloc(1, sizeof *d);
 	d->r = r;
 	d->rate = (float)r->dims.rate;
-	d->fade_len = (unsigned)lroundf(FADE_SECONDS * d->rate);
-	if (d->fade_len == 0)
-		d->fade_len = 1;
 	d->patch = xmalloc(sizeof *d->patch);
 	patch_init(d->patch, r->dims.n_inputs, r->dims.n_outputs);
 	size_t bytes = ring_elem_bytes(sizeof(struct param_change), 4096);
