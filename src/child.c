@@ -118,6 +118,10 @@ struct dsp {
 	pthread_t control_thread, engine_thread;
 	int control_started, engine_started;
 	struct reset_log resets;           /* control thread: modules reset */
+	/* control thread: a `remove` whose module's connections are fading
+	 * out; it is done once they are silent, or before the next message */
+	char pending_remove[PATCH_NAME_MAX];
+	uint32_t pending_gen;              /* the graph that fades them */
 };
 
 /* Set only in fault-injection builds (dsp/fault.c): called on each cycle's
@@ -502,6 +506,55 @@ patch_change(const struct patch *a, const struct patch *b)
 	return 0;
 }
 
+/* Finish a pending `remove` (its connections have faded, or the next
+ * message must see the patch as the parent does); returns CHANGED_STRUCTURE
+ * when a module went, else 0. */
+static int
+remove_pending(struct dsp *d)
+{
+	struct patch_error err;
+	char line[PATCH_NAME_MAX + 8];
+	if (d->pending_remove[0] == '\0')
+		return 0;
+	snprintf(line, sizeof line, "remove %s", d->pending_remove);
+	d->pending_remove[0] = '\0';
+	return patch_exec_line(d->patch, line, 0, &err) == 0 ? CHANGED_STRUCTURE : 0;
+}
+
+/* A `remove` just applied to d->patch (`before` holds the patch before
+ * it): when the module had connections, take it back and cut only its
+ * connections, so that they fade out like any disconnect; the module
+ * itself goes once they are silent (remove_pending). */
+static void
+remove_softly(struct dsp *d, const struct patch *before)
+{
+	if (before->n_modules != d->patch->n_modules + 1)
+		return;
+	unsigned m = 0;
+	while (m < d->patch->n_modules && strcmp(before->modules[m].name,
+	    d->patch->modules[m].name) == 0)
+		m++;
+	unsigned kept = 0;
+	*d->patch = *before;
+	for (unsigned c = 0; c < d->patch->n_connections; c++) {
+		const struct patch_connection *k = &d->patch->connections[c];
+		if (k->from.module != (int)m && k->to.module != (int)m)
+			d->patch->connections[kept++] = *k;
+	}
+	if (kept == d->patch->n_connections) {
+		/* nothing to fade: remove it at once */
+		*d->patch = *before;
+		snprintf(d->pending_remove, sizeof d->pending_remove, "%s",
+		    before->modules[m].name);
+		remove_pending(d);
+		return;
+	}
+	d->patch->n_connections = kept;
+	snprintf(d->pending_remove, sizeof d->pending_remove, "%s",
+	    before->modules[m].name);
+	d->pending_gen = newest_gen(d) + 1;     /* the graph published next */
+}
+
 /* Apply one control message: a patch command, or "!load\n" followed by a
  * whole patch that replaces the patch in one piece.  Numeric parameter
  * changes are queued for the engine; returns what else changed (CHANGED_*
@@ -511,7 +564,8 @@ apply_message(struct dsp *d, const char *text, struct patch *before)
 {
 	struct patch_error err;
 	char msg[600];
-	int rc;
+	int rc, removed = remove_pending(d);
+	const char *word = text + strspn(text, " \t");
 
 	*before = *d->patch;
 	if (strncmp(text, "!load\n", 6) == 0)
@@ -524,7 +578,9 @@ apply_message(struct dsp *d, const char *text, struct patch *before)
 		post_event(d, msg);
 		return 0;
 	}
-	int changed = patch_change(before, d->patch);
+	if (strncmp(word, "remove", 6) == 0 && (word[6] == ' ' || word[6] == '\t'))
+		remove_softly(d, before);
+	int changed = patch_change(before, d->patch) | removed;
 	if (changed)
 		return changed;
 	for (unsigned m = 0; m < d->patch->n_modules; m++)
@@ -554,6 +610,11 @@ control_main(void *arg)
 			changed |= apply_message(d, buf, before);
 			any++;
 		}
+		/* a removed module whose connections have faded out goes */
+		if (d->pending_remove[0] != '\0' && d->newest != NULL &&
+		    atomic_load(&d->engine_gen) >= d->pending_gen &&
+		    d->newest->gen >= d->pending_gen && graph_fades_over(d->newest->g))
+			changed |= remove_pending(d);
 		if (len == RING_CORRUPT) {
 			post_event(d, "error the control ring is corrupt");
 			if (dsp_is_child)

@@ -1754,6 +1754,13 @@ graph_continue(struct graph *g, const struct graph *old)
 }
 
 
+int
+graph_fades_over(const struct graph *g)
+{
+	return atomic_load_explicit(&g->frames_run, memory_order_relaxed) >=
+	    g->ramp_len;
+}
+
 unsigned
 graph_instance_count(const struct graph *g)
 {

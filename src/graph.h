@@ -47,6 +47,11 @@ struct graph *graph_compile(const struct patch *p, float rate,
 void graph_continue(struct graph *g, const struct graph *old);
 void graph_free(struct graph *g);
 
+/* Whether every fade of the edit that made `g` is over (it has run long
+ * enough): a module whose connections faded out may go now without a
+ * sound.  For another thread than the engine's (a relaxed read). */
+int graph_fades_over(const struct graph *g);
+
 /*
  * Run `frames` frames: in[c] holds the engine's input channel c (or is
  * NULL for silence), out[c] receives output channel c.  Channel counts are
