@@ -116,6 +116,27 @@ rms=$(ANALYZE_CHANNEL=1 "$ANALYZE" rms ramp.wav 98000 4800)
 [ "$rms" = 0.000000 ] && pass "a removed module is silent once faded" ||
 	fail "removed module still sounds: RMS $rms"
 
+# ---- an input connected from nothing fades from its unconnected value:
+# a vca's cv reads 1 unconnected, so the output glides from `in` to
+# in * cv and back (switched at once it would step by up to 0.8; faded
+# from 0 it would drop to silence first, a step of up to 0.43)
+cat > cv.fsp <<'P'
+global vco s wave=sine freq=1000 level=0.5
+global vco c wave=sine freq=250 level=1
+global vca a
+connect s.out a.in
+connect a.out out.2
+P
+printf 'at 1.0 connect c.out a.cv\nat 1.5 disconnect c.out a.cv\n' > cv.score
+"$FORKSYNTH" --render cv.wav --seconds 2 --score cv.score cv.fsp 2>/dev/null
+for span in "connect 47000" "disconnect 71000"; do
+	set -- $span
+	step=$(ANALYZE_CHANNEL=1 "$ANALYZE" maxstep cv.wav "$2" 2500)
+	echo "$1 of a vca's cv: highest step $step (the tone's own $own)"
+	within 0.0675 "$step" && pass "$1 of a cv without a click: highest step $step" ||
+		fail "$1 of a cv clicks: highest step $step"
+done
+
 # ---- live: the same edits sent to a running forksynth, recorded
 . "$top_srcdir/tests/jack_lib.sh"
 start_server
