@@ -116,6 +116,21 @@ rms=$(ANALYZE_CHANNEL=1 "$ANALYZE" rms ramp.wav 98000 4800)
 [ "$rms" = 0.000000 ] && pass "a removed module is silent once faded" ||
 	fail "removed module still sounds: RMS $rms"
 
+# ---- edits quicker than a fade: each fade goes on from the gain the one
+# before it reached (blocks of 16 frames: a graph per edit)
+cat > quick.score <<'S'
+at 1.0 connect p.out out.2
+at 1.004 disconnect p.out out.2
+at 1.009 connect p.out out.2
+at 1.010 disconnect p.out out.2
+at 1.0101 connect p.out out.2
+S
+"$FORKSYNTH" --render quick.wav --block 16 --seconds 1.5 --score quick.score ramp.fsp 2>/dev/null
+step=$(ANALYZE_CHANNEL=1 "$ANALYZE" maxstep quick.wav 47000 3000)
+echo "five edits of one connection within 10 ms: highest step $step (the tone's own $own)"
+within 0.0675 "$step" && pass "edits quicker than a fade: no click (highest step $step)" ||
+	fail "edits quicker than a fade click: highest step $step"
+
 # ---- an input connected from nothing fades from its unconnected value:
 # a vca's cv reads 1 unconnected, so the output glides from `in` to
 # in * cv and back (switched at once it would step by up to 0.8; faded
