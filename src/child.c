@@ -5,10 +5,11 @@
  * pointer swap; it frees a graph once the engine has moved past it.  The
  * engine thread waits for a cycle request, takes the newest graph at the
  * block boundary, runs it on the thread pool and publishes the result.
- * Across a structural edit (modules, connections, voices) it does not
- * switch at once: the running graph fades out over a few milliseconds,
- * then the new one fades in.  One block in every few is profiled into the
- * region's per-module cost rows.
+ * A structural edit (modules, connections, voices) switches at the block
+ * boundary with no fade of the whole output: the new graph carries on the
+ * state of every instance both graphs have and fades in or out only the
+ * connections the edit touched (src/graph.c).  One block in every few is
+ * profiled into the region's per-module cost rows.
  *
  * The engine thread and the pool's workers never allocate, lock, print or
  * block, except the futex sleep while there is no work.
@@ -45,8 +46,6 @@ _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
 #define CONTROL_TICK_NS 20000000
 /* Graphs published but not yet freed, at most. */
 #define MAX_RETIRED 32
-/* Each half of the fade across a structural edit, seconds. */
-#define FADE_SECONDS 0.003f
 /* One block in this many is profiled for the per-module cost. */
 #define PROFILE_EVERY 4
 /* Hot workers (auto): the DSP threads are awake when a cycle comes once
@@ -70,14 +69,7 @@ _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
 enum {
 	CHANGED_TEXT = 1,          /* a text parameter (a file): new graph */
 	CHANGED_STRUCTURE = 2      /* modules, connections, voices: new graph,
-				      faded in */
-};
-
-/* Where the engine stands in a fade across a structural edit. */
-enum fade {
-	FADE_NONE = 0,
-	FADE_OUT,                  /* the old graph, fading out */
-	FADE_IN                    /* the new graph, fading in */
+				      the touched connections faded */
 };
 
 /* A parameter change for the engine: cheap, no recompile. */
@@ -92,8 +84,6 @@ struct param_change {
 struct published {
 	struct graph *g;
 	uint32_t gen;           /* 1, 2, ... per publish */
-	uint32_t structure_gen; /* the last generation, up to this one, whose
-				   structure differs from the one before it */
 };
 
 /* 1 in a forked DSP child (child_main), 0 when the DSP runs inside the
@@ -118,8 +108,6 @@ struct dsp {
 	struct ring params_rx;             /* consumer handle */
 	struct published *taken;           /* graph running, NULL before the first */
 	struct pool *pool;
-	enum fade fade;
-	unsigned fade_pos, fade_len;       /* frames into the fade, of its half */
 	unsigned long blocks;              /* cycles run, for profiling */
 	uint64_t last_request_ns;          /* when the last request was seen */
 	uint64_t interval_ns;              /* between requests, smoothed */
@@ -130,6 +118,10 @@ struct dsp {
 	pthread_t control_thread, engine_thread;
 	int control_started, engine_started;
 	struct reset_log resets;           /* control thread: modules reset */
+	/* control thread: a `remove` whose module's connections are fading
+	 * out; it is done once they are silent, or before the next message */
+	char pending_remove[PATCH_NAME_MAX];
+	uint32_t pending_gen;              /* the graph that fades them */
 };
 
 /* Set only in fault-injection builds (dsp/fault.c): called on each cycle's
@@ -170,65 +162,18 @@ take_graph(struct dsp *d, struct published *p)
 	atomic_store_explicit(&d->engine_gen, p->gen, memory_order_release);
 }
 
-/* Before each span: take a newer graph at once, or, when its structure
- * changed since the running one, start fading the running one out; take it
- * when the fade-out is over, and fade it in.  After a gap (`after_gap`:
- * the parent played silence before this cycle, e.g. while the DSP was
- * overloaded) there is nothing to fade out: the new graph is taken at once
- * and faded in, so that an edit that lightens an overloaded patch is not
- * held up by one more block of the heavy graph. */
+/* At the start of a cycle: take the newest published graph.  It carries
+ * the running graph's state on, and fades only what the edit touched. */
 static void
-switch_graph(struct dsp *d, int after_gap)
+switch_graph(struct dsp *d)
 {
 	struct published *next = atomic_load_explicit(&d->next, memory_order_acquire);
-
-	if (after_gap && d->taken != NULL && next != d->taken &&
-	    (d->fade == FADE_OUT || next->structure_gen > d->taken->gen)) {
+	if (next != NULL && next != d->taken)
 		take_graph(d, next);
-		d->fade = FADE_IN;
-		d->fade_pos = 0;
-		return;
-	}
-
-	if (d->fade != FADE_NONE && d->fade_pos == d->fade_len) {
-		if (d->fade == FADE_IN) {
-			d->fade = FADE_NONE;
-		} else {
-			take_graph(d, next);
-			d->fade = FADE_IN;
-			d->fade_pos = 0;
-			return;
-		}
-	}
-	if (next == d->taken || d->fade == FADE_OUT)
-		return;
-	if (d->taken != NULL && next->structure_gen > d->taken->gen) {
-		/* from the gain a fade-in has reached, if one runs */
-		d->fade_pos = d->fade == FADE_IN ? d->fade_len - d->fade_pos : 0;
-		d->fade = FADE_OUT;
-		return;
-	}
-	take_graph(d, next);
-}
-
-/* Apply the fade's gain (raised cosine) to frames [0, n) of out and move
- * the fade on by n frames. */
-static void
-fade_apply(struct dsp *d, float *const *out, unsigned n_out, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		float x = (float)(d->fade_pos + i + 1) / (float)d->fade_len;
-		float gain = 0.5f - 0.5f * cosf((float)M_PI * x);
-		if (d->fade == FADE_OUT)
-			gain = 1.0f - gain;
-		for (unsigned c = 0; c < n_out; c++)
-			out[c][i] *= gain;
-	}
-	d->fade_pos += n;
 }
 
 /* Run frames [from, from + n) of the cycle on the running graph: the note
- * events that fall there, the graph, the fade. */
+ * events that fall there, then the graph. */
 static void
 run_span(struct dsp *d, const float *const *in, float *const *out,
     unsigned from, unsigned n, const struct region_midi *ev, unsigned n_midi,
@@ -257,13 +202,10 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 	}
 	graph_set_cost(d->taken->g, profile ? r->cost->ns : NULL);
 	graph_process(d->taken->g, span_in, span_out, n);
-	if (d->fade != FADE_NONE)
-		fade_apply(d, span_out, r->dims.n_outputs, n);
 }
 
 /* Run cycle `seq`, the first since cycle `prev`: events, graph, outputs;
- * then publish done_seq.  A fade's end splits the cycle into spans, so
- * that the new graph starts right there. */
+ * then publish done_seq. */
 static void
 run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 {
@@ -285,19 +227,13 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 		in[c] = region_audio(r, 0, parity, c);
 	for (unsigned c = 0; c < r->dims.n_outputs; c++)
 		out[c] = region_audio(r, 1, parity, c);
-	int after_gap = s->after_gap[parity] != 0;
-	for (unsigned done = 0, n; done < frames; done += n) {
-		switch_graph(d, after_gap && done == 0);
-		if (d->taken == NULL) {
-			for (unsigned c = 0; c < r->dims.n_outputs; c++)
-				memset(out[c], 0, frames * sizeof(float));
-			break;
-		}
+	switch_graph(d);
+	if (d->taken == NULL) {
+		for (unsigned c = 0; c < r->dims.n_outputs; c++)
+			memset(out[c], 0, frames * sizeof(float));
+	} else {
 		drain_params(d);
-		n = frames - done;
-		if (d->fade != FADE_NONE && d->fade_len - d->fade_pos < n)
-			n = d->fade_len - d->fade_pos;
-		run_span(d, in, out, done, n, ev, n_midi, frames, prev, profile);
+		run_span(d, in, out, 0, frames, ev, n_midi, frames, prev, profile);
 	}
 	if (child_output_hook != NULL)
 		child_output_hook(out, r->dims.n_outputs, frames);
@@ -512,11 +448,11 @@ collect_retired(struct dsp *d)
 	d->n_retired = kept;
 }
 
-/* Compile the patch into a new graph adopting the newest one's state, and
- * publish it for the engine; `structural` when its structure differs from
- * the newest one's (the engine fades across it). */
+/* Compile the patch into a new graph adopting the newest one's state (and
+ * fading the connections that changed since), and publish it for the
+ * engine. */
 static void
-publish_graph(struct dsp *d, int structural)
+publish_graph(struct dsp *d)
 {
 	while (d->n_retired == MAX_RETIRED && !atomic_load(&d->stop)) {
 		collect_retired(d);
@@ -539,8 +475,6 @@ publish_graph(struct dsp *d, int structural)
 		post_event(d, msg);
 	}
 	p->gen = newest_gen(d) + 1;
-	p->structure_gen = structural ? p->gen : d->newest != NULL ?
-	    d->newest->structure_gen : 0;
 	if (d->newest != NULL)
 		d->retired[d->n_retired++] = d->newest;
 	d->newest = p;
@@ -572,6 +506,55 @@ patch_change(const struct patch *a, const struct patch *b)
 	return 0;
 }
 
+/* Finish a pending `remove` (its connections have faded, or the next
+ * message must see the patch as the parent does); returns CHANGED_STRUCTURE
+ * when a module went, else 0. */
+static int
+remove_pending(struct dsp *d)
+{
+	struct patch_error err;
+	char line[PATCH_NAME_MAX + 8];
+	if (d->pending_remove[0] == '\0')
+		return 0;
+	snprintf(line, sizeof line, "remove %s", d->pending_remove);
+	d->pending_remove[0] = '\0';
+	return patch_exec_line(d->patch, line, 0, &err) == 0 ? CHANGED_STRUCTURE : 0;
+}
+
+/* A `remove` just applied to d->patch (`before` holds the patch before
+ * it): when the module had connections, take it back and cut only its
+ * connections, so that they fade out like any disconnect; the module
+ * itself goes once they are silent (remove_pending). */
+static void
+remove_softly(struct dsp *d, const struct patch *before)
+{
+	if (before->n_modules != d->patch->n_modules + 1)
+		return;
+	unsigned m = 0;
+	while (m < d->patch->n_modules && strcmp(before->modules[m].name,
+	    d->patch->modules[m].name) == 0)
+		m++;
+	unsigned kept = 0;
+	*d->patch = *before;
+	for (unsigned c = 0; c < d->patch->n_connections; c++) {
+		const struct patch_connection *k = &d->patch->connections[c];
+		if (k->from.module != (int)m && k->to.module != (int)m)
+			d->patch->connections[kept++] = *k;
+	}
+	if (kept == d->patch->n_connections) {
+		/* nothing to fade: remove it at once */
+		*d->patch = *before;
+		snprintf(d->pending_remove, sizeof d->pending_remove, "%s",
+		    before->modules[m].name);
+		remove_pending(d);
+		return;
+	}
+	d->patch->n_connections = kept;
+	snprintf(d->pending_remove, sizeof d->pending_remove, "%s",
+	    before->modules[m].name);
+	d->pending_gen = newest_gen(d) + 1;     /* the graph published next */
+}
+
 /* Apply one control message: a patch command, or "!load\n" followed by a
  * whole patch that replaces the patch in one piece.  Numeric parameter
  * changes are queued for the engine; returns what else changed (CHANGED_*
@@ -581,7 +564,8 @@ apply_message(struct dsp *d, const char *text, struct patch *before)
 {
 	struct patch_error err;
 	char msg[600];
-	int rc;
+	int rc, removed = remove_pending(d);
+	const char *word = text + strspn(text, " \t");
 
 	*before = *d->patch;
 	if (strncmp(text, "!load\n", 6) == 0)
@@ -594,7 +578,9 @@ apply_message(struct dsp *d, const char *text, struct patch *before)
 		post_event(d, msg);
 		return 0;
 	}
-	int changed = patch_change(before, d->patch);
+	if (strncmp(word, "remove", 6) == 0 && (word[6] == ' ' || word[6] == '\t'))
+		remove_softly(d, before);
+	int changed = patch_change(before, d->patch) | removed;
 	if (changed)
 		return changed;
 	for (unsigned m = 0; m < d->patch->n_modules; m++)
@@ -624,6 +610,11 @@ control_main(void *arg)
 			changed |= apply_message(d, buf, before);
 			any++;
 		}
+		/* a removed module whose connections have faded out goes */
+		if (d->pending_remove[0] != '\0' && d->newest != NULL &&
+		    atomic_load(&d->engine_gen) >= d->pending_gen &&
+		    d->newest->gen >= d->pending_gen && graph_fades_over(d->newest->g))
+			changed |= remove_pending(d);
 		if (len == RING_CORRUPT) {
 			post_event(d, "error the control ring is corrupt");
 			if (dsp_is_child)
@@ -632,7 +623,7 @@ control_main(void *arg)
 		}
 		/* a whole batch makes one graph */
 		if (changed || (d->newest == NULL && any))
-			publish_graph(d, (changed & CHANGED_STRUCTURE) != 0);
+			publish_graph(d);
 		/* before `applied` moves: a command is also a way to wait until
 		 * the blocks run before it have been reported on */
 		report_resets(d);
@@ -711,9 +702,6 @@ dsp_start(struct region *r, char *err, size_t err_size)
 	struct dsp *d = xcalloc(1, sizeof *d);
 	d->r = r;
 	d->rate = (float)r->dims.rate;
-	d->fade_len = (unsigned)lroundf(FADE_SECONDS * d->rate);
-	if (d->fade_len == 0)
-		d->fade_len = 1;
 	d->patch = xmalloc(sizeof *d->patch);
 	patch_init(d->patch, r->dims.n_inputs, r->dims.n_outputs);
 	size_t bytes = ring_elem_bytes(sizeof(struct param_change), 4096);

@@ -35,7 +35,21 @@
  * module of its first source a task produces.  Voice modules' inputs add
  * their few sources (one per connection) inline: that work is already
  * spread over the voices.
+ *
+ * An edit changes only what it touches.  Compiled against the graph that
+ * ran before, every instance that exists in both (same name, type, scope
+ * and voice) keeps its state, and every connection keeps sounding; a
+ * connection the edit adds fades in over RAMP_SECONDS, and one it removes
+ * fades out: it stays in the new graph as a ghost source, read after the
+ * input's own sum, until its ramp is over.  A ramp's gain is a function of
+ * the frames run since the edit, handed on from graph to graph at the swap
+ * (graph_continue) by the connection's identity (its ends' names, types and
+ * ports), so quick edits in a row, or graphs the engine never ran, continue
+ * a fade where it stands.  A finished fade-in reads exactly as a plain
+ * source and a finished ghost is skipped, so once the ramps are over the
+ * output is bit-identical to that of a graph compiled without them.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +71,10 @@
 _Static_assert(VOICES_MAX >= PATCH_MAX_POLY,
     "the voice allocator must hold every voice");
 
+/* Length of a connection's fade in or out when an edit adds or removes it,
+ * seconds (raised cosine). */
+#define RAMP_SECONDS 0.005f
+
 #define NO_TASK (~0u)             /* an instance not laid out in a task yet */
 #define NO_SUM (~0u)              /* a task that is not a sum */
 
@@ -71,6 +89,20 @@ struct graph_input {
 	unsigned n_partial;      /* 2 .. SUM_GROUP of them */
 	unsigned partial_task;   /* the task of partial[0]; the others follow */
 	int by_task;             /* engine outputs: a sum task fills `sum` */
+	int ramped;              /* some of its sources fade in (an edit) */
+	unsigned ghost_first;    /* index into graph->ghost_src */
+	unsigned n_ghost;        /* removed connections fading out, added last */
+	float idle;              /* the value the module reads unconnected
+				    (NULL), when an edit connects or
+				    disconnects it wholly; else 0 */
+};
+
+/* A connection's fade across an edit: in (added) or out (removed). */
+struct graph_ramp {
+	uint64_t key;            /* the connection's identity (conn_key) */
+	int fade_in;             /* 1: added, fades in; 0: removed, a ghost */
+	uint64_t base;           /* frames of the fade done before this graph's
+				    first frame; set by graph_continue */
 };
 
 /* One partial sum (or an engine output's total), run as a task of its own:
@@ -78,6 +110,8 @@ struct graph_input {
 struct graph_sum {
 	const float *const *src;
 	unsigned count;          /* 1 .. SUM_GROUP */
+	const int *ramp;         /* per source: its fade (graph ramps), -1 for
+				    none; or NULL: no source fades */
 	float *out;              /* GRAPH_CHUNK frames */
 	int module;              /* charged for the time and blamed, or -1 */
 };
@@ -94,6 +128,7 @@ struct graph_instance {
 	struct graph_input *inputs;     /* type->n_inputs */
 	float **outputs;                /* type->n_outputs buffers of GRAPH_CHUNK */
 	float **feedback;               /* per output: last chunk, or NULL */
+	struct graph_instance *prev;    /* the instance it continues, or NULL */
 };
 
 /* What voice routing remembers between blocks (carried across recompiles). */
@@ -105,6 +140,12 @@ struct route_state {
 	unsigned char sustained[128];    /* released under the pedal */
 	int muted;                       /* all sound off until the next note */
 	float gain;                      /* output gain at the end of the last chunk */
+};
+
+/* A chunk buffer copied to another: a loop edge's delayed samples. */
+struct loop_copy {
+	float *to;
+	const float *from;
 };
 
 /* A queued note event, in frames from the start of the coming block. */
@@ -132,7 +173,32 @@ struct graph {
 	const float **sources;                 /* flattened source lists */
 	int *source_inst;                      /* instance behind each source,
 						  -1 for inputs and loop edges */
+	int *source_ramp;                      /* fade of each source, or -1 */
 	unsigned n_sources, cap_sources;
+	/* fades across the edit that made this graph (see the top) */
+	const struct graph *compiled_from;     /* the graph compiled against:
+						  compared, never read */
+	unsigned ramp_len;                     /* frames of a fade */
+	float *ramp_gain;                      /* ramp_len + 1: raised cosine */
+	struct graph_ramp *ramps;
+	unsigned n_ramps;
+	struct patch_connection *conns;        /* the patch's connections */
+	uint64_t *conn_key;                    /* their identities */
+	int *conn_ramp;                        /* their fades in, or -1 */
+	unsigned n_conns;
+	struct patch_connection *ghosts;       /* removed connections fading
+						  out, in this graph's indices */
+	int *ghost_conn_ramp;                  /* their fades */
+	unsigned n_ghosts;
+	const float **ghost_src;               /* ghosts' source buffers */
+	int *ghost_ramp;                       /* and their fades */
+	int *ghost_inst;                       /* and instances (-1: inputs) */
+	unsigned n_ghost_src, cap_ghost_src;
+	struct loop_copy *fb_carry;            /* loop-edge buffers to take
+						  over from compiled_from */
+	unsigned n_fb_carry;
+	_Atomic uint64_t frames_run;           /* frames processed so far */
+	uint64_t chunk_pos;                    /* frames_run at this chunk */
 	float **engine_in;                     /* n_inputs chunk buffers */
 	struct graph_input *engine_out;        /* n_outputs gathered inputs */
 	const float **engine_out_ptr;          /* scratch, n_outputs */
@@ -151,7 +217,7 @@ struct graph {
 	struct graph_sum *sums;                /* partial sums, in task order */
 	unsigned n_sums;
 	struct pool_plan *plan;
-	struct loop_copy { float *to; const float *from; } *loop_copies;
+	struct loop_copy *loop_copies;
 	unsigned n_loop_copies;                /* outputs read through loop edges:
 						  kept after each chunk */
 	struct pool *pool;                     /* NULL: run the tasks serially */
@@ -201,6 +267,8 @@ _Thread_local volatile int graph_running_module = -1;
 
 static const float *input_samples(struct graph *g,
     const struct graph_input *in, unsigned n);
+static float input_idle(const struct graph *g, const struct graph_input *gi,
+    const struct port_desc *port);
 
 /* Visit state of a module during the topological sort. */
 enum { UNSEEN = 0, ACTIVE, DONE };
@@ -244,16 +312,33 @@ source_buffer(struct graph *g, struct graph_instance *src, int port, int delayed
 	return src->feedback[port];
 }
 
-/* Append `buf`, produced by instance `inst` (-1: by none this chunk), to
- * the source list of `in`. */
+/* Append `buf`, produced by instance `inst` (-1: by none this chunk) and
+ * fading by ramp `ramp` (-1: none), to the source list of `in`. */
 static void
-add_source(struct graph *g, const float *buf, int inst, struct graph_input *in)
+add_source(struct graph *g, const float *buf, int inst, int ramp,
+    struct graph_input *in)
 {
 	if (g->n_sources == g->cap_sources)
 		fatal("internal error: more sources than count_sources said");
 	g->source_inst[g->n_sources] = inst;
+	g->source_ramp[g->n_sources] = ramp;
 	g->sources[g->n_sources++] = buf;
 	in->count++;
+	if (ramp >= 0)
+		in->ramped = 1;
+}
+
+/* Append a ghost source (a removed connection fading out) to `in`. */
+static void
+add_ghost(struct graph *g, const float *buf, int inst, int ramp,
+    struct graph_input *in)
+{
+	if (g->n_ghost_src == g->cap_ghost_src)
+		fatal("internal error: more ghost sources than counted");
+	g->ghost_src[g->n_ghost_src] = buf;
+	g->ghost_inst[g->n_ghost_src] = inst;
+	g->ghost_ramp[g->n_ghost_src++] = ramp;
+	in->n_ghost++;
 }
 
 /*
@@ -272,8 +357,9 @@ gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
 		const struct patch_connection *k = &p->connections[c];
 		if (k->to.module != to_module || k->to.port != to_port)
 			continue;
+		int ramp = g->conn_ramp != NULL ? g->conn_ramp[c] : -1;
 		if (k->from.module == PATCH_IO_IN) {
-			add_source(g, g->engine_in[k->from.port], -1, in);
+			add_source(g, g->engine_in[k->from.port], -1, ramp, in);
 			continue;
 		}
 		int from = k->from.module;
@@ -285,10 +371,33 @@ gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
 		for (unsigned v = v0; v < v1; v++) {
 			struct graph_instance *src = instance_of(g, from, v);
 			add_source(g, source_buffer(g, src, k->from.port, delayed),
-			    delayed ? -1 : (int)(src - g->instances), in);
+			    delayed ? -1 : (int)(src - g->instances), ramp, in);
 		}
 	}
-	if (in->count > 1)
+	/* the fading-out ghosts, never delayed (ramps_setup made sure) */
+	in->ghost_first = g->n_ghost_src;
+	in->n_ghost = 0;
+	for (unsigned c = 0; c < g->n_ghosts; c++) {
+		const struct patch_connection *k = &g->ghosts[c];
+		int ramp = g->ghost_conn_ramp[c];
+		if (k->to.module != to_module || k->to.port != to_port)
+			continue;
+		if (k->from.module == PATCH_IO_IN) {
+			add_ghost(g, g->engine_in[k->from.port], -1, ramp, in);
+			continue;
+		}
+		int from = k->from.module;
+		int from_voice = p->modules[from].scope == SCOPE_VOICE;
+		int to_voice = to_module >= 0 && p->modules[to_module].scope == SCOPE_VOICE;
+		unsigned v0 = from_voice && !to_voice ? 0 : voice;
+		unsigned v1 = from_voice && !to_voice ? g->module_count[from] : voice + 1;
+		for (unsigned v = v0; v < v1; v++) {
+			struct graph_instance *src = instance_of(g, from, v);
+			add_ghost(g, src->outputs[k->from.port],
+			    (int)(src - g->instances), ramp, in);
+		}
+	}
+	if (in->count > 1 || in->ramped || in->n_ghost > 0)
 		in->sum = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
 }
 
@@ -297,11 +406,12 @@ gather(struct graph *g, const struct patch *p, const int *rank, int to_module,
  * and global -> voice: one per voice instance; voice -> global or out: one
  * instance reads every voice), any other one entry. */
 static unsigned
-count_sources(const struct patch *p)
+count_sources(const struct patch *p, const struct patch_connection *conns,
+    unsigned n_conns)
 {
 	unsigned n = 0;
-	for (unsigned c = 0; c < p->n_connections; c++) {
-		const struct patch_connection *k = &p->connections[c];
+	for (unsigned c = 0; c < n_conns; c++) {
+		const struct patch_connection *k = &conns[c];
 		int from_voice = k->from.module >= 0 &&
 		    p->modules[k->from.module].scope == SCOPE_VOICE;
 		int to_voice = k->to.module >= 0 &&
@@ -355,6 +465,154 @@ find_old(struct graph *old, const struct patch *p, int m, unsigned v)
 }
 
 
+/* FNV-1a over `n` bytes, continuing from `h`. */
+static uint64_t
+fnv(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *b = data;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* One end of a connection hashed into `h`: its port, and the engine's
+ * side or the module's name, type and scope. */
+static uint64_t
+end_key(uint64_t h, const struct graph *g, struct patch_port e)
+{
+	h = fnv(h, &e.port, sizeof e.port);
+	if (e.module < 0)
+		return fnv(h, &e.module, sizeof e.module);
+	h = fnv(h, g->module_names[e.module], strlen(g->module_names[e.module]) + 1);
+	h = fnv(h, &g->module_types[e.module], sizeof g->module_types[e.module]);
+	return fnv(h, &g->module_scope[e.module], 1);
+}
+
+/* A connection's identity, the same in every graph that has it (module
+ * indices may differ; names, types, scopes and ports may not). */
+static uint64_t
+conn_key(const struct graph *g, const struct patch_connection *k)
+{
+	return end_key(end_key(0xcbf29ce484222325ull, g, k->from), g, k->to);
+}
+
+/* Index of `key` in keys[0 .. n), or -1. */
+static int
+key_index(const uint64_t *keys, unsigned n, uint64_t key)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (keys[i] == key)
+			return (int)i;
+	return -1;
+}
+
+/* Index of the ramp with `key` in g, or -1. */
+static int
+ramp_index(const struct graph *g, uint64_t key)
+{
+	for (unsigned i = 0; i < g->n_ramps; i++)
+		if (g->ramps[i].key == key)
+			return (int)i;
+	return -1;
+}
+
+/* Add a fade for the connection `key`; returns its index. */
+static int
+ramp_add(struct graph *g, uint64_t key, int fade_in)
+{
+	g->ramps[g->n_ramps] = (struct graph_ramp){ key, fade_in, 0 };
+	return (int)g->n_ramps++;
+}
+
+/* End `e` of a connection of `old` as an end in patch `p` (the graph being
+ * compiled, g): the module of the same name, type and scope.  0 when there
+ * is one, -1 when the edit removed it. */
+static int
+end_map(const struct graph *old, const struct graph *g, const struct patch *p,
+    struct patch_port e, int output, struct patch_port *out)
+{
+	*out = e;
+	if (e.module < 0)
+		return (unsigned)e.port < (output ? g->n_inputs : g->n_outputs) ? 0 : -1;
+	int m = patch_find_module(p, old->module_names[e.module]);
+	if (m < 0 || p->modules[m].type != old->module_types[e.module] ||
+	    p->modules[m].scope != old->module_scope[e.module])
+		return -1;
+	out->module = m;
+	return 0;
+}
+
+/* Keep connection `k` of `old` (identity `key`), which the patch no longer
+ * has, as a ghost fading out, when both its ends are still there and its
+ * source runs before its destination (no loop delay: the ghost reads the
+ * buffer its source is writing). */
+static void
+ghost_add(struct graph *g, const struct patch *p, const struct graph *old,
+    const struct patch_connection *k, uint64_t key, const int *rank)
+{
+	struct patch_connection to;
+	if (key_index(g->conn_key, g->n_conns, key) >= 0 || ramp_index(g, key) >= 0)
+		return;
+	if (end_map(old, g, p, k->from, 1, &to.from) != 0 ||
+	    end_map(old, g, p, k->to, 0, &to.to) != 0)
+		return;
+	if (to.from.module >= 0 && to.to.module >= 0 &&
+	    rank[to.from.module] >= rank[to.to.module])
+		return;
+	g->ghosts[g->n_ghosts] = to;
+	g->ghost_conn_ramp[g->n_ghosts++] = ramp_add(g, key, 0);
+}
+
+/*
+ * The fades of the edit from `old` to patch `p`: a connection `old` lacks
+ * fades in; one that `old` still fades in goes on fading in, and one that
+ * `old` fades out goes on fading out, unless `old` has run long enough for
+ * every fade of its own to be over; a connection the edit removed fades out
+ * as a ghost.  Where a fade stands is settled at the swap (graph_continue).
+ */
+static void
+ramps_setup(struct graph *g, const struct patch *p, const struct graph *old,
+    const int *rank)
+{
+	g->compiled_from = old;
+	g->ramp_len = (unsigned)lroundf(RAMP_SECONDS * g->rate);
+	if (g->ramp_len < 1)
+		g->ramp_len = 1;
+	g->ramp_gain = graph_alloc(g, (g->ramp_len + 1) * sizeof(float));
+	for (unsigned i = 0; i <= g->ramp_len; i++)
+		g->ramp_gain[i] = (float)(0.5 - 0.5 * cos(M_PI * i / g->ramp_len));
+	g->ramp_gain[0] = 0.0f;
+	g->ramp_gain[g->ramp_len] = 1.0f;
+	g->n_conns = p->n_connections;
+	g->conns = graph_alloc(g, (g->n_conns + 1) * sizeof *g->conns);
+	g->conn_key = graph_alloc(g, (g->n_conns + 1) * sizeof *g->conn_key);
+	g->conn_ramp = graph_alloc(g, (g->n_conns + 1) * sizeof *g->conn_ramp);
+	memcpy(g->conns, p->connections, g->n_conns * sizeof *g->conns);
+	for (unsigned c = 0; c < g->n_conns; c++) {
+		g->conn_key[c] = conn_key(g, &g->conns[c]);
+		g->conn_ramp[c] = -1;
+	}
+	if (old == NULL)
+		return;
+	int old_fading = atomic_load_explicit(&old->frames_run,
+	    memory_order_relaxed) < old->ramp_len;
+	unsigned max_ghosts = old->n_conns + old->n_ghosts;
+	g->ramps = graph_alloc(g, (g->n_conns + max_ghosts + 1) * sizeof *g->ramps);
+	g->ghosts = graph_alloc(g, (max_ghosts + 1) * sizeof *g->ghosts);
+	g->ghost_conn_ramp = graph_alloc(g, (max_ghosts + 1) * sizeof(int));
+	for (unsigned c = 0; c < g->n_conns; c++) {
+		int j = key_index(old->conn_key, old->n_conns, g->conn_key[c]);
+		if (j < 0 || (old_fading && old->conn_ramp[j] >= 0))
+			g->conn_ramp[c] = ramp_add(g, g->conn_key[c], 1);
+	}
+	for (unsigned j = 0; j < old->n_conns; j++)
+		ghost_add(g, p, old, &old->conns[j], old->conn_key[j], rank);
+	if (old_fading)
+		for (unsigned j = 0; j < old->n_ghosts; j++)
+			ghost_add(g, p, old, &old->ghosts[j],
+			    old->ramps[old->ghost_conn_ramp[j]].key, rank);
+}
+
 /* CLOCK_MONOTONIC now, in nanoseconds (vDSO: no system call). */
 static inline uint64_t
 graph_now_ns(void)
@@ -391,6 +649,57 @@ sum_into(float *restrict out, const float *const *src, unsigned count,
 	for (; s < count; s++)
 		for (unsigned i = 0; i < n; i++)
 			out[i] += src[s][i];
+}
+
+/* Gain of fade `r` at frame i of the running chunk: a fade in rises
+ * along the raised cosine to exactly 1, a ghost falls to exactly 0. */
+static inline float
+ramp_gain(const struct graph *g, int r, unsigned i)
+{
+	const struct graph_ramp *rp = &g->ramps[r];
+	uint64_t pos = g->chunk_pos + rp->base + i + 1;
+	if (pos >= g->ramp_len)
+		return rp->fade_in ? 1.0f : 0.0f;
+	return g->ramp_gain[rp->fade_in ? pos : g->ramp_len - pos];
+}
+
+/* Whether fade `r` is still under way in the running chunk (a finished
+ * fade in reads as a plain source, a finished ghost as none). */
+static inline int
+ramp_running(const struct graph *g, int r)
+{
+	return g->chunk_pos + g->ramps[r].base + 1 < g->ramp_len;
+}
+
+/* sum_into with fades: source s is scaled by fade ramp[s] while that runs
+ * (ramp NULL: none fades).  With no fade running it is sum_into itself, so
+ * the rounding is that of a graph without fades. */
+static void
+sum_ramped(const struct graph *g, float *restrict out, const float *const *src,
+    const int *ramp, unsigned count, unsigned n)
+{
+	int any = 0;
+	for (unsigned s = 0; ramp != NULL && s < count && !any; s++)
+		any = ramp[s] >= 0 && ramp_running(g, ramp[s]);
+	if (!any) {
+		sum_into(out, src, count, n);
+		return;
+	}
+	for (unsigned s = 0; s < count; s++) {
+		const float *x = src[s];
+		int r = ramp[s];
+		if (r >= 0 && ramp_running(g, r)) {
+			for (unsigned i = 0; i < n; i++) {
+				float y = x[i] * ramp_gain(g, r, i);
+				out[i] = s == 0 ? y : out[i] + y;
+			}
+		} else if (s == 0) {
+			memcpy(out, x, n * sizeof(float));
+		} else {
+			for (unsigned i = 0; i < n; i++)
+				out[i] += x[i];
+		}
+	}
 }
 
 /* The bits of GUARD_BLOWUP_LIMIT (guard_limit_bits(1000.0f)). */
@@ -471,7 +780,7 @@ graph_run_task(void *ctx, unsigned task)
 		if (g->blame != NULL && task < g->n_blame)
 			atomic_store_explicit(&g->blame[task], s->module,
 			    memory_order_relaxed);
-		sum_into(s->out, s->src, s->count, n);
+		sum_ramped(g, s->out, s->src, s->ramp, s->count, n);
 		graph_running_module = -1;
 		if (row != NULL && s->module >= 0)
 			cost_add(row, s->module, graph_now_ns() - t0);
@@ -511,16 +820,19 @@ graph_run_task(void *ctx, unsigned task)
 
 /* Stage of every module: the highest stage of its sources, plus one when
  * the signal crosses between voice and global scope.  Delayed (loop) edges
- * do not count: they read the previous chunk. */
+ * do not count: they read the previous chunk.  Ghosts count: their source
+ * must run first. */
 static void
-stages_compute(const struct patch *p, const int *order, unsigned n_order,
-    const int *rank, unsigned *stage)
+stages_compute(const struct graph *g, const struct patch *p, const int *order,
+    unsigned n_order, const int *rank, unsigned *stage)
 {
 	for (unsigned i = 0; i < n_order; i++) {
 		int m = order[i];
 		unsigned st = 0;
-		for (unsigned c = 0; c < p->n_connections; c++) {
-			const struct patch_connection *k = &p->connections[c];
+		/* the patch's connections, then the ghosts fading out */
+		for (unsigned c = 0; c < p->n_connections + g->n_ghosts; c++) {
+			const struct patch_connection *k = c < p->n_connections ?
+			    &p->connections[c] : &g->ghosts[c - p->n_connections];
 			int from = k->from.module;
 			if (k->to.module != m || from < 0 || rank[from] >= rank[m])
 				continue;
@@ -569,13 +881,15 @@ tree_sums(unsigned count)
 }
 
 /* Lay out one sum task adding `src[0 .. count)` in order into `out`,
- * charged to `module`; returns its task index. */
+ * each faded by its `ramp` (NULL: none), charged to `module`; returns its
+ * task index. */
 static unsigned
-sum_task_add(struct graph *g, const float *const *src, unsigned count,
-    float *out, int module, unsigned n_inst)
+sum_task_add(struct graph *g, const float *const *src, const int *ramp,
+    unsigned count, float *out, int module, unsigned n_inst)
 {
 	struct graph_sum *s = &g->sums[g->n_sums];
 	s->src = src;
+	s->ramp = ramp;
 	s->count = count;
 	s->out = out;
 	s->module = module;
@@ -609,8 +923,10 @@ tree_build(struct graph *g, struct graph_input *in, int module,
 			unsigned lo = j * SUM_GROUP;
 			unsigned hi = lo + SUM_GROUP < count ? lo + SUM_GROUP : count;
 			float *out = graph_alloc(g, GRAPH_CHUNK * sizeof(float));
-			unsigned t = sum_task_add(g, src + lo, hi - lo, out, module,
-			    n_inst);
+			const int *ramp = level == 1 && in->ramped ?
+			    &g->source_ramp[in->first + lo] : NULL;
+			unsigned t = sum_task_add(g, src + lo, ramp, hi - lo, out,
+			    module, n_inst);
 			part[j] = out;
 			for (unsigned a = lo; a < hi; a++) {
 				if (level > 1) {
@@ -648,12 +964,13 @@ out_sum_build(struct graph *g, struct graph_input *in,
 			module = g->instances[g->source_inst[in->first + s]].module;
 	tree_build(g, in, module, task_of, n_inst, edges);
 	if (in->partial != NULL) {
-		unsigned t = sum_task_add(g, in->partial, in->n_partial, in->sum,
-		    module, n_inst);
+		unsigned t = sum_task_add(g, in->partial, NULL, in->n_partial,
+		    in->sum, module, n_inst);
 		for (unsigned j = 0; j < in->n_partial; j++)
 			edge_add(edges, in->partial_task + j, t);
 	} else {
-		unsigned t = sum_task_add(g, &g->sources[in->first], in->count,
+		unsigned t = sum_task_add(g, &g->sources[in->first],
+		    in->ramped ? &g->source_ramp[in->first] : NULL, in->count,
 		    in->sum, module, n_inst);
 		for (unsigned s = 0; s < in->count; s++) {
 			int inst = g->source_inst[in->first + s];
@@ -676,7 +993,7 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
     unsigned n_order, const int *rank)
 {
 	unsigned stage[PATCH_MAX_MODULES], n_stages = 0;
-	stages_compute(p, order, n_order, rank, stage);
+	stages_compute(g, p, order, n_order, rank, stage);
 	for (unsigned i = 0; i < n_order; i++)
 		if (stage[order[i]] + 1 > n_stages)
 			n_stages = stage[order[i]] + 1;
@@ -754,6 +1071,11 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 		struct graph_instance *in = &g->instances[i];
 		for (unsigned k = 0; k < in->type->n_inputs; k++) {
 			const struct graph_input *gi = &in->inputs[k];
+			for (unsigned s = 0; s < gi->n_ghost; s++) {
+				int src = g->ghost_inst[gi->ghost_first + s];
+				if (src >= 0)
+					edge_add(&edges, task_of[src], task_of[i]);
+			}
 			if (gi->partial != NULL) {
 				for (unsigned j = 0; j < gi->n_partial; j++)
 					edge_add(&edges, gi->partial_task + j, task_of[i]);
@@ -838,6 +1160,7 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 
 			struct graph_instance *prev = find_old(old, p, m, v);
 			int same_text = 0;
+			in->prev = prev;
 			if (prev != NULL) {
 				/* continue the live state; the old graph lets go */
 				in->state = prev->state;
@@ -857,14 +1180,23 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	}
 	g->params_pending = 1;
 
-	/* wiring */
-	g->cap_sources = count_sources(p);
+	/* wiring, with the fades of the edit from `old` */
+	ramps_setup(g, p, old, rank);
+	g->cap_sources = count_sources(p, p->connections, p->n_connections);
 	g->sources = graph_alloc(g, (g->cap_sources + 1) * sizeof(float *));
 	g->source_inst = graph_alloc(g, (g->cap_sources + 1) * sizeof(int));
+	g->source_ramp = graph_alloc(g, (g->cap_sources + 1) * sizeof(int));
+	g->cap_ghost_src = count_sources(p, g->ghosts, g->n_ghosts);
+	g->ghost_src = graph_alloc(g, (g->cap_ghost_src + 1) * sizeof(float *));
+	g->ghost_inst = graph_alloc(g, (g->cap_ghost_src + 1) * sizeof(int));
+	g->ghost_ramp = graph_alloc(g, (g->cap_ghost_src + 1) * sizeof(int));
 	for (unsigned i = 0; i < g->n_instances; i++) {
 		struct graph_instance *in = &g->instances[i];
-		for (unsigned k = 0; k < in->type->n_inputs; k++)
-			gather(g, p, rank, in->module, (int)k, in->voice, &in->inputs[k]);
+		for (unsigned k = 0; k < in->type->n_inputs; k++) {
+			struct graph_input *gi = &in->inputs[k];
+			gather(g, p, rank, in->module, (int)k, in->voice, gi);
+			gi->idle = input_idle(g, gi, &in->type->inputs[k]);
+		}
 	}
 	g->engine_out = graph_alloc(g, (g->n_outputs + 1) * sizeof *g->engine_out);
 	g->engine_out_ptr = graph_alloc(g, (g->n_outputs + 1) * sizeof(float *));
@@ -872,6 +1204,25 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 		gather(g, p, rank, PATCH_IO_OUT, (int)c, 0, &g->engine_out[c]);
 
 	tasks_build(g, p, order, n_order, rank);
+
+	/* the loop edges' last chunks, taken over at the swap */
+	for (int pass = 0; pass < 2; pass++) {
+		g->n_fb_carry = 0;
+		for (unsigned i = 0; i < g->n_instances; i++) {
+			struct graph_instance *in = &g->instances[i];
+			for (unsigned o = 0; in->prev != NULL && o < in->type->n_outputs; o++) {
+				if (in->feedback[o] == NULL || in->prev->feedback[o] == NULL)
+					continue;
+				if (pass == 1)
+					g->fb_carry[g->n_fb_carry] = (struct loop_copy){
+					    in->feedback[o], in->prev->feedback[o] };
+				g->n_fb_carry++;
+			}
+		}
+		if (pass == 0)
+			g->fb_carry = graph_alloc(g, (g->n_fb_carry + 1) *
+			    sizeof *g->fb_carry);
+	}
 
 	/* the outputs that loop edges read: a list, so that keeping them
 	 * after each chunk does not walk every instance */
@@ -942,13 +1293,89 @@ graph_free(struct graph *g)
 	free(g);
 }
 
+/*
+ * What a module reads on input `gi` unconnected, when an edit connects it
+ * from nothing or disconnects it wholly (every source fades): the value
+ * its port states ("unconnected = 1" for a vca's cv), or 0.  The fade then
+ * runs between that value and the signal, not from silence.
+ */
+static float
+input_idle(const struct graph *g, const struct graph_input *gi,
+    const struct port_desc *port)
+{
+	const char *said = port->help != NULL ? strstr(port->help, "unconnected = ") : NULL;
+	if (said == NULL || (gi->count == 0 && gi->n_ghost == 0))
+		return 0.0f;
+	for (unsigned s = 0; s < gi->count; s++)
+		if (g->source_ramp[gi->first + s] < 0)
+			return 0.0f;      /* a source stays: never unconnected */
+	return strtof(said + strlen("unconnected = "), NULL);
+}
+
+/* Whether a fade of input `in` runs this chunk. */
+static int
+input_fading(const struct graph *g, const struct graph_input *in)
+{
+	for (unsigned s = 0; s < in->n_ghost; s++)
+		if (ramp_running(g, g->ghost_ramp[in->ghost_first + s]))
+			return 1;
+	for (unsigned s = 0; in->ramped && s < in->count; s++) {
+		int r = g->source_ramp[in->first + s];
+		if (r >= 0 && ramp_running(g, r))
+			return 1;
+	}
+	return 0;
+}
+
+/* Input `in` while a fade runs: its sources (faded in the sums), then its
+ * ghosts fading out, then, for an input connected from nothing or
+ * disconnected wholly, its unconnected value where no fade has reached
+ * full gain (sum->idle * (1 - the highest gain)). */
+static const float *
+input_fade(struct graph *g, const struct graph_input *in, unsigned n)
+{
+	float *out = in->sum;
+	if (in->count == 0)
+		memset(out, 0, n * sizeof(float));
+	else if (in->partial != NULL && !in->by_task)
+		sum_into(out, in->partial, in->n_partial, n);
+	else if (!in->by_task)
+		sum_ramped(g, out, &g->sources[in->first],
+		    &g->source_ramp[in->first], in->count, n);
+	for (unsigned s = 0; s < in->n_ghost; s++) {
+		int r = g->ghost_ramp[in->ghost_first + s];
+		const float *x = g->ghost_src[in->ghost_first + s];
+		if (ramp_running(g, r))
+			for (unsigned i = 0; i < n; i++)
+				out[i] += x[i] * ramp_gain(g, r, i);
+	}
+	if (in->idle == 0.0f)
+		return out;
+	for (unsigned i = 0; i < n; i++) {
+		float top = 0.0f;
+		for (unsigned s = 0; s < in->count; s++) {
+			float gain = ramp_gain(g, g->source_ramp[in->first + s], i);
+			top = gain > top ? gain : top;
+		}
+		for (unsigned s = 0; s < in->n_ghost; s++) {
+			float gain = ramp_gain(g, g->ghost_ramp[in->ghost_first + s], i);
+			top = gain > top ? gain : top;
+		}
+		out[i] += in->idle * (1.0f - top);
+	}
+	return out;
+}
+
 /* The samples an input reads this chunk: NULL when unconnected, the one
  * source as it is, the sum of several in their fixed order, or of the top
  * partial sums of its tree in theirs; for an engine output with several
- * sources, what its sum task left. */
+ * sources, what its sum task left.  While an edit's fade runs on it, the
+ * faded sum (input_fade). */
 static const float *
 input_samples(struct graph *g, const struct graph_input *in, unsigned n)
 {
+	if ((in->ramped || in->n_ghost > 0) && input_fading(g, in))
+		return input_fade(g, in, n);
 	if (in->count == 0)
 		return NULL;
 	if (in->by_task)
@@ -1201,12 +1628,15 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 				memset(g->engine_in[c], 0, n * sizeof(float));
 		}
 		route_events(g, done, n, &next_event);
+		g->chunk_pos = atomic_load_explicit(&g->frames_run, memory_order_relaxed);
 		run_chunk(g, n);
 		float from = g->route.gain, to = g->route.muted ? 0.0f : 1.0f;
 		for (unsigned c = 0; c < g->n_outputs; c++)
 			output_chunk(g, out[c] + done,
 			    input_samples(g, &g->engine_out[c], n), n, from, to);
 		g->route.gain = to;
+		atomic_store_explicit(&g->frames_run, g->chunk_pos + n,
+		    memory_order_relaxed);
 		done += n;
 	}
 	g->n_events = 0;
@@ -1274,17 +1704,62 @@ graph_set_param(struct graph *g, int module, unsigned param, float value)
 	g->module_params[module][param] = value;
 }
 
+/* Where a fade of g for connection `key` starts, in frames done, from
+ * what the graph `old` that ran until now plays of that connection: fully
+ * (a fade in is over; a ghost starts), fading in or out at some gain (the
+ * fade goes on from that very gain: the curve is symmetric), or not at all
+ * (a fade in starts; a ghost is over). */
+static uint64_t
+ramp_base(const struct graph *g, const struct graph *old,
+    const struct graph_ramp *rp)
+{
+	uint64_t len = g->ramp_len;
+	if (old == NULL)
+		return len;
+	int r = ramp_index(old, rp->key);
+	if (r >= 0) {
+		uint64_t pos = atomic_load_explicit(&old->frames_run,
+		    memory_order_relaxed) + old->ramps[r].base;
+		if (pos > len)
+			pos = len;
+		return old->ramps[r].fade_in == rp->fade_in ? pos : len - pos;
+	}
+	int sounding = key_index(old->conn_key, old->n_conns, rp->key) >= 0;
+	return sounding == rp->fade_in ? len : 0;
+}
+
 void
 graph_continue(struct graph *g, const struct graph *old)
 {
+	for (unsigned r = 0; r < g->n_ramps; r++)
+		g->ramps[r].base = ramp_base(g, old, &g->ramps[r]);
 	if (old == NULL)
 		return;
-	if (old->poly == g->poly)
+	if (old == g->compiled_from)
+		for (unsigned k = 0; k < g->n_fb_carry; k++)
+			memcpy(g->fb_carry[k].to, g->fb_carry[k].from,
+			    GRAPH_CHUNK * sizeof(float));
+	if (old->poly == g->poly) {
 		*g->voices = *old->voices;
+	} else {
+		/* the voices both have go on as they were; new ones are idle */
+		unsigned both = old->voices->n < g->voices->n ? old->voices->n :
+		    g->voices->n;
+		g->voices->clock = old->voices->clock;
+		memcpy(g->voices->voice, old->voices->voice,
+		    both * sizeof g->voices->voice[0]);
+	}
 	if (old->mono == g->mono)
 		g->route = old->route;
 }
 
+
+int
+graph_fades_over(const struct graph *g)
+{
+	return atomic_load_explicit(&g->frames_run, memory_order_relaxed) >=
+	    g->ramp_len;
+}
 
 unsigned
 graph_instance_count(const struct graph *g)

@@ -30,17 +30,27 @@ struct graph;
  * be running on another thread meanwhile: compiling only reads its layout
  * and takes ownership of the adopted states (old must not run once the new
  * graph has, and freeing old leaves adopted states alone).  Parameters are
- * set at the new graph's first graph_process.  Never fails but for memory
- * (fatal on the control plane).
+ * set at the new graph's first graph_process.  Connections that `old`
+ * lacks fade in, and those it has that `p` lacks fade out (graph_continue
+ * settles where).  Never fails but for memory (fatal on the control plane).
  */
 struct graph *graph_compile(const struct patch *p, float rate,
     struct graph *old);
 
 /* Take over what the running graph `old` knows beyond module state: the
- * voice allocation.  Real-time safe; call right before the first
+ * voice allocation (the voices both graphs have, when the polyphony
+ * changed), the loop edges' last chunks, and where each connection's fade
+ * stands, so that an edit changes only what it touches: a connection it
+ * adds fades in, one it removes fades out, the rest plays on bit for bit.
+ * Real-time safe and bounded (no allocation); call right before the first
  * graph_process of `g`. */
 void graph_continue(struct graph *g, const struct graph *old);
 void graph_free(struct graph *g);
+
+/* Whether every fade of the edit that made `g` is over (it has run long
+ * enough): a module whose connections faded out may go now without a
+ * sound.  For another thread than the engine's (a relaxed read). */
+int graph_fades_over(const struct graph *g);
 
 /*
  * Run `frames` frames: in[c] holds the engine's input channel c (or is

@@ -97,8 +97,9 @@ struct region_sync {
 	uint32_t n_midi[2];              /* events in the MIDI block */
 	uint64_t clock[2];               /* frame clock at the cycle's start */
 	uint32_t after_gap[2];           /* 1: the parent played silence (a fade
-					    to it) before this cycle: the child
-					    need not fade across a graph change */
+					    to it) before this cycle; informative
+					    only: graph changes no longer fade
+					    the whole output */
 	/* written by the child's fatal-signal handler */
 	_Atomic int32_t blame_module;    /* patch module running, or -1 */
 	_Atomic int32_t blame_signal;

@@ -12,6 +12,13 @@
  *                                  out of a smooth tone by orders of magnitude
  *   analyze errdb A B              error of A against B over B's length
  *                                  (all channels), dB relative to B's RMS
+ *   analyze leveldev FILE START LEN WINDOW
+ *                                  the level across [START, START+LEN): RMS
+ *                                  over every WINDOW frames sliding by one
+ *                                  (a whole number of a tone's periods),
+ *                                  printed as "DEV MIN MAX": the largest
+ *                                  deviation from the first window's, and
+ *                                  the lowest and highest, all in dB
  *   analyze dip FILE LEVEL WINDOW  longest run of frames whose envelope
  *                                  (largest |sample| within WINDOW frames
  *                                  around it) stays below LEVEL, not
@@ -255,6 +262,32 @@ main(int argc, char **argv)
 			if (fabs((double)x[start + i] - x[start + i - 1]) > m)
 				m = fabs((double)x[start + i] - x[start + i - 1]);
 		printf("%.6f\n", m);
+	} else if (strcmp(argv[1], "leveldev") == 0 && argc > 5) {
+		long w = atol(argv[5]);
+		if (w < 1 || w > len) {
+			fprintf(stderr, "analyze: window %ld out of the span\n", w);
+			free(x);
+			return 2;
+		}
+		/* sums in double, recomputed every window: no drift */
+		double first = 0, lo = 1e300, hi = 0;
+		for (long i = 0; i + w <= len; i++) {
+			double e = 0;
+			for (long k = 0; k < w; k++)
+				e += (double)x[start + i + k] * x[start + i + k];
+			e = sqrt(e / (double)w);
+			if (i == 0)
+				first = e;
+			lo = e < lo ? e : lo;
+			hi = e > hi ? e : hi;
+		}
+		if (first <= 0 || lo <= 0) {
+			printf("inf -inf %.6f\n", hi > 0 ? 20 * log10(hi / first) : 0.0);
+		} else {
+			double dlo = 20 * log10(lo / first), dhi = 20 * log10(hi / first);
+			printf("%.6f %.6f %.6f\n", fabs(dlo) > fabs(dhi) ? fabs(dlo) :
+			    fabs(dhi), dlo, dhi);
+		}
 	} else if (strcmp(argv[1], "rms") == 0) {
 		double s = 0;
 		for (long i = 0; i < len; i++)
