@@ -20,12 +20,19 @@
  *              per sample;
  *   drive > 0: every stage saturates its input (sat(c v)/c, c = 2 drive, so
  *              the small-signal response is unchanged), run forward through
- *              the true curves.
+ *              the true curves; this path runs at 4x the rate between IIR
+ *              halfband resamplers (aliases of a 9 kHz sine at drive 1
+ *              below -75 dBc), its saturators may be biased by asym for
+ *              even harmonics, and a 5 Hz DC blocker cleans its output.
  * The feedback is a bounded saturator output, and each stage's state is kept
  * as its last output and last input, re-weighted with the current g every
  * sample (identical to the usual TPT state while g holds still), so an
  * abrupt cutoff drop cannot replay a half step taken at a high cutoff: the
  * filter stays bounded under any modulation.
+ *
+ * At res above the oscillation threshold a silent loop is seeded with its
+ * own mode at the cutoff and grown to its steady level in some 25 ms, in
+ * tune (see ladder_seed), instead of seconds of growth from the noise floor.
  *
  * comp scales the input by 1 + comp k, restoring the passband level the
  * feedback takes away without changing the self-oscillation level.
@@ -60,6 +67,8 @@
 #define LADDER_START_RATE 300.0f
 #define LADDER_START_TAPER 0.02f
 #define LADDER_START_MAX 0.25f
+/* An input peak above this ends a start (or keeps one from starting). */
+#define LADDER_START_QUIET 1e-4f
 /* Describing-function table: entries per unit of amplitude, top amplitude. */
 #define LADDER_DF_STEPS 16
 #define LADDER_DF_TOP 8
@@ -355,16 +364,18 @@ static const struct param_desc ladder_params[LADDER_N_P] = {
 	[LADDER_P_CUTOFF] = { "cutoff", "Hz", PARAM_REAL, 20, 20000, 1000,
 	    "cutoff frequency (self-oscillation pitch at res 1)", NULL },
 	[LADDER_P_RES] = { "res", "", PARAM_REAL, 0, 1, 0,
-	    "resonance; self-oscillates from about 0.95, steadily at 1", NULL },
+	    "resonance; self-oscillates from about 0.95, steadily at 1 (from "
+	    "silence in about 25 ms)", NULL },
 	[LADDER_P_DRIVE] = { "drive", "", PARAM_REAL, 0, 1, 0,
-	    "stage saturation; 0 keeps the stages linear", NULL },
+	    "stage saturation, 4x oversampled, DC blocked; 0 keeps the stages "
+	    "linear", NULL },
 	[LADDER_P_DEPTH] = { "depth", "oct", PARAM_REAL, -8, 8, 4,
 	    "octaves of cutoff per unit of the mod input", NULL },
 	[LADDER_P_COMP] = { "comp", "", PARAM_REAL, 0, 1, 0,
 	    "passband gain compensation for resonance", NULL },
 	[LADDER_P_ASYM] = { "asym", "", PARAM_REAL, -1, 1, 0,
-	    "drive asymmetry: even harmonics (0 keeps the drive symmetric)",
-	    NULL },
+	    "drive asymmetry, even harmonics (0: symmetric; no effect at drive "
+	    "0)", NULL },
 };
 
 /* Prepare zeroed state at `rate` Hz with default parameters. */
@@ -575,7 +586,9 @@ ladder_loop_gain(const struct ladder *f, float G, float H, float c,
 			out = a;
 		}
 	}
-	return 0.25f * l;
+	l *= 0.25f;
+	/* beyond any steady level (the estimate is off): never grow */
+	return a2 > 1.0f && l > 1.0f ? 1.0f : l;
 }
 
 /* The state's scale per sample during a start, `grow` at full rate (1 /
@@ -965,12 +978,24 @@ ladder_process(void *self, const float *const *in, float *const *out,
 		f->os_live = 1;
 	}
 	f->os_live = driven;
-	/* silent while res asks for oscillation: seed it */
+	/* silent while res asks for oscillation: seed it; a start is for
+	 * silence, so an input signal ends it (the signal excites the loop) */
+	if (f->k.base > 4.0f && x != NULL && (f->starting ||
+	    fabsf(f->ya) + fabsf(f->yb) < 1e-6f)) {
+		float in_peak = 0.0f;
+		for (unsigned i = 0; i < n; i++)
+			in_peak = fmaxf(in_peak, fabsf(x[i]));
+		if (!(in_peak < LADDER_START_QUIET)) {
+			f->starting = 0;
+			goto run;
+		}
+	}
 	if (!f->starting && f->k.base > 4.0f &&
 	    fabsf(f->ya) + fabsf(f->yb) < 1e-6f)
 		ladder_seed(f, ladder_start_w(f, pitch, mod,
 		    driven ? LADDER_OS : 1));
 
+run:
 	if (driven) {
 		if (varying) {
 			if (asym)
