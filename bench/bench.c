@@ -51,6 +51,8 @@ static const struct module_case module_cases[] = {
 	{ "ladder linear, fixed",      "ladder", "res=0.5",                0x1, "<= 25" },
 	{ "ladder linear, modulated",  "ladder", "res=0.5",                0x5, "<= 25" },
 	{ "ladder drive, modulated",   "ladder", "res=0.5 drive=1",        0x5, "<= 80" },
+	{ "ladder drive 4x os, fixed", "ladder", "res=0.5 drive=1",        0x1, "" },
+	{ "ladder drive asym, modulated", "ladder", "res=0.5 drive=1 asym=0.5", 0x5, "" },
 	{ "svf, modulated",            "svf",    "q=2",                    0x5, "" },
 	{ "vca with cv",               "vca",    "",                       0x3, "" },
 	{ "mixer 4 inputs",            "mixer",  "",                       0xf, "" },

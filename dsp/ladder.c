@@ -20,12 +20,19 @@
  *              per sample;
  *   drive > 0: every stage saturates its input (sat(c v)/c, c = 2 drive, so
  *              the small-signal response is unchanged), run forward through
- *              the true curves.
+ *              the true curves; this path runs at 4x the rate between IIR
+ *              halfband resamplers (aliases of a 9 kHz sine at drive 1
+ *              below -75 dBc), its saturators may be biased by asym for
+ *              even harmonics, and a 5 Hz DC blocker cleans its output.
  * The feedback is a bounded saturator output, and each stage's state is kept
  * as its last output and last input, re-weighted with the current g every
  * sample (identical to the usual TPT state while g holds still), so an
  * abrupt cutoff drop cannot replay a half step taken at a high cutoff: the
  * filter stays bounded under any modulation.
+ *
+ * At res above the oscillation threshold a silent loop is seeded with its
+ * own mode at the cutoff and grown to its steady level in some 25 ms, in
+ * tune (see ladder_seed), instead of seconds of growth from the noise floor.
  *
  * comp scales the input by 1 + comp k, restoring the passband level the
  * feedback takes away without changing the self-oscillation level.
@@ -47,6 +54,25 @@
 #define LADDER_DRIVE_SCALE 2.0f
 /* Amplitude of the internal noise floor that starts self-oscillation. */
 #define LADDER_NOISE 1e-9f
+/* Oversampling factor of the driven path (two 2x halfband stages). */
+#define LADDER_OS 4
+/* Saturator bias per unit of asym (even harmonics). */
+#define LADDER_ASYM_BIAS 1.0f
+/* Corner of the driven path's DC blocker, Hz. */
+#define LADDER_DC_HZ 5.0
+/* Self-oscillation start: seed amplitude, fastest growth or decay (nepers
+ * per second), the distance of the loop's gain from 4 (relative) where
+ * the growth starts to taper, and how long the start lasts, seconds. */
+#define LADDER_SEED 1e-4f
+#define LADDER_START_RATE 300.0f
+#define LADDER_START_TAPER 0.02f
+#define LADDER_START_MAX 0.25f
+/* An input peak above this ends a start (or keeps one from starting). */
+#define LADDER_START_QUIET 1e-4f
+/* Describing-function table: entries per unit of amplitude, top amplitude. */
+#define LADDER_DF_STEPS 16
+#define LADDER_DF_TOP 8
+#define LADDER_DF_N (LADDER_DF_STEPS * LADDER_DF_TOP + 1)
 
 /*
  * The saturator is the [3/2] Pade approximant of tanh, clipped at |x| = 3
@@ -95,6 +121,177 @@ ladder_feedback(float t, float k, float ka, float pred)
 }
 
 /*
+ * The asymmetric stage saturator: the curve above shifted by a bias b and
+ * rescaled so that it still passes through 0 with slope 1,
+ *   s(x) = (sat(x + b) - sat(b)) / sat'(b),
+ * which adds even harmonics (and DC, which the output blocks).  Its secant
+ * gain s(x)/x, written without the cancellation of the difference (u = x + b
+ * within the clip):
+ *   (sat(u) - sat(b)) / x = (729 - 216 u b + 27 (u^2 + b^2) + 9 u^2 b^2)
+ *                           / ((27 + 9 u^2) (27 + 9 b^2)),
+ *   sat'(b) = 9 (9 - b^2)^2 / (27 + 9 b^2)^2,
+ * so s(x)/x = num(u) kb / (27 + 9 u^2), kb = (27 + 9 b^2) / (9 (9 - b^2)^2).
+ * Beyond the clip (|u| > 3) u is clipped, which changes x to xe = uc - b:
+ * the ratio is then the clipped one times xe / x.  One division.
+ */
+struct ladder_asym {
+	float b, b2, kb;
+};
+
+static inline struct ladder_asym
+ladder_asym_make(float b)
+{
+	struct ladder_asym a;
+	float b2 = b * b, nb = 9.0f - b2;
+
+	a.b = b;
+	a.b2 = b2;
+	a.kb = (27.0f + 9.0f * b2) / (9.0f * nb * nb);
+	return a;
+}
+
+static inline float
+ladder_ratio_asym(float x, const struct ladder_asym *a)
+{
+	float u = x + a->b;
+	float uc = clampf(u, -3.0f, 3.0f);
+	float u2 = uc * uc;
+	int clipped = fabsf(u) > 3.0f;
+	float xe = clipped ? uc - a->b : 1.0f;
+	float xd = clipped ? x : 1.0f;
+	float num = 729.0f - 216.0f * uc * a->b + 27.0f * (u2 + a->b2) +
+	    9.0f * u2 * a->b2;
+	return (num * a->kb * xe) / ((27.0f + 9.0f * u2) * xd);
+}
+
+/*
+ * The driven path runs at LADDER_OS times the rate, between two cascaded
+ * 2x polyphase IIR halfband filters (each two chains of first-order
+ * allpasses in z^-2, elliptic, designed offline for this module): the
+ * first stage passes 0-20 kHz and stops 28-48 kHz (at 48 kHz in; 96 dB),
+ * the second passes 0-28 kHz and stops 68-96 kHz (103 dB).  Chain 0 takes
+ * the even coefficients, chain 1 the odd ones.  Their delay is a few
+ * samples, not the tens of a linear-phase FIR.
+ */
+#define LADDER_HB1_N 6
+#define LADDER_HB2_N 4
+static const float ladder_hb1[LADDER_HB1_N] = {
+	0.044193381833f, 0.164226839586f, 0.330806761034f,
+	0.515158452100f, 0.702112023866f, 0.894914884466f,
+};
+static const float ladder_hb2[LADDER_HB2_N] = {
+	0.048202724835f, 0.189288973434f, 0.420590421737f, 0.763230495361f,
+};
+
+/* One halfband's allpass memories: last input and output per section,
+ * plus the decimator's held odd sample. */
+struct ladder_hb {
+	float x1[LADDER_HB1_N], y1[LADDER_HB1_N];
+	float held;
+};
+
+/* An allpass chain (sections c[first], c[first + 2], ... below n) on v. */
+static inline float
+ladder_hb_chain(struct ladder_hb *h, const float *c, unsigned n,
+    unsigned first, float v)
+{
+	for (unsigned s = first; s < n; s += 2) {
+		float y = c[s] * (v - h->y1[s]) + h->x1[s];
+		h->x1[s] = v;
+		h->y1[s] = y;
+		v = y;
+	}
+	return v;
+}
+
+/* 2x up: x gives out[0], out[1]. */
+static inline void
+ladder_hb_up(struct ladder_hb *h, const float *c, unsigned n, float x,
+    float *out)
+{
+	out[0] = ladder_hb_chain(h, c, n, 0, x);
+	out[1] = ladder_hb_chain(h, c, n, 1, x);
+}
+
+/* 2x down: in[0], in[1] give one sample. */
+static inline float
+ladder_hb_down(struct ladder_hb *h, const float *c, unsigned n,
+    const float *in)
+{
+	float a = ladder_hb_chain(h, c, n, 0, in[0]);
+	float b = ladder_hb_chain(h, c, n, 1, h->held);
+	h->held = in[1];
+	return 0.5f * (a + b);
+}
+
+/* Settle a halfband on the constant v (each allpass passes DC at gain 1). */
+static void
+ladder_hb_prime(struct ladder_hb *h, float v)
+{
+	for (unsigned s = 0; s < LADDER_HB1_N; s++)
+		h->x1[s] = h->y1[s] = v;
+	h->held = v;
+}
+
+/*
+ * The saturator's describing function: the gain it gives the fundamental
+ * of a sine of amplitude a, (2 / (pi a)) int_0^pi sat(a sin t) sin t dt,
+ * tabulated at init for the self-oscillation start (it tells how far the
+ * loop is from the level where its gain is exactly 4).
+ */
+static float
+ladder_sat(float x)
+{
+	return x * ladder_ratio(x);
+}
+
+static void
+ladder_df_fill(float *df)
+{
+	enum { POINTS = 64 };
+
+	df[0] = 1.0f;
+	for (unsigned i = 1; i < LADDER_DF_N; i++) {
+		double a = (double)i / LADDER_DF_STEPS, sum = 0;
+		for (unsigned j = 0; j < POINTS; j++) {   /* midpoint, 0..pi/2 */
+			double t = (j + 0.5) * (DSP_PI / 2) / POINTS;
+			sum += ladder_sat((float)(a * sin(t))) * sin(t);
+		}
+		df[i] = (float)(4.0 / (DSP_PI * a) * sum * (DSP_PI / 2) /
+		    POINTS);
+	}
+}
+
+/* The describing function at amplitude^2 a2, scaled by s (s^2 a2 is the
+ * saturator's input amplitude^2). */
+static inline float
+ladder_df(const float *df, float a2, float s)
+{
+	float a = s * sqrtf(a2 > 0.0f ? a2 : 0.0f) * LADDER_DF_STEPS;
+	float top = (float)(LADDER_DF_N - 1);
+
+	if (a >= top)            /* towards a hard clip: falls as 1 / a */
+		return df[LADDER_DF_N - 1] * top / a;
+	unsigned i = (unsigned)a;
+	float fr = a - (float)i;
+	return df[i] + fr * (df[i + 1] - df[i]);
+}
+
+/*
+ * The amplitude^2 of a sine at the cutoff whose last two samples are v1, v0,
+ * from the one-pole coefficients G = g / (1 + g), H = 1 / (1 + g):
+ *   A^2 = (v1 - v0)^2 S^2 / (4 G^2 H^2) + S v1 v0 / H^2,  S = G^2 + H^2,
+ * free of the cancellation 2 - 2 cos(w) suffers at low cutoffs.  `inv` is
+ * 1 / (4 G^2 H^2), shared by the callers of one sample.
+ */
+static inline float
+ladder_amp2(float v1, float v0, float S, float inv, float invH2)
+{
+	float d = v1 - v0;
+	return d * d * S * S * inv + S * v1 * v0 * invH2;
+}
+
+/*
  * Per-sample cutoff coefficients, computed for a chunk of samples ahead of
  * the sample loop so that their latency (exp2, tan and two divisions) never
  * sits on the loop's serial path, and four lanes at a time with GCC vector
@@ -122,7 +319,7 @@ enum { LADDER_IN_IN, LADDER_IN_PITCH, LADDER_IN_MOD, LADDER_N_IN };
 enum { LADDER_OUT_OUT, LADDER_N_OUT };
 enum {
 	LADDER_P_CUTOFF, LADDER_P_RES, LADDER_P_DRIVE, LADDER_P_DEPTH,
-	LADDER_P_COMP, LADDER_N_P
+	LADDER_P_COMP, LADDER_P_ASYM, LADDER_N_P
 };
 
 struct ladder {
@@ -139,6 +336,18 @@ struct ladder {
 	float ya, yb;               /* last two outputs */
 	float va[4], vb[4];         /* last two stage inputs (drive > 0) */
 	uint32_t noise;             /* LCG state of the noise floor */
+	struct glide_param asym;   /* saturator bias, -BIAS .. BIAS */
+	/* the driven path's resampling: 2x up twice, 2x down twice */
+	struct ladder_hb up1, up2, down2, down1;
+	int os_live;                /* the driven path ran the last block */
+	double dc;                  /* DC blocker's running mean (driven) */
+	double dc_coef;             /* its fraction per sample */
+	/* self-oscillation start: growing a seeded sine, samples left */
+	int starting;
+	unsigned start_left;
+	float start_grow;           /* state scale per sample, linear path */
+	float start_grow_os;        /* per oversampled sample */
+	float df[LADDER_DF_N];      /* describing function, see ladder_df */
 };
 
 static const struct port_desc ladder_inputs[LADDER_N_IN] = {
@@ -155,13 +364,18 @@ static const struct param_desc ladder_params[LADDER_N_P] = {
 	[LADDER_P_CUTOFF] = { "cutoff", "Hz", PARAM_REAL, 20, 20000, 1000,
 	    "cutoff frequency (self-oscillation pitch at res 1)", NULL },
 	[LADDER_P_RES] = { "res", "", PARAM_REAL, 0, 1, 0,
-	    "resonance; self-oscillates from about 0.95, steadily at 1", NULL },
+	    "resonance; self-oscillates from about 0.95, steadily at 1 (from "
+	    "silence in about 25 ms)", NULL },
 	[LADDER_P_DRIVE] = { "drive", "", PARAM_REAL, 0, 1, 0,
-	    "stage saturation; 0 keeps the stages linear", NULL },
+	    "stage saturation, 4x oversampled, DC blocked; 0 keeps the stages "
+	    "linear", NULL },
 	[LADDER_P_DEPTH] = { "depth", "oct", PARAM_REAL, -8, 8, 4,
 	    "octaves of cutoff per unit of the mod input", NULL },
 	[LADDER_P_COMP] = { "comp", "", PARAM_REAL, 0, 1, 0,
 	    "passband gain compensation for resonance", NULL },
+	[LADDER_P_ASYM] = { "asym", "", PARAM_REAL, -1, 1, 0,
+	    "drive asymmetry, even harmonics (0: symmetric; no effect at drive "
+	    "0)", NULL },
 };
 
 /* Prepare zeroed state at `rate` Hz with default parameters. */
@@ -183,6 +397,12 @@ ladder_init(void *self, float rate, uint32_t seed)
 	glide_param_init(&f->comp, ladder_params[LADDER_P_COMP].def, rate);
 	f->depth = ladder_params[LADDER_P_DEPTH].def;
 	f->noise = seed * 2654435761u + 12345u;
+	glide_param_init(&f->asym,
+	    LADDER_ASYM_BIAS * ladder_params[LADDER_P_ASYM].def, rate);
+	f->dc_coef = 1.0 - exp(-2.0 * DSP_PI * LADDER_DC_HZ / rate);
+	f->start_grow = expf(LADDER_START_RATE / rate);
+	f->start_grow_os = expf(LADDER_START_RATE / (LADDER_OS * rate));
+	ladder_df_fill(f->df);
 }
 
 /* Set parameter `index` (already clamped to its range). */
@@ -206,6 +426,9 @@ ladder_set_param(void *self, unsigned index, float value)
 		break;
 	case LADDER_P_COMP:
 		glide_param_set(&f->comp, value);
+		break;
+	case LADDER_P_ASYM:
+		glide_param_set(&f->asym, LADDER_ASYM_BIAS * value);
 		break;
 	}
 }
@@ -253,7 +476,7 @@ ladder_load4(const float *p, unsigned avail)
  */
 static void
 ladder_coeffs(struct ladder *f, const float *pitch, const float *mod,
-    unsigned n, float *G, float *H, float *C2)
+    unsigned n, float pi_over_rate, float *G, float *H, float *C2)
 {
 	float glide[LADDER_CHUNK];
 	int moving = smoother_moving(&f->oct.d);
@@ -273,7 +496,7 @@ ladder_coeffs(struct ladder *f, const float *pitch, const float *mod,
 			o += depth * ladder_load4(&mod[i], n - i);
 		o = ladder_clamp_v4(o, lo, hi);    /* a NaN gives the lowest */
 
-		ladder_v4 x = f->pi_over_rate * ladder_exp2_v4(o);
+		ladder_v4 x = pi_over_rate * ladder_exp2_v4(o);
 		ladder_v4 x2 = x * x;
 		ladder_v4 num = x * (135135.0f + x2 * (-17325.0f +
 		    x2 * (378.0f - x2)));
@@ -290,11 +513,99 @@ ladder_coeffs(struct ladder *f, const float *pitch, const float *mod,
 }
 
 /*
- * The sample loop, specialised by the constant flags `varying` (coefficients
- * per sample) and `driven` (stage saturation); x may be NULL (silence).
+ * The self-oscillation start.  From silence the loop's gain excess (k = 4.2
+ * against 4) would take seconds to grow the -180 dB noise floor into an
+ * oscillation, sharp all the while (a small-signal loop at k > 4 rings above
+ * the cutoff).  So when res asks for oscillation and the loop is silent,
+ * the state is seeded with the loop's own mode at the cutoff (a sine at
+ * LADDER_SEED, each stage 45 degrees ahead of the next, as the exact
+ * one-pole response at the cutoff gives).  For LADDER_START_MAX seconds
+ * after, k is set to make the loop's gain exactly 4, so the mode stays on
+ * the cutoff, and the whole state is scaled towards the level where res's
+ * own k (its target, so a res still gliding up changes nothing) gives a
+ * gain of 4: the gain is estimated from the saturators' describing
+ * functions at their amplitudes, and the state grows (or shrinks) by up
+ * to LADDER_START_RATE nepers per second, tapered near the level.  Then
+ * the loop's own dynamics carry on from its steady state; res lowered
+ * below the oscillation threshold ends the start at once.
+ * `w` is the cutoff in radians per sample of the path that runs.
+ */
+static void
+ladder_seed(struct ladder *f, double w)
+{
+	double a = LADDER_SEED, r2 = sqrt(2.0);
+
+	/* phase 0 of the output's sine at the last sample */
+	f->ya = 0.0f;
+	f->yb = (float)(-a * sin(w));
+	f->y[3] = 0.0f;
+	f->y[2] = (float)a;
+	f->y[1] = (float)(2 * a);
+	f->y[0] = (float)(2 * a);
+	f->w[0] = f->va[0] = 0.0f;
+	f->w[1] = f->va[1] = f->y[0];
+	f->w[2] = f->va[2] = f->y[1];
+	f->w[3] = f->va[3] = f->y[2];
+	f->vb[0] = (float)(4 * a * sin(w));
+	f->vb[1] = (float)(2 * r2 * a * sin(0.75 * DSP_PI - w));
+	f->vb[2] = (float)(2 * a * cos(w));
+	f->vb[3] = (float)(r2 * a * sin(0.25 * DSP_PI - w));
+	f->starting = 1;
+	f->start_left = (unsigned)(LADDER_START_MAX * f->rate);
+}
+
+/*
+ * The loop's gain at the cutoff over 4 during a start: res's k times the
+ * describing functions of the feedback saturator (at the output's
+ * amplitude A4, from its last two samples ya, yb) and, driven, of each
+ * stage's (scaled by c).  The stages' input amplitudes come from A4
+ * backwards, not from their own samples, whose harmonics the two-sample
+ * estimate would overweight: a stage at the cutoff gives its input's
+ * amplitude times DF / sqrt(2), so its input's amplitude a solves
+ * a = sqrt(2) A_out / DF(c a), two fixed-point steps from DF = 1.  G, H:
+ * this sample's one-pole coefficients.
+ */
+static inline float
+ladder_loop_gain(const struct ladder *f, float G, float H, float c,
+    float ya, float yb, int driven)
+{
+	float S = G * G + H * H, inv = 1.0f / (4.0f * G * G * H * H);
+	float a2 = ladder_amp2(ya, yb, S, inv, 1.0f / (H * H));
+	float l = f->k.base * ladder_df(f->df, a2, 1.0f);
+
+	if (driven) {
+		float out = sqrtf(a2 > 0.0f ? a2 : 0.0f);
+		for (int i = 0; i < 4; i++) {
+			float a = (float)M_SQRT2 * out, df = 1.0f;
+			for (int it = 0; it < 2; it++) {
+				df = ladder_df(f->df, a * a, c);
+				a = (float)M_SQRT2 * out / df;
+			}
+			df = ladder_df(f->df, a * a, c);
+			l *= df;
+			out = a;
+		}
+	}
+	l *= 0.25f;
+	/* beyond any steady level (the estimate is off): never grow */
+	return a2 > 1.0f && l > 1.0f ? 1.0f : l;
+}
+
+/* The state's scale per sample during a start, `grow` at full rate (1 /
+ * grow shrinking): tapered as the loop's gain over 4, l, nears 1. */
+static inline float
+ladder_start_scale(float grow, float l)
+{
+	float t = (l - 1.0f) * (1.0f / LADDER_START_TAPER);
+	return 1.0f + (grow - 1.0f) * clampf(t, -1.0f, 1.0f);
+}
+
+/*
+ * The linear sample loop (drive 0), specialised by the constant flag
+ * `varying` (coefficients per sample); x may be NULL (silence).
  *
- * Each saturator is linearised by its secant gain sat(v)/v at a predicted v:
- * its last two values continued as a sinusoid at the cutoff,
+ * The feedback saturator is linearised by its secant gain sat(v)/v at a
+ * predicted v: its last two values continued as a sinusoid at the cutoff,
  * c2 v[n-1] - v[n-2], exact for the self-oscillation, so its pitch stays at
  * the cutoff.
  *
@@ -307,24 +618,24 @@ ladder_coeffs(struct ladder *f, const float *pitch, const float *mod,
  */
 static inline __attribute__((always_inline)) void
 ladder_run(struct ladder *f, const float *x, const float *pitch,
-    const float *mod, float *y, unsigned n, int varying, int driven)
+    const float *mod, float *y, unsigned n, int varying)
 {
 	float y1 = f->y[0], y2 = f->y[1], y3 = f->y[2], y4 = f->y[3];
 	float w1 = f->w[0], w2 = f->w[1], w3 = f->w[2], w4 = f->w[3];
-	float va1 = f->va[0], va2 = f->va[1], va3 = f->va[2], va4 = f->va[3];
-	float vb1 = f->vb[0], vb2 = f->vb[1], vb3 = f->vb[2], vb4 = f->vb[3];
 	float ya = f->ya, yb = f->yb;
 	uint32_t noise = f->noise;
-	float G = 0, H = 0, c2 = 0, k = f->k.base, c = f->c.base;
+	float G = 0, H = 0, c2 = 0, k = f->k.base;
 	float gain = 1.0f + f->comp.base * k;
 	int gliding = smoother_moving(&f->k.d) || smoother_moving(&f->c.d) ||
 	    smoother_moving(&f->comp.d);
+	int starting = f->starting;
+	unsigned start_left = f->start_left;
+	float start_grow = f->start_grow;
 	/* per-sample coefficients of the current chunk (varying) */
 	float Gv[LADDER_CHUNK], Hv[LADDER_CHUNK], C2v[LADDER_CHUNK];
 
 	if (gliding) {    /* this block starts from where they are now */
 		k += f->k.d.cur;
-		c += f->c.d.cur;
 		gain = 1.0f + (f->comp.base + f->comp.d.cur) * k;
 	}
 
@@ -340,7 +651,8 @@ ladder_run(struct ladder *f, const float *x, const float *pitch,
 
 		if (varying)
 			ladder_coeffs(f, pitch != NULL ? pitch + done : NULL,
-			    mod != NULL ? mod + done : NULL, m, Gv, Hv, C2v);
+			    mod != NULL ? mod + done : NULL, m,
+			    f->pi_over_rate, Gv, Hv, C2v);
 		for (unsigned j = 0; j < m; j++) {
 			unsigned i = done + j;
 
@@ -350,7 +662,7 @@ ladder_run(struct ladder *f, const float *x, const float *pitch,
 				c2 = C2v[j];
 				if (gliding) {
 					k = glide_param_next(&f->k);
-					c = glide_param_next(&f->c);
+					(void)glide_param_next(&f->c);
 					gain = 1.0f +
 					    glide_param_next(&f->comp) * k;
 				}
@@ -361,67 +673,249 @@ ladder_run(struct ladder *f, const float *x, const float *pitch,
 			if (x != NULL)
 				in += gain * x[i];
 
+			/* a start: the loop's gain made exactly 4 */
+			float kk = k, grow = 1.0f;
+			if (starting) {
+				float l = ladder_loop_gain(f, G, H, 0, ya, yb,
+				    0);
+				if (start_left == 0 || f->k.base <= 4.0f) {
+					starting = 0;
+				} else {
+					/* an estimate thrown off (a cutoff
+					 * moving fast) never makes k wild */
+					kk = f->k.base /
+					    clampf(l, 0.8f, 1.25f);
+					grow = ladder_start_scale(start_grow,
+					    l);
+				}
+				start_left -= start_left > 0;
+			}
+
 			/* the feedback saturator's predicted input */
 			float pred = c2 * ya - yb;
 			/* the stages' states: y_i = G v_i + h_i */
 			float HG = H - G;
 			float h1 = HG * y1 + G * w1, h2 = HG * y2 + G * w2;
 			float h3 = HG * y3 + G * w3, h4 = HG * y4 + G * w4;
-			float u;
-			if (!driven) {
-				/*
-				 * With the loop open (u = in), stage i
-				 * would give t_i = G^i in + G^(i-1) h_1 +
-				 * ... + h_i, summed as a tree so that the
-				 * products run in parallel; the feedback
-				 * k sat(y4) then takes G^i times itself off.
-				 */
-				float G2 = G * G, G3 = G2 * G, G4 = G2 * G2;
-				float t1 = G * in + h1;
-				float t2 = (G2 * in + G * h1) + h2;
-				float t3 = (G3 * in + G2 * h1) + (G * h2 + h3);
-				float t4 = (G3 * h1 + G2 * h2) +
-				    (G * h3 + (G4 * in + h4));
-				float kfb = ladder_feedback(t4, k, k * G4,
-				    pred);
-				u = in - kfb;
-				w1 = u;
-				w2 = y1 = t1 - G * kfb;
-				w3 = y2 = t2 - G2 * kfb;
-				w4 = y3 = t3 - G3 * kfb;
-				y4 = t4 - G4 * kfb;
-			} else {
-				/* stage i linearised: y_i = G r_i v_i + h_i */
-				float r1 = ladder_ratio(c * (c2 * va1 - vb1));
-				float r2 = ladder_ratio(c * (c2 * va2 - vb2));
-				float r3 = ladder_ratio(c * (c2 * va3 - vb3));
-				float r4 = ladder_ratio(c * (c2 * va4 - vb4));
-				float g1 = G * r1, g2 = G * r2;
-				float g3 = G * r3, g4 = G * r4;
-				/* so y4 = a u + b, summed as above */
-				float g34 = g3 * g4, g234 = g2 * g34;
-				float a = g1 * g234;
-				float b = (g234 * h1 + g34 * h2) +
-				    (g4 * h3 + h4);
-				u = in - ladder_feedback(a * in + b, k, k * a,
-				    pred);
-				/* forward through the true saturators */
-				vb1 = va1; va1 = u;
-				w1 = u * ladder_ratio(c * u);
-				y1 = G * w1 + h1;
-				vb2 = va2; va2 = y1;
-				w2 = y1 * ladder_ratio(c * y1);
-				y2 = G * w2 + h2;
-				vb3 = va3; va3 = y2;
-				w3 = y2 * ladder_ratio(c * y2);
-				y3 = G * w3 + h3;
-				vb4 = va4; va4 = y3;
-				w4 = y3 * ladder_ratio(c * y3);
-				y4 = G * w4 + h4;
-			}
+			/*
+			 * With the loop open (u = in), stage i would give
+			 * t_i = G^i in + G^(i-1) h_1 + ... + h_i, summed as
+			 * a tree so that the products run in parallel; the
+			 * feedback k sat(y4) then takes G^i times itself off.
+			 */
+			float G2 = G * G, G3 = G2 * G, G4 = G2 * G2;
+			float t1 = G * in + h1;
+			float t2 = (G2 * in + G * h1) + h2;
+			float t3 = (G3 * in + G2 * h1) + (G * h2 + h3);
+			float t4 = (G3 * h1 + G2 * h2) +
+			    (G * h3 + (G4 * in + h4));
+			float kfb = ladder_feedback(t4, kk, kk * G4, pred);
+			w1 = in - kfb;
+			w2 = y1 = t1 - G * kfb;
+			w3 = y2 = t2 - G2 * kfb;
+			w4 = y3 = t3 - G3 * kfb;
+			y4 = t4 - G4 * kfb;
 			yb = ya;
 			ya = y4;
 			y[i] = y4;
+			if (starting) {
+				float s = grow;
+				y1 *= s; y2 *= s; y3 *= s; y4 *= s;
+				w1 *= s; w2 *= s; w3 *= s; w4 *= s;
+				ya *= s; yb *= s;
+			}
+		}
+	}
+	f->y[0] = y1; f->y[1] = y2; f->y[2] = y3; f->y[3] = y4;
+	f->w[0] = w1; f->w[1] = w2; f->w[2] = w3; f->w[3] = w4;
+	f->ya = ya;
+	f->yb = yb;
+	f->noise = noise;
+	f->starting = starting;
+	f->start_left = start_left;
+}
+
+/*
+ * The driven sample loop, at LADDER_OS times the rate, specialised by the
+ * constant flags `varying` (coefficients per sample) and `asym` (biased
+ * stage saturators); x may be NULL (silence).  The input (times the comp
+ * gain) is upsampled, the ladder runs on the oversampled chunk with each
+ * input sample's coefficients and parameters held for its LADDER_OS
+ * subsamples, the output is decimated and its DC taken off.
+ *
+ * Every saturator is linearised by its secant gain at its predicted input
+ * (as in ladder_run); stage i then gives y_i = G r_i v_i + h_i, the loop is
+ * solved for y4, the feedback taken through the true saturator, and the
+ * stages run forward through their true curves, sat(c v) / c (c = 2 drive,
+ * so the small-signal response is the linear one).
+ */
+static inline __attribute__((always_inline)) void
+ladder_run_os(struct ladder *f, const float *x, const float *pitch,
+    const float *mod, float *y, unsigned n, int varying, int asym)
+{
+	float y1 = f->y[0], y2 = f->y[1], y3 = f->y[2], y4 = f->y[3];
+	float w1 = f->w[0], w2 = f->w[1], w3 = f->w[2], w4 = f->w[3];
+	float va1 = f->va[0], va2 = f->va[1], va3 = f->va[2], va4 = f->va[3];
+	float vb1 = f->vb[0], vb2 = f->vb[1], vb3 = f->vb[2], vb4 = f->vb[3];
+	float ya = f->ya, yb = f->yb;
+	uint32_t noise = f->noise;
+	float G = 0, H = 0, c2 = 0, k = f->k.base, c = f->c.base;
+	float b = f->asym.base;
+	float gain = 1.0f + f->comp.base * k;
+	int gliding = smoother_moving(&f->k.d) || smoother_moving(&f->c.d) ||
+	    smoother_moving(&f->comp.d) || smoother_moving(&f->asym.d);
+	int starting = f->starting;
+	unsigned start_left = f->start_left;
+	float start_grow = f->start_grow_os;
+	double dc = f->dc, dc_coef = f->dc_coef;
+	struct ladder_asym as;
+	/* per-sample coefficients of the current chunk (varying) */
+	float Gv[LADDER_CHUNK], Hv[LADDER_CHUNK], C2v[LADDER_CHUNK];
+	/* the oversampled input and output of the chunk */
+	float xs[LADDER_OS * LADDER_CHUNK], ys[LADDER_OS * LADDER_CHUNK];
+
+	if (gliding) {    /* this block starts from where they are now */
+		k += f->k.d.cur;
+		c += f->c.d.cur;
+		b += f->asym.d.cur;
+		gain = 1.0f + (f->comp.base + f->comp.d.cur) * k;
+	}
+	as = ladder_asym_make(b);
+	if (!varying) {
+		/* settled: exact prewarping, once per block */
+		double g = tan(DSP_PI * exp2((double)f->oct.base) /
+		    (LADDER_OS * (double)f->rate));
+		G = (float)(g / (1.0 + g));
+		H = (float)(1.0 / (1.0 + g));
+		c2 = (float)(2.0 * (1.0 - g * g) / (1.0 + g * g));
+	}
+	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
+		unsigned m = n - done < LADDER_CHUNK ? n - done : LADDER_CHUNK;
+
+		if (varying)
+			ladder_coeffs(f, pitch != NULL ? pitch + done : NULL,
+			    mod != NULL ? mod + done : NULL, m,
+			    f->pi_over_rate / LADDER_OS, Gv, Hv, C2v);
+		if (!varying || !gliding) {
+			/* the input, upsampled ahead of the loop */
+			for (unsigned j = 0; j < m; j++) {
+				float v = x != NULL ? gain * x[done + j] : 0;
+				float t[2];
+				ladder_hb_up(&f->up1, ladder_hb1, LADDER_HB1_N,
+				    v, t);
+				ladder_hb_up(&f->up2, ladder_hb2, LADDER_HB2_N,
+				    t[0], &xs[LADDER_OS * j]);
+				ladder_hb_up(&f->up2, ladder_hb2, LADDER_HB2_N,
+				    t[1], &xs[LADDER_OS * j + 2]);
+			}
+		}
+		for (unsigned j = 0; j < m; j++) {
+			if (varying) {
+				G = Gv[j];
+				H = Hv[j];
+				c2 = C2v[j];
+				if (gliding) {
+					k = glide_param_next(&f->k);
+					c = glide_param_next(&f->c);
+					gain = 1.0f +
+					    glide_param_next(&f->comp) * k;
+					if (asym)
+						as = ladder_asym_make(
+						    glide_param_next(&f->asym));
+					float v = x != NULL ?
+					    gain * x[done + j] : 0;
+					float t[2];
+					ladder_hb_up(&f->up1, ladder_hb1,
+					    LADDER_HB1_N, v, t);
+					ladder_hb_up(&f->up2, ladder_hb2,
+					    LADDER_HB2_N, t[0],
+					    &xs[LADDER_OS * j]);
+					ladder_hb_up(&f->up2, ladder_hb2,
+					    LADDER_HB2_N, t[1],
+					    &xs[LADDER_OS * j + 2]);
+				}
+			}
+			/* a start: the loop's gain made exactly 4 */
+			float kk = k, grow = 1.0f;
+			if (starting) {
+				float l = ladder_loop_gain(f, G, H, c, ya, yb,
+				    1);
+				if (start_left == 0 || f->k.base <= 4.0f) {
+					starting = 0;
+				} else {
+					/* an estimate thrown off (a cutoff
+					 * moving fast) never makes k wild */
+					kk = f->k.base /
+					    clampf(l, 0.8f, 1.25f);
+					grow = ladder_start_scale(start_grow,
+					    l);
+				}
+				start_left -= start_left > 0;
+			}
+			for (unsigned q = 0; q < LADDER_OS; q++) {
+				unsigned s = LADDER_OS * j + q;
+#define LADDER_R(v) (asym ? ladder_ratio_asym((v), &as) : ladder_ratio(v))
+				noise = noise * 1664525u + 1013904223u;
+				float in = xs[s] + (float)(int32_t)noise *
+				    (LADDER_NOISE / 2147483648.0f);
+				float pred = c2 * ya - yb;
+				float HG = H - G;
+				float h1 = HG * y1 + G * w1;
+				float h2 = HG * y2 + G * w2;
+				float h3 = HG * y3 + G * w3;
+				float h4 = HG * y4 + G * w4;
+				/* stage i linearised: y_i = G r_i v_i + h_i */
+				float r1 = LADDER_R(c * (c2 * va1 - vb1));
+				float r2 = LADDER_R(c * (c2 * va2 - vb2));
+				float r3 = LADDER_R(c * (c2 * va3 - vb3));
+				float r4 = LADDER_R(c * (c2 * va4 - vb4));
+				float g1 = G * r1, g2 = G * r2;
+				float g3 = G * r3, g4 = G * r4;
+				/* so y4 = a u + b, summed as a tree */
+				float g34 = g3 * g4, g234 = g2 * g34;
+				float a = g1 * g234;
+				float bb = (g234 * h1 + g34 * h2) +
+				    (g4 * h3 + h4);
+				float u = in - ladder_feedback(a * in + bb, kk,
+				    kk * a, pred);
+				/* forward through the true saturators */
+				vb1 = va1; va1 = u;
+				w1 = u * LADDER_R(c * u);
+				y1 = G * w1 + h1;
+				vb2 = va2; va2 = y1;
+				w2 = y1 * LADDER_R(c * y1);
+				y2 = G * w2 + h2;
+				vb3 = va3; va3 = y2;
+				w3 = y2 * LADDER_R(c * y2);
+				y3 = G * w3 + h3;
+				vb4 = va4; va4 = y3;
+				w4 = y3 * LADDER_R(c * y3);
+				y4 = G * w4 + h4;
+				yb = ya;
+				ya = y4;
+				ys[s] = y4;
+#undef LADDER_R
+				if (starting) {
+					float g = grow;
+					y1 *= g; y2 *= g; y3 *= g; y4 *= g;
+					w1 *= g; w2 *= g; w3 *= g; w4 *= g;
+					va1 *= g; va2 *= g; va3 *= g; va4 *= g;
+					vb1 *= g; vb2 *= g; vb3 *= g; vb4 *= g;
+					ya *= g; yb *= g;
+				}
+			}
+		}
+		/* down to the rate, and the DC taken off */
+		for (unsigned j = 0; j < m; j++) {
+			float t[2];
+			t[0] = ladder_hb_down(&f->down2, ladder_hb2,
+			    LADDER_HB2_N, &ys[LADDER_OS * j]);
+			t[1] = ladder_hb_down(&f->down2, ladder_hb2,
+			    LADDER_HB2_N, &ys[LADDER_OS * j + 2]);
+			double v = ladder_hb_down(&f->down1, ladder_hb1,
+			    LADDER_HB1_N, t);
+			dc += dc_coef * (v - dc);
+			y[done + j] = (float)(v - dc);
 		}
 	}
 	f->y[0] = y1; f->y[1] = y2; f->y[2] = y3; f->y[3] = y4;
@@ -431,6 +925,28 @@ ladder_run(struct ladder *f, const float *x, const float *pitch,
 	f->ya = ya;
 	f->yb = yb;
 	f->noise = noise;
+	f->dc = dc;
+	f->starting = starting;
+	f->start_left = start_left;
+}
+
+/* The cutoff, radians per sample at `rate_scale` times the rate, where the
+ * block starts (for a seed). */
+static double
+ladder_start_w(const struct ladder *f, const float *pitch, const float *mod,
+    double rate_scale)
+{
+	double o = (double)f->oct.base + f->oct.d.cur;
+
+	if (pitch != NULL)
+		o += pitch[0];
+	if (mod != NULL)
+		o += (double)f->depth * mod[0];
+	if (!(o > f->oct_lo))
+		o = f->oct_lo;
+	if (o > f->oct_hi)
+		o = f->oct_hi;
+	return 2.0 * DSP_PI * exp2(o) / (rate_scale * f->rate);
 }
 
 /* Produce `n` frames. */
@@ -445,19 +961,69 @@ ladder_process(void *self, const float *const *in, float *const *out,
 	float *y = out[LADDER_OUT_OUT];
 	int varying = pitch != NULL || mod != NULL ||
 	    smoother_moving(&f->oct.d) || smoother_moving(&f->k.d) ||
-	    smoother_moving(&f->c.d) || smoother_moving(&f->comp.d);
+	    smoother_moving(&f->c.d) || smoother_moving(&f->comp.d) ||
+	    smoother_moving(&f->asym.d);
 	int driven = f->c.base > 0.0f || smoother_moving(&f->c.d);
+	int asym = f->asym.base != 0.0f || smoother_moving(&f->asym.d);
 
-	if (varying) {
-		if (driven)
-			ladder_run(f, x, pitch, mod, y, n, 1, 1);
-		else
-			ladder_run(f, x, pitch, mod, y, n, 1, 0);
-	} else {
-		if (driven)
-			ladder_run(f, x, pitch, mod, y, n, 0, 1);
-		else
-			ladder_run(f, x, pitch, mod, y, n, 0, 0);
+	if (driven && !f->os_live) {
+		/* into the oversampled path: its filters settled on where
+		 * the signal is */
+		float v = x != NULL ? x[0] * (1.0f + f->comp.base * f->k.base)
+		    : 0.0f;
+		ladder_hb_prime(&f->up1, v);
+		ladder_hb_prime(&f->up2, v);
+		ladder_hb_prime(&f->down2, f->ya + (float)f->dc);
+		ladder_hb_prime(&f->down1, f->ya + (float)f->dc);
+		f->os_live = 1;
+	}
+	f->os_live = driven;
+	/* silent while res asks for oscillation: seed it; a start is for
+	 * silence, so an input signal ends it (the signal excites the loop) */
+	if (f->k.base > 4.0f && x != NULL && (f->starting ||
+	    fabsf(f->ya) + fabsf(f->yb) < 1e-6f)) {
+		float in_peak = 0.0f;
+		for (unsigned i = 0; i < n; i++)
+			in_peak = fmaxf(in_peak, fabsf(x[i]));
+		if (!(in_peak < LADDER_START_QUIET)) {
+			f->starting = 0;
+			goto run;
+		}
+	}
+	if (!f->starting && f->k.base > 4.0f &&
+	    fabsf(f->ya) + fabsf(f->yb) < 1e-6f)
+		ladder_seed(f, ladder_start_w(f, pitch, mod,
+		    driven ? LADDER_OS : 1));
+
+run:
+	if (driven) {
+		if (varying) {
+			if (asym)
+				ladder_run_os(f, x, pitch, mod, y, n, 1, 1);
+			else
+				ladder_run_os(f, x, pitch, mod, y, n, 1, 0);
+		} else {
+			if (asym)
+				ladder_run_os(f, x, pitch, mod, y, n, 0, 1);
+			else
+				ladder_run_os(f, x, pitch, mod, y, n, 0, 0);
+		}
+		return;
+	}
+	if (smoother_moving(&f->asym.d))   /* no effect at drive 0 */
+		f->asym.d.cur = f->asym.d.target;
+	if (varying)
+		ladder_run(f, x, pitch, mod, y, n, 1);
+	else
+		ladder_run(f, x, pitch, mod, y, n, 0);
+	if (f->dc != 0.0) {
+		/* back from the driven path: its blocked DC returns gently */
+		double dc = f->dc;
+		for (unsigned i = 0; i < n; i++) {
+			y[i] -= (float)dc;
+			dc -= f->dc_coef * dc;
+		}
+		f->dc = fabs(dc) < 1e-9 ? 0.0 : dc;
 	}
 }
 

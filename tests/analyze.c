@@ -5,6 +5,7 @@
  *   analyze onsets FILE            frames where sound starts after silence
  *   analyze freq FILE START LEN    strongest frequency in [START, START+LEN), Hz
  *   analyze rms FILE START LEN     RMS level of that span
+ *   analyze mean FILE START LEN    mean (DC) of that span
  *   analyze zeros FILE             longest run of frames silent in every
  *                                  channel, not counting the file's ends
  *   analyze maxstep FILE START LEN largest jump between neighbouring samples
@@ -288,6 +289,11 @@ main(int argc, char **argv)
 			printf("%.6f %.6f %.6f\n", fabs(dlo) > fabs(dhi) ? fabs(dlo) :
 			    fabs(dhi), dlo, dhi);
 		}
+	} else if (strcmp(argv[1], "mean") == 0) {
+		double s = 0;
+		for (long i = 0; i < len; i++)
+			s += x[start + i];
+		printf("%.9f\n", len > 0 ? s / (double)len : 0.0);
 	} else if (strcmp(argv[1], "rms") == 0) {
 		double s = 0;
 		for (long i = 0; i < len; i++)
