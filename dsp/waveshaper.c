@@ -65,7 +65,7 @@ struct ws_stage {
 	unsigned up_pos;
 	float dn_even[2 * 2 * WS_KMAX];   /* v[2m] history, newest at dn_pos */
 	unsigned dn_pos;
-	float dn_odd[WS_KMAX + 1];     /* v[2m+1], a ring of k+1 */
+	float dn_odd[WS_KMAX];         /* v[2m+1], a ring of k */
 	unsigned odd_pos;
 };
 
@@ -179,7 +179,7 @@ ws_up(struct ws_stage *s, const float *x, float *y, unsigned n)
 static void
 ws_down(struct ws_stage *s, const float *v, float *y, unsigned n)
 {
-	unsigned len = 2 * s->k, ring = s->k + 1;
+	unsigned len = 2 * s->k, ring = s->k;
 
 	for (unsigned i = 0; i < n; i++) {
 		s->dn_pos = s->dn_pos == 0 ? len - 1 : s->dn_pos - 1;
@@ -188,7 +188,7 @@ ws_down(struct ws_stage *s, const float *v, float *y, unsigned n)
 		float acc = 0.0f;
 		for (unsigned j = 0; j < len; j++)
 			acc += s->taps[j] * w[j];
-		/* the odd sample k pairs back sits where this pair's will go */
+		/* the odd sample of k pairs back sits where this pair's goes */
 		unsigned slot = s->odd_pos;
 		y[i] = acc + 0.5f * s->dn_odd[slot];
 		s->dn_odd[slot] = v[2 * i + 1];
