@@ -192,9 +192,10 @@ chorus_process(void *self, const float *const *in, float *const *out,
 		double dr = chorus_clamp(c, c->delay + (double)(depth * cosf(ang)));
 		float wl = chorus_read(c, line_l, dl);
 		float wr = chorus_read(c, line_r, dr);
-		/* NaN never enters a line (it would stay for a whole sweep) */
-		line_l[c->w & c->mask] = l == l ? l : 0.0f;
-		line_r[c->w & c->mask] = r == r ? r : 0.0f;
+		/* NaN or infinity never enters a line (it would stay for a
+		 * whole sweep): NaN is 0, the rest held within +-1e4 */
+		line_l[c->w & c->mask] = l == l ? clampf(l, -1e4f, 1e4f) : 0.0f;
+		line_r[c->w & c->mask] = r == r ? clampf(r, -1e4f, 1e4f) : 0.0f;
 		c->w = (c->w + 1) & c->mask;
 		c->phase += (double)hz / c->rate;
 		c->phase -= floor(c->phase);
