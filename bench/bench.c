@@ -58,6 +58,12 @@ static const struct module_case module_cases[] = {
 	{ "mixer 4 inputs",            "mixer",  "",                       0xf, "" },
 	{ "pan",                       "pan",    "",                       0x1, "" },
 	{ "delay 0.3 s, feedback",     "delay",  "time=0.3 feedback=0.5",  0x1, "" },
+	{ "waveshaper saturate, 8x",   "waveshaper", "drive=20",           0x1, "" },
+	{ "waveshaper fold, 8x",       "waveshaper", "mode=fold drive=20", 0x1, "" },
+	{ "slew linear",               "slew",   "rise=0.01 fall=0.05",    0x1, "" },
+	{ "sh, triggered",             "sh",     "",                       0x3, "" },
+	{ "ring, internal carrier",    "ring",   "",                       0x1, "" },
+	{ "chorus (per stereo frame)", "chorus", "",                       0x1, "" },
 	{ "reverb (per stereo frame)", "reverb", "decay=2",                0x3, "<= 50" },
 	{ "midi",                      "midi",   "",                       0x0, "" },
 };

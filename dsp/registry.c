@@ -21,6 +21,11 @@ extern const struct module_type delay_module;
 extern const struct module_type reverb_module;
 extern const struct module_type convolver_module;
 extern const struct module_type midi_module;
+extern const struct module_type waveshaper_module;
+extern const struct module_type slew_module;
+extern const struct module_type sh_module;
+extern const struct module_type ring_module;
+extern const struct module_type chorus_module;
 #ifdef FORKSYNTH_FAULT_INJECTION
 extern const struct module_type fault_module;
 #endif
@@ -39,6 +44,11 @@ const struct module_type *const module_table[] = {
 	&delay_module,
 	&reverb_module,
 	&convolver_module,
+	&waveshaper_module,
+	&slew_module,
+	&sh_module,
+	&ring_module,
+	&chorus_module,
 #ifdef FORKSYNTH_FAULT_INJECTION
 	&fault_module,
 #endif

@@ -155,6 +155,14 @@ static const struct zcase cases[] = {
 	{ "pan", "pan", -1.0f, 1.0f, 0, 0, 0, 0, NULL, 0, NULL, 0 },
 	{ "pan", "pan", -1.0f, 1.0f, 0, 1, 0, 0, NULL, 0, NULL, 0 },
 	{ "pan", "pan", -1.0f, 1.0f, 0, 1, 127, 0, NULL, 0, NULL, 0 },
+	/* chorus: its own sweep keeps the 1 kHz carrier inside the +-100 Hz
+	 * band (depth 1 ms at 2 Hz deviates +-13 Hz; 3 ms at 0.3 Hz, +-6 Hz;
+	 * the delay ramp, 10 ms in 1 s, shifts it 10 Hz) */
+	{ "chorus", "rate", 0.2f, 2.0f, 0, 0, 0, 0, "depth", 1.0f, "mix", 1.0f },
+	{ "chorus", "depth", 0.5f, 3.0f, 0, 1, 0, 0, "rate", 0.3f, "mix", 1.0f },
+	{ "chorus", "delay", 5.0f, 15.0f, 0, 0, 0, 0, "depth", 1.0f, "mix", 1.0f },
+	{ "chorus", "mix", 0.2f, 1.0f, 0, 1, 0, 0, NULL, 0, NULL, 0 },
+	{ "chorus", "mix", 0.2f, 1.0f, 0, 0, 127, 0, NULL, 0, NULL, 0 },
 	{ "delay", "mix", 0.2f, 1.0f, 0, 0, 0, 0, "feedback", 0, "time", 0.01025f },
 	{ "delay", "mix", 0.2f, 1.0f, 0, 0, 127, 0, "feedback", 0, "time", 0.01025f },
 	{ "delay", "time", 0.10f, 0.11f, 0, 0, 0, 0, "feedback", 0, "mix", 1.0f },
