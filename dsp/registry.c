@@ -21,6 +21,8 @@ extern const struct module_type delay_module;
 extern const struct module_type reverb_module;
 extern const struct module_type convolver_module;
 extern const struct module_type midi_module;
+extern const struct module_type compressor_module;
+extern const struct module_type limiter_module;
 #ifdef FORKSYNTH_FAULT_INJECTION
 extern const struct module_type fault_module;
 #endif
@@ -39,6 +41,8 @@ const struct module_type *const module_table[] = {
 	&delay_module,
 	&reverb_module,
 	&convolver_module,
+	&compressor_module,
+	&limiter_module,
 #ifdef FORKSYNTH_FAULT_INJECTION
 	&fault_module,
 #endif
