@@ -126,16 +126,23 @@ compressor_process(void *self, const float *const *in, float *const *out,
 	if (r == NULL)
 		r = l;
 	float gr = c->reduction;
+	/* settled levels are read once per block, not glided per sample */
+	int gliding = smoother_moving(&c->threshold.d) || smoother_moving(&c->slope.d) ||
+	    smoother_moving(&c->knee.d) || smoother_moving(&c->makeup.d);
+	float t = c->threshold.base, s = c->slope.base, w = c->knee.base;
+	float makeup = db_to_amp(c->makeup.base);
 	for (unsigned i = 0; i < frames; i++) {
-		float t = glide_param_next(&c->threshold);
-		float s = glide_param_next(&c->slope);
-		float w = glide_param_next(&c->knee);
-		float m = glide_param_next(&c->makeup);
+		if (gliding) {
+			t = glide_param_next(&c->threshold);
+			s = glide_param_next(&c->slope);
+			w = glide_param_next(&c->knee);
+			makeup = db_to_amp(glide_param_next(&c->makeup));
+		}
 		float xl = l != NULL ? l[i] : 0.0f, xr = r != NULL ? r[i] : 0.0f;
 		float level = side != NULL ? fabsf(side[i]) :
 		    fmaxf(fabsf(xl), fabsf(xr));
-		/* below the knee (and not a NaN) the target is no reduction:
-		 * skip the logarithm; -200 dB stands for silence */
+		/* silence (and a NaN) asks for no reduction: skip the
+		 * logarithm */
 		float target = level > 1e-10f ?
 		    static_reduction(amp_to_db(level), t, s, w) : 0.0f;
 		float coef = target < gr ? c->attack_coef : c->release_coef;
@@ -145,7 +152,7 @@ compressor_process(void *self, const float *const *in, float *const *out,
 		else if (target == 0.0f && gr > -1e-6f)   /* released: settle */
 			gr = 0.0f;
 		float g = gr == 0.0f ? 1.0f : db_to_amp(gr);
-		float gm = gr == 0.0f && m == 0.0f ? 1.0f : db_to_amp(gr + m);
+		float gm = g * makeup;
 		yl[i] = xl * gm;
 		yr[i] = xr * gm;
 		yg[i] = g;
