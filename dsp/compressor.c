@@ -145,6 +145,9 @@ compressor_process(void *self, const float *const *in, float *const *out,
 		 * logarithm */
 		float target = level > 1e-10f ?
 		    static_reduction(amp_to_db(level), t, s, w) : 0.0f;
+		if (target < -600.0f)        /* an infinite input: keep the
+						exponential in its range */
+			target = -600.0f;
 		float coef = target < gr ? c->attack_coef : c->release_coef;
 		gr = target + coef * (gr - target);
 		if (gr != gr)                     /* a NaN came in: start over */

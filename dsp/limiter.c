@@ -22,6 +22,7 @@
  * ceiling takes over).  D > 0 delays the signal by D frames, which the
  * JACK client reports as latency (module_type.latency).
  */
+#include <float.h>
 #include <string.h>
 
 #include "dsp_util.h"
@@ -262,8 +263,9 @@ limiter_process(void *self, const float *const *in, float *const *out,
 		float g_in = db_to_amp(glide_param_next(&l->gain_db));
 		float a = xl != NULL ? xl[i] * g_in : 0.0f;
 		float b = xr != NULL ? xr[i] * g_in : 0.0f;
-		l->hist_l[n & LIM_MASK] = a == a ? a : 0.0f;   /* NaN: silence */
-		l->hist_r[n & LIM_MASK] = b == b ? b : 0.0f;
+		/* NaN and infinity (in, or made by the gain) count as silence */
+		l->hist_l[n & LIM_MASK] = fabsf(a) <= FLT_MAX ? a : 0.0f;
+		l->hist_r[n & LIM_MASK] = fabsf(b) <= FLT_MAX ? b : 0.0f;
 
 		uint32_t q = n - l->detect_lag;
 		if (l->detect_lag != 0)     /* the waveform after q is known now */

@@ -188,13 +188,13 @@ linking(void)
 	/* a NaN in the input: the gain recovers and stays finite */
 	c = make(-20, 4, 6, 0.001, 0.02, 0);
 	for (size_t i = 0; i < n; i++)
-		l[i] = i == 100 ? NAN : 0.5f;
+		l[i] = i == 100 ? NAN : i == 150 ? INFINITY : 0.5f;
 	float *in3[3] = { l, NULL, NULL };
 	inst_run(c, in3, y, n, 128);
 	int finite = 1;
 	for (size_t i = 200; i < n; i++)
 		finite &= isfinite(y[OUT_L][i]) && isfinite(y[OUT_GAIN][i]);
-	report("a NaN sample: everything after it finite", finite, "", "==", 1, finite);
+	report("a NaN and an infinite sample: everything after them finite", finite, "", "==", 1, finite);
 	inst_free(c);
 
 	/* silence in: silence out, unity gain */

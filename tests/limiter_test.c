@@ -263,9 +263,36 @@ ramps_before_the_peak(void)
 		free(y[k]);
 }
 
+/* NaN and infinity come out as silence at their own frames, not as a
+ * sample at the ceiling, and leave the rest alone. */
+static void
+nonfinite_is_silence(void)
+{
+	const size_t n = 4800;
+	float *x = xcalloc_test(n, sizeof(float)), *y[3];
+	for (int k = 0; k < 3; k++)
+		y[k] = xcalloc_test(n, sizeof(float));
+	for (size_t i = 0; i < n; i++)
+		x[i] = 0.25f;
+	x[1000] = INFINITY;
+	x[2000] = NAN;
+	x[3000] = -INFINITY;
+	struct inst *lim = inst_new("limiter", 48000, 1);
+	float *in[2] = { x, NULL };
+	inst_run(lim, in, y, n, 256);
+	int ok = y[OUT_L][1000] == 0 && y[OUT_L][2000] == 0 && y[OUT_L][3000] == 0 &&
+	    y[OUT_L][999] == 0.25f && y[OUT_L][1001] == 0.25f && y[OUT_L][n - 1] == 0.25f;
+	report("inf, NaN, -inf in: silent at those frames, the rest untouched", ok, "", "==", 1, ok);
+	inst_free(lim);
+	free(x);
+	for (int k = 0; k < 3; k++)
+		free(y[k]);
+}
+
 int
 main(void)
 {
+	nonfinite_is_silence();
 	ceiling_holds();
 	true_peak_figure();
 	transparent_and_delayed();
