@@ -66,6 +66,10 @@ static const struct module_case module_cases[] = {
 	{ "chorus (per stereo frame)", "chorus", "",                       0x1, "" },
 	{ "reverb (per stereo frame)", "reverb", "decay=2",                0x3, "<= 50" },
 	{ "midi",                      "midi",   "",                       0x0, "" },
+	{ "compressor, stereo",        "compressor", "threshold=-18 ratio=4", 0x3, "" },
+	{ "compressor, sidechain",     "compressor", "threshold=-18 ratio=4", 0x7, "" },
+	{ "limiter, no look-ahead",    "limiter", "gain=12",              0x3, "" },
+	{ "limiter, 5 ms look-ahead",  "limiter", "gain=12 lookahead=0.005", 0x3, "" },
 };
 
 /* Monotonic time in nanoseconds. */

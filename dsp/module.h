@@ -138,6 +138,10 @@ struct module_type {
 	 * engine copies back the state init leaves and sets the parameters
 	 * again, which suits every module whose state holds no resource. */
 	void (*reset)(void *self);
+	/* Optional: frames by which the module delays its signal with these
+	 * parameter values (a limiter's look-ahead); the JACK client adds the
+	 * longest such path to each output's reported latency.  NULL: 0. */
+	unsigned (*latency)(const float *params, float rate);
 };
 
 /* The index of the PARAM_TEXT parameter of `type`, or -1. */

@@ -26,6 +26,8 @@ extern const struct module_type slew_module;
 extern const struct module_type sh_module;
 extern const struct module_type ring_module;
 extern const struct module_type chorus_module;
+extern const struct module_type compressor_module;
+extern const struct module_type limiter_module;
 #ifdef FORKSYNTH_FAULT_INJECTION
 extern const struct module_type fault_module;
 #endif
@@ -49,6 +51,8 @@ const struct module_type *const module_table[] = {
 	&sh_module,
 	&ring_module,
 	&chorus_module,
+	&compressor_module,
+	&limiter_module,
 #ifdef FORKSYNTH_FAULT_INJECTION
 	&fault_module,
 #endif

@@ -71,6 +71,8 @@ struct jackio {
 	unsigned rec_ports[MAX_PORTS], n_rec_ports;
 	_Atomic unsigned period;
 	unsigned rate;
+	/* frames the patch adds per output (a limiter's look-ahead) */
+	_Atomic unsigned patch_latency[MAX_PORTS];
 	struct region_midi events[REGION_MAX_EVENTS];
 	/* control-plane notes: a ring from the main thread, offs kept here */
 	void *notes_mem;
@@ -260,8 +262,9 @@ on_process(jack_nframes_t n, void *arg)
 	return 0;
 }
 
-/* Latency: what arrives at an input leaves the outputs `added` frames
- * later (and the other way round for playback latency). */
+/* Latency: what arrives at an input leaves output c `added` + the patch's
+ * own latency for c frames later (and the other way round for playback
+ * latency, where an input counts its longest way out). */
 static void
 on_latency(jack_latency_callback_mode_t mode, void *arg)
 {
@@ -275,13 +278,17 @@ on_latency(jack_latency_callback_mode_t mode, void *arg)
 			range.min = r.min < range.min ? r.min : range.min;
 			range.max = r.max > range.max ? r.max : range.max;
 		}
-		range.min += added;
-		range.max += added;
-		for (unsigned c = 0; c < j->n_out; c++)
-			jack_port_set_latency_range(j->out[c], mode, &range);
+		for (unsigned c = 0; c < j->n_out; c++) {
+			unsigned own = added + atomic_load(&j->patch_latency[c]);
+			jack_latency_range_t out = { range.min + own, range.max + own };
+			jack_port_set_latency_range(j->out[c], mode, &out);
+		}
 	} else {
 		for (unsigned c = 0; c < j->n_out; c++) {
+			unsigned own = atomic_load(&j->patch_latency[c]);
 			jack_port_get_latency_range(j->out[c], mode, &r);
+			r.min += own;
+			r.max += own;
 			range.min = r.min < range.min ? r.min : range.min;
 			range.max = r.max > range.max ? r.max : range.max;
 		}
@@ -494,6 +501,19 @@ unsigned
 jackio_rate(const struct jackio *j)
 {
 	return j->rate;
+}
+
+void
+jackio_set_patch_latency(struct jackio *j, const unsigned *frames, unsigned n)
+{
+	int changed = 0;
+	for (unsigned c = 0; c < j->n_out; c++) {
+		unsigned f = c < n ? frames[c] : 0;
+		if (atomic_exchange(&j->patch_latency[c], f) != f)
+			changed = 1;
+	}
+	if (changed)
+		jack_recompute_total_latencies(j->client);
 }
 
 unsigned

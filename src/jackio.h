@@ -34,6 +34,13 @@ struct jackio *jackio_open(const struct jack_options *o, char *err,
 unsigned jackio_rate(const struct jackio *j);
 unsigned jackio_period(const struct jackio *j);
 
+/* The frames the patch itself adds to each output (frames[c] for out_c+1,
+ * n of them; src/latency.h): reported to JACK on top of the engine's own
+ * latency, and the server asked to recompute when they change.  From the
+ * control plane, never the process callback. */
+void jackio_set_patch_latency(struct jackio *j, const unsigned *frames,
+    unsigned n);
+
 /* SCHED_FIFO priority of the JACK process thread, or 0 if it has none. */
 int jackio_rt_priority(const struct jackio *j);
 

@@ -19,6 +19,7 @@
 #include "command.h"
 #include "engine.h"
 #include "futex.h"
+#include "latency.h"
 #include "log.h"
 #include "patchfile.h"
 #include "recorder.h"
@@ -66,6 +67,8 @@ struct session {
 	_Atomic int quit;
 	char quit_reason[300];
 };
+
+static void update_latency(struct session *s);
 
 /* Append `text` to buf (at `*len`, within `size`) with every byte outside
  * [A-Za-z0-9_-] written %XX, so that different texts give different file
@@ -618,6 +621,7 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		/* when the child is being replaced this fails, and the replay of
 		 * the patch carries the change instead */
 		engine_command(s->engine, p);
+		update_latency(s);
 		snprintf(reply, size, "ok");
 	}
 	session_unlock(s);
@@ -628,6 +632,17 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		retry_if_given_up(s);
 	}
 	return rc;
+}
+
+/* Tell JACK the latency the patch now adds per output (a limiter's
+ * look-ahead).  Call with the lock held: the patch is read here; JACK is
+ * only asked to recompute when a figure changed. */
+static void
+update_latency(struct session *s)
+{
+	unsigned frames[PATCH_MAX_IO];
+	patch_latency(s->patch, (float)s->rate, frames, PATCH_MAX_IO);
+	jackio_set_patch_latency(s->jack, frames, PATCH_MAX_IO);
 }
 
 /* Whether a and b have the same modules, files and connections, so that
@@ -656,6 +671,7 @@ session_replace(struct session *s, const struct patch *next)
 	if (!same_structure(s->patch, next)) {
 		*s->patch = *next;
 		engine_load(s->engine, s->patch);
+		update_latency(s);
 		session_unlock(s);
 		atomic_store(&s->autosave_dirty, 1);
 		retry_if_given_up(s);
@@ -673,6 +689,7 @@ session_replace(struct session *s, const struct patch *next)
 		}
 	}
 	*s->patch = *next;
+	update_latency(s);
 	session_unlock(s);
 	atomic_store(&s->autosave_dirty, 1);
 	retry_if_given_up(s);
@@ -747,6 +764,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		return NULL;
 	}
 	engine_load(s->engine, patch);
+	update_latency(s);
 	engine_sync(s->engine, 5000);
 	unsigned all[32], n_rec = o->n_record_ports;
 	const unsigned *rec_ports = o->record_ports;
