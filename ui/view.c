@@ -106,8 +106,30 @@ draw_status(struct ui *u, int y)
 		attroff(A_REVERSE | A_BOLD);
 		x = 13;
 	}
-	snprintf(line, sizeof line, " restarts %lu  xruns %lu  late %lu  ", ei.restarts,
-	    c.xruns, c.late);
+	/* restarts count every new DSP child; those that were the warm
+	 * standby taking over from a child killed or crashed are shown
+	 * apart, and so is the streak of the DSP's own crashes right after
+	 * starting that ends in DSP GAVE UP (kills from outside are not in
+	 * it) */
+	unsigned long takeovers = ei.takeovers < ei.restarts ? ei.takeovers :
+	    ei.restarts;
+	int n = snprintf(line, sizeof line, " restarts %lu", ei.restarts);
+	if (takeovers > 0)
+		n += snprintf(line + n, sizeof line - (size_t)n, " (%lu by standby)",
+		    takeovers);
+	put(y + 1, x, COLS - x, line);
+	x += n;
+	if (ei.crash_streak > 0 && !ei.failed) {
+		snprintf(line, sizeof line, "  crashes %u/%u", ei.crash_streak,
+		    ei.crash_limit);
+		attron(A_BOLD);
+		pair(u, u->pair_error, 1);
+		put(y + 1, x, COLS - x, line);
+		pair(u, u->pair_error, 0);
+		attroff(A_BOLD);
+		x += (int)strlen(line);
+	}
+	snprintf(line, sizeof line, "  xruns %lu  late %lu  ", c.xruns, c.late);
 	put(y + 1, x, COLS - x, line);
 	x += (int)strlen(line);
 	if (rs.recording) {
@@ -211,7 +233,7 @@ draw_meters(struct ui *u, int y)
 	}
 	for (int i = 0; i < n; i++) {
 		struct meter m = { .label = label, .label_cols = label_cols,
-		    .hold = -1, .text = text, .kind = METER_LOAD };
+		    .hold = -1, .text = text, .text_cols = 6, .kind = METER_LOAD };
 		if (i < (int)st->threads) {
 			const struct engine_sched *sc = &st->sched[i];
 			dsp_label(st, i, label, sizeof label);
@@ -230,18 +252,28 @@ draw_meters(struct ui *u, int y)
 	int levels = (int)st->n_out < LEVEL_METERS_SHOWN ? (int)st->n_out : LEVEL_METERS_SHOWN;
 	per = bars_per_row(levels);
 	width = COLS / per;
+	/* the readings keep their own columns beside the bars, the same in
+	 * every meter (wider while one shows CLIP), so that no part of a
+	 * bar, the warning zones at its right end least of all, is under a
+	 * number */
+	int text_cols = 9;
+	for (int i = 0; i < levels; i++)
+		if (st->clip[i])
+			text_cols = 14;
 	for (int i = 0; i < levels; i++) {
 		snprintf(label, sizeof label, "out%d", i + 1);
 		/* CLIP: this output had samples held at the ceiling or not
-		 * finite since the marks were last cleared (clear-clip) */
+		 * finite since the marks were last cleared (clear-clip);
+		 * a reading over full scale has its sign */
 		if (st->level_db[i] > -99)
-			snprintf(text, sizeof text, "%s%6.1f dB",
+			snprintf(text, sizeof text, st->level_db[i] > 0.05 ?
+			    "%s%+6.1f dB" : "%s%6.1f dB",
 			    st->clip[i] ? "CLIP " : "", st->level_db[i]);
 		else
 			snprintf(text, sizeof text, "%s  -inf dB",
 			    st->clip[i] ? "CLIP " : "");
 		struct meter m = { .label = label, .label_cols = 5, .text = text,
-		    .alert = st->clip[i],
+		    .text_cols = text_cols, .alert = st->clip[i],
 		    .kind = METER_LEVEL, .fraction = meter_level_fraction(st->level_db[i]),
 		    .hold = st->hold_db[i] > -60 ? meter_level_fraction(st->hold_db[i]) : -1 };
 		meter_draw(&m, y + i / per, (i % per) * width, width - 1, &u->colors);
