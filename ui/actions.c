@@ -646,6 +646,39 @@ run_help(struct ui *u, int argc, const char *const *argv)
 	return UI_REDRAW;
 }
 
+/* search [TEXT]: find TEXT in the view; no TEXT opens the `/` line. */
+static int
+run_search(struct ui *u, int argc, const char *const *argv)
+{
+	char term[SEARCH_MAX] = "";
+	if (argc < 2) {
+		prompt_start(&u->prompt, "");
+		u->mode = MODE_SEARCH;
+		return UI_REDRAW;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (i > 1)
+			strncat(term, " ", sizeof term - strlen(term) - 1);
+		strncat(term, argv[i], sizeof term - strlen(term) - 1);
+	}
+	find_start(u, term);
+	return find_run(u, 1);
+}
+
+static int
+run_search_next(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	return find_run(u, 1);
+}
+
+static int
+run_search_prev(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	return find_run(u, -1);
+}
+
 static int
 run_prompt(struct ui *u, int argc, const char *const *argv)
 {
@@ -997,6 +1030,12 @@ const struct ui_command ui_commands[] = {
 	    run_view },
 	{ "help", NULL, "", "the help screen (again: back)", run_help },
 	{ "prompt", NULL, "[TEXT]", "open the : prompt, with TEXT typed", run_prompt },
+	{ "search", NULL, "[TEXT]", "find TEXT in the help, the log or the module "
+	    "list (no TEXT: type it after /)", run_search },
+	{ "search-next", NULL, "", "the next match of the search, round the end",
+	    run_search_next },
+	{ "search-prev", NULL, "", "the previous match of the search",
+	    run_search_prev },
 	{ "redraw", NULL, "", "redraw the screen", run_redraw },
 	{ "piano", NULL, "", "play the computer keyboard (Esc leaves)", run_piano },
 	{ "panic", NULL, "", "all notes off, all sound off", run_panic },
@@ -1037,6 +1076,7 @@ const struct complete_command ui_complete_commands[] = {
 	{ "add", 0, NULL }, { "connect-pick", 0, NULL },
 	{ "disconnect-pick", 0, NULL }, { "undo", 0, NULL }, { "redo", 0, NULL },
 	{ "view", 0, view_words }, { "help", 0, NULL }, { "prompt", 0, NULL },
+	{ "search", 0, NULL }, { "search-next", 0, NULL }, { "search-prev", 0, NULL },
 	{ "redraw", 0, NULL }, { "piano", 0, NULL }, { "panic", 0, NULL },
 	{ "piano-hold", 0, NULL }, { "record", 1, record_words },
 	{ "write", 1, NULL }, { "w", 1, NULL }, { "write!", 1, NULL },
@@ -1109,6 +1149,20 @@ ui_key(struct ui *u, int key)
 		}
 		default:
 			return UI_REDRAW;
+		}
+	case MODE_SEARCH:
+		switch (prompt_key(&u->prompt, key)) {
+		case PROMPT_DONE:
+			u->mode = MODE_NORMAL;
+			if (u->prompt.buf[0] == '\0')
+				return find_run(u, 1);     /* vim: / Enter repeats */
+			find_start(u, u->prompt.buf);
+			return find_run(u, 1);
+		case PROMPT_CANCEL:
+			u->mode = MODE_NORMAL;
+			return UI_REDRAW;
+		default:
+			return UI_REDRAW;         /* Tab: nothing to complete */
 		}
 	default:
 		break;

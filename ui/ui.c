@@ -541,6 +541,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 	/* clean: the patch as its file (or the built-in) has it, before an
 	 * autosave may be restored over it */
 	u->clean = xmalloc(sizeof *u->clean);
+	u->search_at = -1;
 	*u->clean = *patch;
 	u->completion = xmalloc(sizeof *u->completion);
 	u->pick.items = xcalloc(UI_PICK_MAX, COMPLETE_WORD_MAX);

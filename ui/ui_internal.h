@@ -20,6 +20,7 @@
 #include "piano.h"
 #include "prompt.h"
 #include "region.h"
+#include "search.h"
 #include "session.h"
 #include "undo.h"
 
@@ -46,7 +47,8 @@ enum ui_mode {
 	MODE_NORMAL = 0,           /* keys run their bound commands */
 	MODE_PROMPT,               /* the `:` line */
 	MODE_PICK,                 /* choosing from a list */
-	MODE_PIANO                 /* letter keys play notes */
+	MODE_PIANO,                /* letter keys play notes */
+	MODE_SEARCH                /* the `/` line: a term to find */
 };
 
 /* What a pick list's choice goes on to do. */
@@ -109,6 +111,8 @@ struct ui {
 	struct prompt prompt;
 	struct completion *completion;
 	struct pick pick;
+	char search[SEARCH_MAX];   /* the term `/` looks for; "" none */
+	int search_at;             /* help: the line of the last match, -1 */
 	struct keymap keys;
 	struct piano piano;
 	struct undo undo;
@@ -179,6 +183,15 @@ void ui_mark_clean(struct ui *u);
 /* Keep the selections inside the patch after it changed. */
 void ui_clamp_selection(struct ui *u);
 
+/* ui/find.c: search the view for u->search, forward (dir 1, n) or back
+ * (-1, N), moving the view to the match; UI_* flags.  find_start sets a
+ * new term. */
+int find_run(struct ui *u, int dir);
+void find_start(struct ui *u, const char *term);
+
+/* ui/view.c: the help screen's lines, built from the tables, into lines;
+ * returns how many. */
+unsigned view_help_lines(struct ui *u, char lines[][160], unsigned max);
 /* ui/view.c: draw the whole screen. */
 void view_draw(struct ui *u);
 /* How a parameter value reads on screen ("1.2k Hz", "saw") into buf, and
