@@ -1516,6 +1516,8 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->restarts = e->restarts;
 	info->shed = e->shed;
 	info->failed = e->failed;
+	info->crash_streak = e->failed_starts;
+	info->crash_limit = MAX_FAILED_STARTS;
 	info->last_own_fault = e->last_own_fault;
 	info->threads = e->o.threads;
 	info->rt_priority = e->o.rt_priority;

@@ -146,6 +146,11 @@ struct engine_info {
 	unsigned long cycles, late, down, restarts;
 	unsigned long shed;             /* cycles not asked of an overloaded DSP */
 	int failed;                 /* gave up respawning */
+	unsigned crash_streak;      /* deaths in a row that were the child's
+				       own crash soon after its start or
+				       takeover; kills from outside do not
+				       count and end a streak */
+	unsigned crash_limit;       /* the streak at which it gives up */
 	int last_own_fault;         /* the last death was the child's own doing
 				       (a fatal signal it caught, an exit, a
 				       hang, or no start), not a kill from

@@ -62,7 +62,7 @@ print_help(void)
 	if (f == NULL)
 		fatal("out of memory");
 	cmd_help(f, NULL);
-	fputs("note NOTE VELOCITY SECONDS   play a note now\n"
+	fputs("note NOTE VELOCITY SECONDS   play a note now (NOTE: 0..127 or C4, F#3)\n"
 	    "record [FILE] | record stop | record status\n"
 	    "save [FILE]                  write the patch to its own file, or to FILE\n"
 	    "                             (keeps the file's layout and comments; refuses\n"

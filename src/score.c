@@ -27,10 +27,8 @@ parse_real(const char *text, double *x)
 	return *end == '\0' && isfinite(*x) ? 0 : -1;
 }
 
-/* Parse a MIDI note given as 0..127 or a name such as A4, C#3, Eb2 or
- * C-1 (A4 = 69, C4 = 60); the note may be out of 0..127 on success. */
-static int
-parse_note_name(const char *text, long *note)
+int
+score_note_parse(const char *text, long *note)
 {
 	static const int semitone[7] = { 9, 11, 0, 2, 4, 5, 7 };  /* A..G */
 	const char *s = text;
@@ -98,7 +96,7 @@ parse_note_event(const struct cmd_tokens *t, struct score_event *ev,
 	if (t->n > 6)
 		return cmd_error(err, t->column[6], "unexpected '%.40s' (usage: "
 		    "at TIME note NOTE VELOCITY DURATION)", t->argv[6]);
-	if (parse_note_name(t->argv[3], &note) != 0)
+	if (score_note_parse(t->argv[3], &note) != 0)
 		return cmd_error(err, t->column[3], "expected a note 0..127 or a "
 		    "name like A4, C#3, Eb2, got '%.40s'", t->argv[3]);
 	if (note < 0 || note > 127)

@@ -30,6 +30,11 @@ struct score {
 	struct score_event *events;   /* sorted by time; ties keep file order */
 };
 
+/* Parse a MIDI note given as 0..127 or a name such as A4, C#3, Eb2 or
+ * C-1 (A4 = 69, C4 = 60), as scores and the `note` command take it; the
+ * note may be out of 0..127 on success.  Returns 0, or -1. */
+int score_note_parse(const char *text, long *note);
+
 /* Parse a score; on error the score is empty and err names line:column. */
 int score_load_text(struct score *s, const char *text, const char *file,
     struct patch_error *err);

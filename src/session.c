@@ -23,6 +23,7 @@
 #include "log.h"
 #include "patchfile.h"
 #include "recorder.h"
+#include "score.h"
 #include "session.h"
 
 /* Late cycles are told at most once a second, with the module that costs
@@ -277,10 +278,17 @@ late_baseline(struct session *s, struct late_report *r,
 	    s->patch->n_modules, &r->cost_frames) == 0;
 }
 
+/* The DSP's own work is too small to be why cycles were late when all
+ * modules together took less than this share of the period: the host was
+ * busy (the deadline gives the DSP about three quarters of it). */
+#define LATE_NOT_DSP_SHARE 0.25
+
 /* Into buf: the module that cost most per block since the baseline, as
  * "'name' (type) takes X ms of the Y ms period", or "" when the child has
- * not timed a block of the same graph since.  Session lock held. */
-static void
+ * not timed a block of the same graph since.  Returns the share of the
+ * period all modules took together, or -1 when not known.  Session lock
+ * held. */
+static double
 costliest_module(struct session *s, const struct late_report *r,
     unsigned period, char *buf, size_t size)
 {
@@ -291,23 +299,27 @@ costliest_module(struct session *s, const struct late_report *r,
 	    atomic_load(&engine_region(s->engine)->cost->graph_gen) != r->cost_gen ||
 	    engine_module_cost(s->engine, ns, n, &frames) != 0 ||
 	    frames <= r->cost_frames)
-		return;
+		return -1;
 	int worst = -1;
-	uint64_t worst_ns = 0;
+	uint64_t worst_ns = 0, total_ns = 0;
 	for (unsigned m = 0; m < n; m++) {
 		uint64_t d = ns[m] >= r->cost_ns[m] ? ns[m] - r->cost_ns[m] : 0;
+		total_ns += d;
 		if (d > worst_ns) {
 			worst_ns = d;
 			worst = (int)m;
 		}
 	}
 	if (worst < 0)
-		return;
+		return -1;
 	double per_frame_ms = (double)worst_ns * 1e-6 / (double)(frames - r->cost_frames);
+	double period_ms = 1000.0 * period / s->rate;
 	const struct patch_module *pm = &s->patch->modules[worst];
 	snprintf(buf, size, "; the costliest module is '%s' (%s), %.2f ms of each "
 	    "%.2f ms period", pm->name, pm->type->name,
-	    per_frame_ms * period, 1000.0 * period / s->rate);
+	    per_frame_ms * period, period_ms);
+	return (double)total_ns * 1e-6 / (double)(frames - r->cost_frames) *
+	    period / period_ms;
 }
 
 /* Tell of the late cycles since the last report, once a second at most. */
@@ -329,10 +341,22 @@ report_late(struct session *s, struct late_report *r,
 		return;
 	char worst[300];
 	pthread_mutex_lock(&s->lock);
-	costliest_module(s, r, c->period, worst, sizeof worst);
+	double share = costliest_module(s, r, c->period, worst, sizeof worst);
 	unsigned long late = c->late - r->late, cycles = c->cycles - r->cycles;
 	late_baseline(s, r, c, t);
 	pthread_mutex_unlock(&s->lock);
+	if (share >= 0 && share < LATE_NOT_DSP_SHARE) {
+		/* not the patch's fault: blaming a module would mislead */
+		info("the DSP missed its deadline in %lu of %lu cycles (%lu so far), "
+		    "but the DSP was not the cause: all its modules took %.0f %% of "
+		    "the period%s; the host was busy (other programs, or a slowed "
+		    "CPU) and the DSP got the CPU too late; what helps: a less busy "
+		    "machine, a longer JACK period%s", late, cycles, c->late,
+		    100 * share, worst, s->o->jack.pipeline ? "" :
+		    ", or --pipeline (the DSP gets a whole period, for one period "
+		    "more latency)");
+		return;
+	}
 	info("the DSP missed its deadline in %lu of %lu cycles (%lu so far)%s; "
 	    "what helps: %sa higher --deadline, fewer voices, a longer JACK "
 	    "period, or %s", late, cycles, c->late, worst,
@@ -389,21 +413,25 @@ supervise_main(void *arg)
 	return NULL;
 }
 
-/* Parse "note N V SECONDS"; 1 if it was one. */
+/* Parse "note NOTE V SECONDS", NOTE a number or a name (C4, F#3) as
+ * scores take it; 1 if it was one. */
 static int
 note_command(struct session *s, const char *line, char *reply, size_t size,
     int *rc)
 {
-	unsigned note, vel;
+	unsigned vel;
+	long note = -1;
 	double seconds;
-	char extra;
+	char name[16], extra;
 	if (strncmp(line, "note", 4) != 0 || (line[4] != ' ' && line[4] != '\t'))
 		return 0;
 	*rc = -1;
-	if (sscanf(line + 4, " %u %u %lf %c", &note, &vel, &seconds, &extra) != 3 ||
-	    note > 127 || vel < 1 || vel > 127 || !(seconds > 0 && seconds < 3600))
-		snprintf(reply, size, "error: usage: note NOTE(0..127) VELOCITY(1..127) SECONDS");
-	else if (jackio_note(s->jack, note, vel, seconds) != 0)
+	if (sscanf(line + 4, " %15s %u %lf %c", name, &vel, &seconds, &extra) != 3 ||
+	    score_note_parse(name, &note) != 0 || note < 0 || note > 127 ||
+	    vel < 1 || vel > 127 || !(seconds > 0 && seconds < 3600))
+		snprintf(reply, size, "error: usage: note NOTE VELOCITY(1..127) SECONDS "
+		    "(NOTE: 0..127 or a name, C-1 to G9: C4 is 60, A4 69, F#3, Eb2)");
+	else if (jackio_note(s->jack, (unsigned)note, vel, seconds) != 0)
 		snprintf(reply, size, "error: too many notes queued");
 	else {
 		snprintf(reply, size, "ok");

@@ -2,7 +2,8 @@
  * tests/ui_units_test.c — the terminal UI's parts that need no terminal:
  * key names both ways and the key map, the piano's note mapping and its
  * note-off timing without key releases, tab completion against a patch,
- * the prompt's line editing and history, undo and redo.
+ * the prompt's line editing and history, undo and redo, the level
+ * meter's zones and fill characters, and search.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -12,9 +13,11 @@
 #include "check.h"
 #include "complete.h"
 #include "keys.h"
+#include "meter.h"
 #include "patch.h"
 #include "piano.h"
 #include "prompt.h"
+#include "search.h"
 #include "undo.h"
 
 #define MS 1000000ull
@@ -139,6 +142,17 @@ test_complete(void)
 	CHECK(c.n == 1 && has(&c, "ladder") && c.start == 6, "module types");
 	complete_line(&p, "voice vco o2 wa", 15, extra, &c);
 	CHECK(c.n == 1 && has(&c, "wave="), "PARAM= of the type being added");
+	/* PARAM=VALUE of the type being added (issue 18: "no completion") */
+	complete_line(&p, "voice lfo l1 wave=s", 19, extra, &c);
+	CHECK(c.n >= 2 && has(&c, "wave=sine") && has(&c, "wave=square") &&
+	    c.common == 6, "wave=s of an lfo being added: %u, common %zu", c.n,
+	    c.common);
+	complete_line(&p, "voice lfo l1 wave=sq", 20, extra, &c);
+	CHECK(c.n == 1 && has(&c, "wave=square"), "wave=sq: only square");
+	complete_line(&p, "voice lfo l1 rate=1", 19, extra, &c);
+	CHECK(c.n == 0, "a number parameter has no values to offer");
+	complete_line(&p, "voice lfo l1 nope=s", 19, extra, &c);
+	CHECK(c.n == 0, "an unknown parameter has none");
 	complete_line(&p, "set fl", 6, extra, &c);
 	CHECK(has(&c, "flt.cutoff") && has(&c, "flt.res") && c.common == 4,
 	    "NAME.PARAM, common part 'flt.' (%zu)", c.common);
@@ -238,6 +252,81 @@ test_undo(void)
 	undo_free(&u);
 }
 
+/* The level meter: each zone its own fill character, and the last cell
+ * of the fill in the reading's own zone, so that -1.4 dB and -5.9 dB
+ * differ without colour (issue 18). */
+static void
+test_meter(void)
+{
+	char a[64], b[64];
+	int cells = 22;
+	CHECK(meter_zone(METER_LEVEL, meter_level_fraction(-12.5)) == 0 &&
+	    meter_zone(METER_LEVEL, meter_level_fraction(-12)) == 1 &&
+	    meter_zone(METER_LEVEL, meter_level_fraction(-3.5)) == 1 &&
+	    meter_zone(METER_LEVEL, meter_level_fraction(-3)) == 2 &&
+	    meter_zone(METER_LEVEL, meter_level_fraction(3.4)) == 2,
+	    "zones: yellow from -12 dB, red from -3 dB and above 0 dB");
+	int fa = meter_fill(METER_LEVEL, meter_level_fraction(-1.4), cells, a);
+	int fb = meter_fill(METER_LEVEL, meter_level_fraction(-5.9), cells, b);
+	CHECK(a[fa - 1] == '#' && b[fb - 1] == '=' && a[0] == '-' && b[0] == '-',
+	    "-1.4 dB ends in '#', -5.9 dB in '=': '%.*s' '%.*s'", cells, a, cells, b);
+	CHECK(memchr(b, '#', (size_t)cells) == NULL, "-5.9 dB shows no red cell");
+	/* any reading in a zone shows that zone, however few cells it has */
+	for (double db = -59.5; db <= 3; db += 0.25) {
+		int f = meter_fill(METER_LEVEL, meter_level_fraction(db), cells, a);
+		char want = db >= -3 ? '#' : db >= -12 ? '=' : '-';
+		CHECK(f >= 1 && a[f - 1] == want, "%.2f dB: last cell '%c', want '%c'",
+		    db, a[f - 1], want);
+		for (int i = 1; i < f; i++)
+			CHECK(a[i] >= a[i - 1] || a[i - 1] == '='  || a[i - 1] == '-',
+			    "%.2f dB: zones in order", db);
+	}
+	int f = meter_fill(METER_LEVEL, meter_level_fraction(3.4), cells, a);
+	CHECK(f == cells && a[cells - 1] == '#', "+3.4 dB: full, red at the end");
+	f = meter_fill(METER_LEVEL, meter_level_fraction(-120), cells, a);
+	CHECK(f == 0 && a[0] == ' ', "silence: empty");
+}
+
+static int
+has_term(void *ctx, int i)
+{
+	const char *const *lines = ctx;
+	return search_in(lines[i], "Osc") != NULL;
+}
+
+static int
+has_none(void *ctx, int i)
+{
+	(void)ctx, (void)i;
+	return 0;
+}
+
+static void
+test_search(void)
+{
+	static const char *const lines[] = {
+		"voice vco osc1", "voice ladder flt", "global VCA amp", "OSC2 here", NULL
+	};
+	int wrapped;
+	CHECK(search_in("global VCA amp", "vca") != NULL &&
+	    search_in("abc", "") == NULL && search_in("ab", "abc") == NULL,
+	    "case-blind match; an empty term matches nowhere");
+	CHECK(search_step(4, -1, 1, has_term, (void *)lines, &wrapped) == 0 && !wrapped,
+	    "first match from before the list");
+	CHECK(search_step(4, 0, 1, has_term, (void *)lines, &wrapped) == 3 && !wrapped,
+	    "next match");
+	CHECK(search_step(4, 3, 1, has_term, (void *)lines, &wrapped) == 0 && wrapped,
+	    "round the end to the top, told");
+	CHECK(search_step(4, 0, -1, has_term, (void *)lines, &wrapped) == 3 && wrapped,
+	    "back round the top to the end, told");
+	CHECK(search_step(4, 3, -1, has_term, (void *)lines, &wrapped) == 0 && !wrapped,
+	    "previous match");
+	CHECK(search_step(4, 1, 1, has_none, NULL, &wrapped) == -1 && !wrapped,
+	    "nothing found");
+	CHECK(search_step(0, -1, 1, has_term, (void *)lines, &wrapped) == -1,
+	    "an empty list");
+}
+
 int
 main(void)
 {
@@ -246,8 +335,11 @@ main(void)
 	test_complete();
 	test_prompt();
 	test_undo();
+	test_meter();
+	test_search();
 	if (check_verdict() != 0)
 		return 1;
-	printf("ok: key names and map, piano timing, completion, prompt, undo\n");
+	printf("ok: key names and map, piano timing, completion, prompt, undo, "
+	    "meter zones, search\n");
 	return 0;
 }

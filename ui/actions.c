@@ -69,6 +69,21 @@ structure_differs(const struct patch *a, const struct patch *b)
 	return 0;
 }
 
+void
+ui_update_modified(struct ui *u)
+{
+	u->modified = !patch_equal(session_patch(u->s), u->clean) ||
+	    strcmp(u->patch_file, u->clean_file) != 0;
+}
+
+void
+ui_mark_clean(struct ui *u)
+{
+	*u->clean = *session_patch(u->s);
+	memcpy(u->clean_file, u->patch_file, sizeof u->clean_file);
+	u->modified = 0;
+}
+
 /* After the patch changed from `before`: undo, selections (the session
  * has autosaved it). */
 static void
@@ -83,7 +98,7 @@ after_change(struct ui *u, const struct patch *before, const char *coalesce)
 	u->coalesce_at = now;
 	if (structure_differs(before, session_patch(u->s)))
 		u->st.cost_valid = 0;
-	u->modified = 1;
+	ui_update_modified(u);
 	/* a module just added is the one to work on */
 	if (session_patch(u->s)->n_modules > before->n_modules) {
 		u->sel_module = (int)session_patch(u->s)->n_modules - 1;
@@ -118,7 +133,7 @@ replace_patch(struct ui *u, const struct patch *next)
 	if (structure_differs(session_patch(u->s), next))
 		u->st.cost_valid = 0;
 	session_replace(u->s, next);
-	u->modified = 1;
+	ui_update_modified(u);
 	u->coalesce[0] = '\0';
 	ui_clamp_selection(u);
 }
@@ -607,6 +622,8 @@ run_view(struct ui *u, int argc, const char *const *argv)
 	}
 	for (int v = 0; v < N_VIEWS; v++)
 		if (strcmp(name, view_names[v]) == 0) {
+			if (v == VIEW_HELP && u->view != VIEW_HELP)
+				u->help_from = u->view;
 			u->view = v;
 			return UI_REDRAW;
 		}
@@ -619,8 +636,47 @@ static int
 run_help(struct ui *u, int argc, const char *const *argv)
 {
 	(void)argc, (void)argv;
-	u->view = u->view == VIEW_HELP ? VIEW_PATCH : VIEW_HELP;
+	/* help again goes back to the view it was opened from */
+	if (u->view == VIEW_HELP) {
+		u->view = u->help_from;
+	} else {
+		u->help_from = u->view;
+		u->view = VIEW_HELP;
+	}
 	return UI_REDRAW;
+}
+
+/* search [TEXT]: find TEXT in the view; no TEXT opens the `/` line. */
+static int
+run_search(struct ui *u, int argc, const char *const *argv)
+{
+	char term[SEARCH_MAX] = "";
+	if (argc < 2) {
+		prompt_start(&u->prompt, "");
+		u->mode = MODE_SEARCH;
+		return UI_REDRAW;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (i > 1)
+			strncat(term, " ", sizeof term - strlen(term) - 1);
+		strncat(term, argv[i], sizeof term - strlen(term) - 1);
+	}
+	find_start(u, term);
+	return find_run(u, 1);
+}
+
+static int
+run_search_next(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	return find_run(u, 1);
+}
+
+static int
+run_search_prev(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	return find_run(u, -1);
 }
 
 static int
@@ -784,7 +840,7 @@ write_patch(struct ui *u, int argc, const char *const *argv, int force)
 	if (path != u->patch_file)
 		snprintf(u->patch_file, sizeof u->patch_file, "%s", path);
 	session_set_origin(u->s, u->patch_file);
-	u->modified = 0;
+	ui_mark_clean(u);
 	ui_message(u, 0, "wrote %s (%u modules, %u connections)",
 	    strncmp(reply, "ok saved ", 9) == 0 ? reply + 9 : reply,
 	    session_patch(u->s)->n_modules, session_patch(u->s)->n_connections);
@@ -828,7 +884,7 @@ run_load(struct ui *u, int argc, const char *const *argv)
 	snprintf(u->patch_file, sizeof u->patch_file, "%s", argv[1]);
 	adopt_file(u, argv[1], text);
 	free(text);
-	u->modified = 0;
+	ui_mark_clean(u);
 	u->sel_module = u->sel_param = u->sel_conn = 0;
 	u->focus_params = 0;
 	ui_clamp_selection(u);
@@ -892,6 +948,24 @@ run_exit(struct ui *u, int argc, const char *const *argv)
 	return write_and_quit(u, argc, argv, 1);
 }
 
+/* Commands the session runs besides the patch language's. */
+static const char *const session_commands[] = {
+	"note", "record", "save", "save!", "stats", NULL
+};
+
+int
+ui_command_known(const char *name)
+{
+	for (const struct ui_command *c = ui_commands; c->name != NULL; c++)
+		if (strcmp(name, c->name) == 0 ||
+		    (c->alias != NULL && strcmp(name, c->alias) == 0))
+			return 1;
+	for (unsigned i = 0; session_commands[i] != NULL; i++)
+		if (strcmp(name, session_commands[i]) == 0)
+			return 1;
+	return cmd_find(name) != NULL;
+}
+
 static int
 run_bind(struct ui *u, int argc, const char *const *argv)
 {
@@ -907,6 +981,14 @@ run_bind(struct ui *u, int argc, const char *const *argv)
 		if (i > 2)
 			strncat(command, " ", sizeof command - strlen(command) - 1);
 		strncat(command, argv[i], sizeof command - strlen(command) - 1);
+	}
+	/* a command that cannot run is refused now, not when the key is
+	 * pressed some time later */
+	if (!ui_command_known(argv[2])) {
+		ui_message(u, 1, "bind: no command '%s' (%s stays %s); : then Tab "
+		    "lists the commands", argv[2], argv[1],
+		    keymap_lookup(&u->keys, key) ? "as it was" : "unbound");
+		return UI_REDRAW;
 	}
 	if (keymap_bind(&u->keys, key, command) != 0)
 		ui_message(u, 1, "bind: too many bindings or too long a command");
@@ -948,6 +1030,12 @@ const struct ui_command ui_commands[] = {
 	    run_view },
 	{ "help", NULL, "", "the help screen (again: back)", run_help },
 	{ "prompt", NULL, "[TEXT]", "open the : prompt, with TEXT typed", run_prompt },
+	{ "search", NULL, "[TEXT]", "find TEXT in the help, the log or the module "
+	    "list (no TEXT: type it after /)", run_search },
+	{ "search-next", NULL, "", "the next match of the search, round the end",
+	    run_search_next },
+	{ "search-prev", NULL, "", "the previous match of the search",
+	    run_search_prev },
 	{ "redraw", NULL, "", "redraw the screen", run_redraw },
 	{ "piano", NULL, "", "play the computer keyboard (Esc leaves)", run_piano },
 	{ "panic", NULL, "", "all notes off, all sound off", run_panic },
@@ -988,6 +1076,7 @@ const struct complete_command ui_complete_commands[] = {
 	{ "add", 0, NULL }, { "connect-pick", 0, NULL },
 	{ "disconnect-pick", 0, NULL }, { "undo", 0, NULL }, { "redo", 0, NULL },
 	{ "view", 0, view_words }, { "help", 0, NULL }, { "prompt", 0, NULL },
+	{ "search", 0, NULL }, { "search-next", 0, NULL }, { "search-prev", 0, NULL },
 	{ "redraw", 0, NULL }, { "piano", 0, NULL }, { "panic", 0, NULL },
 	{ "piano-hold", 0, NULL }, { "record", 1, record_words },
 	{ "write", 1, NULL }, { "w", 1, NULL }, { "write!", 1, NULL },
@@ -1061,6 +1150,20 @@ ui_key(struct ui *u, int key)
 		default:
 			return UI_REDRAW;
 		}
+	case MODE_SEARCH:
+		switch (prompt_key(&u->prompt, key)) {
+		case PROMPT_DONE:
+			u->mode = MODE_NORMAL;
+			if (u->prompt.buf[0] == '\0')
+				return find_run(u, 1);     /* vim: / Enter repeats */
+			find_start(u, u->prompt.buf);
+			return find_run(u, 1);
+		case PROMPT_CANCEL:
+			u->mode = MODE_NORMAL;
+			return UI_REDRAW;
+		default:
+			return UI_REDRAW;         /* Tab: nothing to complete */
+		}
 	default:
 		break;
 	}
@@ -1096,6 +1199,10 @@ ui_key(struct ui *u, int key)
 		return UI_REDRAW;
 	}
 	const char *command = keymap_lookup(&u->keys, key);
+	/* Esc in normal mode has nothing to leave: it does nothing, silently
+	 * (unless the user bound it) */
+	if (command == NULL && key == UI_KEY_ESCAPE)
+		return UI_HANDLED;
 	if (command == NULL) {
 		key_describe(key, name, sizeof name);
 		ui_message(u, 1, "%s is not bound to anything (? for help)", name);

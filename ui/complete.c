@@ -107,6 +107,22 @@ offer_arg(struct completion *c, const struct patch *p, enum cmd_arg kind,
 		const struct module_type *t = n >= 2 ? module_find(words[1]) : NULL;
 		if (t == NULL)
 			break;
+		/* after PARAM=, a choice parameter's values, as PARAM=VALUE */
+		const char *eq = strchr(prefix, '=');
+		if (eq != NULL) {
+			snprintf(word, sizeof word, "%.*s", (int)(eq - prefix), prefix);
+			int k = module_param_index(t, word);
+			if (k < 0 || t->params[k].kind != PARAM_CHOICE ||
+			    t->params[k].choices == NULL)
+				break;
+			for (const char *const *ch = t->params[k].choices; *ch != NULL;
+			    ch++) {
+				char item[2 * COMPLETE_WORD_MAX];
+				snprintf(item, sizeof item, "%s=", word);
+				offer(c, prefix, item, *ch);
+			}
+			break;
+		}
 		for (unsigned k = 0; k < t->n_params; k++)
 			offer(c, prefix, t->params[k].name, "=");
 		break;

@@ -575,6 +575,11 @@ ui_run(const struct live_options *o, struct patch *patch)
 
 	u->o = o;
 	u->scratch = xmalloc(sizeof *u->scratch);
+	/* clean: the patch as its file (or the built-in) has it, before an
+	 * autosave may be restored over it */
+	u->clean = xmalloc(sizeof *u->clean);
+	u->search_at = -1;
+	*u->clean = *patch;
 	u->completion = xmalloc(sizeof *u->completion);
 	u->pick.items = xcalloc(UI_PICK_MAX, COMPLETE_WORD_MAX);
 	prompt_init(&u->prompt);
@@ -584,6 +589,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 		u->st.level_db[i] = u->st.hold_db[i] = -120;
 	snprintf(u->patch_file, sizeof u->patch_file, "%s",
 	    o->patch_path ? o->patch_path : "");
+	memcpy(u->clean_file, u->patch_file, sizeof u->clean_file);
 
 	/* the screen shows UTF-8 text (the language's): the user's
 	 * character set if it is UTF-8, else C.UTF-8; only LC_CTYPE, so that
@@ -699,5 +705,6 @@ ui_run(const struct live_options *o, struct patch *patch)
 	free(u->pick.items);
 	free(u->completion);
 	free(u->scratch);
+	free(u->clean);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "piano.h"
 #include "prompt.h"
 #include "region.h"
+#include "search.h"
 #include "session.h"
 #include "undo.h"
 
@@ -46,7 +47,8 @@ enum ui_mode {
 	MODE_NORMAL = 0,           /* keys run their bound commands */
 	MODE_PROMPT,               /* the `:` line */
 	MODE_PICK,                 /* choosing from a list */
-	MODE_PIANO                 /* letter keys play notes */
+	MODE_PIANO,                /* letter keys play notes */
+	MODE_SEARCH                /* the `/` line: a term to find */
 };
 
 /* What a pick list's choice goes on to do. */
@@ -100,6 +102,7 @@ struct ui {
 	const struct live_options *o;
 	struct patch *scratch;     /* a patch-sized buffer for comparisons */
 	enum ui_view view;
+	enum ui_view help_from;    /* the view help was opened from */
 	enum ui_mode mode;
 	int focus_params;          /* patch view: the parameter list has focus */
 	int sel_module, sel_param, sel_conn;
@@ -108,6 +111,8 @@ struct ui {
 	struct prompt prompt;
 	struct completion *completion;
 	struct pick pick;
+	char search[SEARCH_MAX];   /* the term `/` looks for; "" none */
+	int search_at;             /* help: the line of the last match, -1 */
 	struct keymap keys;
 	struct piano piano;
 	struct undo undo;
@@ -115,7 +120,10 @@ struct ui {
 	uint64_t coalesce_at;
 	struct ui_stats st;
 	char patch_file[512];      /* where :w writes; "" for the built-in patch */
-	int modified;              /* changed since loaded or written */
+	int modified;              /* differs from `clean` ([+]) */
+	struct patch *clean;       /* the patch as last loaded or written */
+	char clean_file[512];      /* and the file it was loaded from or
+				      written to */
 	int z_pending;             /* Z was pressed: ZZ or ZQ may follow */
 	int suspended;             /* C-z: the shell has the terminal */
 	int continued;             /* SIGCONT since: fg or bg */
@@ -153,6 +161,9 @@ struct ui_command {
 	int (*run)(struct ui *u, int argc, const char *const *argv);
 };
 extern const struct ui_command ui_commands[];
+/* Whether `name` is a command a key may run: a UI command or its alias, a
+ * session command (note, record, save, stats) or a patch command. */
+int ui_command_known(const char *name);
 extern const struct complete_command ui_complete_commands[];
 /* Run a patch or session command, keeping undo and the autosave. */
 int ui_apply(struct ui *u, const char *line, const char *coalesce);
@@ -164,9 +175,23 @@ unsigned ui_pick_shown(const struct ui *u, unsigned *shown, unsigned max);
  * the log. */
 void ui_message(struct ui *u, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Set u->modified: whether the patch or its file differ from what was
+ * last loaded or written (undoing back to it clears [+]). */
+void ui_update_modified(struct ui *u);
+/* What is loaded or written now is the clean state. */
+void ui_mark_clean(struct ui *u);
 /* Keep the selections inside the patch after it changed. */
 void ui_clamp_selection(struct ui *u);
 
+/* ui/find.c: search the view for u->search, forward (dir 1, n) or back
+ * (-1, N), moving the view to the match; UI_* flags.  find_start sets a
+ * new term. */
+int find_run(struct ui *u, int dir);
+void find_start(struct ui *u, const char *term);
+
+/* ui/view.c: the help screen's lines, built from the tables, into lines;
+ * returns how many. */
+unsigned view_help_lines(struct ui *u, char lines[][160], unsigned max);
 /* ui/view.c: draw the whole screen. */
 void view_draw(struct ui *u);
 /* How a parameter value reads on screen ("1.2k Hz", "saw") into buf, and

@@ -106,8 +106,30 @@ draw_status(struct ui *u, int y)
 		attroff(A_REVERSE | A_BOLD);
 		x = 13;
 	}
-	snprintf(line, sizeof line, " restarts %lu  xruns %lu  late %lu  ", ei.restarts,
-	    c.xruns, c.late);
+	/* restarts count every new DSP child; those that were the warm
+	 * standby taking over from a child killed or crashed are shown
+	 * apart, and so is the streak of the DSP's own crashes right after
+	 * starting that ends in DSP GAVE UP (kills from outside are not in
+	 * it) */
+	unsigned long takeovers = ei.takeovers < ei.restarts ? ei.takeovers :
+	    ei.restarts;
+	int n = snprintf(line, sizeof line, " restarts %lu", ei.restarts);
+	if (takeovers > 0)
+		n += snprintf(line + n, sizeof line - (size_t)n, " (%lu by standby)",
+		    takeovers);
+	put(y + 1, x, COLS - x, line);
+	x += n;
+	if (ei.crash_streak > 0 && !ei.failed) {
+		snprintf(line, sizeof line, "  crashes %u/%u", ei.crash_streak,
+		    ei.crash_limit);
+		attron(A_BOLD);
+		pair(u, u->pair_error, 1);
+		put(y + 1, x, COLS - x, line);
+		pair(u, u->pair_error, 0);
+		attroff(A_BOLD);
+		x += (int)strlen(line);
+	}
+	snprintf(line, sizeof line, "  xruns %lu  late %lu  ", c.xruns, c.late);
 	put(y + 1, x, COLS - x, line);
 	x += (int)strlen(line);
 	if (rs.recording) {
@@ -211,7 +233,7 @@ draw_meters(struct ui *u, int y)
 	}
 	for (int i = 0; i < n; i++) {
 		struct meter m = { .label = label, .label_cols = label_cols,
-		    .hold = -1, .text = text, .kind = METER_LOAD };
+		    .hold = -1, .text = text, .text_cols = 6, .kind = METER_LOAD };
 		if (i < (int)st->threads) {
 			const struct engine_sched *sc = &st->sched[i];
 			dsp_label(st, i, label, sizeof label);
@@ -230,18 +252,28 @@ draw_meters(struct ui *u, int y)
 	int levels = (int)st->n_out < LEVEL_METERS_SHOWN ? (int)st->n_out : LEVEL_METERS_SHOWN;
 	per = bars_per_row(levels);
 	width = COLS / per;
+	/* the readings keep their own columns beside the bars, the same in
+	 * every meter (wider while one shows CLIP), so that no part of a
+	 * bar, the warning zones at its right end least of all, is under a
+	 * number */
+	int text_cols = 9;
+	for (int i = 0; i < levels; i++)
+		if (st->clip[i])
+			text_cols = 14;
 	for (int i = 0; i < levels; i++) {
 		snprintf(label, sizeof label, "out%d", i + 1);
 		/* CLIP: this output had samples held at the ceiling or not
-		 * finite since the marks were last cleared (clear-clip) */
+		 * finite since the marks were last cleared (clear-clip);
+		 * a reading over full scale has its sign */
 		if (st->level_db[i] > -99)
-			snprintf(text, sizeof text, "%s%6.1f dB",
+			snprintf(text, sizeof text, st->level_db[i] > 0.05 ?
+			    "%s%+6.1f dB" : "%s%6.1f dB",
 			    st->clip[i] ? "CLIP " : "", st->level_db[i]);
 		else
 			snprintf(text, sizeof text, "%s  -inf dB",
 			    st->clip[i] ? "CLIP " : "");
 		struct meter m = { .label = label, .label_cols = 5, .text = text,
-		    .alert = st->clip[i],
+		    .text_cols = text_cols, .alert = st->clip[i],
 		    .kind = METER_LEVEL, .fraction = meter_level_fraction(st->level_db[i]),
 		    .hold = st->hold_db[i] > -60 ? meter_level_fraction(st->hold_db[i]) : -1 };
 		meter_draw(&m, y + i / per, (i % per) * width, width - 1, &u->colors);
@@ -259,6 +291,26 @@ follow(int *scroll, int sel, int rows)
 		*scroll = sel - rows + 1;
 	if (*scroll < 0)
 		*scroll = 0;
+}
+
+/* Underline and embolden each occurrence of the search term in `text`,
+ * drawn at (y, x) over at most `width` columns (its characters kept). */
+static void
+mark_matches(struct ui *u, int y, int x, int width, const char *text)
+{
+	size_t n = strlen(u->search);
+	if (n == 0 || u->mode == MODE_SEARCH || y < 0 || y >= LINES)
+		return;
+	for (const char *m = search_in(text, u->search); m != NULL;
+	    m = search_in(m + n, u->search)) {
+		int at = (int)(m - text), len = (int)n;
+		if (at >= width)
+			break;
+		if (at + len > width)
+			len = width - at;
+		mvchgat(y, x + at, len, A_BOLD | A_UNDERLINE,
+		    u->color ? (short)u->colors.warn : 0, NULL);
+	}
 }
 
 /* A section heading across `width` columns. */
@@ -297,6 +349,7 @@ draw_patch(struct ui *u, int top, int bottom)
 		put(top + 1 + i, 0, lw - 1, line);
 		if (sel)
 			attroff(u->focus_params ? A_BOLD : A_REVERSE);
+		mark_matches(u, top + 1 + i, 0, lw - 1, line);
 	}
 	if (u->sel_module < 0 || u->sel_module >= (int)p->n_modules) {
 		put(top + 1, lw + 1, COLS - lw - 1, "an empty patch: a adds a module");
@@ -481,15 +534,18 @@ draw_log(struct ui *u, int top, int bottom)
 		int err = strstr(text, "error") != NULL;
 		pair(u, u->pair_error, err);
 		for (int r = n - 1; r >= 0; r--, y--)
-			if (y > top)
-				mvprintw(y, 0, "%-*.*s", COLS, len[r], text + start[r]);
+			if (y > top) {
+				char row[UI_MESSAGE_MAX];
+				snprintf(row, sizeof row, "%.*s", len[r], text + start[r]);
+				mvprintw(y, 0, "%-*s", COLS, row);
+				mark_matches(u, y, 0, COLS, row);
+			}
 		pair(u, u->pair_error, 0);
 	}
 }
 
-/* Lines of the help screen, built from the tables. */
-static unsigned
-help_lines(struct ui *u, char lines[][160], unsigned max)
+unsigned
+view_help_lines(struct ui *u, char lines[][160], unsigned max)
 {
 	unsigned n = 0;
 	char key[32];
@@ -551,13 +607,16 @@ static void
 draw_help(struct ui *u, int top, int bottom)
 {
 	static char lines[256][160];
-	unsigned n = help_lines(u, lines, 256);
+	unsigned n = view_help_lines(u, lines, 256);
 	int rows = bottom - top - 1;
-	heading(u, top, 0, COLS, "HELP (? again goes back; Up/Down scroll)");
+	heading(u, top, 0, COLS, "HELP (? again goes back; Up/Down scroll; / "
+	    "searches, n N next and previous)");
 	if (u->scroll[VIEW_HELP] > (int)n - rows)
 		u->scroll[VIEW_HELP] = (int)n - rows > 0 ? (int)n - rows : 0;
-	for (int i = 0; i < rows && u->scroll[VIEW_HELP] + i < (int)n; i++)
+	for (int i = 0; i < rows && u->scroll[VIEW_HELP] + i < (int)n; i++) {
 		put(top + 1 + i, 0, COLS, lines[u->scroll[VIEW_HELP] + i]);
+		mark_matches(u, top + 1 + i, 0, COLS, lines[u->scroll[VIEW_HELP] + i]);
+	}
 }
 
 /* The first key bound to `command`, as text, or "" when none. */
@@ -588,7 +647,7 @@ draw_bottom(struct ui *u)
 	char line[512] = "", key[32];
 	int y = LINES - 1;
 
-	if (u->mode == MODE_PROMPT) {
+	if (u->mode == MODE_PROMPT || u->mode == MODE_SEARCH) {
 		/* scroll by whole characters so that the cursor stays in view */
 		const char *buf = u->prompt.buf;
 		size_t width = COLS > 3 ? (size_t)COLS - 3 : 1, start = 0;
@@ -604,7 +663,7 @@ draw_bottom(struct ui *u)
 			end++;
 		move(y, 0);
 		clrtoeol();
-		mvaddch(y, 0, ':');
+		mvaddch(y, 0, u->mode == MODE_SEARCH ? '/' : ':');
 		mvaddnstr(y, 1, buf + start, (int)(end - start));
 		move(y, 1 + (int)prompt_columns(buf + start, u->prompt.cursor - start));
 		return;
@@ -672,7 +731,7 @@ void
 view_draw(struct ui *u)
 {
 	erase();
-	curs_set(u->mode == MODE_PROMPT ? 1 : 0);
+	curs_set(u->mode == MODE_PROMPT || u->mode == MODE_SEARCH ? 1 : 0);
 	int y = draw_status(u, 0);
 	y = draw_meters(u, y);
 	/* a long message takes two rows rather than lose its end */
