@@ -91,6 +91,9 @@ mouse_event(struct ui *u, enum mouse_button b, int y, int x)
 	/* a prompt or a pick list has the keys: clicks do not reach behind */
 	if (!u->mouse || (u->mode != MODE_NORMAL && u->mode != MODE_PIANO))
 		return UI_HANDLED;
+	/* a report from beyond the screen (a stale size, a lying terminal) */
+	if (y < 0 || y >= LINES || x < 0 || x >= COLS)
+		return UI_HANDLED;
 	const struct hit *h = hit_at(u, y, x);
 	switch (b) {
 	case MOUSE_LEFT:
@@ -134,43 +137,48 @@ next_key(void)
 int
 mouse_sgr(struct ui *u)
 {
-	int got[40], n = 0, k;
+	int first = next_key(), second = ERR;
 	long field[3] = { 0, 0, 0 };
-	int f = 0, digits = 0, ok = 0, release = 0;
+	int f = 0, digits = 0, valid = 1, release = 0, k = ERR;
 
 	/* ESC was read; a report goes on with [ < */
-	while (n < (int)(sizeof got / sizeof got[0])) {
+	if (first == '[')
+		second = next_key();
+	if (first != '[' || second != '<') {
+		/* not a report: the keys are read again as keys */
+		if (second != ERR)
+			ungetch(second);
+		if (first != ERR)
+			ungetch(first);
+		return -1;
+	}
+	/* BUTTON ; COLUMN ; ROW, then M or m; a report cut short or absurd
+	 * is read to its end and dropped, never taken for keys */
+	for (int n = 0; n < 64; n++) {
 		k = next_key();
-		if (k == ERR)
-			break;
-		got[n++] = k;
-		if (n == 1) {
-			if (k != '[')
-				break;
-		} else if (n == 2) {
-			if (k != '<')
-				break;
-		} else if (k >= '0' && k <= '9') {
-			field[f] = field[f] * 10 + (k - '0');
+		if (k >= '0' && k <= '9') {
 			if (++digits > 5)
-				break;
-		} else if (k == ';' && digits > 0 && f < 2) {
-			f++;
+				valid = 0;
+			else
+				field[f] = field[f] * 10 + (k - '0');
+		} else if (k == ';') {
+			if (digits == 0 || f == 2)
+				valid = 0;
+			else
+				f++;
 			digits = 0;
-		} else if ((k == 'M' || k == 'm') && digits > 0 && f == 2) {
-			ok = 1;
-			release = k == 'm';
-			break;
 		} else {
 			break;
 		}
 	}
-	if (!ok) {
-		/* not a report: the keys are read again as keys */
-		while (n > 0)
-			ungetch(got[--n]);
-		return -1;
+	if (k != 'M' && k != 'm') {
+		if (k != ERR)
+			ungetch(k);    /* a key after a cut-short report */
+		return UI_HANDLED;
 	}
+	if (!valid || f != 2 || digits == 0)
+		return UI_HANDLED;
+	release = k == 'm';
 	if (release || field[1] < 1 || field[2] < 1)
 		return UI_HANDLED;
 	long button = field[0];
