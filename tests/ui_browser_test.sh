@@ -130,6 +130,19 @@ keys b l
 	{ fail "freq after Esc: '$(shown b freq)'"; screen b; }
 hear back 330 "Esc plays the edited patch again"
 
+# ---- an edit made in the browser before any audition is the user's: it
+# is what Esc goes back to
+keys b b
+wait_screen b "PATCHES (" 10
+keys b :
+type_text b "set homeosc.freq 340"
+keys b Enter
+keys b j
+wait_screen b "auditioning" 10
+keys b Escape
+wait_screen b "back to home.fsp [+], as it was" 10
+hear edited_in_browser 340 "an edit made with the browser open survives an audition and Esc"
+
 # ---- leaving by another view ends the audition as Esc does
 keys b b
 wait_screen b "PATCHES (" 10
@@ -139,7 +152,7 @@ keys b 1
 wait_screen b "left the browser: back to home.fsp [+]" 10 &&
 	pass "leaving the browser by another view goes back to the user's patch" ||
 	{ fail "leaving by 1"; screen b | tail -3; }
-hear left 330 "and plays it"
+hear left 340 "and plays it"
 
 # ---- Enter with unsaved changes: a word first, then the load; u undoes
 keys b b
@@ -161,7 +174,7 @@ hear kept 220 "the kept patch plays"
 keys b u
 wait_screen b "home.fsp [+]" 10 && pass "u brings the edited patch back" ||
 	{ fail "undo after keeping"; screen b | sed -n 2p; }
-hear undone 330 "and it sounds as edited"
+hear undone 340 "and it sounds as edited"
 
 # ---- an empty or missing folder, and no patches at all
 ui_stop b

@@ -269,7 +269,6 @@ browser_open(struct ui *u, enum ui_view from)
 	b->open = 1;
 	b->playing = -1;
 	b->keep_confirm = 0;
-	*b->saved = *session_patch(u->s);
 	b->back_view = from;
 	b->sel_module = u->sel_module;
 	b->sel_param = u->sel_param;
@@ -299,9 +298,12 @@ audition(struct ui *u, int i)
 		    u->patch_file[0] ? u->patch_file : "the built-in patch");
 		return;
 	}
-	/* from the first audition on, the autosave writes the user's patch */
-	if (b->playing < 0)
+	/* the user's patch as it is now (edits made while the browser was
+	 * open included); from here on the autosave writes it */
+	if (b->playing < 0) {
+		*b->saved = *session_patch(u->s);
 		session_autosave_hold(u->s, b->saved);
+	}
 	session_replace(u->s, u->scratch);
 	u->st.cost_valid = 0;
 	u->coalesce[0] = '\0';
@@ -403,7 +405,7 @@ browser_keep(struct ui *u)
 	if (b == NULL || !b->open || b->n == 0)
 		return UI_HANDLED;
 	struct browser_entry *e = &b->entries[b->sel];
-	if (e->error[0] != '\0' && load_entry(u, e) != 0) {
+	if (load_entry(u, e) != 0) {
 		ui_message(u, 1, "%s does not load: %s; nothing changed", e->name,
 		    e->error);
 		return UI_REDRAW;
@@ -419,8 +421,11 @@ browser_keep(struct ui *u)
 	}
 	/* the autosave of the user's patch is written now, before its origin
 	 * changes: the edits stay in that patch's autosave */
+	if (b->playing < 0)
+		*b->saved = *session_patch(u->s);
 	if (u->modified)
 		session_autosave(u->s, 0);
+	int was_playing = b->playing >= 0;
 	session_autosave_hold(u->s, NULL);
 	b->playing = -1;
 	b->open = 0;
@@ -430,7 +435,14 @@ browser_keep(struct ui *u)
 	char was[sizeof u->patch_file];
 	snprintf(was, sizeof was, "%s", users_patch(u));
 	int flags = ui_load_file(u, e->path, b->saved);
-	if (had_changes && strcmp(u->patch_file, e->path) == 0)
+	if (strcmp(u->patch_file, e->path) != 0) {
+		/* it changed on disk since and no longer loads: the user's
+		 * patch plays again, not an audition nobody keeps */
+		if (was_playing)
+			session_replace(u->s, b->saved);
+		return flags;
+	}
+	if (had_changes)
 		ui_message(u, 0, "loaded %s; the unsaved changes to %s: u brings them "
 		    "back, and its autosave keeps them", e->path, was);
 	return flags;
