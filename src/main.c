@@ -43,6 +43,7 @@ struct options {
 	unsigned inputs, outputs;
 	int connect, no_start_server, pipeline;
 	int no_ui;                  /* headless even on a terminal */
+	int no_mouse;               /* the UI leaves the mouse to the terminal */
 	double deadline;
 	const char *record_path, *record_dir, *format;
 	unsigned record_ports[32], n_record_ports;
@@ -56,7 +57,7 @@ enum {
 	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
 	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI,
 	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR, OPT_HOT_WORKERS,
-	OPT_NO_CLIP
+	OPT_NO_CLIP, OPT_NO_MOUSE
 };
 
 static const struct option long_options[] = {
@@ -78,6 +79,7 @@ static const struct option long_options[] = {
 	{ "hot-workers",  required_argument, NULL, OPT_HOT_WORKERS },
 	{ "deadline",     required_argument, NULL, OPT_DEADLINE },
 	{ "no-ui",        no_argument,       NULL, OPT_NO_UI },
+	{ "no-mouse",     no_argument,       NULL, OPT_NO_MOUSE },
 	{ "record",       required_argument, NULL, OPT_RECORD },
 	{ "record-dir",   required_argument, NULL, OPT_RECORD_DIR },
 	{ "record-ports", required_argument, NULL, OPT_RECORD_PORTS },
@@ -111,6 +113,7 @@ usage(FILE *f)
 	    "  --deadline F       fraction of the period the DSP may take (default 0.75)\n"
 	    "  --no-ui            run headless: commands on stdin, answers on stdout\n"
 	    "                     (the default when stdin or stdout is not a terminal)\n"
+	    "  --no-mouse         leave the mouse to the terminal (its text selection)\n"
 	    "\n"
 	    "Recording (live; the command 'record [FILE]' / 'record stop' at any time):\n"
 	    "  --record FILE      record from the first period\n"
@@ -191,6 +194,7 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_NO_FORK: o->no_fork = 1; break;
 		case OPT_NO_CLIP: o->no_clip = 1; break;
+		case OPT_NO_MOUSE: o->no_mouse = 1; break;
 		case OPT_NAME:
 			if (optarg[0] == '\0' || strlen(optarg) > 60)
 				fatal("--name: expected 1 to 60 characters");
@@ -466,6 +470,7 @@ main(int argc, char **argv)
 			    tcgetpgrp(STDIN_FILENO) == getpgrp(),
 			.record_path = o.record_path, .record_dir = o.record_dir,
 			.record_format = o.format, .force = o.force,
+			.no_mouse = o.no_mouse,
 			.n_record_ports = o.n_record_ports,
 		};
 		memcpy(lo.record_ports, o.record_ports, sizeof lo.record_ports);

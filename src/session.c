@@ -59,6 +59,9 @@ struct session {
 	char origin[600];                /* what the autosave is of */
 	pthread_mutex_t autosave_lock;
 	struct patch *autosave_copy;     /* the patch as the autosave writes it */
+	struct patch *autosave_held;     /* while auditioning: the user's patch,
+	                                    written instead of the one playing */
+	int autosave_holding;            /* autosave_held is in force (lock) */
 	_Atomic int autosave_dirty;      /* changed since the last autosave */
 	_Atomic uint64_t autosave_at;    /* ns of the last autosave */
 	unsigned rate, period;
@@ -238,7 +241,7 @@ session_autosave(struct session *s, int durable)
 	pthread_mutex_lock(&s->autosave_lock);
 	session_lock(s);
 	atomic_store(&s->autosave_dirty, 0);
-	*s->autosave_copy = *s->patch;
+	*s->autosave_copy = s->autosave_holding ? *s->autosave_held : *s->patch;
 	snprintf(header, sizeof header, ORIGIN_MARK "%s", s->origin);
 	int rc = autosave_path(s->o->jack.name, s->origin, path, sizeof path);
 	session_unlock(s);
@@ -252,6 +255,19 @@ session_autosave(struct session *s, int durable)
 	else if (durable)
 		info("patch autosaved to %s", path);
 	return rc;
+}
+
+void
+session_autosave_hold(struct session *s, const struct patch *kept)
+{
+	session_lock(s);
+	if (kept != NULL) {
+		if (s->autosave_held == NULL)
+			s->autosave_held = xmalloc(sizeof *s->autosave_held);
+		*s->autosave_held = *kept;
+	}
+	s->autosave_holding = kept != NULL;
+	session_unlock(s);
 }
 
 /* The supervisor's share of the autosave: write it when the patch changed
@@ -863,6 +879,7 @@ session_close(struct session *s)
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->autosave_lock);
 	free(s->autosave_copy);
+	free(s->autosave_held);
 	free(s);
 	return c.shutdown ? 1 : 0;
 }

@@ -29,6 +29,7 @@ struct live_options {
 	unsigned n_record_ports;    /* 0: every output */
 	int force;                  /* recordings may replace files */
 	int ui;                     /* 1: terminal UI, 0: headless */
+	int no_mouse;               /* the UI leaves the mouse to the terminal */
 };
 
 struct session;
@@ -91,6 +92,11 @@ int session_should_quit(const struct session *s);
  * half second however many changes), and always by session_close.  0, or
  * -1 with a message already given. */
 int session_autosave(struct session *s, int durable);
+
+/* While a front end auditions other patches (the UI's patch browser), the
+ * autosave keeps writing `kept`, the user's own patch, never the patch
+ * auditioned; NULL ends the hold.  Takes the lock itself. */
+void session_autosave_hold(struct session *s, const struct patch *kept);
 
 /* The session's autosave file now (it follows the origin), into buf. */
 int session_autosave_file(struct session *s, char *buf, size_t size);

@@ -20,6 +20,7 @@
 #include "jackio.h"
 #include "patchfile.h"
 #include "recorder.h"
+#include "browser.h"
 #include "ui_internal.h"
 
 /* An edit to the same parameter within this long joins the last undo step. */
@@ -160,6 +161,8 @@ list_length(struct ui *u)
 static int
 move_selection(struct ui *u, int delta)
 {
+	if (u->view == VIEW_BROWSER)
+		return browser_move(u, delta);
 	int n = list_length(u);
 	int *sel = u->view == VIEW_CONNECTIONS ? &u->sel_conn :
 	    u->focus_params ? &u->sel_param : &u->sel_module;
@@ -312,6 +315,8 @@ run_input_value(struct ui *u, int argc, const char *const *argv)
 static int
 run_enter(struct ui *u, int argc, const char *const *argv)
 {
+	if (u->view == VIEW_BROWSER)
+		return browser_keep(u);
 	if (u->view == VIEW_PATCH && u->focus_params)
 		return run_input_value(u, argc, argv);
 	if (u->view == VIEW_PATCH)
@@ -604,8 +609,8 @@ run_redo(struct ui *u, int argc, const char *const *argv)
 
 /* ---------------------------------------------------------------- views */
 
-static const char *const view_names[N_VIEWS] = {
-	"patch", "connections", "cost", "log", "help"
+const char *const ui_view_names[N_VIEWS] = {
+	"patch", "connections", "cost", "log", "browser", "help"
 };
 
 static int
@@ -621,13 +626,14 @@ run_view(struct ui *u, int argc, const char *const *argv)
 		return UI_REDRAW;
 	}
 	for (int v = 0; v < N_VIEWS; v++)
-		if (strcmp(name, view_names[v]) == 0) {
+		if (strcmp(name, ui_view_names[v]) == 0) {
 			if (v == VIEW_HELP && u->view != VIEW_HELP)
 				u->help_from = u->view;
 			u->view = v;
 			return UI_REDRAW;
 		}
-	ui_message(u, 1, "no view '%s': patch, connections, cost, log, help, next, prev",
+	ui_message(u, 1, "no view '%s': patch, connections, cost, log, browser, help, "
+	    "next, prev",
 	    name);
 	return UI_REDRAW;
 }
@@ -859,16 +865,12 @@ run_write_force(struct ui *u, int argc, const char *const *argv)
 	return write_patch(u, argc, argv, 1);
 }
 
-static int
-run_load(struct ui *u, int argc, const char *const *argv)
+int
+ui_load_file(struct ui *u, const char *path, const struct patch *before)
 {
 	struct patch_error err = { 0 };
 	char msg[600];
-	if (argc != 2) {
-		ui_message(u, 1, "usage: e FILE (load a patch, replacing this one)");
-		return UI_REDRAW;
-	}
-	struct patch *before = session_patch(u->s);
+	const char *argv[] = { "edit", path };
 	char *text = NULL;
 	*u->scratch = *before;
 	if (cmd_read_file(argv[1], PATCHFILE_TEXT_MAX, &text, &err) != 0 ||
@@ -889,6 +891,43 @@ run_load(struct ui *u, int argc, const char *const *argv)
 	u->focus_params = 0;
 	ui_clamp_selection(u);
 	ui_message(u, 0, "loaded %s (u undoes)", argv[1]);
+	return UI_REDRAW;
+}
+
+static int
+run_load(struct ui *u, int argc, const char *const *argv)
+{
+	if (argc != 2) {
+		ui_message(u, 1, "usage: e FILE (load a patch, replacing this one)");
+		return UI_REDRAW;
+	}
+	return ui_load_file(u, argv[1], session_patch(u->s));
+}
+
+/* Open the patch browser (the view; ui/browser.c does the rest). */
+static int
+run_browse(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	u->view = VIEW_BROWSER;
+	return UI_REDRAW;
+}
+
+/* mouse [on|off]: clicks and the wheel, or the terminal's own selection. */
+static int
+run_mouse(struct ui *u, int argc, const char *const *argv)
+{
+	int on = argc < 2 ? !u->mouse : strcmp(argv[1], "on") == 0 ? 1 :
+	    strcmp(argv[1], "off") == 0 ? 0 : -1;
+	if (on < 0 || argc > 2) {
+		ui_message(u, 1, "usage: mouse [on|off] (no argument: switch)");
+		return UI_REDRAW;
+	}
+	mouse_enable(u, on);
+	if (u->context == NULL)
+		ui_message(u, 0, "%s", on ? "mouse on: click selects, the wheel turns a "
+		    "parameter (Shift-drag selects text in most terminals)" :
+		    "mouse off: the terminal selects text again");
 	return UI_REDRAW;
 }
 
@@ -1048,6 +1087,10 @@ const struct ui_command ui_commands[] = {
 	{ "write!", "w!", "[FILE]", "save, replacing a file that is not the patch's "
 	    "own or that changed on disk", run_write_force },
 	{ "edit", "e", "FILE", "load a patch, replacing this one, click-free", run_load },
+	{ "browse", NULL, "", "the patch browser: j/k audition, Enter keeps, Esc "
+	    "goes back", run_browse },
+	{ "mouse", NULL, "[on|off]", "clicks select, the wheel turns a parameter; "
+	    "off: the terminal selects text", run_mouse },
 	{ "quit", "q", "", "leave; refused while there are unsaved changes [+]",
 	    run_quit },
 	{ "quit!", "q!", "", "leave even with unsaved changes (the autosave keeps "
@@ -1064,10 +1107,11 @@ const struct ui_command ui_commands[] = {
 };
 
 static const char *const view_words[] = {
-	"patch", "connections", "cost", "log", "help", "next", "prev", NULL
+	"patch", "connections", "cost", "log", "browser", "help", "next", "prev", NULL
 };
 static const char *const record_words[] = { "stop", "status", NULL };
 static const char *const note_words[] = { NULL };
+static const char *const mouse_words[] = { "on", "off", NULL };
 
 const struct complete_command ui_complete_commands[] = {
 	{ "down", 0, NULL }, { "up", 0, NULL }, { "top", 0, NULL },
@@ -1086,6 +1130,7 @@ const struct complete_command ui_complete_commands[] = {
 	{ "xit", 1, NULL }, { "x", 1, NULL },
 	{ "bind", 0, NULL }, { "unbind", 0, NULL }, { "note", 0, note_words },
 	{ "stats", 0, NULL }, { "clear-clip", 0, NULL },
+	{ "browse", 0, NULL }, { "mouse", 0, mouse_words },
 	{ NULL, 0, NULL }
 };
 
@@ -1110,6 +1155,9 @@ ui_execute(struct ui *u, const char *line)
 	}
 	if (t.n == 0)
 		return UI_HANDLED;
+	/* while the browser auditions, nothing edits or saves that patch */
+	if (!browser_allows(u, t.argv[0]))
+		return UI_REDRAW;
 	for (const struct ui_command *c = ui_commands; c->name != NULL; c++)
 		if (strcmp(t.argv[0], c->name) == 0 ||
 		    (c->alias != NULL && strcmp(t.argv[0], c->alias) == 0))
@@ -1184,6 +1232,9 @@ ui_key(struct ui *u, int key)
 	default:
 		break;
 	}
+	/* the browser: Esc goes back to what played before it */
+	if (key == UI_KEY_ESCAPE && u->view == VIEW_BROWSER)
+		return browser_back(u);
 	/* vim's ZZ (write if changed, quit) and ZQ (quit anyway), unless the
 	 * user bound Z to something else */
 	int z_pending = u->z_pending;

@@ -34,6 +34,7 @@
 #include "live.h"
 #include "log.h"
 #include "standin.h"
+#include "browser.h"
 #include "ui.h"
 #include "ui_internal.h"
 
@@ -118,6 +119,35 @@ reset_add(const char *cap)
 		memcpy(term_state.reset + term_state.reset_len, s, n);
 		term_state.reset_len += n;
 	}
+}
+
+/* The xterm modes for mouse reports: presses, releases and the wheel
+ * (1000), in SGR form (1006), which has no limit on the column. */
+#define MOUSE_ON "\033[?1000h\033[?1006h"
+#define MOUSE_OFF "\033[?1006l\033[?1000l"
+
+/* Write the mouse modes straight to the terminal (stdout is the pipe). */
+static void
+mouse_modes(int on)
+{
+	const char *seq = on ? MOUSE_ON : MOUSE_OFF;
+	if (term_state.tty < 0)
+		return;
+	ssize_t n = write(term_state.tty, seq, strlen(seq));
+	(void)n;
+}
+
+void
+mouse_enable(struct ui *u, int on)
+{
+	u->mouse = on;
+	if (!term_state.active || u->suspended)
+		return;
+	/* ncurses decodes the reports its terminal description knows; the
+	 * SGR ones it does not know come as keys (ui/mouse.c reads them) */
+	mousemask(on ? ALL_MOUSE_EVENTS : 0, NULL);
+	mouseinterval(0);
+	mouse_modes(on);
 }
 
 /* Log `text` and show it on the message line when `show`. */
@@ -479,6 +509,9 @@ terminal_start(char *err, size_t err_size)
 		return -1;
 	}
 	term_state.active = 1;
+	/* whatever else, the terminal stops sending mouse reports */
+	memcpy(term_state.reset, MOUSE_OFF, sizeof MOUSE_OFF - 1);
+	term_state.reset_len = sizeof MOUSE_OFF - 1;
 	reset_add("sgr0");
 	reset_add("cnorm");
 	reset_add("rmcup");
@@ -516,6 +549,8 @@ suspend(struct ui *u)
 {
 	if (u->suspended || !term_state.active)
 		return;
+	if (u->mouse)
+		mouse_modes(0);
 	endwin();
 	u->suspended = 1;
 	u->continued = 0;
@@ -548,6 +583,8 @@ resume_if_foreground(struct ui *u)
 	resize();
 	clearok(curscr, TRUE);
 	refresh();
+	if (u->mouse)
+		mouse_enable(u, 1);
 	return UI_REDRAW;
 }
 
@@ -557,8 +594,10 @@ terminal_stop(void)
 {
 	if (!term_state.active)
 		return;
-	if (!isendwin())        /* after C-z it has ended already */
+	if (!isendwin()) {      /* after C-z it has ended already */
+		mouse_modes(0);
 		endwin();
+	}
 	term_state.active = 0;
 	fflush(stdout);
 	fflush(stderr);
@@ -618,8 +657,11 @@ ui_run(const struct live_options *o, struct patch *patch)
 		fprintf(stderr, "forksynth: %s\n", err);
 		return 1;
 	}
+	u->mouse = 1;
 	run_rc(u, ui_default_rc, "default bindings");
 	load_user_rc(u);
+	/* the rc may say `mouse off`; --no-mouse has the last word */
+	mouse_enable(u, u->mouse && !o->no_mouse);
 	ui_clamp_selection(u);
 	if (u->message[0] == '\0')
 		ui_message(u, 0, "playing %s; ? for help, : for commands, p for the piano",
@@ -667,6 +709,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 			flags |= UI_REDRAW;
 		}
 		int key;
+		enum ui_view view_before = u->view;
 		while (!u->suspended && !(flags & UI_QUIT) && (key = getch()) != ERR) {
 			/* ncurses has resized already (resize() above queues this) */
 			if (key == KEY_RESIZE) {
@@ -677,8 +720,21 @@ ui_run(const struct live_options *o, struct patch *patch)
 				suspend_job(u);
 				continue;
 			}
+			if (key == KEY_MOUSE) {
+				flags |= mouse_key(u) | UI_REDRAW;
+				continue;
+			}
+			/* an Esc may start a mouse report that ncurses did not know */
+			int report = key == UI_KEY_ESCAPE ? mouse_sgr(u) : -1;
+			if (report >= 0) {
+				flags |= report | UI_REDRAW;
+				continue;
+			}
 			flags |= ui_key(u, key_normalize(key));
 		}
+		/* the browser opens with its view, and ends its audition when
+		 * left any way */
+		flags |= browser_follow(u, view_before);
 		/* the terminal went away: end as on a hang-up */
 		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL))
 			session_quit(u->s, "the terminal went away");
@@ -702,6 +758,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 	close(sfd);
 	prompt_free(&u->prompt);
 	undo_free(&u->undo);
+	browser_free(u);
 	free(u->pick.items);
 	free(u->completion);
 	free(u->scratch);

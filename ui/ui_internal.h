@@ -39,6 +39,7 @@ enum ui_view {
 	VIEW_CONNECTIONS,
 	VIEW_COST,                 /* modules by DSP cost, like top */
 	VIEW_LOG,                  /* every message */
+	VIEW_BROWSER,              /* the patch files, auditioned (ui/browser.c) */
 	VIEW_HELP,
 	N_VIEWS
 };
@@ -69,6 +70,23 @@ struct pick {
 	char filter[64];           /* typed: items containing it are shown */
 	int names_only;            /* match the first word only */
 	int sel;                   /* index among the shown items */
+};
+
+/* What a mouse click can land on: a place on the screen that the last
+ * drawing put there (ui/mouse.c reads them). */
+enum hit_kind {
+	HIT_VIEW,                  /* a view's name on the tab line */
+	HIT_MODULE,                /* a row of the module list */
+	HIT_PARAM,                 /* a parameter of the selected module */
+	HIT_CONNECTION,            /* a row of the connections view */
+	HIT_PATCHFILE              /* a patch in the browser */
+};
+#define UI_MAX_HITS 256
+
+struct hit {
+	int y, x0, x1;             /* row, columns [x0, x1) */
+	enum hit_kind kind;
+	int index;                 /* view, module, parameter, row */
 };
 
 /* Figures sampled from the engine and the JACK callback for the meters. */
@@ -138,7 +156,12 @@ struct ui {
 	unsigned context_line;
 	char errbuf[4096];         /* partial line read from the stderr pipe */
 	size_t errbuf_len;
+	/* where the last drawing put what a click can select */
+	struct hit hits[UI_MAX_HITS];
+	unsigned n_hits;
+	struct browser *browser;   /* the patch browser's state, or NULL */
 	/* terminal */
+	int mouse;                 /* clicks and the wheel are asked for */
 	int color;
 	struct meter_colors colors;
 	int pair_title, pair_error, pair_dim, pair_rec;
@@ -167,6 +190,9 @@ int ui_command_known(const char *name);
 extern const struct complete_command ui_complete_commands[];
 /* Run a patch or session command, keeping undo and the autosave. */
 int ui_apply(struct ui *u, const char *line, const char *coalesce);
+/* Load the patch file at `path` in place of the one playing, click-free,
+ * as `e FILE` does; `before` is what undo goes back to. */
+int ui_load_file(struct ui *u, const char *path, const struct patch *before);
 /* The items of the pick list that pass its filter, into shown[] (indices);
  * returns how many. */
 unsigned ui_pick_shown(const struct ui *u, unsigned *shown, unsigned max);
@@ -194,6 +220,22 @@ void find_start(struct ui *u, const char *term);
 unsigned view_help_lines(struct ui *u, char lines[][160], unsigned max);
 /* ui/view.c: draw the whole screen. */
 void view_draw(struct ui *u);
+/* Note that row y, columns [x, x + width) of the screen show `kind`
+ * number `index`, for clicks. */
+void view_hit(struct ui *u, enum hit_kind kind, int index, int y, int x,
+    int width);
+/* The names of the views, as `view NAME` takes them. */
+extern const char *const ui_view_names[N_VIEWS];
+
+/* ui/mouse.c: a mouse report (ncurses' KEY_MOUSE, or the xterm SGR
+ * sequence that followed an Esc, read with getch) and what it does.  Both
+ * return UI_* flags; mouse_sgr returns -1 when the keys after the Esc were
+ * not a mouse report (they are given back to be read again). */
+int mouse_key(struct ui *u);
+int mouse_sgr(struct ui *u);
+/* ui/ui.c: ask the terminal for clicks and the wheel (xterm SGR
+ * reports), or stop asking. */
+void mouse_enable(struct ui *u, int on);
 /* How a parameter value reads on screen ("1.2k Hz", "saw") into buf, and
  * where it sits on its bar (0..1). */
 void view_format_value(const struct param_desc *d, float v, char *buf,

@@ -19,6 +19,7 @@
 #include "futex.h"
 #include "jackio.h"
 #include "recorder.h"
+#include "browser.h"
 #include "ui_internal.h"
 
 #define LEVEL_METERS_SHOWN 8       /* output meters drawn, at most */
@@ -281,6 +282,39 @@ draw_meters(struct ui *u, int y)
 	return y + (levels + per - 1) / per;
 }
 
+void
+view_hit(struct ui *u, enum hit_kind kind, int index, int y, int x, int width)
+{
+	if (u->n_hits == UI_MAX_HITS || width <= 0)
+		return;
+	u->hits[u->n_hits++] = (struct hit){ .y = y, .x0 = x, .x1 = x + width,
+	    .kind = kind, .index = index };
+}
+
+/* The tab line: every view's name, the one shown in reverse; a click on
+ * a name shows that view.  Returns the next free row. */
+static int
+draw_tabs(struct ui *u, int y)
+{
+	int x = 0;
+	move(y, 0);
+	clrtoeol();
+	for (int v = 0; v < N_VIEWS; v++) {
+		char name[32];
+		int w = snprintf(name, sizeof name, " %s ", ui_view_names[v]);
+		if (x + w > COLS)
+			break;
+		if (v == (int)u->view)
+			attron(A_REVERSE);
+		put(y, x, w, name);
+		if (v == (int)u->view)
+			attroff(A_REVERSE);
+		view_hit(u, HIT_VIEW, v, y, x, w);
+		x += w + 1;
+	}
+	return y + 1;
+}
+
 /* Keep `sel` visible in a list of `rows` rows starting at *scroll. */
 static void
 follow(int *scroll, int sel, int rows)
@@ -347,6 +381,7 @@ draw_patch(struct ui *u, int top, int bottom)
 		if (sel)
 			attron(u->focus_params ? A_BOLD : A_REVERSE);
 		put(top + 1 + i, 0, lw - 1, line);
+		view_hit(u, HIT_MODULE, m, top + 1 + i, 0, lw - 1);
 		if (sel)
 			attroff(u->focus_params ? A_BOLD : A_REVERSE);
 		mark_matches(u, top + 1 + i, 0, lw - 1, line);
@@ -368,6 +403,7 @@ draw_patch(struct ui *u, int top, int bottom)
 			break;
 		const struct param_desc *d = &t->params[k];
 		int sel = u->focus_params && k == u->sel_param;
+		view_hit(u, HIT_PARAM, k, top + 1 + i, x, width);
 		if (d->kind == PARAM_TEXT) {
 			snprintf(line, sizeof line, "%-10s %s", d->name,
 			    pm->text[0] ? pm->text : "(none)");
@@ -424,6 +460,7 @@ draw_connections(struct ui *u, int top, int bottom)
 		patch_port_name(p, p->connections[k].from, 1, from, sizeof from);
 		patch_port_name(p, p->connections[k].to, 0, to, sizeof to);
 		snprintf(line, sizeof line, " %-28s -> %s", from, to);
+		view_hit(u, HIT_CONNECTION, k, top + 1 + i, 0, COLS);
 		if (k == u->sel_conn)
 			attron(A_REVERSE);
 		put(top + 1 + i, 0, COLS, line);
@@ -584,6 +621,15 @@ view_help_lines(struct ui *u, char lines[][160], unsigned max)
 	LINE("  a held key until %.2f s after its last auto-repeat (piano-hold F R).",
 	    (double)u->piano.repeat_hold * 1e-9);
 	LINE("%s", "");
+	LINE("BROWSER (b or :browse): the patches in %s", "~/.local/share/forksynth/"
+	    "patches and the examples;");
+	LINE("  j/k or Up/Down audition the highlighted one, Enter keeps it, Esc goes "
+	    "back to what played.");
+	LINE("MOUSE (--no-mouse or `mouse off` in the rc: off): a click selects a "
+	    "module, a");
+	LINE("  parameter or a view's name on the tab line; the wheel turns a "
+	    "parameter by its step.");
+	LINE("%s", "");
 	LINE("COMMANDS at the : prompt (Tab completes, Up/Down history)");
 	for (const struct ui_command *c = ui_commands; c->name != NULL; c++) {
 		char name[64];
@@ -731,9 +777,11 @@ void
 view_draw(struct ui *u)
 {
 	erase();
+	u->n_hits = 0;
 	curs_set(u->mode == MODE_PROMPT || u->mode == MODE_SEARCH ? 1 : 0);
 	int y = draw_status(u, 0);
 	y = draw_meters(u, y);
+	y = draw_tabs(u, y);
 	/* a long message takes two rows rather than lose its end */
 	int message_rows = (int)strlen(u->message) > COLS ? 2 : 1;
 	int bottom = LINES - 1 - message_rows;
@@ -750,6 +798,9 @@ view_draw(struct ui *u)
 			break;
 		case VIEW_LOG:
 			draw_log(u, y, bottom);
+			break;
+		case VIEW_BROWSER:
+			browser_draw(u, y, bottom);
 			break;
 		default:
 			draw_help(u, y, bottom);
