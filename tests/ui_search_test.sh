@@ -37,16 +37,16 @@ wait_screen s "HELP (" 5 || fail "no help view"
 search s "record"
 wait_screen s "/record" 5 && pass "/record in the help: the message says the term" ||
 	{ fail "no /record"; screen s | tail -3; }
-screen s | sed -n '6,21p' | grep -q "record" && highlighted s record &&
+screen s | sed -n '7,22p' | grep -q "record" && highlighted s record &&
 	pass "the help moved to a line with 'record', the term underlined" ||
 	{ fail "no highlighted match in the help"; tmx capture-pane -e -p -t s | grep record | cat -v; }
-first=$(screen s | sed -n 7p)
+first=$(screen s | sed -n 8p)
 keys s n
-second=$(screen s | sed -n 7p)
-[ "$first" != "$second" ] && screen s | sed -n '6,21p' | grep -q record &&
+second=$(screen s | sed -n 8p)
+[ "$first" != "$second" ] && screen s | sed -n '7,22p' | grep -q record &&
 	pass "n goes on to the next match" || { fail "n did not move: $first"; screen s; }
 keys s N
-[ "$(screen s | sed -n 7p)" = "$first" ] && pass "N goes back to the previous one" ||
+[ "$(screen s | sed -n 8p)" = "$first" ] && pass "N goes back to the previous one" ||
 	{ fail "N did not go back"; screen s; }
 # a term the help has once: n goes round the end, and says so
 search s "extends it"
@@ -74,19 +74,19 @@ keys s '?'
 keys s 1
 search s "amp"
 wait_screen s "amp: vca" 5 && pass "/amp in the module list selects amp" ||
-	{ fail "/amp"; screen s | sed -n 6,8p; }
+	{ fail "/amp"; screen s | sed -n 7,9p; }
 search s "ladder"
 wait_screen s "flt: ladder" 5 && pass "/ladder finds flt by its type" ||
-	{ fail "/ladder"; screen s | sed -n 6,8p; }
+	{ fail "/ladder"; screen s | sed -n 7,9p; }
 highlighted s ladder && pass "the type is underlined in the list" ||
 	{ fail "no highlight in the module list"; tmx capture-pane -e -p -t s | grep ladder | cat -v; }
 search s "o"
 keys s n
 keys s n
-sel=$(screen s | sed -n 7p)
+sel=$(screen s | sed -n 8p)
 keys s N
 keys s n
-[ "$(screen s | sed -n 7p)" = "$sel" ] && pass "n and N step through the modules" ||
+[ "$(screen s | sed -n 8p)" = "$sel" ] && pass "n and N step through the modules" ||
 	fail "n/N in the module list"
 search s "nope"
 wait_screen s "not found: 'nope' is nowhere in the module list" 5 &&

@@ -406,7 +406,7 @@ browser_keep(struct ui *u)
 		return UI_HANDLED;
 	struct browser_entry *e = &b->entries[b->sel];
 	if (load_entry(u, e) != 0) {
-		ui_message(u, 1, "%s does not load: %s; nothing changed", e->name,
+		ui_message(u, 1, "nothing changed: %s does not load: %s", e->name,
 		    e->error);
 		return UI_REDRAW;
 	}
