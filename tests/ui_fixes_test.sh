@@ -4,7 +4,8 @@
 # over and the status line says so; a module that crashes on every start
 # does), [+] after undoing back to the loaded patch, PARAM=VALUE completion
 # while adding a module, Esc in normal mode, bind with an unknown command,
-# note names at the `note` command, and ? going back to where it came from.
+# note names at the `note` command, ? going back to where it came from, and
+# :e refused over unsaved changes.
 . "$top_srcdir/tests/lib.sh"
 : "${FORKSYNTH_FI:?}"
 . "$top_srcdir/tests/jack_lib.sh"
@@ -66,7 +67,8 @@ case $s in *"DSP GAVE UP"*) fail "kills from outside made it give up: $s" ;;
 [ -n "$t" ] && [ "$t" -ge 1 ] && [ "$t" -le "$r" ] &&
 	pass "the standby's takeovers are shown apart from the restarts: $t of $r" ||
 	fail "takeovers not shown: '$s'"
-case $s in *crashes*) fail "kills counted as the DSP's own crashes: $s" ;;
+case $s in *crashes*) fail "kills counted as the DSP's own crashes: $s"
+		keys k 4; screen k | grep -i "dsp child\|standby\|restart"; keys k 1 ;;
 	*) pass "no crash streak shown for kills from outside" ;; esac
 # the log says why, for each: a kill from outside, taken over or restarted
 keys k 4
@@ -179,5 +181,30 @@ keys e Tab
 wait_screen e ":global lfo l1 wave=square" 5 && pass "wave=sq + Tab completes wave=square" ||
 	{ fail "wave=sq completion"; screen e | tail -2; }
 keys e Escape
+
+# :e FILE over unsaved changes is refused, as q is; :e! loads anyway and u
+# brings the changes back
+cat > other.fsp <<'P'
+# another patch
+poly 1
+global vco    other wave=sine freq=330
+connect other.out out.1
+P
+command e "set flt.cutoff 1234"
+command e "e other.fsp"
+wait_screen e "unsaved changes [+]: :w writes them, :e! other.fsp loads it" 5 &&
+	pass ":e over unsaved changes is refused and says what to do" ||
+	{ fail ":e over unsaved changes"; screen e | tail -3; }
+keys e 1
+sleep 1
+screen e | grep -qE "^ +flt +ladder" && ! screen e | grep -qE "^ +other +vco" &&
+	pass "the edited patch still plays and shows" || { fail "the patch after a refused :e"; screen e; }
+command e "e! other.fsp"
+wait_screen e "loaded other.fsp (u undoes)" 5 && screen e | grep -qE "^ +other +vco" &&
+	pass ":e! loads the other patch anyway" || { fail ":e!"; screen e | tail -3; }
+keys e u
+sleep 1
+screen e | grep -qE "^ +flt +ladder" && ! screen e | grep -qE "^ +other +vco" &&
+	pass "u after :e! brings the edited patch back" || { fail "undo after :e!"; screen e; }
 ui_stop e
 finish

@@ -26,8 +26,10 @@ P
 bar() { screen "$1" | grep -o "$2 \[[^]]*\]" | head -1 | sed "s/^$2 \[//; s/\]$//"; }
 # reading TEXT: the number in a bar's text ("-inf" for none).
 reading() { echo "$1" | awk '/ dB$/ { print $(NF - 1) }'; }
-# last_fill TEXT: the last fill character of a bar (before the reading).
-last_fill() { echo "$1" | sed 's/ *\(CLIP \)* *[-+]*[0-9.inf]* dB$//' | grep -o '[-=#|]' | tail -1; }
+# last_fill TEXT: the last fill character of a bar (before the reading);
+# the peak-hold mark `|` is not fill (after a clip it stands at the bar's
+# end, beyond a fill that has fallen since).
+last_fill() { echo "$1" | sed 's/ *\(CLIP \)* *[-+]*[0-9.inf]* dB$//' | grep -o '[-=#]' | tail -1; }
 # zone_char DB: the fill character of the zone DB is in.
 zone_char() { awk -v d="$1" 'BEGIN { print (d + 0 >= -3 ? "#" : d + 0 >= -12 ? "=" : "-") }'; }
 # wait_reading NAME OUT: until OUT's meter shows a steady level (not -inf).
@@ -139,10 +141,11 @@ wait_reading pad out1 || { fail "pad: no reading"; screen pad; tail -5 pad.stder
 sleep 2
 for out in out1 out2; do
 	check_zone pad $out "pad.fsp, 32 notes"
-	b=$(bar pad $out); r=$(reading "$b")
-	# the meter's stretch of the row, escapes and all
+	# the meter's stretch of the row, escapes and all, and its reading
+	# from the same capture (the level moves between two)
 	esc=$(tmx capture-pane -e -p -t pad | grep -o "$out.*dB" | sed 's/out2.*//' | head -1)
 	[ "$out" = out2 ] && esc=$(tmx capture-pane -e -p -t pad | grep -o "out2.*dB" | head -1)
+	r=$(echo "$esc" | sed 's/\x1b\[[0-9;]*m//g' | grep -o '[-+]*[0-9.inf]* dB' | head -1 | cut -d' ' -f1)
 	want=$(awk -v d="$r" 'BEGIN { print (d + 0 >= -3 ? "31m#" : d + 0 >= -12 ? "33m=" : "32m-") }')
 	echo "$esc" | grep -q "$want" &&
 		pass "pad.fsp: $out at $r dB shows its zone's colour on the bar" ||

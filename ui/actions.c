@@ -894,14 +894,35 @@ ui_load_file(struct ui *u, const char *path, const struct patch *before)
 	return UI_REDRAW;
 }
 
+/* e FILE: load a patch in place of this one; refused, as q is, while
+ * there are unsaved changes.  `anyway` (e!) loads over them: u undoes,
+ * and the autosave keeps them. */
 static int
-run_load(struct ui *u, int argc, const char *const *argv)
+load_patch(struct ui *u, int argc, const char *const *argv, int anyway)
 {
 	if (argc != 2) {
-		ui_message(u, 1, "usage: e FILE (load a patch, replacing this one)");
+		ui_message(u, 1, "usage: %s FILE (load a patch, replacing this one)",
+		    anyway ? "e!" : "e");
+		return UI_REDRAW;
+	}
+	if (u->modified && !anyway) {
+		ui_message(u, 1, "unsaved changes [+]: :w writes them, :e! %s loads it "
+		    "anyway (u undoes; the autosave keeps them)", argv[1]);
 		return UI_REDRAW;
 	}
 	return ui_load_file(u, argv[1], session_patch(u->s));
+}
+
+static int
+run_load(struct ui *u, int argc, const char *const *argv)
+{
+	return load_patch(u, argc, argv, 0);
+}
+
+static int
+run_load_anyway(struct ui *u, int argc, const char *const *argv)
+{
+	return load_patch(u, argc, argv, 1);
 }
 
 /* Open the patch browser (the view; ui/browser.c does the rest). */
@@ -1086,7 +1107,10 @@ const struct ui_command ui_commands[] = {
 	    "its own), keeping the file's comments and layout", run_write },
 	{ "write!", "w!", "[FILE]", "save, replacing a file that is not the patch's "
 	    "own or that changed on disk", run_write_force },
-	{ "edit", "e", "FILE", "load a patch, replacing this one, click-free", run_load },
+	{ "edit", "e", "FILE", "load a patch, replacing this one, click-free; "
+	    "refused while there are unsaved changes [+]", run_load },
+	{ "edit!", "e!", "FILE", "load a patch even with unsaved changes (u undoes; "
+	    "the autosave keeps them)", run_load_anyway },
 	{ "browse", NULL, "", "the patch browser: j/k audition, Enter keeps, Esc "
 	    "goes back", run_browse },
 	{ "mouse", NULL, "[on|off]", "clicks select, the wheel turns a parameter; "
@@ -1125,7 +1149,7 @@ const struct complete_command ui_complete_commands[] = {
 	{ "piano-hold", 0, NULL }, { "record", 1, record_words },
 	{ "write", 1, NULL }, { "w", 1, NULL }, { "write!", 1, NULL },
 	{ "w!", 1, NULL }, { "edit", 1, NULL },
-	{ "e", 1, NULL }, { "quit", 0, NULL }, { "q", 0, NULL },
+	{ "e", 1, NULL }, { "edit!", 1, NULL }, { "e!", 1, NULL }, { "quit", 0, NULL }, { "q", 0, NULL },
 	{ "quit!", 0, NULL }, { "q!", 0, NULL }, { "wq", 1, NULL },
 	{ "xit", 1, NULL }, { "x", 1, NULL },
 	{ "bind", 0, NULL }, { "unbind", 0, NULL }, { "note", 0, note_words },
