@@ -1365,10 +1365,11 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 		death_reason(e, hung, stopped, sig, status, why, sizeof why);
 	if (had_child)
 		death_module(module, p, why, who, sizeof who);
-	/* a kill from outside while it was starting is not its fault */
-	int own_fault = hung || atomic_load(&c->r.sync->dead.v) != 0 ||
-	    (!had_child && !c->start_killed) ||
-	    (stopped == 0 && WIFEXITED(status));
+	/* a child that never started: its fault unless killed from outside
+	 * while starting (there is no exit status to read: `status` is
+	 * still 0, which reads as a clean exit) */
+	int own_fault = had_child ? hung || atomic_load(&c->r.sync->dead.v) != 0 ||
+	    (stopped == 0 && WIFEXITED(status)) : !c->start_killed;
 	count_failure(e, c, own_fault, hung);
 	stop_dsp(e, c);
 

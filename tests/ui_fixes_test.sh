@@ -68,7 +68,7 @@ case $s in *"DSP GAVE UP"*) fail "kills from outside made it give up: $s" ;;
 	pass "the standby's takeovers are shown apart from the restarts: $t of $r" ||
 	fail "takeovers not shown: '$s'"
 case $s in *crashes*) fail "kills counted as the DSP's own crashes: $s"
-		keys k 4; screen k | grep -i "dsp child\|standby\|restart"; keys k 1 ;;
+		keys k 4; screen k | grep -i -A1 "dsp child\|standby\|restart"; keys k 1 ;;
 	*) pass "no crash streak shown for kills from outside" ;; esac
 # the log says why, for each: a kill from outside, taken over or restarted
 keys k 4
