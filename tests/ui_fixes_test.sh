@@ -13,19 +13,8 @@
 
 cd "$scratch"
 start_server
-cat > drone.fsp <<'P'
-# a saw drone through a ladder
-poly 1
-global vco    osc wave=saw
-global ladder flt cutoff=8000 res=0.1
-global vca    amp gain=0.3
-connect osc.out flt.in
-connect flt.out amp.in
-connect amp.out out.1
-connect amp.out out.2
-P
+drone_patch drone.fsp
 
-command() { keys "$1" :; type_text "$1" "$2"; keys "$1" Enter; }
 # line2 NAME: the second status line.
 line2() { screen "$1" | sed -n 2p; }
 # dsp_pid NAME: the DSP child's pid as the status line shows it.
@@ -85,7 +74,7 @@ connect f.out  out.1
 connect f.out  out.2
 P
 FS=$FORKSYNTH_FI ui_start c 100 30 -- --threads 2 crashy.fsp
-command c "set f.mode crash"
+at_prompt c "set f.mode crash"
 streak=""
 for _ in $(seq 300); do
 	s=$(line2 c)
@@ -101,9 +90,9 @@ ui_stop c
 
 # ---- bug 7: [+] goes when undo comes back to the loaded patch
 ui_start e 80 24 -- --threads 2 drone.fsp
-command e "set flt.cutoff 500"
+at_prompt e "set flt.cutoff 500"
 wait_screen e "[+]" 5 && pass "[+] after a change" || fail "no [+] after a change"
-command e "set amp.gain 0.2"
+at_prompt e "set amp.gain 0.2"
 keys e u
 keys e u
 wait_screen e "undone (0 more to undo" 5 && sleep 0.3
@@ -111,16 +100,16 @@ line2 e | grep -qF "[+]" && fail "[+] stays after undoing back: $(line2 e)" ||
 	pass "undone back to the loaded patch: no [+]: $(line2 e)"
 keys e C-r
 wait_screen e "[+]" 5 && pass "redo brings [+] back" || fail "no [+] after redo"
-command e "set flt.cutoff 8000"
+at_prompt e "set flt.cutoff 8000"
 keys e C-r
 sleep 0.3
-command e "set amp.gain 0.3"
+at_prompt e "set amp.gain 0.3"
 sleep 0.3
 line2 e | grep -qF "[+]" && fail "[+] with the patch as loaded: $(line2 e)" ||
 	pass "setting the values back as loaded clears [+] too"
 
 # Esc in normal mode: nothing happens, nothing is said
-command e "view patch"
+at_prompt e "view patch"
 sleep 0.3
 before=$(screen e | tail -2 | head -1)
 keys e Escape
@@ -130,16 +119,16 @@ echo "$s" | grep -q "not bound" && fail "Esc in normal mode gives a message: $(e
 	pass "Esc in normal mode does nothing, silently"
 
 # bind with a command that does not exist: refused at once, naming it
-command e "bind Q foo"
+at_prompt e "bind Q foo"
 wait_screen e "bind: no command 'foo'" 5 && pass "bind Q foo is refused: $(screen e | grep -o "bind: no command.*" | head -1)" ||
 	{ fail "bind Q foo accepted"; screen e | tail -3; }
 keys e Q
 wait_screen e "Q is not bound" 5 && pass "and Q stays unbound" || { fail "Q after a refused bind"; screen e | tail -3; }
-command e "bind Q view cost"
+at_prompt e "bind Q view cost"
 keys e Q
 wait_screen e "MODULE         TYPE" 5 && pass "bind with a real command still works" ||
 	fail "bind Q view cost"
-command e "unbind Q"
+at_prompt e "unbind Q"
 
 # ? goes back to the view it came from
 keys e 4
@@ -158,13 +147,13 @@ wait_screen e "MODULE         TYPE" 5 && pass "F1 from the cost view returns to 
 keys e 1
 
 # note names at the note command, as scores take them
-command e "note C4 100 0.5"
+at_prompt e "note C4 100 0.5"
 wait_screen e "note C4 100 0.5" 5 && ! screen e | grep -q "usage: note" &&
 	pass "note C4 100 0.5 is taken" || { fail "note C4 refused"; screen e | tail -3; }
 for bad in "note H4 100 0.5" "note C10 100 0.5" "note C4 0 1" "note 128 100 1" "note C4 100"; do
-	command e "note 60 1 0.1"
+	at_prompt e "note 60 1 0.1"
 	wait_screen e "note 60 1 0.1" 5
-	command e "$bad"
+	at_prompt e "$bad"
 	wait_screen e "usage: note NOTE" 5 && pass "'$bad' refused with the usage" ||
 		fail "'$bad' not refused"
 done
@@ -190,8 +179,8 @@ poly 1
 global vco    other wave=sine freq=330
 connect other.out out.1
 P
-command e "set flt.cutoff 1234"
-command e "e other.fsp"
+at_prompt e "set flt.cutoff 1234"
+at_prompt e "e other.fsp"
 wait_screen e "unsaved changes [+]: :w writes them, :e! other.fsp loads it" 5 &&
 	pass ":e over unsaved changes is refused and says what to do" ||
 	{ fail ":e over unsaved changes"; screen e | tail -3; }
@@ -199,7 +188,7 @@ keys e 1
 sleep 1
 screen e | grep -qE "^ +flt +ladder" && ! screen e | grep -qE "^ +other +vco" &&
 	pass "the edited patch still plays and shows" || { fail "the patch after a refused :e"; screen e; }
-command e "e! other.fsp"
+at_prompt e "e! other.fsp"
 wait_screen e "loaded other.fsp (u undoes)" 5 && screen e | grep -qE "^ +other +vco" &&
 	pass ":e! loads the other patch anyway" || { fail ":e!"; screen e | tail -3; }
 keys e u

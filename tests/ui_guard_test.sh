@@ -11,26 +11,10 @@
 
 cd "$scratch"
 start_server
-cat > drone.fsp <<'P'
-# a saw drone through a ladder
-poly 1
-global vco    osc wave=saw
-global ladder flt cutoff=8000 res=0.1
-global vca    amp gain=0.3
-connect osc.out flt.in
-connect flt.out amp.in
-connect amp.out out.1
-connect amp.out out.2
-P
+drone_patch drone.fsp
 cp drone.fsp mypad.fsp
 sed 's/cutoff=8000/cutoff=2000/' drone.fsp > bass.fsp
 
-# command NAME TEXT: type TEXT at the : prompt and Enter.
-command() {
-	keys "$1" :
-	type_text "$1" "$2"
-	keys "$1" Enter
-}
 
 # ended NAME: the program in window NAME has ended (its exit is written).
 ended() {
@@ -40,15 +24,15 @@ ended() {
 
 # ---- q and :q refuse with [+]; :q! quits and the autosave keeps the change
 STATE=g ui_start g1 100 30 -- --threads 1 mypad.fsp
-command g1 "set flt.cutoff 500"
+at_prompt g1 "set flt.cutoff 500"
 wait_screen g1 "[+]" 3 || fail "no [+] after a change"
 keys g1 q
 wait_screen g1 "unsaved changes [+]: :w writes them, :wq writes and quits" 3 &&
 	pass "q with [+] is refused and says how to save or force" || { fail "q: no refusal"; screen g1; }
-command g1 "q"
+at_prompt g1 "q"
 sleep 0.5
 [ -s g1.exit ] && fail ":q quit with unsaved changes" || pass ":q with [+] is refused too"
-command g1 "q!"
+at_prompt g1 "q!"
 ended g1 && grep -q "exit 0" g1.exit && pass ":q! quits ($(cat g1.exit))" || fail ":q! did not quit"
 tmx kill-session -t g1 2>/dev/null
 grep -q "cutoff=8000" mypad.fsp && pass "mypad.fsp is untouched by :q!" || fail "mypad.fsp changed"
@@ -78,20 +62,20 @@ wait_screen g1 "restored the autosave of mypad.fsp" 5 && [ "$(shown g1 cutoff)" 
 	pass "y restores it: cutoff $(shown g1 cutoff)" || { fail "not restored: $(shown g1 cutoff)"; screen g1; }
 
 # ---- :wq writes and quits
-command g1 "wq"
+at_prompt g1 "wq"
 ended g1 && grep -q "cutoff=500" mypad.fsp && pass ":wq wrote mypad.fsp and quit" ||
 	{ fail ":wq: $(cat g1.exit 2>/dev/null)"; screen g1; }
 tmx kill-session -t g1 2>/dev/null
 
 # ---- ZZ writes a changed patch and quits; ZQ quits without writing
 ui_start zz 100 30 -- --threads 1 bass.fsp
-command zz "set flt.res 0.7"
+at_prompt zz "set flt.res 0.7"
 keys zz Z
 keys zz Z
 ended zz && grep -q "res=0.7" bass.fsp && pass "ZZ wrote bass.fsp and quit" || { fail "ZZ"; screen zz; }
 tmx kill-session -t zz 2>/dev/null
 ui_start zq 100 30 -- --threads 1 bass.fsp
-command zq "set flt.res 0.2"
+at_prompt zq "set flt.res 0.2"
 keys zq Z
 keys zq Q
 ended zq && grep -q "res=0.7" bass.fsp && pass "ZQ quit without writing" || { fail "ZQ"; screen zq; }
@@ -99,11 +83,11 @@ tmx kill-session -t zq 2>/dev/null
 
 # ---- :wq on the built-in patch: no file, says so; :wq FILE writes there
 ui_start bi 100 30 -- --threads 1
-command bi "set flt.cutoff 1234"
-command bi "wq"
+at_prompt bi "set flt.cutoff 1234"
+at_prompt bi "wq"
 wait_screen bi "no file name: the built-in patch has none; :wq FILE" 3 && [ ! -s bi.exit ] &&
 	pass ":wq without a file says so and stays" || { fail ":wq on the built-in patch"; screen bi; }
-command bi "wq mine.fsp"
+at_prompt bi "wq mine.fsp"
 ended bi && grep -q "cutoff=1234" mine.fsp && pass ":wq FILE wrote mine.fsp and quit" ||
 	{ fail ":wq FILE"; screen bi; }
 tmx kill-session -t bi 2>/dev/null
@@ -111,10 +95,10 @@ tmx kill-session -t bi 2>/dev/null
 # ---- two instances with different names: two autosaves, each offered back
 STATE=two ui_start a1 100 30 -- --threads 1 drone.fsp
 STATE=two ui_start a2 100 30 -- --threads 1 drone.fsp
-command a1 "set flt.cutoff 600"
-command a2 "set flt.cutoff 700"
-command a1 "q!"
-command a2 "q!"
+at_prompt a1 "set flt.cutoff 600"
+at_prompt a2 "set flt.cutoff 700"
+at_prompt a1 "q!"
+at_prompt a2 "q!"
 ended a1 && ended a2
 tmx kill-session -t a1 2>/dev/null
 tmx kill-session -t a2 2>/dev/null
@@ -132,10 +116,10 @@ ui_stop a2
 
 # ---- UTF-8 at the prompt
 ui_start u8 100 30 -- --threads 1 drone.fsp
-command u8 "set flt.cutoff 5€0"
+at_prompt u8 "set flt.cutoff 5€0"
 wait_screen u8 "expected a number for cutoff, got '5€0'" 3 &&
 	pass "5€0 is refused with a message (not read as 50)" || { fail "5€0"; screen u8; }
-command u8 "rename flt fïlter"
+at_prompt u8 "rename flt fïlter"
 wait_screen u8 "names are ASCII" 3 && pass "a non-ASCII name is refused with a message" ||
 	{ fail "fïlter"; screen u8; }
 screen u8 | grep -q " flter " && fail "the name lost its ï" || pass "no 'flter'"
@@ -194,11 +178,11 @@ wait_screen cz "typed-in-shell" 3 && pass "the shell reads and echoes while fork
 type_text cz "fg"
 keys cz Enter
 wait_screen cz "forksynth  cz " 10 && pass "fg: the UI is back" || { fail "fg: no UI"; screen cz; }
-command cz "set flt.cutoff 900"
+at_prompt cz "set flt.cutoff 900"
 keys cz j
 [ "$(shown cz cutoff)" = "900 Hz" ] && pass "and takes keys again: cutoff $(shown cz cutoff)" ||
 	{ fail "keys after fg: $(shown cz cutoff)"; screen cz; }
-command cz "q!"
+at_prompt cz "q!"
 ended cz && grep -q "exit 0" cz.exit && pass "then :q! ends it ($(cat cz.exit))" ||
 	{ fail "quit after fg: $(cat cz.exit 2>/dev/null)"; screen cz; }
 wait_screen cz "shell\$" 5 && pass "the shell's prompt is back" || fail "no prompt after quit"

@@ -55,6 +55,25 @@ keys() { n=$1; shift; tmx send-keys -t "$n" "$@"; sleep 0.25; }
 # type NAME TEXT: type literal text.
 type_text() { tmx send-keys -t "$1" -l "$2"; sleep 0.2; }
 
+# drone_patch FILE [CUTOFF [RES [OUTPUTS]]]: the UI tests' patch, a saw drone
+# through a ladder into out.1 (and out.2 unless OUTPUTS is 1).
+drone_patch() {
+	{
+		echo "# a saw drone through a ladder: cutoff decides the brightness"
+		echo "poly 1"
+		echo "global vco    osc wave=saw"
+		echo "global ladder flt cutoff=${2:-8000} res=${3:-0.1}"
+		echo "global vca    amp gain=0.3"
+		echo "connect osc.out flt.in"
+		echo "connect flt.out amp.in"
+		echo "connect amp.out out.1"
+		[ "${4:-2}" = 1 ] || echo "connect amp.out out.2"
+	} > "$1"
+}
+
+# at_prompt NAME TEXT: type TEXT at the : prompt and Enter.
+at_prompt() { keys "$1" :; type_text "$1" "$2"; keys "$1" Enter; }
+
 # ui_stop NAME: quit with q (with :q! when q is refused: unsaved changes)
 # and wait for the program to end.
 ui_stop() {

@@ -14,16 +14,7 @@
 
 cd "$scratch"
 start_server
-cat > drone.fsp <<'P'
-# a saw drone through a ladder
-poly 1
-global vco    osc wave=saw
-global ladder flt cutoff=1000 res=0.2
-global vca    amp gain=0.3
-connect osc.out flt.in
-connect flt.out amp.in
-connect amp.out out.1
-P
+drone_patch drone.fsp 1000 0.2 1
 
 # the pane's mouse modes, as tmux tracks them: "standard sgr"
 modes() { tmx display -p -t "$1" '#{mouse_standard_flag} #{mouse_sgr_flag}'; }

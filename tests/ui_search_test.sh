@@ -10,19 +10,8 @@
 
 cd "$scratch"
 start_server
-cat > drone.fsp <<'P'
-# a saw drone through a ladder
-poly 1
-global vco    osc wave=saw
-global ladder flt cutoff=8000 res=0.1
-global vca    amp gain=0.3
-connect osc.out flt.in
-connect flt.out amp.in
-connect amp.out out.1
-connect amp.out out.2
-P
+drone_patch drone.fsp
 
-command() { keys "$1" :; type_text "$1" "$2"; keys "$1" Enter; }
 search() { keys "$1" /; type_text "$1" "$2"; keys "$1" Enter; }
 # highlighted NAME TERM: the term is drawn underlined somewhere.
 highlighted() {
@@ -93,8 +82,8 @@ wait_screen s "not found: 'nope' is nowhere in the module list" 5 &&
 	pass "not found in the module list" || fail "not found in the list"
 
 # ---- the log: a message long scrolled off comes back
-command s "set flt.cutoff 500"
-for i in $(seq 30); do command s "set amp.gain 0.$((i % 9 + 1))"; done
+at_prompt s "set flt.cutoff 500"
+for i in $(seq 30); do at_prompt s "set amp.gain 0.$((i % 9 + 1))"; done
 keys s 4
 wait_screen s "MESSAGES" 5
 screen s | grep -q "set flt.cutoff 500" && fail "the cutoff message is still on screen" ||

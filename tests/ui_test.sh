@@ -10,16 +10,7 @@
 
 cd "$scratch"
 start_server
-cat > drone.fsp <<'P'
-# a saw drone through a ladder: cutoff decides the brightness
-poly 1
-global vco    osc wave=saw
-global ladder flt cutoff=8000 res=0.1
-global vca    amp gain=0.3
-connect osc.out flt.in
-connect flt.out amp.in
-connect amp.out out.1
-P
+drone_patch drone.fsp 8000 0.1 1
 cat > keys.fsp <<'P'
 poly 4
 voice midi note
