@@ -600,6 +600,25 @@ ladder_start_scale(float grow, float l)
 	return 1.0f + (grow - 1.0f) * clampf(t, -1.0f, 1.0f);
 }
 
+/* One sample of a start from silence, given the loop's gain over 4, l:
+ * while *starting, the feedback *kk makes that gain exactly 4 and the
+ * state grows by *grow; the start ends when its samples run out or k is
+ * 4 or below. */
+static inline void
+ladder_start_step(const struct ladder *f, float l, float start_grow,
+    int *starting, unsigned *start_left, float *kk, float *grow)
+{
+	if (*start_left == 0 || f->k.base <= 4.0f) {
+		*starting = 0;
+	} else {
+		/* an estimate thrown off (a cutoff moving fast) never makes
+		 * k wild */
+		*kk = f->k.base / clampf(l, 0.8f, 1.25f);
+		*grow = ladder_start_scale(start_grow, l);
+	}
+	*start_left -= *start_left > 0;
+}
+
 /*
  * The linear sample loop (drive 0), specialised by the constant flag
  * `varying` (coefficients per sample); x may be NULL (silence).
@@ -675,21 +694,10 @@ ladder_run(struct ladder *f, const float *x, const float *pitch,
 
 			/* a start: the loop's gain made exactly 4 */
 			float kk = k, grow = 1.0f;
-			if (starting) {
-				float l = ladder_loop_gain(f, G, H, 0, ya, yb,
-				    0);
-				if (start_left == 0 || f->k.base <= 4.0f) {
-					starting = 0;
-				} else {
-					/* an estimate thrown off (a cutoff
-					 * moving fast) never makes k wild */
-					kk = f->k.base /
-					    clampf(l, 0.8f, 1.25f);
-					grow = ladder_start_scale(start_grow,
-					    l);
-				}
-				start_left -= start_left > 0;
-			}
+			if (starting)
+				ladder_start_step(f, ladder_loop_gain(f, G, H, 0,
+				    ya, yb, 0), start_grow, &starting,
+				    &start_left, &kk, &grow);
 
 			/* the feedback saturator's predicted input */
 			float pred = c2 * ya - yb;
@@ -837,21 +845,10 @@ ladder_run_os(struct ladder *f, const float *x, const float *pitch,
 			}
 			/* a start: the loop's gain made exactly 4 */
 			float kk = k, grow = 1.0f;
-			if (starting) {
-				float l = ladder_loop_gain(f, G, H, c, ya, yb,
-				    1);
-				if (start_left == 0 || f->k.base <= 4.0f) {
-					starting = 0;
-				} else {
-					/* an estimate thrown off (a cutoff
-					 * moving fast) never makes k wild */
-					kk = f->k.base /
-					    clampf(l, 0.8f, 1.25f);
-					grow = ladder_start_scale(start_grow,
-					    l);
-				}
-				start_left -= start_left > 0;
-			}
+			if (starting)
+				ladder_start_step(f, ladder_loop_gain(f, G, H, c,
+				    ya, yb, 1), start_grow, &starting,
+				    &start_left, &kk, &grow);
 			for (unsigned q = 0; q < LADDER_OS; q++) {
 				unsigned s = LADDER_OS * j + q;
 #define LADDER_R(v) (asym ? ladder_ratio_asym((v), &as) : ladder_ratio(v))
