@@ -88,7 +88,13 @@ struct jackio {
 	_Atomic unsigned long long busy_ns;
 	_Atomic int shutdown;
 	char shutdown_reason[256];
+	/* closing: the callback touches nothing but its own ports (set
+	 * before the client is closed); in_process: a callback is running */
+	_Atomic int closing, in_process;
 };
+
+/* Set when jack_client_close did not return in time (jackio_stuck). */
+static _Atomic int close_stuck;
 
 /* Decode one raw MIDI message into an event; 1 if it makes one, 0 if it
  * is ignored, -1 if it is malformed.  Omni: every channel. */
@@ -202,11 +208,31 @@ on_thread_init(void *arg)
 	pthread_setname_np(pthread_self(), "fs-jack");
 }
 
-/* The JACK process callback: MIDI in, one engine cycle, audio out. */
+static int process_cycle(jack_nframes_t n, struct jackio *j);
+
+/* The JACK process callback: a cycle, unless the client is being closed
+ * (then silence, and nothing else is touched: the engine and the
+ * recorder may be gone if libjack is stuck in jack_client_close). */
 static int
 on_process(jack_nframes_t n, void *arg)
 {
 	struct jackio *j = arg;
+	atomic_store(&j->in_process, 1);
+	int rc = 0;
+	if (!atomic_load(&j->closing)) {
+		rc = process_cycle(n, j);
+	} else {
+		for (unsigned c = 0; c < j->n_out; c++)
+			memset(jack_port_get_buffer(j->out[c], n), 0, n * sizeof(float));
+	}
+	atomic_store(&j->in_process, 0);
+	return rc;
+}
+
+/* One period: MIDI in, one engine cycle, audio out. */
+static int
+process_cycle(jack_nframes_t n, struct jackio *j)
+{
 	uint64_t start = futex_now_ns();
 	const float *in[MAX_PORTS];
 	float *out[MAX_PORTS];
@@ -651,14 +677,60 @@ jackio_counters(const struct jackio *j, struct jackio_counters *c)
 	    c->shutdown ? j->shutdown_reason : "");
 }
 
+/* Deactivate and close the client (a thread of its own: libjack has been
+ * seen to hang in jack_client_close, its own mutex held, with twenty
+ * clients closing at once on a loaded machine). */
+static void *
+close_client(void *arg)
+{
+	struct jackio *j = arg;
+#ifdef FORKSYNTH_FAULT_INJECTION
+	/* tests: libjack stuck for good */
+	if (getenv("FORKSYNTH_FI_STUCK_CLOSE") != NULL)
+		for (;;)
+			pause();
+#endif
+	if (!atomic_load(&j->shutdown))
+		jack_deactivate(j->client);
+	jack_client_close(j->client);
+	return NULL;
+}
+
 void
 jackio_close(struct jackio *j)
 {
 	if (j == NULL)
 		return;
-	if (!atomic_load(&j->shutdown))
-		jack_deactivate(j->client);
-	jack_client_close(j->client);
+	atomic_store(&j->closing, 1);
+	pthread_t t;
+	if (pthread_create(&t, NULL, close_client, j) != 0) {
+		close_client(j);
+	} else {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += JACKIO_CLOSE_WAIT_S;
+		if (pthread_timedjoin_np(t, NULL, &until) != 0) {
+			/* leave it: the server drops the client when this
+			 * process ends; j stays, for libjack and a callback
+			 * that may still come (it touches only j and its
+			 * ports) */
+			pthread_detach(t);
+			atomic_store(&close_stuck, 1);
+			warn("the JACK client '%s' did not close within %d s (libjack "
+			    "is stuck in jack_client_close); going on without it: the "
+			    "server drops it when forksynth ends", j->o.name,
+			    JACKIO_CLOSE_WAIT_S);
+			for (int i = 0; i < 1000 && atomic_load(&j->in_process); i++)
+				usleep(1000);
+			return;
+		}
+	}
 	free(j->notes_mem);
 	free(j);
+}
+
+int
+jackio_stuck(void)
+{
+	return atomic_load(&close_stuck);
 }

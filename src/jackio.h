@@ -99,6 +99,14 @@ void jackio_counters(const struct jackio *j, struct jackio_counters *c);
 unsigned long jackio_take_recent_max(struct jackio *j);
 
 /* Deactivate and close the client (safe after a shutdown). */
+/* Close the client: deactivate, close, free.  libjack's close is given
+ * JACKIO_CLOSE_WAIT_S seconds; stuck past that, it is left to itself (the
+ * process callback already touches nothing of the engine's or the
+ * recorder's) and jackio_stuck() says so: the process should then end
+ * with _exit, since libjack's own exit handlers may wait on the lock it
+ * holds. */
+#define JACKIO_CLOSE_WAIT_S 10
 void jackio_close(struct jackio *j);
+int jackio_stuck(void);
 
 #endif

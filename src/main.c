@@ -16,6 +16,7 @@
 #include "child.h"
 #include "command.h"
 #include "engine.h"
+#include "jackio.h"
 #include "live.h"
 #include "ui.h"
 #include "log.h"
@@ -484,6 +485,12 @@ main(int argc, char **argv)
 			standin_start();
 		int live_rc = lo.ui ? ui_run(&lo, &patch) : live_run(&lo, &patch);
 		free(patch_text);
+		if (jackio_stuck()) {
+			/* everything is saved and closed but libjack, whose
+			 * exit handlers could wait on its stuck lock */
+			fflush(NULL);
+			_exit(live_rc);
+		}
 		return live_rc;
 	}
 	free(patch_text);
