@@ -320,7 +320,8 @@ run_learn(struct ui *u, int argc, const char *const *argv)
 	(void)argc, (void)argv;
 	struct patch_module *m;
 	char msg[300];
-	if (u->view != VIEW_PATCH || selected_param(u, &m) == NULL) {
+	if (u->view != VIEW_PATCH || !u->focus_params ||
+	    selected_param(u, &m) == NULL) {
 		ui_message(u, 1, "MIDI learn: select a parameter first (Right or l "
 		    "on a module), then L");
 		return UI_REDRAW;
