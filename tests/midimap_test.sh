@@ -105,6 +105,15 @@ b=$(level bend.wav)
 awk -v s="$b" -v a="$lo" 'BEGIN { exit !(s < 2 * a) }' &&
 	pass "bend fully down closes the filter ($b)" || fail "bend: $b vs $lo"
 
+send "unmap bend" > /dev/null
+a=$(send "map pressure flt.cutoff min 100 max 10000"); [ "$a" = ok ] || fail "map pressure: $a"
+"$MIDISEND" fs:midi_in d07f; sleep 0.3; capture at.wav 1
+at=$(level at.wav)
+awk -v s="$at" -v a="$hi" 'BEGIN { exit !(s > a / 1.5) }' &&
+	pass "channel aftertouch 127 opens the filter ($at)" || fail "pressure: $at vs $hi"
+send "unmap pressure" > /dev/null
+a=$(send "map bend flt.cutoff min 100 max 10000"); [ "$a" = ok ] || fail "map bend again: $a"
+
 # ---- bad input: each a clear message, nothing changed
 expect_error() {
 	a=$(send "$1")
