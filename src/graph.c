@@ -1634,6 +1634,15 @@ route_events(struct graph *g, unsigned start, unsigned n, unsigned *next)
 	}
 }
 
+/* Whether an event of this kind may move a mapped parameter. */
+static int
+may_move_map(unsigned kind)
+{
+	return kind == NOTE_EVENT_CC || kind == NOTE_EVENT_BEND ||
+	    kind == NOTE_EVENT_PRESSURE || kind == NOTE_EVENT_POLY_PRESSURE ||
+	    kind == NOTE_EVENT_ON;
+}
+
 /* Copy one output chunk, fading it out (or back in) after all sound off. */
 static void
 output_chunk(struct graph *g, float *dst, const float *src, unsigned n,
@@ -1673,7 +1682,7 @@ void
 graph_process(struct graph *g, const float *const *in, float *const *out,
     unsigned frames)
 {
-	unsigned next_event = 0;
+	unsigned next_event = 0, splits = 0;
 
 	if (g->params_pending) {
 		/* every parameter, also of adopted instances: the patch may have
@@ -1697,13 +1706,16 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 	}
 	for (unsigned done = 0; done < frames; ) {
 		unsigned n = frames - done < GRAPH_CHUNK ? frames - done : GRAPH_CHUNK;
-		if (g->n_maps > 0) {
+		if (g->n_maps > 0 && splits < GRAPH_MAX_MAP_SPLITS) {
 			/* a mapped controller acts at its event's frame: the
-			 * chunk ends before the next event after its start */
+			 * chunk ends before the next event after its start that
+			 * may move one (a flood beyond GRAPH_MAX_MAP_SPLITS in a
+			 * block acts at chunk starts: the cost stays bounded) */
 			for (unsigned k = next_event; k < g->n_events; k++)
-				if (g->events[k].frame > done) {
-					if (g->events[k].frame < done + n)
-						n = g->events[k].frame - done;
+				if (g->events[k].frame > done && g->events[k].frame <
+				    done + n && may_move_map(g->events[k].kind)) {
+					n = g->events[k].frame - done;
+					splits++;
 					break;
 				}
 		}

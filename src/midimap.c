@@ -152,11 +152,23 @@ midimap_exec_map(struct patch *p, const struct cmd_tokens *t,
 	for (i++; i < t->n; i += 2) {
 		const char *opt = t->argv[i];
 		if (strcmp(opt, "min") != 0 && strcmp(opt, "max") != 0 &&
-		    strcmp(opt, "curve") != 0)
+		    strcmp(opt, "curve") != 0 && strcmp(opt, "ch") != 0)
 			return cmd_error(err, t->column[i], "unknown option "
-			    "'%.40s' (expected min X, max Y or curve lin|exp)", opt);
+			    "'%.40s' (expected min X, max Y, curve lin|exp or ch N)",
+			    opt);
 		if (i + 1 >= t->n)
 			return cmd_error(err, t->end[i] + 1, "%s needs a value", opt);
+		if (strcmp(opt, "ch") == 0) {
+			long ch;
+			if (ch_given)
+				return cmd_error(err, t->column[i], "ch is given twice");
+			if (parse_whole(t->argv[i + 1], 1, 16, &ch) != 0)
+				return cmd_error(err, t->column[i + 1], "ch needs a MIDI "
+				    "channel 1..16, got '%.40s'", t->argv[i + 1]);
+			m.channel = (unsigned char)ch;
+			ch_given = 1;
+			continue;
+		}
 		if (strcmp(opt, "curve") == 0) {
 			if (strcmp(t->argv[i + 1], "lin") == 0)
 				curve = 0;

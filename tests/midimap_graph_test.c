@@ -91,6 +91,13 @@ test_frame_exact(void)
 	    "<=", 0.05, step <= 0.05);
 	float end = settle(g);
 	report("gain after CC 7 = 0", end, "", "<=", 1e-4, end <= 1e-4);
+	/* a flood: a controller on every frame of a block, the last at 127 */
+	for (unsigned f = 0; f < N; f++)
+		event(g, f, NOTE_EVENT_CC, 7, f == N - 1 ? 127 : f % 100, 0, 0.0f);
+	run(g);
+	float flood = settle(g);
+	report("gain after a CC on each of 256 frames, the last 127", flood, "",
+	    "~=", 1.0, fabsf(flood - 1.0f) < 1e-4f);
 	/* a channel-bound map ignores other channels */
 	graph_free(g);
 	load(&p, "global vca amp\nconnect in.1 amp.in\nconnect amp.out out.1\n"

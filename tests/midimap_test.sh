@@ -67,16 +67,19 @@ grep -q "^# the filter knob" saved.fsp && grep -q "^map cc 74 flt.cutoff min 100
 # a sweep while one recording runs: 0 to 127 in 17 steps, each a
 # separate message from the sender; the recording outlasts it
 cc 74 0; sleep 0.3
-capture sweep.wav 10 &
+jack_capture -as -ns -c 1 -p fs:out_1 sweep.wav > /dev/null 2>&1 &
 rec=$!
 sleep 0.5
 for v in 8 16 24 32 40 48 56 64 72 80 88 96 104 112 120 127; do
 	cc 74 $v
 	sleep 0.05
 done
+sleep 1
+kill -INT $rec
 wait $rec
+frames=$(soxi -s sweep.wav)
 first=$("$ANALYZE" rms sweep.wav 0 12000)
-last=$("$ANALYZE" rms sweep.wav 420000 24000)
+last=$("$ANALYZE" rms sweep.wav $((frames - 24000)) 12000)
 echo "sweep: RMS $first at the start, $last at the end"
 awk -v a="$first" -v b="$last" -v lo="$lo" -v hi="$hi" \
     'BEGIN { exit !(b > 4 * a && a < 2 * lo && b > hi / 1.5) }' &&
@@ -126,6 +129,10 @@ expect_error "map cc 74 flt.nosuch" "module 'flt' has no parameter 'nosuch'"
 expect_error "map cc 74 flt.cutoff min 5" "20..20000"
 expect_error "map cc 74 flt.cutoff max" "max needs a value"
 expect_error "map cc 74 flt.cutoff loud 3" "unknown option 'loud'"
+expect_error "map cc 74 ch 2 flt.cutoff ch 3" "ch is given twice"
+expect_error "map cc 74 flt.cutoff ch 0" "ch needs a MIDI channel 1..16, got '0'"
+expect_error "map" "map"
+expect_error "unmap" "unmap"
 expect_error "map wheel flt.cutoff" "unknown controller 'wheel'"
 expect_error "map cc 74" "map needs a parameter"
 expect_error "map cc 74 ch 17 flt.cutoff" "ch needs a MIDI channel 1..16"
@@ -141,7 +148,8 @@ case $a in *"map cc 7 flt.q curve exp"*) pass "an exponential curve can be asked
 	*) fail "maps after the bad input: $a" ;; esac
 
 # ---- map, unmap and channel through save and --check
-send "map cc 1 ch 2 src.level" > /dev/null
+a=$(send "map cc 1 src.level ch 2")    # ch after the parameter is taken too
+[ "$a" = ok ] || fail "map ... ch 2 after the target: $a"
 send "channel 3" > /dev/null
 send "save saved.fsp" > /dev/null
 "$FORKSYNTH" --check saved.fsp > check2.out 2>&1 && pass "--check takes the saved patch" ||
