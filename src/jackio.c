@@ -727,6 +727,12 @@ jackio_set_channel(struct jackio *j, unsigned channel)
 	    memory_order_relaxed);
 }
 
+unsigned long
+jackio_midi_seen_lost(const struct jackio *j)
+{
+	return atomic_load_explicit(&j->seen_lost, memory_order_relaxed);
+}
+
 unsigned
 jackio_midi_seen(struct jackio *j, struct region_midi *out, unsigned max)
 {

@@ -107,6 +107,8 @@ struct region_midi;
  * controllers, bend, aftertouch, in order; control thread only). */
 unsigned jackio_midi_seen(struct jackio *j, struct region_midi *out,
     unsigned max);
+/* MIDI events the control plane was not told of (its queue was full). */
+unsigned long jackio_midi_seen_lost(const struct jackio *j);
 
 void jackio_close(struct jackio *j);
 

@@ -75,6 +75,7 @@ struct session {
 	struct midilive *midi;           /* MIDI heard: status, learn (lock) */
 	char learn_msg[300];             /* the last learn's outcome (lock) */
 	int learn_msg_new;               /* not yet taken by the UI (lock) */
+	unsigned long midi_lost_told;    /* MIDI events missed, as last told */
 };
 
 static void update_latency(struct session *s);
@@ -396,6 +397,13 @@ midi_tick(struct session *s)
 	struct region_midi ev[256];
 	char line[200], msg[600];
 	unsigned n;
+	unsigned long lost = jackio_midi_seen_lost(s->jack);
+	if (lost != s->midi_lost_told) {
+		info("the control plane missed %lu MIDI message(s) in a flood: the "
+		    "sound took them all; the screen's values of mapped parameters "
+		    "catch up at the next move", lost - s->midi_lost_told);
+		s->midi_lost_told = lost;
+	}
 	while ((n = jackio_midi_seen(s->jack, ev, 256)) > 0) {
 		pthread_mutex_lock(&s->lock);
 		int r = midilive_take(s->midi, s->patch, ev, n, line, sizeof line);
