@@ -71,15 +71,24 @@ enum note_event_kind {
 	/* handled by the engine's voice routing, never sent to modules: */
 	NOTE_EVENT_SUSTAIN,   /* sustain pedal: amount >= 0.5 is down */
 	NOTE_EVENT_ALL_OFF,   /* release every note (MIDI all notes off) */
-	NOTE_EVENT_SOUND_OFF  /* silence at once (MIDI all sound off) */
+	NOTE_EVENT_SOUND_OFF, /* silence at once (MIDI all sound off) */
+	/* controllers for the engine's mappings (src/midimap.h), never sent
+	 * to modules: */
+	NOTE_EVENT_CC,        /* controller `note`, raw value `velocity` 0..127 */
+	NOTE_EVENT_PRESSURE,  /* channel aftertouch, amount in [0, 1] */
+	NOTE_EVENT_POLY_PRESSURE  /* aftertouch of `note`, amount in [0, 1] */
 };
+
+/* The channel of events that come from no MIDI channel (the `note`
+ * command, the keyboard piano): they match every channel's mapping. */
+#define NOTE_CHANNEL_ANY 0xff
 
 struct note_event {
 	uint32_t frame;       /* offset inside the coming block, frames */
 	uint8_t kind;         /* enum note_event_kind */
 	uint8_t note;         /* MIDI note number 0..127 */
 	uint8_t velocity;     /* 1..127 for NOTE_EVENT_ON */
-	uint8_t pad;
+	uint8_t channel;      /* MIDI channel 0..15; NOTE_CHANNEL_ANY: any */
 	float amount;         /* NOTE_EVENT_BEND */
 };
 

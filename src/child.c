@@ -32,6 +32,7 @@
 #include "graph.h"
 #include "guard.h"
 #include "log.h"
+#include "midimap.h"
 #include "patch.h"
 #include "pool.h"
 #include "rtcheck.h"
@@ -68,8 +69,10 @@ _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
 /* What a control message changed in the patch. */
 enum {
 	CHANGED_TEXT = 1,          /* a text parameter (a file): new graph */
-	CHANGED_STRUCTURE = 2      /* modules, connections, voices: new graph,
+	CHANGED_STRUCTURE = 2,     /* modules, connections, voices: new graph,
 				      the touched connections faded */
+	CHANGED_MAPS = 4           /* controller mappings: a new graph holds
+				      them, nothing faded */
 };
 
 /* A parameter change for the engine: cheap, no recompile. */
@@ -196,7 +199,8 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 		struct note_event ne = {
 			.frame = frame - from,
 			.kind = ev[i].kind, .note = ev[i].note,
-			.velocity = ev[i].velocity, .amount = ev[i].amount,
+			.velocity = ev[i].velocity, .channel = ev[i].channel,
+			.amount = ev[i].amount,
 		};
 		graph_event(d->taken->g, &ne);
 	}
@@ -500,6 +504,8 @@ patch_change(const struct patch *a, const struct patch *b)
 	if (memcmp(a->connections, b->connections,
 	    a->n_connections * sizeof a->connections[0]) != 0)
 		return CHANGED_STRUCTURE;
+	if (!midimap_equal(a, b))
+		return CHANGED_MAPS;
 	for (unsigned m = 0; m < a->n_modules; m++)
 		if (strcmp(a->modules[m].text, b->modules[m].text) != 0)
 			return CHANGED_TEXT;
@@ -555,6 +561,35 @@ remove_softly(struct dsp *d, const struct patch *before)
 	d->pending_gen = newest_gen(d) + 1;     /* the graph published next */
 }
 
+/* The module and parameter a `set NAME.PARAM VALUE` line names, into *m
+ * and *k (left alone for any other line).  A `set` always reaches the
+ * engine, even when this copy of the patch holds that value already: a
+ * mapped controller may have moved the parameter since (src/midimap.h). */
+static void
+set_target(const struct patch *p, const char *word, int *m, int *k)
+{
+	char name[PATCH_NAME_MAX];
+	if (strncmp(word, "set", 3) != 0 || (word[3] != ' ' && word[3] != '\t'))
+		return;
+	const char *s = word + 3 + strspn(word + 3, " \t");
+	size_t n = strcspn(s, ".");
+	if (s[n] != '.' || n >= sizeof name)
+		return;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	int mod = patch_find_module(p, name);
+	if (mod < 0)
+		return;
+	char pname[64];
+	size_t pn = strcspn(s + n + 1, " \t");
+	if (pn >= sizeof pname)
+		return;
+	memcpy(pname, s + n + 1, pn);
+	pname[pn] = '\0';
+	*k = module_param_index(p->modules[mod].type, pname);
+	*m = mod;
+}
+
 /* Apply one control message: a patch command, or "!load\n" followed by a
  * whole patch that replaces the patch in one piece.  Numeric parameter
  * changes are queued for the engine; returns what else changed (CHANGED_*
@@ -583,9 +618,12 @@ apply_message(struct dsp *d, const char *text, struct patch *before)
 	int changed = patch_change(before, d->patch) | removed;
 	if (changed)
 		return changed;
+	int set_m = -1, set_k = -1;
+	set_target(d->patch, word, &set_m, &set_k);
 	for (unsigned m = 0; m < d->patch->n_modules; m++)
 		for (unsigned k = 0; k < d->patch->modules[m].type->n_params; k++)
-			if (before->modules[m].params[k] != d->patch->modules[m].params[k])
+			if (before->modules[m].params[k] != d->patch->modules[m].params[k] ||
+			    ((int)m == set_m && (int)k == set_k))
 				send_param(d, (int)m, k, d->patch->modules[m].params[k]);
 	return 0;
 }

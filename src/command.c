@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "midimap.h"
 #include "log.h"
 
 static int exec_poly(struct patch *, const struct cmd_tokens *,
@@ -111,6 +112,31 @@ const struct cmd_entry cmd_table[] = {
 		.args = { CMD_ARG_MODULE, CMD_ARG_NEW_NAME },
 		.help = "rename a module, keeping its parameters and connections",
 		.exec = exec_rename
+	},
+	{
+		.name = "map",
+		.usage = "SOURCE [ch N] NAME.PARAM [min X] [max Y] [curve lin|exp]",
+		.min_args = 2, .max_args = -1,
+		.args = { CMD_ARG_NONE },
+		.help = "map a controller onto a parameter; SOURCE: cc N, cc14 N, "
+		    "bend, pressure, polypressure, velocity",
+		.exec = midimap_exec_map
+	},
+	{
+		.name = "unmap",
+		.usage = "SOURCE [ch N] | NAME.PARAM",
+		.min_args = 1, .max_args = 4,
+		.args = { CMD_ARG_NONE },
+		.help = "remove the mappings of a controller, or to a parameter",
+		.exec = midimap_exec_unmap
+	},
+	{
+		.name = "channel",
+		.usage = "N|omni",
+		.min_args = 1, .max_args = 1,
+		.args = { CMD_ARG_NONE },
+		.help = "hear MIDI channel N (1..16) only, or every channel (omni)",
+		.exec = midimap_exec_channel
 	},
 	{ .name = NULL }
 };
@@ -1023,6 +1049,7 @@ exec_remove(struct patch *p, const struct cmd_tokens *t,
 		if (c->to.module > m)
 			c->to.module--;
 	}
+	midimap_module_removed(p, m);
 	memmove(&p->modules[m], &p->modules[m + 1],
 	    (p->n_modules - (unsigned)m - 1) * sizeof p->modules[0]);
 	p->n_modules--;

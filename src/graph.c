@@ -57,6 +57,7 @@
 #include "graph.h"
 #include "guard.h"
 #include "log.h"
+#include "midimap.h"
 #include "pool.h"
 #include "voices.h"
 
@@ -154,6 +155,7 @@ struct graph_event {
 	unsigned char kind;      /* enum note_event_kind, BEND for bends */
 	unsigned char note;
 	unsigned char velocity;
+	unsigned char channel;   /* 0..15, NOTE_CHANNEL_ANY */
 	float amount;
 };
 
@@ -208,6 +210,12 @@ struct graph {
 	struct route_state route;
 	struct graph_event events[GRAPH_MAX_EVENTS];
 	unsigned n_events;
+	/* controller mappings (src/midimap.h), copied from the patch */
+	struct patch_map *maps;
+	unsigned n_maps;
+	float *map_last;                       /* per mapping: the value it last
+						  set (whole module), NAN: none */
+	struct midimap_cc14 cc14;
 	/* tasks: task t runs instances task_inst[task_first[t] .. task_first[t+1]) */
 	unsigned n_tasks;                      /* all tasks: main, then background */
 	unsigned n_main_tasks;
@@ -1179,6 +1187,12 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 		memcpy(g->module_texts[m], pm->text, PARAM_TEXT_MAX);
 	}
 	g->params_pending = 1;
+	g->n_maps = p->n_maps;
+	g->maps = graph_alloc(g, (p->n_maps + 1) * sizeof *g->maps);
+	g->map_last = graph_alloc(g, (p->n_maps + 1) * sizeof *g->map_last);
+	memcpy(g->maps, p->maps, p->n_maps * sizeof *g->maps);
+	for (unsigned i = 0; i < p->n_maps; i++)
+		g->map_last[i] = NAN;
 
 	/* wiring, with the fades of the edit from `old` */
 	ramps_setup(g, p, old, rank);
@@ -1456,8 +1470,9 @@ note_release(struct graph *g, unsigned frame, unsigned note)
 	}
 }
 
-/* Start `note`: a voice from the allocator, or voice 0 in mono. */
-static void
+/* Start `note`: a voice from the allocator, or voice 0 in mono; returns
+ * the voice. */
+static int
 note_start(struct graph *g, const struct note_event *ev)
 {
 	struct route_state *rs = &g->route;
@@ -1478,7 +1493,7 @@ note_start(struct graph *g, const struct note_event *ev)
 		rs->held[rs->n_held] = ev->note;
 		rs->held_vel[rs->n_held++] = ev->velocity;
 		deliver(g, 0, ev);
-		return;
+		return 0;
 	}
 	int stolen = 0;
 	int v = voices_note_on(g->voices, ev->note, ev->velocity, &stolen);
@@ -1486,6 +1501,55 @@ note_start(struct graph *g, const struct note_event *ev)
 	if (stolen)
 		out.kind = NOTE_EVENT_STEAL;
 	deliver(g, v, &out);
+	return v;
+}
+
+/* The voice that holds `note` now, or -1. */
+static int
+voice_of_note(const struct graph *g, unsigned note)
+{
+	if (g->mono)
+		return g->route.n_held > 0 &&
+		    g->route.held[g->route.n_held - 1] == note ? 0 : -1;
+	for (unsigned v = 0; v < g->voices->n; v++)
+		if (g->voices->voice[v].state == VOICE_HELD &&
+		    g->voices->voice[v].note == note)
+			return (int)v;
+	return -1;
+}
+
+/* Set the parameters that controller mappings tie to event e, now (the
+ * chunk starts at its frame): the whole module for controllers, only
+ * `voice`'s instance for velocity and polyphonic aftertouch. */
+static void
+apply_maps(struct graph *g, const struct graph_event *e, int voice)
+{
+	if (e->kind == NOTE_EVENT_CC)
+		midimap_cc14_update(&g->cc14, e->channel, e->note, e->velocity);
+	for (unsigned i = 0; i < g->n_maps; i++) {
+		const struct patch_map *m = &g->maps[i];
+		float pos;
+		if (m->module < 0 || (unsigned)m->module >= g->n_modules ||
+		    !midimap_position(m, e->kind, e->channel, e->note, e->velocity,
+		    e->amount, &g->cc14, &pos))
+			continue;
+		const struct module_type *t = g->module_types[m->module];
+		if (m->param >= t->n_params)
+			continue;
+		float v = param_clamp(&t->params[m->param], midimap_value(m, pos));
+		if (m->source == MAP_VELOCITY || m->source == MAP_POLY_PRESSURE) {
+			if (voice < 0)
+				continue;
+			unsigned k = g->module_scope[m->module] == SCOPE_VOICE ?
+			    (unsigned)voice : 0;
+			if (k < g->module_count[m->module])
+				t->set_param(g->instances[g->module_first[m->module] +
+				    k].state, m->param, v);
+			continue;
+		}
+		graph_set_param(g, m->module, m->param, v);
+		g->map_last[i] = v;
+	}
 }
 
 /* Release every note at `frame`, pedal or not. */
@@ -1521,11 +1585,23 @@ route_events(struct graph *g, unsigned start, unsigned n, unsigned *next)
 			.kind = e->kind,
 			.note = e->note,
 			.velocity = e->velocity,
+			.channel = e->channel,
 			.amount = e->amount,
 		};
 		switch (e->kind) {
 		case NOTE_EVENT_ON:
-			note_start(g, &ev);
+			apply_maps(g, e, note_start(g, &ev));
+			break;
+		case NOTE_EVENT_CC:
+		case NOTE_EVENT_PRESSURE:
+			apply_maps(g, e, -1);
+			break;
+		case NOTE_EVENT_POLY_PRESSURE:
+			apply_maps(g, e, voice_of_note(g, e->note));
+			break;
+		case NOTE_EVENT_BEND:
+			deliver(g, -1, &ev);
+			apply_maps(g, e, -1);
 			break;
 		case NOTE_EVENT_OFF:
 			if (rs->sustain)
@@ -1556,6 +1632,15 @@ route_events(struct graph *g, unsigned start, unsigned n, unsigned *next)
 			break;
 		}
 	}
+}
+
+/* Whether an event of this kind may move a mapped parameter. */
+static int
+may_move_map(unsigned kind)
+{
+	return kind == NOTE_EVENT_CC || kind == NOTE_EVENT_BEND ||
+	    kind == NOTE_EVENT_PRESSURE || kind == NOTE_EVENT_POLY_PRESSURE ||
+	    kind == NOTE_EVENT_ON;
 }
 
 /* Copy one output chunk, fading it out (or back in) after all sound off. */
@@ -1597,7 +1682,7 @@ void
 graph_process(struct graph *g, const float *const *in, float *const *out,
     unsigned frames)
 {
-	unsigned next_event = 0;
+	unsigned next_event = 0, splits = 0;
 
 	if (g->params_pending) {
 		/* every parameter, also of adopted instances: the patch may have
@@ -1621,6 +1706,19 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 	}
 	for (unsigned done = 0; done < frames; ) {
 		unsigned n = frames - done < GRAPH_CHUNK ? frames - done : GRAPH_CHUNK;
+		if (g->n_maps > 0 && splits < GRAPH_MAX_MAP_SPLITS) {
+			/* a mapped controller acts at its event's frame: the
+			 * chunk ends before the next event after its start that
+			 * may move one (a flood beyond GRAPH_MAX_MAP_SPLITS in a
+			 * block acts at chunk starts: the cost stays bounded) */
+			for (unsigned k = next_event; k < g->n_events; k++)
+				if (g->events[k].frame > done && g->events[k].frame <
+				    done + n && may_move_map(g->events[k].kind)) {
+					n = g->events[k].frame - done;
+					splits++;
+					break;
+				}
+		}
 		for (unsigned c = 0; c < g->n_inputs; c++) {
 			if (in != NULL && in[c] != NULL)
 				memcpy(g->engine_in[c], in[c] + done, n * sizeof(float));
@@ -1681,7 +1779,7 @@ graph_event(struct graph *g, const struct note_event *ev)
 {
 	struct graph_event e = {
 		.frame = ev->frame, .kind = ev->kind, .note = (uint8_t)(ev->note & 127),
-		.velocity = ev->velocity, .amount = ev->amount,
+		.velocity = ev->velocity, .channel = ev->channel, .amount = ev->amount,
 	};
 	if (e.kind == NOTE_EVENT_ON)
 		e.velocity = (uint8_t)(e.velocity < 1 ? 1 : e.velocity > 127 ? 127 : e.velocity);
@@ -1701,7 +1799,11 @@ graph_set_param(struct graph *g, int module, unsigned param, float value)
 	for (unsigned v = 0; v < g->module_count[module]; v++)
 		t->set_param(g->instances[g->module_first[module] + v].state, param,
 		    value);
-	g->module_params[module][param] = value;
+	g->module_params[module][param] = value;	/* a value set now is not one a controller gave (apply_maps notes
+	 * its own after this) */
+	for (unsigned i = 0; i < g->n_maps; i++)
+		if (g->maps[i].module == module && g->maps[i].param == param)
+			g->map_last[i] = NAN;
 }
 
 /* Where a fade of g for connection `key` starts, in frames done, from
@@ -1751,6 +1853,25 @@ graph_continue(struct graph *g, const struct graph *old)
 	}
 	if (old->mono == g->mono)
 		g->route = old->route;
+	g->cc14 = old->cc14;
+	/* a mapped parameter keeps the value its controller gave it last,
+	 * whatever the (possibly older) patch this graph was built from says */
+	for (unsigned i = 0; i < g->n_maps; i++) {
+		const struct patch_map *m = &g->maps[i];
+		for (unsigned j = 0; j < old->n_maps; j++) {
+			const struct patch_map *o = &old->maps[j];
+			if (isnan(old->map_last[j]) || o->source != m->source ||
+			    o->number != m->number || o->channel != m->channel ||
+			    o->param != m->param || o->module < 0 ||
+			    (unsigned)o->module >= old->n_modules ||
+			    strcmp(old->module_names[o->module],
+			    g->module_names[m->module]) != 0)
+				continue;
+			g->map_last[i] = old->map_last[j];
+			g->module_params[m->module][m->param] = old->map_last[j];
+			g->params_pending = 1;
+		}
+	}
 }
 
 

@@ -19,6 +19,10 @@
 
 /* Note events queued for the coming graph_process call, at most. */
 #define GRAPH_MAX_EVENTS 512
+/* Chunks a block is cut into, at most, so that mapped controllers act at
+ * their exact frames; events past that many act at the next chunk start
+ * (a flood of controllers cannot multiply a block's cost without end). */
+#define GRAPH_MAX_MAP_SPLITS 32
 
 struct graph;
 

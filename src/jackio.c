@@ -39,6 +39,8 @@ extern char **environ;
 #define MAX_PORTS 32
 #define NOTE_QUEUE 1024         /* control-plane notes waiting, at most */
 #define MAX_PENDING_OFFS 1024   /* control-plane notes sounding, at most */
+#define SEEN_QUEUE 4096         /* MIDI messages told to the control plane,
+				   waiting at most */
 
 /* What a note message from the control plane asks for. */
 enum queued_kind {
@@ -79,10 +81,15 @@ struct jackio {
 	struct ring notes_tx, notes_rx;
 	struct pending_off offs[MAX_PENDING_OFFS];
 	unsigned n_offs;
+	/* MIDI heard, for the control plane (jackio_midi_seen) */
+	void *seen_mem;
+	struct ring seen_tx, seen_rx;
+	_Atomic int channel;                 /* 1..16 heard, 0: omni */
 	/* meters: per output, the bits of the largest |sample| since read */
 	_Atomic uint32_t peaks[MAX_PORTS];
 	/* counters */
 	_Atomic unsigned long cycles, xruns, late, down, bad_midi, max_cycle_ns;
+	_Atomic unsigned long seen_lost;     /* MIDI messages not told: queue full */
 	_Atomic unsigned long recent_max_ns;  /* longest since jackio_take_recent_max */
 	_Atomic unsigned long overlong;       /* callbacks longer than their period */
 	_Atomic unsigned long long busy_ns;
@@ -96,10 +103,12 @@ struct jackio {
 /* Set when jack_client_close did not return in time (jackio_stuck). */
 static _Atomic int close_stuck;
 
-/* Decode one raw MIDI message into an event; 1 if it makes one, 0 if it
- * is ignored, -1 if it is malformed.  Omni: every channel. */
+/* Decode one raw MIDI message into events (at most 2: the mod wheel and
+ * the sustain pedal are also controllers for mappings) at ev; the number
+ * made, 0 if it is ignored (system messages, another channel than
+ * `channel` when that is 1..16), -1 if it is malformed. */
 static int
-midi_decode(const jack_midi_event_t *m, struct region_midi *ev)
+midi_decode(const jack_midi_event_t *m, struct region_midi *ev, int channel)
 {
 	if (m->size == 0 || !(m->buffer[0] & 0x80))
 		return -1;
@@ -112,8 +121,11 @@ midi_decode(const jack_midi_event_t *m, struct region_midi *ev)
 	for (unsigned i = 1; i < need; i++)
 		if (m->buffer[i] & 0x80)
 			return -1;
+	unsigned ch = m->buffer[0] & 0x0f;
+	if (channel >= 1 && channel <= 16 && ch != (unsigned)channel - 1)
+		return 0;
 	unsigned d1 = m->buffer[1], d2 = need > 2 ? m->buffer[2] : 0;
-	*ev = (struct region_midi){ .frame = m->time };
+	*ev = (struct region_midi){ .frame = m->time, .channel = (uint8_t)ch };
 	switch (status) {
 	case 0x90:
 		ev->kind = d2 ? NOTE_EVENT_ON : NOTE_EVENT_OFF;
@@ -128,17 +140,50 @@ midi_decode(const jack_midi_event_t *m, struct region_midi *ev)
 		ev->kind = NOTE_EVENT_BEND;
 		ev->amount = (float)((int)((d2 << 7) | d1) - 8192) / 8192.0f;
 		return 1;
+	case 0xd0:
+		ev->kind = NOTE_EVENT_PRESSURE;
+		ev->amount = (float)d1 / 127.0f;
+		return 1;
+	case 0xa0:
+		ev->kind = NOTE_EVENT_POLY_PRESSURE;
+		ev->note = (uint8_t)d1;
+		ev->amount = (float)d2 / 127.0f;
+		return 1;
 	case 0xb0:
 		switch (d1) {
-		case 1:   ev->kind = NOTE_EVENT_MOD; ev->amount = (float)d2 / 127.0f; return 1;
-		case 64:  ev->kind = NOTE_EVENT_SUSTAIN; ev->amount = d2 >= 64; return 1;
 		case 120: ev->kind = NOTE_EVENT_SOUND_OFF; return 1;
 		case 123: ev->kind = NOTE_EVENT_ALL_OFF; return 1;
-		default:  return 0;
+		default:  break;
 		}
+		ev[1] = ev[0];
+		ev[1].kind = NOTE_EVENT_CC;
+		ev[1].note = (uint8_t)d1;
+		ev[1].velocity = (uint8_t)d2;
+		ev[1].amount = (float)d2 / 127.0f;
+		if (d1 == 1) {
+			ev->kind = NOTE_EVENT_MOD;
+			ev->amount = (float)d2 / 127.0f;
+			return 2;
+		}
+		if (d1 == 64) {
+			ev->kind = NOTE_EVENT_SUSTAIN;
+			ev->amount = d2 >= 64;
+			return 2;
+		}
+		ev[0] = ev[1];
+		return 1;
 	default:
 		return 0;
 	}
+}
+
+/* Tell the control plane of a MIDI message taken: a copy of its event on
+ * the seen queue (dropped and counted when the queue is full). */
+static void
+seen_push(struct jackio *j, const struct region_midi *ev)
+{
+	if (ring_elem_push(&j->seen_tx, ev, 1) != 1)
+		atomic_fetch_add_explicit(&j->seen_lost, 1, memory_order_relaxed);
 }
 
 /* Add the control plane's notes (ons, offs and all sound off now, the
@@ -149,7 +194,8 @@ control_notes(struct jackio *j, jack_nframes_t n, unsigned count)
 	struct queued_note q;
 	while (count < REGION_MAX_EVENTS && ring_elem_pop(&j->notes_rx, &q, 1) == 1) {
 		struct region_midi *ev = &j->events[count++];
-		*ev = (struct region_midi){ .frame = 0, .note = (uint8_t)q.note };
+		*ev = (struct region_midi){ .frame = 0, .note = (uint8_t)q.note,
+		    .channel = NOTE_CHANNEL_ANY };
 		switch (q.kind) {
 		case QUEUED_OFF:
 			ev->kind = NOTE_EVENT_OFF;
@@ -171,6 +217,7 @@ control_notes(struct jackio *j, jack_nframes_t n, unsigned count)
 			j->events[count++] = (struct region_midi){
 				.frame = (uint32_t)j->offs[i].frames_left,
 				.kind = NOTE_EVENT_OFF, .note = (uint8_t)j->offs[i].note,
+				.channel = NOTE_CHANNEL_ANY,
 			};
 			j->offs[i] = j->offs[--j->n_offs];
 		} else {
@@ -244,14 +291,19 @@ process_cycle(jack_nframes_t n, struct jackio *j)
 		out[c] = jack_port_get_buffer(j->out[c], n);
 	void *mbuf = jack_port_get_buffer(j->midi, n);
 	uint32_t n_midi = jack_midi_get_event_count(mbuf);
+	int channel = atomic_load_explicit(&j->channel, memory_order_relaxed);
 	for (uint32_t i = 0; i < n_midi && count < REGION_MAX_EVENTS; i++) {
 		jack_midi_event_t m;
 		if (jack_midi_event_get(&m, mbuf, i) != 0)
 			continue;
-		int r = midi_decode(&m, &j->events[count]);
-		if (r > 0 && j->events[count].frame < n)
-			count++;
-		else if (r < 0)
+		if (count + 2 > REGION_MAX_EVENTS)
+			break;
+		int r = midi_decode(&m, &j->events[count], channel);
+		if (r > 0 && j->events[count].frame < n) {
+			for (int k = 0; k < r; k++)
+				seen_push(j, &j->events[count + (unsigned)k]);
+			count += (unsigned)r;
+		} else if (r < 0)
 			atomic_fetch_add_explicit(&j->bad_midi, 1, memory_order_relaxed);
 	}
 	count = control_notes(j, n, count);
@@ -513,6 +565,10 @@ jackio_open(const struct jack_options *o, char *err, size_t err_size)
 	j->notes_mem = xaligned(bytes);
 	ring_elem_init(&j->notes_tx, j->notes_mem, sizeof(struct queued_note), NOTE_QUEUE);
 	ring_attach(&j->notes_rx, j->notes_mem, bytes, RING_MAGIC_ELEM);
+	bytes = ring_elem_bytes(sizeof(struct region_midi), SEEN_QUEUE);
+	j->seen_mem = xaligned(bytes);
+	ring_elem_init(&j->seen_tx, j->seen_mem, sizeof(struct region_midi), SEEN_QUEUE);
+	ring_attach(&j->seen_rx, j->seen_mem, bytes, RING_MAGIC_ELEM);
 
 	jack_set_thread_init_callback(j->client, on_thread_init, j);
 	jack_set_process_callback(j->client, on_process, j);
@@ -726,6 +782,7 @@ jackio_close(struct jackio *j)
 		}
 	}
 	free(j->notes_mem);
+	free(j->seen_mem);
 	free(j);
 }
 
@@ -733,4 +790,26 @@ int
 jackio_stuck(void)
 {
 	return atomic_load(&close_stuck);
+}
+
+void
+jackio_set_channel(struct jackio *j, unsigned channel)
+{
+	atomic_store_explicit(&j->channel, channel <= 16 ? (int)channel : 0,
+	    memory_order_relaxed);
+}
+
+unsigned long
+jackio_midi_seen_lost(const struct jackio *j)
+{
+	return atomic_load_explicit(&j->seen_lost, memory_order_relaxed);
+}
+
+unsigned
+jackio_midi_seen(struct jackio *j, struct region_midi *out, unsigned max)
+{
+	unsigned n = 0;
+	while (n < max && ring_elem_pop(&j->seen_rx, &out[n], 1) == 1)
+		n++;
+	return n;
 }

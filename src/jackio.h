@@ -99,6 +99,17 @@ void jackio_counters(const struct jackio *j, struct jackio_counters *c);
 unsigned long jackio_take_recent_max(struct jackio *j);
 
 /* Deactivate and close the client (safe after a shutdown). */
+/* Hear MIDI channel `channel` (1..16) only, or every channel (0). */
+void jackio_set_channel(struct jackio *j, unsigned channel);
+
+struct region_midi;
+/* Take up to `max` of the MIDI events heard since the last call (notes,
+ * controllers, bend, aftertouch, in order; control thread only). */
+unsigned jackio_midi_seen(struct jackio *j, struct region_midi *out,
+    unsigned max);
+/* MIDI events the control plane was not told of (its queue was full). */
+unsigned long jackio_midi_seen_lost(const struct jackio *j);
+
 /* Close the client: deactivate, close, free.  libjack's close is given
  * JACKIO_CLOSE_WAIT_S seconds; stuck past that, it is left to itself (the
  * process callback already touches nothing of the engine's or the

@@ -50,6 +50,7 @@ struct options {
 	unsigned record_ports[32], n_record_ports;
 	int list_modules;
 	int man_modules;
+	int channel;                /* --channel: 1..16, 0 omni, -1 not given */
 };
 
 enum {
@@ -58,7 +59,7 @@ enum {
 	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
 	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI,
 	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR, OPT_HOT_WORKERS,
-	OPT_NO_CLIP, OPT_NO_MOUSE
+	OPT_NO_CLIP, OPT_NO_MOUSE, OPT_CHANNEL
 };
 
 static const struct option long_options[] = {
@@ -77,6 +78,7 @@ static const struct option long_options[] = {
 	{ "connect",      no_argument,       NULL, OPT_CONNECT },
 	{ "no-start-server", no_argument,    NULL, OPT_NO_START_SERVER },
 	{ "pipeline",     no_argument,       NULL, OPT_PIPELINE },
+	{ "channel",      required_argument, NULL, OPT_CHANNEL },
 	{ "hot-workers",  required_argument, NULL, OPT_HOT_WORKERS },
 	{ "deadline",     required_argument, NULL, OPT_DEADLINE },
 	{ "no-ui",        no_argument,       NULL, OPT_NO_UI },
@@ -115,6 +117,8 @@ usage(FILE *f)
 	    "  --no-ui            run headless: commands on stdin, answers on stdout\n"
 	    "                     (the default when stdin or stdout is not a terminal)\n"
 	    "  --no-mouse         leave the mouse to the terminal (its text selection)\n"
+	    "  --channel N|omni   hear MIDI channel N (1..16) only; overrides the\n"
+	    "                     patch's `channel` line (default: the patch's, omni)\n"
 	    "\n"
 	    "Recording (live; the command 'record [FILE]' / 'record stop' at any time):\n"
 	    "  --record FILE      record from the first period\n"
@@ -175,7 +179,7 @@ options_parse(struct options *o, int argc, char **argv)
 {
 	int c;
 	*o = (struct options){ .rate = 48000, .block = 256, .name = "forksynth",
-	    .inputs = 2, .outputs = 2, .deadline = 0.75 };
+	    .inputs = 2, .outputs = 2, .deadline = 0.75, .channel = -1 };
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_RENDER: o->render_path = optarg; break;
@@ -210,6 +214,17 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_CONNECT: o->connect = 1; break;
 		case OPT_NO_START_SERVER: o->no_start_server = 1; break;
 		case OPT_PIPELINE: o->pipeline = 1; break;
+		case OPT_CHANNEL:
+			if (strcmp(optarg, "omni") == 0)
+				o->channel = 0;
+			else if (optarg[0] == '\0' || strspn(optarg, "0123456789") !=
+			    strlen(optarg) || strlen(optarg) > 2 || atoi(optarg) < 1 ||
+			    atoi(optarg) > 16)
+				fatal("--channel: expected a MIDI channel 1..16 or omni, "
+				    "got '%s'", optarg);
+			else
+				o->channel = atoi(optarg);
+			break;
 		case OPT_HOT_WORKERS:
 			if (strcmp(optarg, "auto") == 0)
 				o->hot = ENGINE_HOT_AUTO;
@@ -437,6 +452,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	char *patch_text = load_patch(&patch, o.patch_path);
+	if (o.channel >= 0)
+		patch.channel = (unsigned)o.channel;
 	load_score(&score, o.score_path);
 
 	struct render_options ro = {

@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "log.h"
+#include "midimap.h"
 #include "patch.h"
 
 /* Largest patch text accepted, bytes. */
@@ -198,6 +199,9 @@ patch_save(const struct patch *p, FILE *out)
 		patch_port_name(p, p->connections[i].to, 0, to, sizeof to);
 		fprintf(out, "connect %-*s %s\n", from_w, from, to);
 	}
+	if (p->channel != 0 || p->n_maps > 0)
+		fputc('\n', out);
+	midimap_save(p, out);
 	if (fflush(out) != 0 || ferror(out)) {
 		if (errno == 0)
 			errno = EIO;
@@ -212,7 +216,7 @@ patch_equal(const struct patch *a, const struct patch *b)
 {
 	if (a->poly != b->poly || a->mono != b->mono || a->n_inputs != b->n_inputs ||
 	    a->n_outputs != b->n_outputs || a->n_modules != b->n_modules ||
-	    a->n_connections != b->n_connections)
+	    a->n_connections != b->n_connections || !midimap_equal(a, b))
 		return 0;
 	for (unsigned i = 0; i < a->n_modules; i++) {
 		const struct patch_module *x = &a->modules[i], *y = &b->modules[i];

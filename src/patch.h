@@ -50,6 +50,30 @@ struct patch_connection {
 	struct patch_port to;
 };
 
+/* What a controller mapping listens to (src/midimap.h). */
+enum map_source {
+	MAP_CC = 0,          /* a 7-bit controller, number 0..127 */
+	MAP_CC14,            /* a 14-bit pair: MSB number 0..31, LSB number+32 */
+	MAP_BEND,            /* the pitch bend wheel */
+	MAP_PRESSURE,        /* channel aftertouch */
+	MAP_POLY_PRESSURE,   /* polyphonic aftertouch: the voice of the note */
+	MAP_VELOCITY         /* note-on velocity: the voice it starts */
+};
+
+#define PATCH_MAX_MAPS 128
+
+/* One controller mapped onto one parameter: the controller's range runs
+ * the parameter from lo to hi, exponentially when `curve_exp`. */
+struct patch_map {
+	unsigned char source;              /* enum map_source */
+	unsigned char number;              /* MAP_CC, MAP_CC14: controller */
+	unsigned char channel;             /* 0: any, else MIDI channel 1..16 */
+	unsigned char curve_exp;           /* 1: exponential, 0: linear */
+	int module;                        /* patch module index */
+	unsigned param;                    /* its parameter */
+	float lo, hi;                      /* values at the controller's ends */
+};
+
 struct patch {
 	unsigned poly;                     /* voices, 1..PATCH_MAX_POLY */
 	int mono;                          /* one voice, last-note priority, legato */
@@ -58,6 +82,9 @@ struct patch {
 	struct patch_module modules[PATCH_MAX_MODULES];
 	unsigned n_connections;
 	struct patch_connection connections[PATCH_MAX_CONNECTIONS];
+	unsigned channel;                  /* MIDI channel 1..16 heard; 0: omni */
+	unsigned n_maps;
+	struct patch_map maps[PATCH_MAX_MAPS];
 };
 
 /* An error in a command: where, and what was expected. */

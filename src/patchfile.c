@@ -20,6 +20,7 @@
 
 #include "command.h"
 #include "log.h"
+#include "midimap.h"
 #include "patchfile.h"
 
 /* ---------------------------------------------------------------- text */
@@ -85,7 +86,8 @@ enum line_kind {
 	LINE_POLY,          /* poly N or mono */
 	LINE_MODULE,        /* voice/global TYPE NAME ... */
 	LINE_SET,           /* set NAME.PARAM VALUE */
-	LINE_CONNECT        /* connect FROM TO */
+	LINE_CONNECT,       /* connect FROM TO */
+	LINE_MIDI           /* map, unmap, channel: rewritten as a group */
 };
 
 /* One line of the file being merged. */
@@ -324,6 +326,9 @@ merge_scan(struct merge *m, const char *text)
 		} else if (strcmp(e->name, "connect") == 0) {
 			l->kind = LINE_CONNECT;
 			l->conn = n_conns++;
+		} else if (strcmp(e->name, "map") == 0 ||
+		    strcmp(e->name, "unmap") == 0 || strcmp(e->name, "channel") == 0) {
+			l->kind = LINE_MIDI;
 		} else {
 			/* remove, rename, disconnect: lines that undo other lines */
 			return -1;
@@ -504,6 +509,42 @@ merge_poly(struct merge *m)
 	}
 	strcat(line, "\n");
 	insert_after(m, first_cmd >= 0 ? first_cmd - 1 : m->n_lines - 1, line);
+}
+
+/* The `channel` and `map` lines that rebuild p's MIDI settings (free it). */
+static char *
+midi_text(const struct patch *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL)
+		fatal("out of memory");
+	midimap_save(p, f);
+	fclose(f);
+	return text;
+}
+
+/* The channel and the mappings: kept as written when they did not change,
+ * else every map/unmap/channel line goes and the canonical ones take the
+ * place of the first of them (or follow the last line). */
+static void
+merge_midi(struct merge *m)
+{
+	char *now = midi_text(m->p), *was = midi_text(m->base);
+	int first = -1;
+
+	if (strcmp(now, was) != 0) {
+		for (int i = 0; i < m->n_lines; i++)
+			if (m->lines[i].kind == LINE_MIDI) {
+				m->lines[i].deleted = 1;
+				if (first < 0)
+					first = i;
+			}
+		insert_after(m, first >= 0 ? first : m->n_lines - 1, now);
+	}
+	free(now);
+	free(was);
 }
 
 /* Module lines and set lines: rename, change values, remove, add. */
@@ -692,6 +733,7 @@ patchfile_merge(const char *base, const struct patch *p)
 		merge_poly(&m);
 		merge_modules(&m);
 		merge_connections(&m);
+		merge_midi(&m);
 		struct sbuf b = { 0 };
 		sbuf_puts(&b, "");
 		if (m.before.len > 0)

@@ -68,7 +68,7 @@ struct region_midi {
 	uint8_t kind;                    /* enum note_event_kind */
 	uint8_t note;
 	uint8_t velocity;
-	uint8_t pad;
+	uint8_t channel;                 /* 0..15, or NOTE_CHANNEL_ANY */
 	float amount;
 	uint32_t origin;                 /* parent: the first cycle holding it */
 };

@@ -223,6 +223,7 @@ render_run(const struct patch *patch, const struct score *score,
 				.frame = (uint32_t)(ev->frame - frame),
 				.kind = ev->velocity ? NOTE_EVENT_ON : NOTE_EVENT_OFF,
 				.note = (uint8_t)ev->note, .velocity = (uint8_t)ev->velocity,
+				.channel = NOTE_CHANNEL_ANY,
 			};
 		}
 		enum engine_status st = engine_cycle(e, NULL, out, n, events, n_events, 0);

@@ -21,6 +21,8 @@
 #include "futex.h"
 #include "latency.h"
 #include "log.h"
+#include "midilive.h"
+#include "midimap.h"
 #include "patchfile.h"
 #include "recorder.h"
 #include "score.h"
@@ -70,6 +72,10 @@ struct session {
 	pthread_t supervisor;
 	_Atomic int quit;
 	char quit_reason[300];
+	struct midilive *midi;           /* MIDI heard: status, learn (lock) */
+	char learn_msg[300];             /* the last learn's outcome (lock) */
+	int learn_msg_new;               /* not yet taken by the UI (lock) */
+	unsigned long midi_lost_told;    /* MIDI events missed, as last told */
 };
 
 static void update_latency(struct session *s);
@@ -382,6 +388,119 @@ report_late(struct session *s, struct late_report *r,
 	    "a lighter patch");
 }
 
+/* Take the MIDI the JACK thread heard: the status the UI shows, MIDI
+ * learn (a `map` run like a typed command), and the patch values of mapped
+ * parameters (the DSP has already applied them, sample-accurately). */
+static void
+midi_tick(struct session *s)
+{
+	struct region_midi ev[256];
+	char line[200], msg[600];
+	unsigned n;
+	unsigned long lost = jackio_midi_seen_lost(s->jack);
+	if (lost != s->midi_lost_told) {
+		info("the control plane missed %lu MIDI message(s) in a flood: the "
+		    "sound took them all; the screen's values of mapped parameters "
+		    "catch up at the next move", lost - s->midi_lost_told);
+		s->midi_lost_told = lost;
+	}
+	while ((n = jackio_midi_seen(s->jack, ev, 256)) > 0) {
+		pthread_mutex_lock(&s->lock);
+		int r = midilive_take(s->midi, s->patch, ev, n, line, sizeof line);
+		if (r & MIDILIVE_LEARNED) {
+			struct patch_error err;
+			if (patch_exec_line(s->patch, line, 0, &err) == 0) {
+				engine_command(s->engine, line);
+				snprintf(s->learn_msg, sizeof s->learn_msg, "learned: %s",
+				    line + 4);
+				r |= MIDILIVE_VALUES;
+			} else {
+				patch_error_format(&err, msg, sizeof msg);
+				snprintf(s->learn_msg, sizeof s->learn_msg, "MIDI learn "
+				    "failed: %.250s", msg);
+			}
+			s->learn_msg_new = 1;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (r)
+			atomic_store(&s->autosave_dirty, 1);
+		if (r & MIDILIVE_LEARNED)
+			info("%s", s->learn_msg);
+	}
+}
+
+int
+session_learn(struct session *s, int module, unsigned param, char *msg,
+    size_t size)
+{
+	session_lock(s);
+	if (module < 0 || (unsigned)module >= s->patch->n_modules ||
+	    param >= s->patch->modules[module].type->n_params ||
+	    s->patch->modules[module].type->params[param].kind == PARAM_TEXT) {
+		session_unlock(s);
+		snprintf(msg, size, "MIDI learn: choose a numeric parameter first");
+		return -1;
+	}
+	const struct patch_module *pm = &s->patch->modules[module];
+	midilive_learn(s->midi, pm->name, pm->type->params[param].name);
+	snprintf(msg, size, "MIDI learn: move a controller for %s.%s (Esc "
+	    "cancels)", pm->name, pm->type->params[param].name);
+	session_unlock(s);
+	return 0;
+}
+
+int
+session_learn_cancel(struct session *s)
+{
+	session_lock(s);
+	int was = midilive_learn_cancel(s->midi);
+	session_unlock(s);
+	return was;
+}
+
+int
+session_learn_poll(struct session *s, char *msg, size_t size)
+{
+	session_lock(s);
+	int got = s->learn_msg_new;
+	if (got)
+		snprintf(msg, size, "%s", s->learn_msg);
+	s->learn_msg_new = 0;
+	session_unlock(s);
+	return got;
+}
+
+void
+session_midi_status(struct session *s, struct midi_status *out)
+{
+	session_lock(s);
+	midilive_status(s->midi, out);
+	session_unlock(s);
+}
+
+/* `maps`: every mapping as the line that makes it, on one answer line. */
+static int
+maps_command(struct session *s, const char *line, char *reply, size_t size)
+{
+	if (strcmp(line, "maps") != 0)
+		return 0;
+	session_lock(s);
+	const struct patch *p = s->patch;
+	size_t n = (size_t)snprintf(reply, size, "ok %u mapping%s%s", p->n_maps,
+	    p->n_maps == 1 ? "" : "s", p->channel ? "" : ", channel omni");
+	if (p->channel && n < size)
+		n += (size_t)snprintf(reply + n, size - n, ", channel %u",
+		    p->channel);
+	for (unsigned i = 0; i < p->n_maps && n < size; i++) {
+		char d[300];
+		midimap_describe(p, i, d, sizeof d);
+		n += (size_t)snprintf(reply + n, size - n, "%s map %s",
+		    i == 0 ? ":" : ";", d);
+	}
+	session_unlock(s);
+	return 1;
+}
+
 /* The supervisor: every 20 ms look after the child, and report what
  * changed on stderr. */
 static void *
@@ -396,6 +515,7 @@ supervise_main(void *arg)
 
 	while (!atomic_load(&s->quit)) {
 		usleep(20000);
+		midi_tick(s);
 		pthread_mutex_lock(&s->lock);
 		int rc = engine_supervise(s->engine, s->patch, 0, msg, sizeof msg);
 		while (engine_poll_event(s->engine, event, sizeof event) > 0)
@@ -656,6 +776,8 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		return rc;
 	if (save_command(s, p, reply, size, &rc))
 		return rc;
+	if (maps_command(s, p, reply, size))
+		return 0;
 	session_lock(s);
 	if (patch_exec_line(s->patch, p, 0, &err) != 0) {
 		patch_error_format(&err, msg, sizeof msg);
@@ -666,6 +788,7 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		 * the patch carries the change instead */
 		engine_command(s->engine, p);
 		update_latency(s);
+		jackio_set_channel(s->jack, s->patch->channel);
 		snprintf(reply, size, "ok");
 	}
 	session_unlock(s);
@@ -704,7 +827,8 @@ same_structure(const struct patch *a, const struct patch *b)
 		    strcmp(a->modules[m].text, b->modules[m].text) != 0)
 			return 0;
 	return memcmp(a->connections, b->connections,
-	    a->n_connections * sizeof a->connections[0]) == 0;
+	    a->n_connections * sizeof a->connections[0]) == 0 &&
+	    midimap_equal(a, b);
 }
 
 void
@@ -716,6 +840,7 @@ session_replace(struct session *s, const struct patch *next)
 		*s->patch = *next;
 		engine_load(s->engine, s->patch);
 		update_latency(s);
+		jackio_set_channel(s->jack, s->patch->channel);
 		session_unlock(s);
 		atomic_store(&s->autosave_dirty, 1);
 		retry_if_given_up(s);
@@ -809,6 +934,8 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 	}
 	engine_load(s->engine, patch);
 	update_latency(s);
+	jackio_set_channel(s->jack, patch->channel);
+	s->midi = midilive_new();
 	engine_sync(s->engine, 5000);
 	unsigned all[32], n_rec = o->n_record_ports;
 	const unsigned *rec_ports = o->record_ports;
@@ -880,6 +1007,7 @@ session_close(struct session *s)
 	pthread_mutex_destroy(&s->autosave_lock);
 	free(s->autosave_copy);
 	free(s->autosave_held);
+	midilive_free(s->midi);
 	free(s);
 	return c.shutdown ? 1 : 0;
 }

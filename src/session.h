@@ -81,6 +81,21 @@ int session_exec(struct session *s, const char *line, char *reply,
  */
 void session_replace(struct session *s, const struct patch *next);
 
+/* MIDI learn: wait for the next controller that moves and map it onto
+ * parameter `param` of module `module` (indices of the session's patch).
+ * 0 with *msg telling the player what to do, or -1 with *msg saying why
+ * not.  The outcome comes later through session_learn_poll. */
+int session_learn(struct session *s, int module, unsigned param, char *msg,
+    size_t size);
+/* Stop waiting; 1 if it was waiting. */
+int session_learn_cancel(struct session *s);
+/* 1 with *msg once a learn has ended ("learned: cc 74 flt.cutoff"). */
+int session_learn_poll(struct session *s, char *msg, size_t size);
+
+struct midi_status;
+/* What the UI shows of the MIDI being played (src/midilive.h). */
+void session_midi_status(struct session *s, struct midi_status *out);
+
 /* Ask the session to end, with a reason for the last message. */
 void session_quit(struct session *s, const char *reason);
 /* Whether it should end (quit, or the JACK server went away). */

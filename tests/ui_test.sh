@@ -56,8 +56,8 @@ for threads in 2 3; do
 	echo "$s" | grep -q "forksynth  t$threads  48000 Hz  256 fr 5.3 ms  sync  DSP pid [0-9]*$" &&
 		pass "status line: client, rate, period, mode, child pid" ||
 		{ fail "status line"; echo "$s" | head -2; }
-	echo "$s" | sed -n 2p | grep -q "^ restarts 0  xruns [0-9]*  late [0-9]*  not recording *drone.fsp$" &&
-		pass "second line: restarts, xruns, late cycles, recording, the patch" ||
+	echo "$s" | sed -n 2p | grep -q "^ restarts 0  xruns [0-9]*  late [0-9]*  MIDI -  not recording *drone.fsp$" &&
+		pass "second line: restarts, xruns, late cycles, MIDI, recording, the patch" ||
 		{ fail "second status line"; echo "$s" | sed -n 2p; }
 	[ "$threads" = 3 ] && break
 	ui_stop t$threads

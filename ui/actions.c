@@ -312,6 +312,26 @@ run_input_value(struct ui *u, int argc, const char *const *argv)
 	return UI_REDRAW;
 }
 
+/* learn: MIDI learn on the selected parameter; the supervisor maps the
+ * next controller that moves and the main loop tells the outcome. */
+static int
+run_learn(struct ui *u, int argc, const char *const *argv)
+{
+	(void)argc, (void)argv;
+	struct patch_module *m;
+	char msg[300];
+	if (u->view != VIEW_PATCH || !u->focus_params ||
+	    selected_param(u, &m) == NULL) {
+		ui_message(u, 1, "MIDI learn: select a parameter first (Right or l "
+		    "on a module), then L");
+		return UI_REDRAW;
+	}
+	int rc = session_learn(u->s, u->sel_module, (unsigned)u->sel_param, msg,
+	    sizeof msg);
+	ui_message(u, rc != 0, "%s", msg);
+	return UI_REDRAW;
+}
+
 static int
 run_enter(struct ui *u, int argc, const char *const *argv)
 {
@@ -1079,6 +1099,8 @@ const struct ui_command ui_commands[] = {
 	    "negative: down)", run_value },
 	{ "input-value", NULL, "", "type an exact value for the selected parameter",
 	    run_input_value },
+	{ "learn", NULL, "", "MIDI learn: the next controller moved is mapped "
+	    "onto the selected parameter (Esc cancels)", run_learn },
 	{ "add", NULL, "", "add a module: pick a type and a scope", run_add },
 	{ "remove", NULL, "", "remove the selected module (or connection)", run_remove },
 	{ "connect-pick", NULL, "", "connect: pick an output, then an input",
@@ -1141,7 +1163,7 @@ const struct complete_command ui_complete_commands[] = {
 	{ "down", 0, NULL }, { "up", 0, NULL }, { "top", 0, NULL },
 	{ "bottom", 0, NULL }, { "left", 0, NULL }, { "right", 0, NULL },
 	{ "enter", 0, NULL }, { "value", 0, NULL }, { "input-value", 0, NULL },
-	{ "add", 0, NULL }, { "connect-pick", 0, NULL },
+	{ "add", 0, NULL }, { "connect-pick", 0, NULL }, { "learn", 0, NULL },
 	{ "disconnect-pick", 0, NULL }, { "undo", 0, NULL }, { "redo", 0, NULL },
 	{ "view", 0, view_words }, { "help", 0, NULL }, { "prompt", 0, NULL },
 	{ "search", 0, NULL }, { "search-next", 0, NULL }, { "search-prev", 0, NULL },
@@ -1255,6 +1277,11 @@ ui_key(struct ui *u, int key)
 		return piano_key(u, key);
 	default:
 		break;
+	}
+	/* Esc ends a MIDI learn that waits */
+	if (key == UI_KEY_ESCAPE && session_learn_cancel(u->s)) {
+		ui_message(u, 0, "MIDI learn cancelled: nothing mapped");
+		return UI_REDRAW;
 	}
 	/* the browser: Esc goes back to what played before it */
 	if (key == UI_KEY_ESCAPE && u->view == VIEW_BROWSER)

@@ -741,6 +741,12 @@ ui_run(const struct live_options *o, struct patch *patch)
 		now = futex_now_ns();
 		piano_tick(u, now);
 		if (now >= next_frame) {
+			char learned[300];
+			if (session_learn_poll(u->s, learned, sizeof learned))
+				ui_message(u, 0, "%s", learned);
+			/* knobs change mapped parameters: [+] follows them */
+			if (session_patch(u->s)->n_maps > 0)
+				ui_update_modified(u);
 			sample_stats(u, now);
 			flags |= UI_REDRAW;
 			next_frame = now + FRAME_NS;

@@ -3,8 +3,11 @@
  * mode, the selections, the prompt, the pick list, the statistics sampled
  * for the meters, and the message log.  Only the UI thread touches it.
  *
- * The patch is read directly from the session without its lock: only the
- * UI thread changes it (the supervisor only reads it to replay).
+ * The patch is read directly from the session without its lock: the UI
+ * thread makes every edit but two, which the supervisor makes under the
+ * session lock: the values of parameters that MIDI controllers are mapped
+ * onto (single floats), and the `map` a MIDI learn adds.  The mappings are
+ * read under the lock (view.c).
  */
 #ifndef FORKSYNTH_UI_INTERNAL_H
 #define FORKSYNTH_UI_INTERNAL_H
@@ -122,6 +125,8 @@ struct ui {
 	enum ui_view view;
 	enum ui_view help_from;    /* the view help was opened from */
 	enum ui_mode mode;
+	unsigned long midi_seen;   /* MIDI events counted at the last frame */
+	int midi_active;           /* some came since the frame before */
 	int focus_params;          /* patch view: the parameter list has focus */
 	int sel_module, sel_param, sel_conn;
 	int scroll[N_VIEWS];       /* first row shown of each view's list */

@@ -20,6 +20,8 @@
 #include "jackio.h"
 #include "recorder.h"
 #include "browser.h"
+#include "midilive.h"
+#include "midimap.h"
 #include "ui_internal.h"
 
 #define LEVEL_METERS_SHOWN 8       /* output meters drawn, at most */
@@ -73,6 +75,15 @@ view_value_fraction(const struct param_desc *d, float v)
 	if (view_log_scale(d))
 		return log(v / d->min) / log(d->max / d->min);
 	return (v - d->min) / (d->max - d->min);
+}
+
+/* A MIDI note's name as scores write it: C4 is 60, F#3, A-1. */
+static void
+view_note_name(int note, char *buf, size_t size)
+{
+	static const char *const names[12] = { "C", "C#", "D", "D#", "E", "F",
+	    "F#", "G", "G#", "A", "A#", "B" };
+	snprintf(buf, size, "%s%d", names[note % 12], (note & 127) / 12 - 1);
 }
 
 /* The two status lines; returns the next free row. */
@@ -133,6 +144,31 @@ draw_status(struct ui *u, int y)
 	snprintf(line, sizeof line, "  xruns %lu  late %lu  ", c.xruns, c.late);
 	put(y + 1, x, COLS - x, line);
 	x += (int)strlen(line);
+	/* MIDI: activity (bold while events come), keys down, the last note
+	 * and controller, or that a MIDI learn waits */
+	struct midi_status ms;
+	session_midi_status(u->s, &ms);
+	u->midi_active = ms.messages != u->midi_seen;
+	u->midi_seen = ms.messages;
+	n = snprintf(line, sizeof line, "MIDI");
+	if (ms.learning)
+		n += snprintf(line + n, sizeof line - (size_t)n, " LEARN");
+	else if (ms.messages == 0)
+		n += snprintf(line + n, sizeof line - (size_t)n, " -");
+	else {
+		char note[16] = "";
+		if (ms.last_note >= 0)
+			view_note_name(ms.last_note, note, sizeof note);
+		n += snprintf(line + n, sizeof line - (size_t)n, " %uk%s%s%s%s",
+		    ms.keys, note[0] ? " " : "", note, ms.last_control[0] ? " " : "",
+		    ms.last_control);
+	}
+	if (u->midi_active || ms.learning)
+		attron(A_BOLD);
+	put(y + 1, x, COLS - x, line);
+	if (u->midi_active || ms.learning)
+		attroff(A_BOLD);
+	x += n + 2;
 	if (rs.recording) {
 		unsigned long long s = rate ? rs.frames / rate : 0;
 		snprintf(part, sizeof part, "REC %02llu:%02llu:%02llu %s%s", s / 3600,
@@ -415,6 +451,16 @@ draw_patch(struct ui *u, int top, int bottom)
 			continue;
 		}
 		view_format_value(d, pm->params[k], value, sizeof value);
+		/* a controller mapped onto it: its tag after the value */
+		session_lock(u->s);
+		int mi = midimap_find(p, u->sel_module, (unsigned)k);
+		if (mi >= 0) {
+			char tag[24];
+			size_t len = strlen(value);
+			midimap_tag(&p->maps[mi], tag, sizeof tag);
+			snprintf(value + len, sizeof value - len, " %s", tag);
+		}
+		session_unlock(u->s);
 		struct meter m = { .label = d->name, .label_cols = 10, .hold = -1,
 		    .text = value, .kind = METER_PARAM, .selected = sel,
 		    .fraction = view_value_fraction(d, pm->params[k]) };
