@@ -194,6 +194,28 @@ check_string(const char *what, const char *s, size_t max, char *err,
 	return 0;
 }
 
+/* Whether the command line p (blanks skipped) is save, save! or record
+ * with a file name: refused over OSC, whose senders are anyone on the
+ * machine, so that no one can make forksynth write where they choose. */
+static int
+names_a_file(const char *p)
+{
+	size_t word = strcspn(p, " \t");
+	const char *arg = p + word + strspn(p + word, " \t");
+	size_t arg_len = strlen(arg);
+	while (arg_len > 0 && (arg[arg_len - 1] == ' ' || arg[arg_len - 1] == '\t'))
+		arg_len--;
+	if (arg_len == 0)
+		return 0;
+	if ((word == 4 && strncmp(p, "save", 4) == 0) ||
+	    (word == 5 && strncmp(p, "save!", 5) == 0))
+		return 1;
+	if (word == 6 && strncmp(p, "record", 6) == 0)
+		return !((arg_len == 4 && strncmp(arg, "stop", 4) == 0) ||
+		    (arg_len == 6 && strncmp(arg, "status", 6) == 0));
+	return 0;
+}
+
 /* Turn one message into a command line for the session, or into an error
  * answer; 0 when `line` is to be run. */
 static int
@@ -211,6 +233,13 @@ osc_line(const char *path, const char *types, lo_arg **argv, char *line,
 			return -1;
 		const char *p = &argv[0]->s;
 		p += strspn(p, " \t");
+		if (names_a_file(p)) {
+			snprintf(reply, size, "error: over OSC, save, save! and record "
+			    "take no file name (any local user can send to 127.0.0.1): "
+			    "save and save! write the patch's own file, record names "
+			    "its own; name files on stdin or in the UI; nothing was run");
+			return -1;
+		}
 		if (strcmp(p, "help") == 0) {
 			snprintf(reply, size, "error: help is not sent over OSC; see "
 			    "forksynth(1), COMMANDS, or type help on stdin");

@@ -133,10 +133,12 @@ peer "send|127.0.0.1|$port|/forksynth/cmd|i|5" \
 	"send|127.0.0.1|$port|/forksynth/cmd|s|set amp.gain $long" \
 	"raw|127.0.0.1|$port|this is not OSC" \
 	"raw|127.0.0.1|$port|#bundle" \
-	"send|127.0.0.1|$port|/forksynth/cmd|s|help" > bad.txt
+	"send|127.0.0.1|$port|/forksynth/cmd|s|help" \
+	"send|127.0.0.1|$port|/forksynth/cmd|s|save! $scratch/victim.txt" \
+	"send|127.0.0.1|$port|/forksynth/cmd|s|  record  $scratch/victim.wav" > bad.txt
 n=$(wc -l < bad.txt)
 e=$(grep -c '^/forksynth/reply s "error: ' bad.txt)
-[ "$n" = 18 ] && [ "$e" = 18 ] && pass "18 bad messages: 18 error answers" ||
+[ "$n" = 20 ] && [ "$e" = 20 ] && pass "20 bad messages: 20 error answers" ||
 	fail "bad messages: $n answers, $e errors: $(cat bad.txt)"
 grep -q 'cmd takes one string (type s), got types .i.' bad.txt && pass "wrong type named" || fail "wrong type"
 grep -q "unknown OSC path '/forksynth/nope'; forksynth takes /forksynth/cmd s" bad.txt &&
@@ -145,6 +147,10 @@ grep -q "is 5013 bytes, longer than 4096; nothing was run" bad.txt && pass "over
 grep -q "not an OSC message" bad.txt && pass "garbage: not an OSC message" || fail "garbage"
 grep -q "bundles are not taken" bad.txt && pass "a bundle: refused" || fail "bundle"
 grep -q "NOTE must be a whole number 0..127" bad.txt && pass "note 128 and 60.5 refused" || fail "note range"
+[ "$(grep -c 'take no file name' bad.txt)" = 2 ] && [ ! -e victim.txt ] && [ ! -e victim.wav ] &&
+	pass "save! FILE and record FILE over OSC: refused, nothing written" || fail "file over OSC: $(ls victim* 2>&1)"
+peer "send|127.0.0.1|$port|/forksynth/cmd|s|record status" > rs.txt
+grep -q '"ok not recording' rs.txt && pass "record status over OSC: $(cut -c1-60 rs.txt)" || fail "record status: $(cat rs.txt)"
 # a control character (a newline would hide a second command) refuses the
 # whole message; oscpeer reads a line per message, so byte 1 stands for it
 awk -v p="$port" 'BEGIN { printf "send|127.0.0.1|%s|/forksynth/cmd|s|set amp.gain 0.12%cremove amp\n", p, 1 }' > nl.txt
