@@ -30,7 +30,7 @@ wait_for() {
 manager() {
 	rm -f mgr.in nsm.out
 	mkfifo mgr.in
-	"$OSCPEER" < mgr.in > nsm.out &
+	"$OSCPEER" -t 300 < mgr.in > nsm.out &
 	mgr_pid=$!
 	exec 8> mgr.in
 	wait_for nsm.out "port " || fail "the fake manager did not start"
@@ -168,6 +168,49 @@ reap "$fs_pid" 30
 	pass "forksynth stops (exit $rc) and the file is untouched" || fail "broken: exit $rc, file changed?"
 grep -q "broken.nBAD.fsp:2" nsm.err && pass "the message names file and line: $(grep -m1 'nBAD' nsm.err | cut -c1-120)" ||
 	fail "message: $(cat nsm.err)"
+exec 7>&-
+echo quit >&8
+exec 8>&-
+wait "$mgr_pid"
+
+# ---- a manager that refuses the announce: its reason, an exit
+manager
+client
+wait_for nsm.out "/nsm/server/announce" || fail "no announce (refused)"
+echo "reply|/error|sis|/nsm/server/announce|-2|incompatible API version" >&8
+reap "$fs_pid" 30
+[ "$rc" != 0 ] && grep -q "refused us: incompatible API version" nsm.err &&
+	pass "announce refused: $(grep -m1 refused nsm.err | cut -c1-120)" ||
+	fail "refused announce: exit $rc: $(cat nsm.err)"
+exec 7>&-
+echo quit >&8
+exec 8>&-
+wait "$mgr_pid"
+
+# ---- a new session started with a PATCH: that patch is the template
+cat > tmpl.fsp <<'P'
+# my template, kept in the session
+poly 2
+voice midi note
+voice vco osc wave=sine
+voice vca amp gain=0.2
+connect note.pitch osc.pitch
+connect osc.out amp.in
+connect note.gate amp.cv
+connect amp.out out.1
+P
+manager
+client --name ignored tmpl.fsp
+wait_for nsm.out "/nsm/server/announce" || fail "no announce (template)"
+echo "reply|/nsm/client/open|sss|$scratch/session/deeper/dir/tmpl.nTMPL|forksynth|nTMPL" >&8
+wait_for nsm.out '/reply ss "/nsm/client/open"' || fail "template: open not answered: $(cat nsm.err)"
+cmp -s tmpl.fsp session/deeper/dir/tmpl.nTMPL.fsp &&
+	pass "a new session from PATCH: its file is a copy of the template, folders created" ||
+	fail "template copy: $(ls -R session)"
+grep -q "named 'nTMPL' by the session, not --name ignored" nsm.err &&
+	pass "--name gives way to the client id, and says so" || fail "--name: $(grep -m1 NSM nsm.err)"
+kill -TERM "$fs_pid"
+reap "$fs_pid" 30
 exec 7>&-
 echo quit >&8
 exec 8>&-

@@ -8,7 +8,8 @@
  *
  * usage: oscpeer [-p PORT] [-n COUNT] [-t SECONDS]
  *   prints "port N" first; exits after COUNT messages heard (status 0) or
- *   after SECONDS (status 1 if COUNT was given and not reached).
+ *   after SECONDS (status 1 if COUNT was given and not reached); without
+ *   -n, also when stdin ends.
  * stdin, one line each, fields separated by '|':
  *   send|HOST|PORT|PATH|TYPES|ARG|...   a message (types s i f d h)
  *   reply|PATH|TYPES|ARG|...            to the last peer heard
@@ -207,6 +208,9 @@ main(int argc, char **argv)
 			 * from poll */
 			ssize_t n = read(fileno(in), line + have, sizeof line - 1 - have);
 			if (n <= 0) {
+				/* without a count to wait for, the script is done */
+				if (count < 0)
+					break;
 				in_open = 0;
 				continue;
 			}
