@@ -166,6 +166,19 @@ grep -q "voice vca *amp.*gain=0.3" after.fsp && ! grep -q "0.11\|0.12" after.fsp
 kill -0 "$fs_pid" && a=$(send stats) && case $a in "ok cycles"*) true ;; *) false ;; esac &&
 	pass "forksynth still answers and plays after the bad messages" || fail "forksynth gone: $(tail -5 fs.err)"
 
+# ---- 3000 malformed datagrams (random bytes, cut messages, random type
+# tags): answered or dropped, never a crash, never a change
+a=$(send "save! before-fuzz.fsp")
+echo "fuzz|127.0.0.1|$port|3000" | "$OSCPEER" -n 100 -t 30 | sed 1d > fuzz.out
+a=$(send stats)
+case $a in "ok cycles"*) pass "3000 malformed datagrams: forksynth still answers ($(grep -c '"error' fuzz.out) error answers heard)" ;;
+	*) fail "after fuzz: $a $(tail -3 fs.err)" ;; esac
+grep -v '"error' fuzz.out | grep -q . && fail "a fuzzed datagram ran: $(grep -v '"error' fuzz.out | head -3)" ||
+	pass "none of them ran a command"
+a=$(send "save! after-fuzz.fsp")
+grep -v "^#" before-fuzz.fsp > b.txt; grep -v "^#" after-fuzz.fsp > c.txt
+cmp -s b.txt c.txt && pass "the patch is the same after them" || fail "fuzz changed the patch: $(diff b.txt c.txt | head -3)"
+
 # ---- a flood: 2000 messages at once; what is taken is answered, stdin too
 awk -v p="$port" 'BEGIN { for (i = 0; i < 2000; i++)
 	printf "send|127.0.0.1|%s|/forksynth/set|sf|amp.gain|%g\n", p, 0.1 + (i % 10) / 100 }' > flood.txt

@@ -14,6 +14,7 @@
  *   send|HOST|PORT|PATH|TYPES|ARG|...   a message (types s i f d h)
  *   reply|PATH|TYPES|ARG|...            to the last peer heard
  *   raw|HOST|PORT|TEXT                  TEXT's bytes as one datagram
+ *   fuzz|HOST|PORT|COUNT                COUNT malformed datagrams
  *   quit
  */
 #define _GNU_SOURCE
@@ -79,6 +80,42 @@ send_fields(char **fields, int n, const struct sockaddr_in *a)
 	lo_message_free(m);
 }
 
+/* Send `count` malformed datagrams to a: random bytes, a good message
+ * cut short, and good paths with random type tags and arguments (the
+ * seed is fixed: a failure can be replayed). */
+static void
+fuzz(const struct sockaddr_in *a, int count)
+{
+	static const char *const paths[] = { "/forksynth/cmd", "/forksynth/set",
+	    "/forksynth/note", "#bundle" };
+	unsigned char d[4096];
+	srand(16);
+	for (int k = 0; k < count; k++) {
+		size_t len = (size_t)(rand() % 600);
+		for (size_t i = 0; i < len; i++)
+			d[i] = (unsigned char)rand();
+		if (k % 3 != 0) {
+			/* a real path, padded, then a type tag of random letters */
+			const char *p = paths[rand() % 4];
+			size_t pl = strlen(p) + 1, off = (pl + 3) & ~(size_t)3;
+			memset(d, 0, off);
+			memcpy(d, p, pl - 1);
+			if (k % 3 == 2 && off + 8 < sizeof d) {
+				static const char tags[] = "sifdhbSmtTFNIc";
+				d[off] = ',';
+				for (int t = 1; t < 7; t++)
+					d[off + t] = (unsigned char)tags[rand() % 15];
+				d[off + 7] = 0;
+			}
+			if (len < off)
+				len = off + (size_t)(rand() % 16);
+		}
+		sendto(sock, d, len, 0, (const struct sockaddr *)a, sizeof *a);
+		if (k % 50 == 49)
+			usleep(20000);    /* let the socket's buffer drain */
+	}
+}
+
 /* Run one line of stdin; 1 on quit. */
 static int
 run_line(char *line)
@@ -95,6 +132,17 @@ run_line(char *line)
 		struct sockaddr_in a;
 		if (address(host, port, &a) == 0)
 			sendto(sock, text, strlen(text), 0, (struct sockaddr *)&a, sizeof a);
+		return 0;
+	}
+	if (strncmp(line, "fuzz|", 5) == 0) {
+		char *host = line + 5, *port = strchr(host, '|'), *cnt;
+		if (port == NULL || (cnt = strchr(port + 1, '|')) == NULL)
+			return 0;
+		*port++ = '\0';
+		*cnt++ = '\0';
+		struct sockaddr_in a;
+		if (address(host, port, &a) == 0)
+			fuzz(&a, atoi(cnt));
 		return 0;
 	}
 	for (char *p = line; n < 64; n++) {
