@@ -216,6 +216,31 @@ echo quit >&8
 exec 8>&-
 wait "$mgr_pid"
 
+# ---- liblo's own oscdump, as the manager, reads our announce the same way
+if command -v oscdump > /dev/null; then
+	for try in 1 2 3 4 5; do
+		dport=$((20000 + ($$ * 7 + try * 997) % 30000))
+		oscdump -L "$dport" > dump.out 2> dump.err &
+		dpid=$!
+		sleep 0.3
+		alive "$dpid" && break
+		dpid=""
+	done
+	if [ -n "$dpid" ]; then
+		NSM_URL="osc.udp://127.0.0.1:$dport/" "$FORKSYNTH" --threads 1 < /dev/null \
+			> dumpfs.out 2> dumpfs.err &
+		dfs=$!
+		wait_for dump.out "/nsm/server/announce" &&
+			grep -q '/nsm/server/announce sssiii "forksynth" ":dirty:" "forksynth" 1 2 [0-9]' dump.out &&
+			pass "oscdump hears the announce: $(grep announce dump.out)" ||
+			fail "oscdump: $(cat dump.out dump.err)"
+		kill "$dfs" "$dpid" 2>/dev/null
+		wait "$dfs" "$dpid" 2>/dev/null
+	else
+		fail "oscdump did not start: $(cat dump.err)"
+	fi
+fi
+
 # ---- no manager at NSM_URL: a clear message, a quick exit
 mgr_port=$(( $(sed -n 's/^port //p' nsm.out) ))
 NSM_URL="osc.udp://127.0.0.1:$mgr_port/" "$FORKSYNTH" --threads 1 < /dev/null > none.out 2> none.err
