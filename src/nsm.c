@@ -154,8 +154,15 @@ nsm_start(const char *url, const char *executable, double timeout, char *err,
 		return NULL;
 	}
 	char *host = lo_url_get_hostname(url), *port = lo_url_get_port(url);
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+	/* IPv4 first, as liblo's servers listen by default ("localhost" may
+	 * name ::1 first, where nobody listens); else whatever there is */
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *ai = NULL;
 	int gai = host && port ? getaddrinfo(host, port, &hints, &ai) : EAI_NONAME;
+	if (gai != 0 && host && port) {
+		hints.ai_family = AF_UNSPEC;
+		gai = getaddrinfo(host, port, &hints, &ai);
+	}
 	free(host);
 	free(port);
 	if (gai != 0) {

@@ -227,7 +227,7 @@ if command -v oscdump > /dev/null; then
 		dpid=""
 	done
 	if [ -n "$dpid" ]; then
-		NSM_URL="osc.udp://127.0.0.1:$dport/" "$FORKSYNTH" --threads 1 < /dev/null \
+		NSM_URL="osc.udp://localhost:$dport/" "$FORKSYNTH" --threads 1 < /dev/null \
 			> dumpfs.out 2> dumpfs.err &
 		dfs=$!
 		wait_for dump.out "/nsm/server/announce" &&
