@@ -110,7 +110,8 @@ arg_string(lo_message m, int k)
 	const char *types = lo_message_get_types(m);
 	if (types == NULL || (int)strlen(types) <= k || types[k] != 's')
 		return "";
-	return &lo_message_get_argv(m)[k]->s;
+	/* the bytes start the argument; lo_arg's alignment is not theirs */
+	return (const char *)lo_message_get_argv(m)[k];
 }
 
 /* Take an /nsm/client/open: where the session keeps our files. */

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -157,16 +158,29 @@ is_number(char t)
 	return t == 'i' || t == 'h' || t == 'f' || t == 'd';
 }
 
-/* The number in an argument of type t (is_number). */
+/* The number in an argument of type t (is_number).  liblo's arguments are
+ * only 4-byte aligned inside the message, while lo_arg, a union with
+ * 64-bit members, wants 8: read them by memcpy, never through the union. */
 static double
 number_of(char t, const lo_arg *a)
 {
+	int32_t i;
+	int64_t h;
+	float f;
+	double d;
 	switch (t) {
-	case 'i': return a->i;
-	case 'h': return (double)a->h;
-	case 'f': return a->f;
-	default: return a->d;
+	case 'i': memcpy(&i, a, sizeof i); return i;
+	case 'h': memcpy(&h, a, sizeof h); return (double)h;
+	case 'f': memcpy(&f, a, sizeof f); return f;
+	default: memcpy(&d, a, sizeof d); return d;
 	}
+}
+
+/* The string argument a (type s): its bytes start the argument. */
+static const char *
+string_of(const lo_arg *a)
+{
+	return (const char *)a;
 }
 
 /* A string argument that may become part of a command line: at most
@@ -228,10 +242,10 @@ osc_line(const char *path, const char *types, lo_arg **argv, char *line,
 			    "(type s), got types '%s'; nothing was run", types);
 			return -1;
 		}
-		if (check_string("the command", &argv[0]->s, CMD_LINE_MAX, reply,
+		if (check_string("the command", string_of(argv[0]), CMD_LINE_MAX, reply,
 		    size) != 0)
 			return -1;
-		const char *p = &argv[0]->s;
+		const char *p = string_of(argv[0]);
 		p += strspn(p, " \t");
 		if (names_a_file(p)) {
 			snprintf(reply, size, "error: over OSC, save, save! and record "
@@ -245,7 +259,7 @@ osc_line(const char *path, const char *types, lo_arg **argv, char *line,
 			    "forksynth(1), COMMANDS, or type help on stdin");
 			return -1;
 		}
-		snprintf(line, line_size, "%s", &argv[0]->s);
+		snprintf(line, line_size, "%s", string_of(argv[0]));
 		return 0;
 	}
 	if (strcmp(path, "/forksynth/set") == 0) {
@@ -256,7 +270,7 @@ osc_line(const char *path, const char *types, lo_arg **argv, char *line,
 			    "'%s'; nothing was run", types);
 			return -1;
 		}
-		const char *target = &argv[0]->s;
+		const char *target = string_of(argv[0]);
 		if (check_string("the parameter", target, 200, reply, size) != 0)
 			return -1;
 		if (target[0] == '\0' || strpbrk(target, " \t#") != NULL) {
@@ -266,7 +280,7 @@ osc_line(const char *path, const char *types, lo_arg **argv, char *line,
 			return -1;
 		}
 		if (types[1] == 's') {
-			const char *v = &argv[1]->s;
+			const char *v = string_of(argv[1]);
 			if (check_string("the value", v, 200, reply, size) != 0)
 				return -1;
 			if (v[0] == '\0' || strpbrk(v, " \t#") != NULL) {
@@ -296,7 +310,7 @@ osc_line(const char *path, const char *types, lo_arg **argv, char *line,
 		}
 		char note[32];
 		if (types[0] == 's') {
-			const char *name = &argv[0]->s;
+			const char *name = string_of(argv[0]);
 			if (strlen(name) > 8 || name[0] == '\0' ||
 			    strpbrk(name, " \t#") != NULL ||
 			    check_string("the note", name, 8, reply, size) != 0) {

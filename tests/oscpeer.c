@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,12 +186,19 @@ print_message(unsigned char *buf, ssize_t len)
 	lo_arg **argv = lo_message_get_argv(m);
 	printf("%s %s", (char *)buf, types);
 	for (int k = 0; types[k] != '\0'; k++) {
+		/* 4-byte aligned in the message: copied out, never read
+		 * through lo_arg (a union that wants 8) */
+		const void *v = argv[k];
+		int32_t i;
+		int64_t h;
+		float f;
+		double d;
 		switch (types[k]) {
-		case 's': printf(" \"%s\"", &argv[k]->s); break;
-		case 'i': printf(" %d", argv[k]->i); break;
-		case 'h': printf(" %lld", (long long)argv[k]->h); break;
-		case 'f': printf(" %g", argv[k]->f); break;
-		case 'd': printf(" %g", argv[k]->d); break;
+		case 's': printf(" \"%s\"", (const char *)v); break;
+		case 'i': memcpy(&i, v, 4); printf(" %d", i); break;
+		case 'h': memcpy(&h, v, 8); printf(" %lld", (long long)h); break;
+		case 'f': memcpy(&f, v, 4); printf(" %g", f); break;
+		case 'd': memcpy(&d, v, 8); printf(" %g", d); break;
 		default: printf(" ?");
 		}
 	}
