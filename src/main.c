@@ -284,6 +284,9 @@ options_parse(struct options *o, int argc, char **argv)
 		    argv[optind]);
 	if (o->osc_any && o->osc_port == NULL)
 		fatal("--osc-any: give the port with --osc PORT too");
+	if (o->osc_port != NULL && o->render_path != NULL)
+		fatal("--osc: only a live session takes OSC; --render plays its "
+		    "score alone");
 }
 
 /* "lo..hi unit" or "a|b|c" for a parameter, into buf. */

@@ -205,6 +205,10 @@ case $a in "ok cycles"*) pass "stdin answered during the flood" ;; *) fail "stdi
 [ $? != 0 ] && grep -q "osc-any: give the port" any.err &&
 	pass "--osc-any alone: $(cat any.err)" || fail "--osc-any alone: $(cat any.err)"
 
+"$FORKSYNTH" --osc 0 --render r.wav sine.fsp < /dev/null > r.out 2> r.err
+[ $? != 0 ] && grep -q "only a live session takes OSC" r.err && [ ! -e r.wav ] &&
+	pass "--osc with --render: $(cat r.err)" || fail "--osc --render: $(cat r.err)"
+
 stop_fs
 [ "$fs_status" = 0 ] && pass "quit: exit 0" || fail "exit $fs_status"
 finish
