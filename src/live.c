@@ -18,6 +18,8 @@
 #include "command.h"
 #include "live.h"
 #include "log.h"
+#include "nsm.h"
+#include "osc.h"
 #include "standin.h"
 
 /* The longest line taken, in bytes without the newline.  A longer one is
@@ -172,8 +174,17 @@ live_run(const struct live_options *o, struct patch *patch)
 	int sfd = live_signals(stop_signals, standin_active() ? 2 : 0);
 	struct session *s = session_open(o, patch, err, sizeof err);
 	if (s == NULL) {
+		if (o->nsm != NULL)
+			nsm_opened(o->nsm, 0, err);
 		fprintf(stderr, "forksynth: %s\n", err);
 		return 1;
+	}
+	if (o->nsm != NULL) {
+		char msg[1300];
+		snprintf(msg, sizeof msg, "forksynth plays %s as JACK client '%s'",
+		    nsm_patch_path(o->nsm), o->jack.name);
+		nsm_opened(o->nsm, 1, msg);
+		info("NSM: %s", msg);
 	}
 	/* in the background of a terminal, reading it would stop the whole
 	 * process (SIGTTIN), and a stopped JACK client stalls the server */
@@ -200,11 +211,22 @@ live_run(const struct live_options *o, struct patch *patch)
 		 * and fg, under a stand-in, change that) */
 		if (tty && standin_active())
 			read_stdin = tcgetpgrp(STDIN_FILENO) == getpgrp();
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = read_stdin ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = o->osc ? osc_fd(o->osc) : -1, .events = POLLIN },
+			{ .fd = o->nsm ? nsm_fd(o->nsm) : -1, .events = POLLIN },
 		};
-		if (poll(pfd, 2, 100) <= 0)
+		int ready = poll(pfd, 4, 100);
+		/* OSC and the session manager are taken here, on this thread,
+		 * so that their commands and stdin's run one after another */
+		if (pfd[2].revents & POLLIN)
+			osc_take(o->osc, s);
+		if (pfd[3].revents != 0)
+			nsm_take(o->nsm, s);
+		if (o->nsm != NULL)
+			nsm_tick(o->nsm, s);
+		if (ready <= 0 || session_should_quit(s))
 			continue;
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -233,6 +255,13 @@ live_run(const struct live_options *o, struct patch *patch)
 				if (line.seen > 0)
 					run_line(s, &line);
 				fflush(stdout);
+				/* under a session manager the session ends when the
+				 * manager says (SIGTERM), not with the input */
+				if (o->nsm != NULL) {
+					read_stdin = 0;
+					line_next(&line);
+					continue;
+				}
 				if (!session_should_quit(s))
 					session_quit(s, "end of input");
 				break;

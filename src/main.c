@@ -18,6 +18,8 @@
 #include "engine.h"
 #include "jackio.h"
 #include "live.h"
+#include "nsm.h"
+#include "osc.h"
 #include "ui.h"
 #include "log.h"
 #include "patch.h"
@@ -51,6 +53,8 @@ struct options {
 	int list_modules;
 	int man_modules;
 	int channel;                /* --channel: 1..16, 0 omni, -1 not given */
+	const char *osc_port;       /* --osc PORT, or NULL */
+	int osc_any;                /* --osc-any: every interface */
 };
 
 enum {
@@ -59,7 +63,7 @@ enum {
 	OPT_THREADS, OPT_NO_FORK, OPT_NAME, OPT_INPUTS, OPT_OUTPUTS, OPT_CONNECT,
 	OPT_NO_START_SERVER, OPT_PIPELINE, OPT_DEADLINE, OPT_NO_UI,
 	OPT_RECORD, OPT_RECORD_DIR, OPT_RECORD_PORTS, OPT_FORMAT, OPT_MAX_IR, OPT_HOT_WORKERS,
-	OPT_NO_CLIP, OPT_NO_MOUSE, OPT_CHANNEL
+	OPT_NO_CLIP, OPT_NO_MOUSE, OPT_CHANNEL, OPT_OSC, OPT_OSC_ANY
 };
 
 static const struct option long_options[] = {
@@ -83,6 +87,8 @@ static const struct option long_options[] = {
 	{ "deadline",     required_argument, NULL, OPT_DEADLINE },
 	{ "no-ui",        no_argument,       NULL, OPT_NO_UI },
 	{ "no-mouse",     no_argument,       NULL, OPT_NO_MOUSE },
+	{ "osc",          required_argument, NULL, OPT_OSC },
+	{ "osc-any",      no_argument,       NULL, OPT_OSC_ANY },
 	{ "record",       required_argument, NULL, OPT_RECORD },
 	{ "record-dir",   required_argument, NULL, OPT_RECORD_DIR },
 	{ "record-ports", required_argument, NULL, OPT_RECORD_PORTS },
@@ -119,6 +125,13 @@ usage(FILE *f)
 	    "  --no-mouse         leave the mouse to the terminal (its text selection)\n"
 	    "  --channel N|omni   hear MIDI channel N (1..16) only; overrides the\n"
 	    "                     patch's `channel` line (default: the patch's, omni)\n"
+	    "  --osc PORT         take OSC on UDP PORT of 127.0.0.1 (0: any free port):\n"
+	    "                     /forksynth/cmd s, /forksynth/set s f,\n"
+	    "                     /forksynth/note i i f; answers /forksynth/reply s\n"
+	    "  --osc-any          take OSC on every interface, not only 127.0.0.1\n"
+	    "                     (anyone who reaches this machine can play it)\n"
+	    "Under a session manager (NSM_URL set) forksynth is its client: the\n"
+	    "client id names it, the session keeps the patch; headless.\n"
 	    "\n"
 	    "Recording (live; the command 'record [FILE]' / 'record stop' at any time):\n"
 	    "  --record FILE      record from the first period\n"
@@ -200,6 +213,8 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_NO_FORK: o->no_fork = 1; break;
 		case OPT_NO_CLIP: o->no_clip = 1; break;
 		case OPT_NO_MOUSE: o->no_mouse = 1; break;
+		case OPT_OSC: o->osc_port = optarg; break;
+		case OPT_OSC_ANY: o->osc_any = 1; break;
 		case OPT_NAME:
 			if (optarg[0] == '\0' || strlen(optarg) > 60)
 				fatal("--name: expected 1 to 60 characters");
@@ -283,6 +298,11 @@ options_parse(struct options *o, int argc, char **argv)
 	if (optind < argc)
 		fatal("unexpected argument '%s' (one PATCH at most; see --help)",
 		    argv[optind]);
+	if (o->osc_any && o->osc_port == NULL)
+		fatal("--osc-any: give the port with --osc PORT too");
+	if (o->osc_port != NULL && o->render_path != NULL)
+		fatal("--osc: only a live session takes OSC; --render plays its "
+		    "score alone");
 }
 
 /* "lo..hi unit" or "a|b|c" for a parameter, into buf. */
@@ -492,6 +512,44 @@ main(int argc, char **argv)
 			.n_record_ports = o.n_record_ports,
 		};
 		memcpy(lo.record_ports, o.record_ports, sizeof lo.record_ports);
+		const char *nsm_url = getenv("NSM_URL");
+		char err[1500];
+		if (nsm_url != NULL && nsm_url[0] != '\0') {
+			/* the session manager names us and keeps the patch; no
+			 * terminal of ours under it */
+			lo.nsm = nsm_start(nsm_url, argv[0], 20, err, sizeof err);
+			if (lo.nsm == NULL)
+				fatal("%s", err);
+			if (strcmp(o.name, "forksynth") != 0)
+				info("NSM: the JACK client is named '%s' by the session, "
+				    "not --name %s", nsm_client_id(lo.nsm), o.name);
+			char *session_text = NULL;
+			if (nsm_load_patch(lo.nsm, &patch, patch_text, &session_text, err,
+			    sizeof err) != 0) {
+				nsm_close(lo.nsm);
+				fatal("NSM: %s", err);
+			}
+			free(patch_text);
+			patch_text = session_text;
+			lo.jack.name = nsm_client_id(lo.nsm);
+			lo.patch_path = lo.patch_name = nsm_patch_path(lo.nsm);
+			lo.patch_text = patch_text;
+			lo.ui = 0;
+		}
+		if (o.osc_port != NULL) {
+			lo.osc = osc_open(o.osc_port, o.osc_any, err, sizeof err);
+			if (lo.osc == NULL) {
+				if (lo.nsm != NULL)
+					nsm_opened(lo.nsm, 0, err);
+				fatal("%s", err);
+			}
+			info("OSC on osc.udp://%s:%u/ (/forksynth/cmd s, /forksynth/set "
+			    "s f, /forksynth/note i i f)", o.osc_any ? "0.0.0.0" :
+			    "127.0.0.1", osc_port(lo.osc));
+			if (o.osc_any)
+				warn("--osc-any: anyone who can reach this machine's UDP "
+				    "port %u can change and play this patch", osc_port(lo.osc));
+		}
 		for (unsigned i = 0; i < o.n_record_ports; i++)
 			if (o.record_ports[i] >= o.outputs)
 				fatal("--record-ports: there is no output %u (--outputs %u)",
@@ -501,6 +559,8 @@ main(int argc, char **argv)
 		if (isatty(STDIN_FILENO))
 			standin_start();
 		int live_rc = lo.ui ? ui_run(&lo, &patch) : live_run(&lo, &patch);
+		osc_close(lo.osc);
+		nsm_close(lo.nsm);
 		free(patch_text);
 		if (jackio_stuck()) {
 			/* everything is saved and closed but libjack, whose

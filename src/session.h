@@ -30,12 +30,16 @@ struct live_options {
 	int force;                  /* recordings may replace files */
 	int ui;                     /* 1: terminal UI, 0: headless */
 	int no_mouse;               /* the UI leaves the mouse to the terminal */
+	struct osc *osc;            /* OSC control (src/osc.h), or NULL */
+	struct nsm *nsm;            /* the session manager (src/nsm.h), or NULL */
 };
 
 struct session;
 struct patchfile;
 struct engine;
 struct recorder;
+struct osc;
+struct nsm;
 
 /*
  * Open the JACK client, start the engine with `patch` (the authoritative

@@ -36,6 +36,7 @@
 #include "standin.h"
 #include "browser.h"
 #include "ui.h"
+#include "osc.h"
 #include "ui_internal.h"
 
 /* last: its capability macros would clash with names above */
@@ -678,12 +679,19 @@ ui_run(const struct live_options *o, struct patch *patch)
 		int timeout = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
 		/* suspended, the terminal is the shell's: not read, not drawn */
 		flags |= resume_if_foreground(u);
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = u->suspended ? -1 : STDIN_FILENO, .events = POLLIN },
 			{ .fd = cap, .events = POLLIN },
+			{ .fd = o->osc ? osc_fd(o->osc) : -1, .events = POLLIN },
 		};
-		poll(pfd, 3, timeout);
+		poll(pfd, 4, timeout);
+		/* OSC commands run here, between keys, never beside them */
+		if (pfd[3].revents & POLLIN && osc_take(o->osc, u->s) > 0) {
+			ui_update_modified(u);
+			ui_clamp_selection(u);
+			flags |= UI_REDRAW;
+		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof si) == sizeof si) {
