@@ -742,6 +742,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 		piano_tick(u, now);
 		if (now >= next_frame) {
 			sample_stats(u, now);
+			scopeview_tick(u);
 			flags |= UI_REDRAW;
 			next_frame = now + FRAME_NS;
 		}
@@ -754,6 +755,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 	jackio_panic(session_jack(u->s));
 	terminal_stop();
 	int rc = session_close(u->s);
+	scopeview_free(u);
 	close(cap);
 	close(sfd);
 	prompt_free(&u->prompt);
