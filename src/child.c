@@ -144,6 +144,11 @@ struct dsp {
 /* Set only in fault-injection builds (dsp/fault.c): called on each cycle's
  * finished output block, to make it carry what a broken child would. */
 void (*child_output_hook)(float *const *out, unsigned n_out, unsigned frames);
+/* Also only there: called on the probe's block before it is written
+ * (written 0) and after (1), to make the probe lie as a broken child's
+ * would. */
+void (*child_probe_hook)(struct region *r, float *buf, unsigned frames,
+    int written);
 
 /* Post a text event to the parent (drops it when the ring is full). */
 static void
@@ -229,7 +234,11 @@ probe_write(struct dsp *d, unsigned frames)
 		atomic_fetch_add_explicit(&r->probe->dropped.v, 1, memory_order_relaxed);
 		return;
 	}
+	if (child_probe_hook != NULL)
+		child_probe_hook(r, d->probe_buf, frames, 0);
 	ring_elem_push(&r->probe_ring, d->probe_buf, frames);
+	if (child_probe_hook != NULL)
+		child_probe_hook(r, d->probe_buf, frames, 1);
 }
 
 /* Run frames [from, from + n) of the cycle on the running graph: the note

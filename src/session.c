@@ -565,6 +565,11 @@ probe_command(struct session *s, const char *line, char *reply, size_t size,
 		if (dot == NULL || dot[1] == '\0') {
 			snprintf(reply, size, "error: probe: '%s' is not NAME.OUTPUT: "
 			    "name a module's output, as in probe flt.out", target);
+		} else if (t == NULL && (strcmp(target, "in") == 0 ||
+		    strcmp(target, "out") == 0)) {
+			snprintf(reply, size, "error: probe: %s.%s is not a module's "
+			    "output: the scope shows out.N itself (o, or scope-input out.N)",
+			    target, dot + 1);
 		} else if (t == NULL) {
 			snprintf(reply, size, "error: probe: no module '%s' in the patch "
 			    "(probe NAME.OUTPUT; the module list shows the names)", target);

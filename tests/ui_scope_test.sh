@@ -161,7 +161,8 @@ keys sc 5
 
 # bad probes: one clear error each, the probe stays as it was
 for bad in "probe nosuch.out|no module 'nosuch'" "probe b.nope|has no output 'nope'; its outputs: out" \
-    "probe b|not NAME.OUTPUT" "probe b.out extra|usage: probe NAME.OUTPUT"; do
+    "probe b|not NAME.OUTPUT" "probe b.out extra|usage: probe NAME.OUTPUT" \
+    "probe out.1|the scope shows out.N itself"; do
 	cmd=${bad%%|*} want=${bad#*|}
 	keys sc :
 	type_text sc "$cmd"
@@ -215,4 +216,52 @@ keys sc ?
 ui_stop sc
 grep -q "exit 0" "$scratch/sc.exit" && pass "the UI ended cleanly" ||
 	{ fail "the UI did not end cleanly: $(cat "$scratch/sc.exit" 2>/dev/null)"; cat "$scratch/sc.stderr"; }
+
+# ---- a lying DSP child (the fault module's lie mode, in the test build):
+# NaN, infinite and huge probe samples, an impossible ring index, wrong
+# request numbers and drop counts; the parent shows what it can, finite,
+# and carries on
+cat > lie.fsp <<'P'
+global vco b wave=sine freq=250 level=0.8
+global fault f
+connect b.out f.in
+connect f.out out.1
+P
+FS="$FORKSYNTH_FI" ui_start li 80 24 -- --threads 2 lie.fsp
+keys li 5 "<" "<" :
+type_text li "probe b.out"
+keys li Enter
+check_trace li "the probe before the child lies" 192 0.8
+keys li :
+type_text li "set f.mode lie"
+keys li Enter
+sleep 3
+pid=$(ui_pid li)
+alive "$pid" && pass "the parent lives on while the child lies about the probe" ||
+	fail "the parent died of a lying probe"
+# the huge and non-finite samples reached the screen as the largest
+# finite value kept (1e6: a range of 2^20), never as nan or inf
+ok=0
+for _ in $(seq 30); do
+	head=$(screen li | grep "SCOPE probe b.out")
+	case $head in *"y +-1.04858e+06"*) ok=1; break ;; esac
+	sleep 0.3
+done
+[ "$ok" = 1 ] && ! screen li | grep "SCOPE" | grep -qi "nan\|inf" &&
+	pass "the lies reach the scope held at 1e6: $(echo "$head" | grep -o 'y +-[^ ]*')" ||
+	{ fail "the scope under a lying child: '$head'"; screen li; }
+keys li 6
+sleep 1
+screen li | grep -q "SPECTRUM probe b.out" &&
+	! screen li | awk 'substr($0, 6, 1) == "|"' | grep -qi "nan\|inf" &&
+	pass "the spectrum stays up under a lying child" ||
+	{ fail "the spectrum under a lying child"; screen li; }
+keys li :
+type_text li "probe"
+keys li Enter
+wait_screen li "b.out" 5 && pass "commands still answer (probe: b.out)" ||
+	fail "no answer after the lies"
+ui_stop li
+grep -q "exit 0" "$scratch/li.exit" && pass "the UI ended cleanly after the lies" ||
+	{ fail "the UI did not end cleanly: $(cat "$scratch/li.exit" 2>/dev/null)"; cat "$scratch/li.stderr"; }
 finish

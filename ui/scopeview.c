@@ -184,11 +184,14 @@ probe_problem(struct ui *u, struct scopeview *v, char *buf, size_t size)
 	return NULL;
 }
 
-/* A value as an axis label: 1, 0.5, 0.0625, 1024. */
+/* A value as an axis label in 5 columns (+1, -0.5, +1024); one too long
+ * for them is "+y" or "-y" (the heading says y's range). */
 static void
 axis_value(float v, char *buf, size_t size)
 {
 	snprintf(buf, size, "%+.3g", (double)v);
+	if (strlen(buf) > AXIS_WIDTH - 1)
+		snprintf(buf, size, "%cy", v < 0 ? '-' : '+');
 }
 
 void
@@ -201,7 +204,12 @@ scopeview_draw_scope(struct ui *u, int top, int bottom)
 	char line[400], src[16], why[200], trig[64];
 	if (rows < 3 || cols < 8)
 		return;
-	unsigned width = (unsigned)cols * v->per;
+	/* a screen so wide that the history cannot fill it: fewer frames
+	 * per column (shown as such) */
+	unsigned per = v->per;
+	while (per > 1 && (unsigned)cols * per > SCOPE_HISTORY / 2)
+		per /= 2;
+	unsigned width = (unsigned)cols * per;
 	unsigned n = scope_history_latest(&v->hist[v->source], v->work, SCOPE_HISTORY);
 	long at = -1;
 	const char *mode = v->trigger == SCOPE_TRIGGER_FREE ? "free" :
@@ -221,11 +229,11 @@ scopeview_draw_scope(struct ui *u, int top, int bottom)
 	const float *x = NULL;
 	if (n >= width)
 		x = at >= 0 ? v->work + at : v->work + n - width;
-	float range = scope_range(x != NULL ? scope_peak(x, width) : 0);
+	float range = x != NULL ? scope_range(scope_peak(x, width)) : 1;
 	snprintf(line, sizeof line, "SCOPE %s%s%s  trigger %s  %u frames/col "
 	    "(%.3g ms)  y +-%g   o source  t trigger  < > time", src,
 	    v->source == v->n_out && v->probe[0] ? " " : "",
-	    v->source == v->n_out ? v->probe : "", trig, v->per,
+	    v->source == v->n_out ? v->probe : "", trig, per,
 	    rate ? 1000.0 * width / rate : 0.0, (double)range);
 	heading(u, top, line);
 	int y0 = top + 1;
@@ -258,7 +266,7 @@ scopeview_draw_scope(struct ui *u, int top, int bottom)
 	}
 	float *lo = xmalloc((size_t)cols * sizeof(float));
 	float *hi = xmalloc((size_t)cols * sizeof(float));
-	scope_columns(x, (unsigned)cols, v->per, lo, hi);
+	scope_columns(x, (unsigned)cols, per, lo, hi);
 	attron(A_BOLD);
 	for (int c = 0; c < cols; c++) {
 		int r0 = scope_row(hi[c], range, rows), r1 = scope_row(lo[c], range, rows);
