@@ -155,8 +155,12 @@ struct engine {
 	/* the probe (engine_probe), under the session's lock */
 	char probe_target[PATCH_NAME_MAX + 40];  /* NAME.OUTPUT, "" none */
 	uint32_t probe_id;          /* its request's number, 0: never asked */
-	int probe_slot;             /* the child whose ring is in step ... */
-	uint64_t probe_started;     /* ... (its slot and start), or -1 */
+	int probe_slot;             /* the slot whose ring is in step with the
+				       request, -1: none (a new child starts
+				       with no request, so it is never in
+				       step before it has shown ours) */
+	pid_t probe_pid;            /* and its child then (a respawn in the
+				       same slot is a break) */
 	uint32_t probe_dropped;     /* its `dropped` word, as last read */
 };
 
@@ -897,7 +901,7 @@ engine_probe(struct engine *e, const char *target)
 	e->probe_id++;
 	if (e->probe_id == 0)
 		e->probe_id = 1;
-	e->probe_started = UINT64_MAX;
+	e->probe_slot = -1;
 	char msg[PATCH_NAME_MAX + 64];
 	snprintf(msg, sizeof msg, "!probe %u %s", (unsigned)e->probe_id,
 	    e->probe_target[0] ? e->probe_target : "off");
@@ -934,15 +938,15 @@ engine_probe_read(struct engine *e, struct scope_history *h)
 	uint32_t id = atomic_load_explicit(&r->probe->id.v, memory_order_acquire);
 	if (id != e->probe_id) {
 		probe_discard(r);
-		e->probe_started = UINT64_MAX;
+		e->probe_slot = -1;
 		return -1;
 	}
-	if (e->probe_slot != a || e->probe_started != c->started_ns) {
+	if (e->probe_slot != a || e->probe_pid != c->pid) {
 		/* first sight of our request in this child: what came before
 		 * it goes; from here on the ring is this signal */
 		probe_discard(r);
 		e->probe_slot = a;
-		e->probe_started = c->started_ns;
+		e->probe_pid = c->pid;
 		e->probe_dropped = atomic_load_explicit(&r->probe->dropped.v,
 		    memory_order_relaxed);
 		scope_history_gap(h);

@@ -833,6 +833,12 @@ session_lock(struct session *s)
 	pthread_mutex_lock(&s->lock);
 }
 
+int
+session_trylock(struct session *s)
+{
+	return pthread_mutex_trylock(&s->lock) == 0 ? 0 : -1;
+}
+
 void
 session_unlock(struct session *s)
 {

@@ -145,17 +145,21 @@ scopeview_tick(struct ui *u)
 	struct engine *e = session_engine(u->s);
 	if (v->tap != NULL)
 		tap_drain(v->tap, v->hist);
-	session_lock(u->s);
-	const char *target = engine_probe_target(e);
-	if (strcmp(target, v->probe) != 0) {
-		/* a new probe: shown at once; `probe off` goes back to out.1 */
-		snprintf(v->probe, sizeof v->probe, "%s", target);
-		scope_history_clear(&v->hist[v->n_out]);
-		v->source = target[0] ? v->n_out : 0;
-		v->peak_cols = 0;
+	/* not while the supervisor starts a DSP child: the screen would
+	 * stop for as long (the probe is read at the next frame) */
+	if (session_trylock(u->s) == 0) {
+		const char *target = engine_probe_target(e);
+		if (strcmp(target, v->probe) != 0) {
+			/* a new probe: shown at once; `probe off` goes back to
+			 * out.1 */
+			snprintf(v->probe, sizeof v->probe, "%s", target);
+			scope_history_clear(&v->hist[v->n_out]);
+			v->source = target[0] ? v->n_out : 0;
+			v->peak_cols = 0;
+		}
+		v->probe_live = engine_probe_read(e, &v->hist[v->n_out]) >= 0;
+		session_unlock(u->s);
 	}
-	v->probe_live = engine_probe_read(e, &v->hist[v->n_out]) >= 0;
-	session_unlock(u->s);
 	if (u->view == VIEW_SPECTRUM)
 		spectrum_update(u, v, COLS > AXIS_WIDTH ? (unsigned)(COLS - AXIS_WIDTH) : 0,
 		    futex_now_ns());
