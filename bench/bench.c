@@ -461,10 +461,10 @@ main(int argc, char **argv)
 	EMIT("\n## The scope's copies (src/scope.c, one thread)\n\n");
 	EMIT("| what | cost | aim |\n|---|---:|---|\n");
 	EMIT("| JACK thread: tap_push of a stereo period, %d frames | %.1f ns | "
-	    "near a plain copy (see above) |\n", BLOCK, scope[0]);
+	    "under 1 us: a small share of a period |\n", BLOCK, scope[0]);
 	EMIT("| 64-voice patch, no probe | %.1f ns/frame | |\n", scope[1]);
 	EMIT("| the same, probe on flt.out (64 voices summed) | %.1f ns/frame | "
-	    "a few %% more |\n", scope[2]);
+	    "at most a tenth more |\n", scope[2]);
 	fprintf(stderr, "bench: scope: tap_push %.1f ns; patch %.1f, probed %.1f "
 	    "ns/frame\n", scope[0], scope[1], scope[2]);
 
