@@ -18,6 +18,7 @@
 #include "log.h"
 #include "module.h"
 #include "patch.h"
+#include "scope.h"
 #include "voice_patch.h"
 
 #define RATE 48000.0f
@@ -322,6 +323,60 @@ bench_edit(double out[4])
 	}
 }
 
+/* The scope's copies (src/scope.c), median of 9 runs: out[0] ns per
+ * tap_push of a stereo period (the JACK thread's whole share), the ring
+ * drained every 16 periods as the UI does; out[1] and out[2] ns per frame
+ * of the 64-voice patch's blocks, all voices sounding, without and with
+ * the probe on flt.out (the sum of 64 voices, on the engine thread). */
+static void
+bench_scope(double out[3])
+{
+	static struct scope_history hist[2];
+	static float l[BLOCK], r[BLOCK], probe[BLOCK];
+	float *o[2] = { l, r };
+	const float *chans[2] = { l, r };
+	double t[3][RUNS];
+	struct tap *tap = tap_create(2, 32768);
+	static struct patch p;
+	struct patch_error err;
+
+	for (unsigned i = 0; i < BLOCK; i++)
+		l[i] = r[i] = sinf((float)i);
+	for (int run = 0; run < RUNS; run++) {
+		double sum = 0;
+		for (int k = 0; k < 4096; k++) {
+			double t0 = now_ns();
+			tap_push(tap, chans, BLOCK);
+			sum += now_ns() - t0;
+			if (k % 16 == 15)
+				tap_drain(tap, hist);
+		}
+		t[0][run] = sum / 4096;
+	}
+	tap_free(tap);
+	patch_init(&p, 2, 2);
+	if (patch_load_text(&p, voice_patch, "bench patch", &err) != 0)
+		fatal("bench: the voice patch does not load");
+	struct graph *g = graph_compile(&p, RATE, NULL);
+	for (unsigned k = 0; k < 64; k++)
+		graph_note_on(g, k, 36 + k % 48, 100);
+	unsigned port = 0;
+	int flt = graph_find_output(g, "flt", "out", &port);
+	for (int run = 0; run < RUNS; run++)
+		for (int with = 0; with < 2; with++) {
+			graph_set_probe(g, with ? flt : -1, port, probe);
+			double t0 = now_ns();
+			for (int b = 0; b < 64; b++)
+				graph_process(g, NULL, o, BLOCK);
+			t[1 + with][run] = (now_ns() - t0) / (64.0 * BLOCK);
+		}
+	graph_free(g);
+	for (int k = 0; k < 3; k++) {
+		qsort(t[k], RUNS, sizeof t[k][0], cmp_double);
+		out[k] = t[k][RUNS / 2];
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -400,6 +455,18 @@ main(int argc, char **argv)
 	    "near the plain copy |\n", BLOCK, copy, copy / (2 * BLOCK));
 	EMIT("| plain copy (memcpy) of the same, for scale | %.1f ns | %.3f ns | |\n",
 	    plain, plain / (2 * BLOCK));
+
+	double scope[3];
+	bench_scope(scope);
+	EMIT("\n## The scope's copies (src/scope.c, one thread)\n\n");
+	EMIT("| what | cost | aim |\n|---|---:|---|\n");
+	EMIT("| JACK thread: tap_push of a stereo period, %d frames | %.1f ns | "
+	    "under 1 us: a small share of a period |\n", BLOCK, scope[0]);
+	EMIT("| 64-voice patch, no probe | %.1f ns/frame | |\n", scope[1]);
+	EMIT("| the same, probe on flt.out (64 voices summed) | %.1f ns/frame | "
+	    "at most a tenth more |\n", scope[2]);
+	fprintf(stderr, "bench: scope: tap_push %.1f ns; patch %.1f, probed %.1f "
+	    "ns/frame\n", scope[0], scope[1], scope[2]);
 
 	fputs(table, stdout);
 	if (out_path != NULL) {

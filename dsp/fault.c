@@ -2,7 +2,8 @@
  * dsp/fault.c — a module that misbehaves on command, so that the engine's
  * crash, exit, hang and deadline paths are tested for real, and what the
  * engine does with a module that blows up (huge, nan) and with a child
- * that writes garbage into its output block (poison).  Built only with
+ * that writes garbage into its output block (poison) or into the probe's
+ * ring (lie).  Built only with
  * --enable-fault-injection (and into the test binary tests/forksynth-fi);
  * never in a normal build.
  */
@@ -16,10 +17,11 @@
 #include <unistd.h>
 
 #include "module.h"
+#include "region.h"
 
 enum fault_mode {
 	FAULT_NONE = 0, FAULT_CRASH, FAULT_HANG, FAULT_SLOW, FAULT_ABORT, FAULT_EXIT,
-	FAULT_HUGE, FAULT_NAN, FAULT_POISON
+	FAULT_HUGE, FAULT_NAN, FAULT_POISON, FAULT_LIE
 };
 
 enum { P_MODE, P_AFTER, P_SLOW };
@@ -34,15 +36,17 @@ struct fault {
 
 static const char *const fault_modes[] = {
 	"none", "crash", "hang", "slow", "abort", "exit", "huge", "nan", "poison",
-	NULL
+	"lie", NULL
 };
 
 static const struct param_desc fault_params[] = {
-	[P_MODE] = { "mode", "", PARAM_CHOICE, 0, 8, 0,
+	[P_MODE] = { "mode", "", PARAM_CHOICE, 0, 9, 0,
 	    "none, crash (SIGSEGV), hang (spin forever), slow (busy per block), "
 	    "abort, exit (status 1, as a sanitizer's report does), huge (output "
 	    "1e30), nan (output NaN), poison (the child's output block carries "
-	    "1e30, NaN, inf and -1e30 in turn, every 16th sample of out.1)",
+	    "1e30, NaN, inf and -1e30 in turn, every 16th sample of out.1), lie "
+	    "(the probe's samples carry the same, and its ring index, request "
+	    "number and drop count are scribbled on)",
 	    fault_modes },
 	[P_AFTER] = { "after", "s", PARAM_REAL, 0, 3600, 0,
 	    "seconds of audio this instance plays before the fault fires", NULL },
@@ -97,11 +101,52 @@ fault_poison(float *const *out, unsigned n_out, unsigned frames)
 extern void (*child_output_hook)(float *const *out, unsigned n_out,
     unsigned frames);
 
+/* Set while an instance in lie mode is due: the engine thread then spoils
+ * the probe (fault_lie). */
+static _Atomic int fault_lying;
+
+/* child_probe_hook (src/child.c): what a lying child would do to the
+ * probe: before the block is written (`written` 0), every 4th sample in
+ * turn 1e30, NaN, inf, -1e30; after it, an impossible ring head (every
+ * 3rd block), a wrong request number (every 64th), a drop count that
+ * jumps (every 40th). */
+static void
+fault_lie(struct region *r, float *buf, unsigned frames, int written)
+{
+	static const float garbage[4] = { 1e30f, NAN, INFINITY, -1e30f };
+	static unsigned calls;
+	static uint32_t true_id;
+	if (!atomic_load_explicit(&fault_lying, memory_order_relaxed))
+		return;
+	if (!written) {
+		for (unsigned i = 0; i < frames; i += 4)
+			buf[i] = garbage[(i / 4) % 4];
+		return;
+	}
+	calls++;
+	/* the head: until the next block is written; the request number:
+	 * for one block, then the true one again; so that the samples keep
+	 * coming between the lies */
+	if (calls % 3 == 0)
+		atomic_store(&r->probe_ring.hdr->head, 0xdeadbeefu);
+	if (calls % 64 == 0)
+		true_id = atomic_exchange(&r->probe->id.v,
+		    atomic_load(&r->probe->id.v) + 12345);
+	else if (calls % 64 == 1 && calls > 1)
+		atomic_store(&r->probe->id.v, true_id);
+	if (calls % 40 == 0)
+		atomic_fetch_add(&r->probe->dropped.v, 1000003);
+}
+
+extern void (*child_probe_hook)(struct region *r, float *buf, unsigned frames,
+    int written);
+
 /* Built into a program that has the engine: hook the poison in. */
 __attribute__((constructor)) static void
 fault_hook_install(void)
 {
 	child_output_hook = fault_poison;
+	child_probe_hook = fault_lie;
 }
 
 /* Set up a well-behaved instance.  With FORKSYNTH_FAULT_LOAD_MS set, each
@@ -180,6 +225,9 @@ fault_process(void *self, const float *const *in, float *const *out,
 		break;
 	case FAULT_POISON:
 		atomic_store_explicit(&fault_poisoning, 1, memory_order_relaxed);
+		break;
+	case FAULT_LIE:
+		atomic_store_explicit(&fault_lying, 1, memory_order_relaxed);
 		break;
 	default:
 		break;

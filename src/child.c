@@ -83,6 +83,16 @@ struct param_change {
 	float value;
 };
 
+/* A probe request for the engine (control -> engine ring): the signal to
+ * copy into the region's probe ring, by name, found again in each graph
+ * the engine takes. */
+struct probe_request {
+	uint32_t id;                    /* the parent's number for it */
+	char module[PATCH_NAME_MAX];    /* "" : probe off */
+	char port[32];
+};
+#define PROBE_REQUESTS 8
+
 /* A graph as published, read by the engine as one unit. */
 struct published {
 	struct graph *g;
@@ -107,8 +117,15 @@ struct dsp {
 	_Atomic uint32_t engine_gen;       /* generation the engine runs */
 	_Atomic int stop;
 	void *params_mem;
+	void *probe_mem;
+	struct ring probe_tx;              /* control -> engine: probe requests */
 	/* engine thread */
 	struct ring params_rx;             /* consumer handle */
+	struct ring probe_rx;
+	struct probe_request probe;        /* the request in effect */
+	uint32_t probe_gen;                /* the graph it was found in, 0: none */
+	int probe_on;                      /* that graph writes probe_buf */
+	float *probe_buf;                  /* max_block frames */
 	struct published *taken;           /* graph running, NULL before the first */
 	struct pool *pool;
 	unsigned long blocks;              /* cycles run, for profiling */
@@ -130,6 +147,11 @@ struct dsp {
 /* Set only in fault-injection builds (dsp/fault.c): called on each cycle's
  * finished output block, to make it carry what a broken child would. */
 void (*child_output_hook)(float *const *out, unsigned n_out, unsigned frames);
+/* Also only there: called on the probe's block before it is written
+ * (written 0) and after (1), to make the probe lie as a broken child's
+ * would. */
+void (*child_probe_hook)(struct region *r, float *buf, unsigned frames,
+    int written);
 
 /* Post a text event to the parent (drops it when the ring is full). */
 static void
@@ -173,6 +195,53 @@ switch_graph(struct dsp *d)
 	struct published *next = atomic_load_explicit(&d->next, memory_order_acquire);
 	if (next != NULL && next != d->taken)
 		take_graph(d, next);
+}
+
+/* At the start of a cycle, after the graph switch: take the newest probe
+ * request, and find its signal in the running graph when either is new.
+ * The request's number goes to the parent only now, before any sample of
+ * it is written (see struct region_probe). */
+static void
+probe_update(struct dsp *d)
+{
+	const struct probe_request *req;
+	uint32_t n;
+	int fresh = 0;
+	while ((req = ring_elem_peek(&d->probe_rx, &n)) != NULL && n > 0) {
+		d->probe = *req;
+		ring_elem_release(&d->probe_rx, 1);
+		fresh = 1;
+	}
+	if (d->taken != NULL && (fresh || d->probe_gen != d->taken->gen)) {
+		unsigned port = 0;
+		int m = d->probe.module[0] == '\0' ? -1 :
+		    graph_find_output(d->taken->g, d->probe.module, d->probe.port, &port);
+		graph_set_probe(d->taken->g, m, port, d->probe_buf);
+		d->probe_on = m >= 0;
+		d->probe_gen = d->taken->gen;
+	}
+	if (fresh)
+		atomic_store_explicit(&d->r->probe->id.v, d->probe.id,
+		    memory_order_release);
+}
+
+/* After a cycle of `frames` frames: the probed signal into the region's
+ * ring, the whole block or (no room: the parent is not reading) none. */
+static void
+probe_write(struct dsp *d, unsigned frames)
+{
+	struct region *r = d->r;
+	if (!d->probe_on || d->taken == NULL || d->probe_gen != d->taken->gen)
+		return;
+	if (ring_elem_space(&r->probe_ring) < frames) {
+		atomic_fetch_add_explicit(&r->probe->dropped.v, 1, memory_order_relaxed);
+		return;
+	}
+	if (child_probe_hook != NULL)
+		child_probe_hook(r, d->probe_buf, frames, 0);
+	ring_elem_push(&r->probe_ring, d->probe_buf, frames);
+	if (child_probe_hook != NULL)
+		child_probe_hook(r, d->probe_buf, frames, 1);
 }
 
 /* Run frames [from, from + n) of the cycle on the running graph: the note
@@ -232,12 +301,14 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 	for (unsigned c = 0; c < r->dims.n_outputs; c++)
 		out[c] = region_audio(r, 1, parity, c);
 	switch_graph(d);
+	probe_update(d);
 	if (d->taken == NULL) {
 		for (unsigned c = 0; c < r->dims.n_outputs; c++)
 			memset(out[c], 0, frames * sizeof(float));
 	} else {
 		drain_params(d);
 		run_span(d, in, out, 0, frames, ev, n_midi, frames, prev, profile);
+		probe_write(d, frames);
 	}
 	if (child_output_hook != NULL)
 		child_output_hook(out, r->dims.n_outputs, frames);
@@ -590,6 +661,29 @@ set_target(const struct patch *p, const char *word, int *m, int *k)
 	*m = mod;
 }
 
+/* "!probe ID NAME.OUTPUT" or "!probe ID off": hand the request to the
+ * engine thread (control thread only; waits while its queue is full). */
+static void
+probe_request(struct dsp *d, const char *args)
+{
+	struct probe_request req = { 0 };
+	char target[PATCH_NAME_MAX + 40] = "";
+	unsigned id;
+	if (sscanf(args, "%u %71s", &id, target) != 2) {
+		post_event(d, "error the probe request is malformed");
+		return;
+	}
+	req.id = id;
+	char *dot = strchr(target, '.');
+	if (strcmp(target, "off") != 0 && dot != NULL) {
+		*dot = '\0';
+		snprintf(req.module, sizeof req.module, "%s", target);
+		snprintf(req.port, sizeof req.port, "%s", dot + 1);
+	}
+	while (ring_elem_push(&d->probe_tx, &req, 1) == 0 && !atomic_load(&d->stop))
+		usleep(1000);
+}
+
 /* Apply one control message: a patch command, or "!load\n" followed by a
  * whole patch that replaces the patch in one piece.  Numeric parameter
  * changes are queued for the engine; returns what else changed (CHANGED_*
@@ -602,6 +696,10 @@ apply_message(struct dsp *d, const char *text, struct patch *before)
 	int rc, removed = remove_pending(d);
 	const char *word = text + strspn(text, " \t");
 
+	if (strncmp(text, "!probe ", 7) == 0) {
+		probe_request(d, text + 7);
+		return 0;
+	}
 	*before = *d->patch;
 	if (strncmp(text, "!load\n", 6) == 0)
 		rc = patch_load_text(d->patch, text + 6, "patch", &err);
@@ -746,6 +844,12 @@ dsp_start(struct region *r, char *err, size_t err_size)
 	d->params_mem = xaligned(bytes);
 	ring_elem_init(&d->params_tx, d->params_mem, sizeof(struct param_change), 4096);
 	ring_attach(&d->params_rx, d->params_mem, bytes, RING_MAGIC_ELEM);
+	bytes = ring_elem_bytes(sizeof(struct probe_request), PROBE_REQUESTS);
+	d->probe_mem = xaligned(bytes);
+	ring_elem_init(&d->probe_tx, d->probe_mem, sizeof(struct probe_request),
+	    PROBE_REQUESTS);
+	ring_attach(&d->probe_rx, d->probe_mem, bytes, RING_MAGIC_ELEM);
+	d->probe_buf = xcalloc(r->dims.max_block, sizeof(float));
 
 	int prio = (int)r->dims.rt_priority;
 	if (prio > sched_get_priority_max(SCHED_FIFO))
@@ -786,6 +890,8 @@ dsp_stop(struct dsp *d)
 		published_free(d->retired[i]);
 	published_free(d->newest);
 	free(d->params_mem);
+	free(d->probe_mem);
+	free(d->probe_buf);
 	free(d->patch);
 	free(d);
 }

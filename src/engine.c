@@ -24,6 +24,7 @@
 #include "guard.h"
 #include "held.h"
 #include "log.h"
+#include "scope.h"
 #include "shm.h"
 
 /* Spin this long for the child's answer before sleeping, ns. */
@@ -151,6 +152,16 @@ struct engine {
 	pid_t unreaped[MAX_UNREAPED];   /* killed, not yet reaped */
 	unsigned n_unreaped;
 	struct output_guard guard;  /* what leaves the child: ceiling, counts */
+	/* the probe (engine_probe), under the session's lock */
+	char probe_target[PATCH_NAME_MAX + 40];  /* NAME.OUTPUT, "" none */
+	uint32_t probe_id;          /* its request's number, 0: never asked */
+	int probe_slot;             /* the slot whose ring is in step with the
+				       request, -1: none (a new child starts
+				       with no request, so it is never in
+				       step before it has shown ours) */
+	pid_t probe_pid;            /* and its child then (a respawn in the
+				       same slot is a break) */
+	uint32_t probe_dropped;     /* its `dropped` word, as last read */
 };
 
 /* The active slot. */
@@ -869,6 +880,93 @@ slot_load(struct child_slot *c, const struct patch *p)
 	free(text);
 }
 
+/* The probe request, to a new child after its patch. */
+static void
+slot_probe(struct engine *e, struct child_slot *c, uint64_t limit_ns)
+{
+	char msg[PATCH_NAME_MAX + 64];
+	if (e->probe_id == 0)
+		return;
+	snprintf(msg, sizeof msg, "!probe %u %s", (unsigned)e->probe_id,
+	    e->probe_target[0] ? e->probe_target : "off");
+	if (slot_command(c, msg, limit_ns) != 0 && limit_ns != 0)
+		atomic_store(&c->lost, 1);
+}
+
+int
+engine_probe(struct engine *e, const char *target)
+{
+	snprintf(e->probe_target, sizeof e->probe_target, "%s",
+	    target != NULL ? target : "");
+	e->probe_id++;
+	if (e->probe_id == 0)
+		e->probe_id = 1;
+	e->probe_slot = -1;
+	char msg[PATCH_NAME_MAX + 64];
+	snprintf(msg, sizeof msg, "!probe %u %s", (unsigned)e->probe_id,
+	    e->probe_target[0] ? e->probe_target : "off");
+	return send_all(e, msg);
+}
+
+const char *
+engine_probe_target(const struct engine *e)
+{
+	return e->probe_target;
+}
+
+/* Let go of everything the probe ring holds. */
+static void
+probe_discard(struct region *r)
+{
+	ring_elem_release(&r->probe_ring, ring_elem_avail(&r->probe_ring));
+}
+
+int
+engine_probe_read(struct engine *e, struct scope_history *h)
+{
+	int a = atomic_load_explicit(&e->active, memory_order_acquire);
+	struct child_slot *c = &e->slot[a];
+	struct region *r = &c->r;
+	float buf[1024];
+	uint32_t got;
+	int total = 0;
+
+	if (e->probe_target[0] == '\0' || atomic_load(&e->down))
+		return -1;
+	/* the child's word for the request it runs: until it is ours, what
+	 * the ring holds is another signal's */
+	uint32_t id = atomic_load_explicit(&r->probe->id.v, memory_order_acquire);
+	if (id != e->probe_id) {
+		probe_discard(r);
+		e->probe_slot = -1;
+		return -1;
+	}
+	if (e->probe_slot != a || e->probe_pid != c->pid) {
+		/* first sight of our request in this child: what came before
+		 * it goes; from here on the ring is this signal */
+		probe_discard(r);
+		e->probe_slot = a;
+		e->probe_pid = c->pid;
+		e->probe_dropped = atomic_load_explicit(&r->probe->dropped.v,
+		    memory_order_relaxed);
+		scope_history_gap(h);
+		return 0;
+	}
+	/* bounded: a child writing as fast as we read cannot keep us here */
+	for (unsigned rounds = 0; rounds < 64 &&
+	    (got = ring_elem_pop(&r->probe_ring, buf, 1024)) > 0; rounds++) {
+		scope_history_append(h, buf, got, 1);
+		total += (int)got;
+	}
+	uint32_t dropped = atomic_load_explicit(&r->probe->dropped.v,
+	    memory_order_relaxed);
+	if (dropped != e->probe_dropped) {
+		e->probe_dropped = dropped;
+		scope_history_gap(h);
+	}
+	return total;
+}
+
 int
 engine_load(struct engine *e, const struct patch *p)
 {
@@ -1182,6 +1280,7 @@ standby_tend(struct engine *e, const struct patch *p, char *msg,
 		if (slot_command(c, text, STANDBY_COMMAND_WAIT_NS) != 0)
 			atomic_store(&c->lost, 1);
 		free(text);
+		slot_probe(e, c, STANDBY_COMMAND_WAIT_NS);
 		return 0;
 	}
 	case SLOT_STARTING:
@@ -1395,8 +1494,10 @@ engine_supervise(struct engine *e, const struct patch *p, int kill_now,
 		notes = held_count(&e->held);
 	}
 	let_cycle(e);
-	if (p != NULL)
+	if (p != NULL) {
 		slot_load(c, p);     /* a child dying meanwhile is seen next time */
+		slot_probe(e, c, 0);
+	}
 	e->restarts++;
 	char held[80];
 	held_phrase(notes, held, sizeof held);
@@ -1424,6 +1525,7 @@ engine_retry(struct engine *e, const struct patch *p, char *msg, size_t msg_size
 	e->standby_after_ns = 0;
 	let_cycle(e);
 	slot_load(c, p);
+	slot_probe(e, c, 0);
 	e->restarts++;
 	snprintf(msg, msg_size, "the patch changed: DSP child started again (restart "
 	    "%lu, pid %d)", e->restarts, (int)c->pid);

@@ -84,6 +84,27 @@ enum engine_status engine_cycle(struct engine *e, const float *const *in,
  * Returns 0, or -1 (no child, or longer than the ring can ever hold). */
 int engine_command(struct engine *e, const char *line);
 
+/*
+ * The probe: from now on the child copies output `target` ("NAME.OUTPUT",
+ * already checked against the patch; "" or NULL: none) of a module, summed
+ * over its voices, into the region's probe ring; a new child gets the
+ * same request after its patch.  The target is kept by name: a module
+ * renamed or removed is no longer found (nothing is written) until one of
+ * that name is back.  Call with the session's lock held.  Returns 0, or -1
+ * when there is no child now (a new one will get it).
+ */
+int engine_probe(struct engine *e, const char *target);
+/* The target asked for, "" for none. */
+const char *engine_probe_target(const struct engine *e);
+
+struct scope_history;
+/* Move the probed samples the active child has written into h, each one
+ * checked (scope_history_append); a break (a new child, a full ring)
+ * becomes a gap in h.  Returns the samples moved, 0 when none came, -1
+ * while there is no probe or the child has not taken the request yet.
+ * One reader, with the session's lock held. */
+int engine_probe_read(struct engine *e, struct scope_history *h);
+
 /* Replace the child's patch with `p` in one message ("!load" and p as
  * text), applied as one unit: only numeric parameters differ, and they
  * are set; else one new graph.  Counts as one command for engine_sync. */

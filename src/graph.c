@@ -250,6 +250,10 @@ struct graph {
 	_Atomic uint32_t *reset_peak;
 	uint32_t *reset_taken;
 	void **module_template;
+	/* the probe (graph_set_probe): module, output, where to sum it */
+	int probe_module;                      /* -1: none */
+	unsigned probe_port;
+	float *probe_dst;
 	void **allocations;                    /* everything to free */
 	unsigned n_allocations, cap_allocations;
 };
@@ -1678,6 +1682,54 @@ run_chunk(struct graph *g, unsigned n)
 		    n * sizeof(float));
 }
 
+/* The probed output of this chunk, summed over the module's voices in
+ * voice order, into dst. */
+static void
+probe_chunk(const struct graph *g, float *dst, unsigned n)
+{
+	unsigned first = g->module_first[g->probe_module];
+	unsigned count = g->module_count[g->probe_module];
+	memcpy(dst, g->instances[first].outputs[g->probe_port], n * sizeof(float));
+	for (unsigned v = 1; v < count; v++) {
+		const float *src = g->instances[first + v].outputs[g->probe_port];
+		for (unsigned i = 0; i < n; i++)
+			dst[i] += src[i];
+	}
+}
+
+int
+graph_find_output(const struct graph *g, const char *module, const char *port,
+    unsigned *port_index)
+{
+	for (unsigned m = 0; m < g->n_modules; m++) {
+		if (strcmp(g->module_names[m], module) != 0)
+			continue;
+		const struct module_type *t = g->module_types[m];
+		for (unsigned o = 0; o < t->n_outputs; o++)
+			if (strcmp(t->outputs[o].name, port) == 0) {
+				*port_index = o;
+				return (int)m;
+			}
+		return -1;
+	}
+	return -1;
+}
+
+void
+graph_set_probe(struct graph *g, int module, unsigned port, float *dst)
+{
+	if (module < 0 || (unsigned)module >= g->n_modules || dst == NULL ||
+	    g->module_count[module] == 0 ||
+	    port >= g->module_types[module]->n_outputs) {
+		g->probe_dst = NULL;
+		g->probe_module = -1;
+		return;
+	}
+	g->probe_module = module;
+	g->probe_port = port;
+	g->probe_dst = dst;
+}
+
 void
 graph_process(struct graph *g, const float *const *in, float *const *out,
     unsigned frames)
@@ -1728,6 +1780,8 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 		route_events(g, done, n, &next_event);
 		g->chunk_pos = atomic_load_explicit(&g->frames_run, memory_order_relaxed);
 		run_chunk(g, n);
+		if (g->probe_dst != NULL)
+			probe_chunk(g, g->probe_dst + done, n);
 		float from = g->route.gain, to = g->route.muted ? 0.0f : 1.0f;
 		for (unsigned c = 0; c < g->n_outputs; c++)
 			output_chunk(g, out[c] + done,

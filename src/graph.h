@@ -128,5 +128,17 @@ unsigned graph_take_resets(struct graph *g, struct graph_reset *out,
  * or NULL; the instance kept what it had. */
 const char *graph_load_error(const struct graph *g);
 
+/* The patch module called `module` and the index of its output `port`
+ * (into *port_index), or -1 when there is no such module or output.
+ * Real-time safe (compares names, allocates nothing). */
+int graph_find_output(const struct graph *g, const char *module,
+    const char *port, unsigned *port_index);
+
+/* From the coming graph_process calls on: write output `port` of patch
+ * module `module`, summed over its voices (in voice order), into dst[0 ..
+ * frames) of each call; module -1 (or an impossible one) stops it.
+ * Real-time safe. */
+void graph_set_probe(struct graph *g, int module, unsigned port, float *dst);
+
 
 #endif

@@ -33,6 +33,7 @@
 #include "recorder.h"
 #include "region.h"
 #include "ring.h"
+#include "scope.h"
 
 extern char **environ;
 
@@ -70,6 +71,7 @@ struct jackio {
 	struct jack_options o;
 	struct engine *_Atomic engine;
 	struct recorder *_Atomic recorder;
+	struct tap *_Atomic tap;           /* the scope's copy of the outputs */
 	unsigned rec_ports[MAX_PORTS], n_rec_ports;
 	_Atomic unsigned period;
 	unsigned rate;
@@ -322,6 +324,9 @@ process_cycle(jack_nframes_t n, struct jackio *j)
 	else if (st == ENGINE_DOWN)
 		atomic_fetch_add_explicit(&j->down, 1, memory_order_relaxed);
 	peaks_update(j, out, n);
+	struct tap *tap = atomic_load_explicit(&j->tap, memory_order_acquire);
+	if (tap != NULL)
+		tap_push(tap, (const float *const *)out, n);
 	struct recorder *rec = atomic_load_explicit(&j->recorder, memory_order_acquire);
 	if (rec != NULL) {
 		const float *chans[MAX_PORTS];
@@ -656,6 +661,21 @@ jackio_set_recorder(struct jackio *j, struct recorder *rec, const unsigned *port
 		if (ports[i] < j->n_out)
 			j->rec_ports[j->n_rec_ports++] = ports[i];
 	atomic_store_explicit(&j->recorder, rec, memory_order_release);
+}
+
+int
+jackio_set_tap(struct jackio *j, struct tap *tap)
+{
+	if (tap != NULL && tap_channels(tap) > j->n_out)
+		return -1;
+	atomic_store_explicit(&j->tap, tap, memory_order_release);
+	return 0;
+}
+
+unsigned
+jackio_outputs(const struct jackio *j)
+{
+	return j->n_out;
 }
 
 /* Queue one note message for the process callback; -1 when full. */

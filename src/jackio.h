@@ -55,6 +55,16 @@ struct recorder;
 void jackio_set_recorder(struct jackio *j, struct recorder *rec,
     const unsigned *ports, unsigned n);
 
+struct tap;
+/* Copy the first tap_channels(tap) outputs into `tap` (src/scope.h) from
+ * the next period on, for the scope; NULL stops.  A tap wider than the
+ * outputs is refused (-1).  The tap must outlive the client or a
+ * jackio_set_tap(j, NULL) followed by a period. */
+int jackio_set_tap(struct jackio *j, struct tap *tap);
+
+/* Audio outputs (out_1 .. out_N). */
+unsigned jackio_outputs(const struct jackio *j);
+
 /*
  * Notes from the control plane (the `note` command, the computer-keyboard
  * piano), played from the next period on, at its first frame.  Call these

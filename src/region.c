@@ -39,6 +39,9 @@ layout(struct region_header *h, unsigned max_block, unsigned n_in,
 	off += align64((uint64_t)REGION_MAX_TASKS * sizeof(int32_t));
 	h->off_cost = off;
 	off += align64(sizeof(struct region_cost));
+	h->off_probe = off;
+	off += align64(sizeof(struct region_probe)) +
+	    align64(ring_elem_bytes(sizeof(float), REGION_PROBE_FRAMES));
 	h->size = off;
 }
 
@@ -65,6 +68,15 @@ resolve(struct region *r, void *base, size_t size)
 	r->stats = (struct pool_thread_stats *)(b + r->dims.off_stats);
 	r->task_module = (_Atomic int32_t *)(b + r->dims.off_tasks);
 	r->cost = (struct region_cost *)(b + r->dims.off_cost);
+	r->probe = (struct region_probe *)(b + r->dims.off_probe);
+}
+
+/* Where the probe's ring lies, from this side's offsets. */
+static void *
+probe_ring_mem(const struct region *r)
+{
+	return (unsigned char *)r->base + r->dims.off_probe +
+	    align64(sizeof(struct region_probe));
 }
 
 /* Lay both rings out afresh at this side's offsets. */
@@ -76,6 +88,8 @@ rings_init(struct region *r)
 	    ring_msg_bytes(REGION_CONTROL_BYTES));
 	ring_msg_init(&r->events, b + r->dims.off_events,
 	    ring_msg_bytes(REGION_EVENT_BYTES));
+	ring_elem_init(&r->probe_ring, probe_ring_mem(r), sizeof(float),
+	    REGION_PROBE_FRAMES);
 }
 
 void
@@ -131,7 +145,8 @@ region_attach(struct region *r, void *base, size_t size, char *err,
 	if (want.size > size || want.off_audio != h->off_audio ||
 	    want.off_midi != h->off_midi || want.off_control != h->off_control ||
 	    want.off_events != h->off_events || want.off_stats != h->off_stats ||
-	    want.off_tasks != h->off_tasks || want.off_cost != h->off_cost) {
+	    want.off_tasks != h->off_tasks || want.off_cost != h->off_cost ||
+	    want.off_probe != h->off_probe) {
 		snprintf(err, err_size, "shared region: layout does not match its "
 		    "size (%zu bytes)", size);
 		return -1;
@@ -142,7 +157,10 @@ region_attach(struct region *r, void *base, size_t size, char *err,
 	if (ring_attach(&r->control, b + h->off_control,
 	    ring_msg_bytes(REGION_CONTROL_BYTES), RING_MAGIC_MSG) != 0 ||
 	    ring_attach(&r->events, b + h->off_events,
-	    ring_msg_bytes(REGION_EVENT_BYTES), RING_MAGIC_MSG) != 0) {
+	    ring_msg_bytes(REGION_EVENT_BYTES), RING_MAGIC_MSG) != 0 ||
+	    ring_attach(&r->probe_ring, probe_ring_mem(r),
+	    ring_elem_bytes(sizeof(float), REGION_PROBE_FRAMES),
+	    RING_MAGIC_ELEM) != 0) {
 		snprintf(err, err_size, "shared region: rings are damaged");
 		return -1;
 	}
@@ -162,6 +180,7 @@ region_reset(struct region *r)
 	for (unsigned t = 0; t < REGION_MAX_TASKS; t++)
 		atomic_store(&r->task_module[t], -1);
 	memset(r->cost, 0, sizeof *r->cost);
+	memset(r->probe, 0, sizeof *r->probe);
 }
 
 float *

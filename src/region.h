@@ -19,7 +19,7 @@
 #include "ring.h"
 
 #define REGION_MAGIC    0x464b5359u      /* "FKSY" */
-#define REGION_VERSION  5u
+#define REGION_VERSION  6u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
 /* Tasks in a graph's plan, at most, each with a task -> running module
@@ -34,6 +34,9 @@
  * so 512 KiB leaves twice that. */
 #define REGION_CONTROL_BYTES (512u << 10)
 #define REGION_EVENT_BYTES   (64u << 10)
+/* Samples of the probed signal (`probe NAME.OUTPUT`) the child may write
+ * ahead of the parent's reading: 0.68 s at 48 kHz. */
+#define REGION_PROBE_FRAMES  32768u
 
 /* Header flags. */
 #define REGION_PIPELINE 0x1u             /* the child may run a period late */
@@ -58,6 +61,7 @@ struct region_header {
 	uint64_t off_stats;              /* struct pool_thread_stats[REGION_MAX_THREADS] */
 	uint64_t off_tasks;              /* _Atomic int32_t[REGION_MAX_TASKS] */
 	uint64_t off_cost;               /* struct region_cost */
+	uint64_t off_probe;              /* struct region_probe, then its ring */
 	uint32_t rt_priority;            /* SCHED_FIFO priority of DSP threads, 0: none */
 	uint32_t pad[1];
 };
@@ -125,6 +129,23 @@ struct region_cost {
 	_Atomic uint64_t ns[REGION_MAX_THREADS][REGION_MAX_MODULES];
 };
 
+/*
+ * The probe: the signal of one module output, which the child's engine
+ * thread writes after each cycle into an element ring of floats (child ->
+ * parent) that follows this struct.  The parent asks for a signal with
+ * "!probe ID NAME.OUTPUT" (or "!probe ID off") on the control ring; the
+ * engine thread stores ID in `id` (release) once the graph it runs uses
+ * that request, before it writes any sample of it, so whatever the parent
+ * finds in the ring after it has seen its ID (acquire) and emptied the
+ * ring once is that signal.  A block the ring has no room for is not
+ * written and `dropped` grows.  Like all the child writes, the samples
+ * and both words are untrusted: the parent checks every one.
+ */
+struct region_probe {
+	struct region_line id;           /* child: the probe request in effect */
+	struct region_line dropped;      /* child: blocks not written (full) */
+};
+
 /* The region as one process sees it: its mapping and handles. */
 struct region {
 	void *base;
@@ -141,6 +162,8 @@ struct region {
 	struct pool_thread_stats *stats;
 	_Atomic int32_t *task_module;
 	struct region_cost *cost;
+	struct region_probe *probe;
+	struct ring probe_ring;          /* this side's handle: child writes */
 	struct ring control;             /* this side's handle */
 	struct ring events;              /* this side's handle */
 };

@@ -641,6 +641,80 @@ record_command(struct session *s, const char *line, char *reply, size_t size,
 	return 1;
 }
 
+/* probe NAME.OUTPUT | probe off | probe: show a module's output in the
+ * scope and spectrum (the DSP child copies it, summed over the voices);
+ * checked against the patch here, so that a typo is one clear error.
+ * 1 if it was the command. */
+static int
+probe_command(struct session *s, const char *line, char *reply, size_t size,
+    int *rc)
+{
+	char target[200];
+	if (strncmp(line, "probe", 5) != 0 || (line[5] != '\0' && line[5] != ' ' &&
+	    line[5] != '\t'))
+		return 0;
+	*rc = -1;
+	const char *arg = line + 5 + strspn(line + 5, " \t");
+	size_t len = strcspn(arg, " \t");
+	if (arg[len + strspn(arg + len, " \t")] != '\0' || len >= sizeof target) {
+		snprintf(reply, size, "error: usage: probe NAME.OUTPUT (a module's "
+		    "output), probe off, or probe alone to say what is probed");
+		return 1;
+	}
+	memcpy(target, arg, len);
+	target[len] = '\0';
+	session_lock(s);
+	if (len == 0) {
+		const char *now = engine_probe_target(s->engine);
+		snprintf(reply, size, "ok %s", now[0] ? now : "off");
+		*rc = 0;
+	} else if (strcmp(target, "off") == 0) {
+		engine_probe(s->engine, "");
+		snprintf(reply, size, "ok probe off");
+		*rc = 0;
+	} else {
+		char *dot = strchr(target, '.');
+		if (dot != NULL)
+			*dot = '\0';
+		int m = patch_find_module(s->patch, target);
+		const struct module_type *t = m >= 0 ? s->patch->modules[m].type : NULL;
+		int port = -1;
+		for (unsigned o = 0; t != NULL && dot != NULL && o < t->n_outputs; o++)
+			if (strcmp(t->outputs[o].name, dot + 1) == 0)
+				port = (int)o;
+		if (dot == NULL || dot[1] == '\0') {
+			snprintf(reply, size, "error: probe: '%s' is not NAME.OUTPUT: "
+			    "name a module's output, as in probe flt.out", target);
+		} else if (t == NULL && (strcmp(target, "in") == 0 ||
+		    strcmp(target, "out") == 0)) {
+			snprintf(reply, size, "error: probe: %s.%s is not a module's "
+			    "output: the scope shows out.N itself (o, or scope-input out.N)",
+			    target, dot + 1);
+		} else if (t == NULL) {
+			snprintf(reply, size, "error: probe: no module '%s' in the patch "
+			    "(probe NAME.OUTPUT; the module list shows the names)", target);
+		} else if (port < 0) {
+			char outs[200] = "";
+			for (unsigned o = 0; o < t->n_outputs; o++)
+				snprintf(outs + strlen(outs), sizeof outs - strlen(outs),
+				    "%s%s", o ? ", " : "", t->outputs[o].name);
+			snprintf(reply, size, "error: probe: %s (%s) has no output '%s'; "
+			    "its outputs: %s", target, t->name, dot + 1,
+			    t->n_outputs ? outs : "none");
+		} else {
+			*dot = '.';
+			engine_probe(s->engine, target);
+			*dot = '\0';
+			snprintf(reply, size, "ok probing %s.%s%s", target, dot + 1,
+			    s->patch->modules[m].scope == SCOPE_VOICE ?
+			    " (the sum of its voices)" : "");
+			*rc = 0;
+		}
+	}
+	session_unlock(s);
+	return 1;
+}
+
 /* The DSP gave up on the old patch; the patch changed: try it. */
 static void
 retry_if_given_up(struct session *s)
@@ -772,7 +846,8 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		return 0;
 	}
 	if (note_command(s, p, reply, size, &rc) ||
-	    record_command(s, p, reply, size, &rc))
+	    record_command(s, p, reply, size, &rc) ||
+	    probe_command(s, p, reply, size, &rc))
 		return rc;
 	if (save_command(s, p, reply, size, &rc))
 		return rc;
@@ -881,6 +956,12 @@ void
 session_lock(struct session *s)
 {
 	pthread_mutex_lock(&s->lock);
+}
+
+int
+session_trylock(struct session *s)
+{
+	return pthread_mutex_trylock(&s->lock) == 0 ? 0 : -1;
 }
 
 void

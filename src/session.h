@@ -58,6 +58,9 @@ int session_close(struct session *s);
  * taken on the JACK thread). */
 void session_lock(struct session *s);
 void session_unlock(struct session *s);
+/* The lock if it is free now: 0, else -1 (a DSP child being started holds
+ * it for a while: a screen that reads through it each frame passes). */
+int session_trylock(struct session *s);
 
 /* The parts, for front ends that show them (read patch under the lock). */
 struct patch *session_patch(struct session *s);

@@ -630,7 +630,7 @@ run_redo(struct ui *u, int argc, const char *const *argv)
 /* ---------------------------------------------------------------- views */
 
 const char *const ui_view_names[N_VIEWS] = {
-	"patch", "connections", "cost", "log", "browser", "help"
+	"patch", "connections", "cost", "log", "browser", "scope", "spectrum", "help"
 };
 
 static int
@@ -652,8 +652,8 @@ run_view(struct ui *u, int argc, const char *const *argv)
 			u->view = v;
 			return UI_REDRAW;
 		}
-	ui_message(u, 1, "no view '%s': patch, connections, cost, log, browser, help, "
-	    "next, prev",
+	ui_message(u, 1, "no view '%s': patch, connections, cost, log, browser, "
+	    "scope, spectrum, help, next, prev",
 	    name);
 	return UI_REDRAW;
 }
@@ -1030,7 +1030,7 @@ run_exit(struct ui *u, int argc, const char *const *argv)
 
 /* Commands the session runs besides the patch language's. */
 static const char *const session_commands[] = {
-	"note", "record", "save", "save!", "stats", NULL
+	"note", "record", "save", "save!", "stats", "probe", NULL
 };
 
 int
@@ -1108,8 +1108,8 @@ const struct ui_command ui_commands[] = {
 	{ "disconnect-pick", NULL, "", "pick a connection to remove", run_disconnect },
 	{ "undo", NULL, "", "undo the last change", run_undo },
 	{ "redo", NULL, "", "redo what was undone", run_redo },
-	{ "view", NULL, "NAME", "show patch, connections, cost, log, help; next, prev",
-	    run_view },
+	{ "view", NULL, "NAME", "show patch, connections, cost, log, browser, scope, "
+	    "spectrum, help; next, prev", run_view },
 	{ "help", NULL, "", "the help screen (again: back)", run_help },
 	{ "prompt", NULL, "[TEXT]", "open the : prompt, with TEXT typed", run_prompt },
 	{ "search", NULL, "[TEXT]", "find TEXT in the help, the log or the module "
@@ -1149,12 +1149,26 @@ const struct ui_command ui_commands[] = {
 	{ "unbind", NULL, "KEY", "remove a key's binding", run_unbind },
 	{ "clear-clip", NULL, "", "clear the CLIP marks of the output meters",
 	    run_clear_clip },
+	{ "scope-input", NULL, "[out.N|probe|next]", "what the scope and spectrum "
+	    "show (no argument: the next)", scopeview_run_source },
+	{ "trigger", NULL, "[rise|level L|free|next]", "the scope's trigger: rising "
+	    "zero crossing, rising through L, or free run", scopeview_run_trigger },
+	{ "scope-zoom", NULL, "in|out|FRAMES", "the scope's time scale: frames per "
+	    "column (1 to 128)", scopeview_run_zoom },
+	{ "peak-clear", NULL, "", "clear the spectrum's peak hold",
+	    scopeview_run_peak_clear },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 static const char *const view_words[] = {
-	"patch", "connections", "cost", "log", "browser", "help", "next", "prev", NULL
+	"patch", "connections", "cost", "log", "browser", "scope", "spectrum", "help",
+	"next", "prev", NULL
 };
+static const char *const source_words[] = {
+	"out.1", "out.2", "probe", "next", NULL
+};
+static const char *const trigger_words[] = { "rise", "level", "free", "next", NULL };
+static const char *const zoom_words[] = { "in", "out", NULL };
 static const char *const record_words[] = { "stop", "status", NULL };
 static const char *const note_words[] = { NULL };
 static const char *const mouse_words[] = { "on", "off", NULL };
@@ -1177,6 +1191,9 @@ const struct complete_command ui_complete_commands[] = {
 	{ "bind", 0, NULL }, { "unbind", 0, NULL }, { "note", 0, note_words },
 	{ "stats", 0, NULL }, { "clear-clip", 0, NULL },
 	{ "browse", 0, NULL }, { "mouse", 0, mouse_words },
+	{ "scope-input", 0, source_words }, { "trigger", 0, trigger_words },
+	{ "scope-zoom", 0, zoom_words }, { "peak-clear", 0, NULL },
+	{ "probe", 0, NULL },
 	{ NULL, 0, NULL }
 };
 

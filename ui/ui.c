@@ -756,6 +756,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 			if (session_patch(u->s)->n_maps > 0)
 				ui_update_modified(u);
 			sample_stats(u, now);
+			scopeview_tick(u);
 			flags |= UI_REDRAW;
 			next_frame = now + FRAME_NS;
 		}
@@ -768,6 +769,7 @@ ui_run(const struct live_options *o, struct patch *patch)
 	jackio_panic(session_jack(u->s));
 	terminal_stop();
 	int rc = session_close(u->s);
+	scopeview_free(u);
 	close(cap);
 	close(sfd);
 	prompt_free(&u->prompt);

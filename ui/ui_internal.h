@@ -43,6 +43,8 @@ enum ui_view {
 	VIEW_COST,                 /* modules by DSP cost, like top */
 	VIEW_LOG,                  /* every message */
 	VIEW_BROWSER,              /* the patch files, auditioned (ui/browser.c) */
+	VIEW_SCOPE,                /* the oscilloscope (ui/scopeview.c) */
+	VIEW_SPECTRUM,             /* the spectrum (ui/scopeview.c) */
 	VIEW_HELP,
 	N_VIEWS
 };
@@ -165,6 +167,7 @@ struct ui {
 	struct hit hits[UI_MAX_HITS];
 	unsigned n_hits;
 	struct browser *browser;   /* the patch browser's state, or NULL */
+	struct scopeview *scope;   /* the scope and spectrum, or NULL */
 	/* terminal */
 	int mouse;                 /* clicks and the wheel are asked for */
 	int color;
@@ -241,6 +244,19 @@ int mouse_sgr(struct ui *u);
 /* ui/ui.c: ask the terminal for clicks and the wheel (xterm SGR
  * reports), or stop asking. */
 void mouse_enable(struct ui *u, int on);
+/* ui/scopeview.c: the scope and spectrum.  scopeview_tick reads the
+ * output tap and the probe (every frame, whatever the view); the draw
+ * functions fill rows [top, bottom); the run functions are the UI
+ * commands scope-input, trigger, scope-zoom and peak-clear. */
+void scopeview_tick(struct ui *u);
+void scopeview_draw_scope(struct ui *u, int top, int bottom);
+void scopeview_draw_spectrum(struct ui *u, int top, int bottom);
+int scopeview_run_source(struct ui *u, int argc, const char *const *argv);
+int scopeview_run_trigger(struct ui *u, int argc, const char *const *argv);
+int scopeview_run_zoom(struct ui *u, int argc, const char *const *argv);
+int scopeview_run_peak_clear(struct ui *u, int argc, const char *const *argv);
+void scopeview_free(struct ui *u);
+
 /* How a parameter value reads on screen ("1.2k Hz", "saw") into buf, and
  * where it sits on its bar (0..1). */
 void view_format_value(const struct param_desc *d, float v, char *buf,

@@ -675,6 +675,9 @@ view_help_lines(struct ui *u, char lines[][160], unsigned max)
 	    "module, a");
 	LINE("  parameter or a view's name on the tab line; the wheel turns a "
 	    "parameter by its step.");
+	LINE("SCOPE and SPECTRUM (5, 6): an output, or the probe (probe NAME.OUTPUT:");
+	LINE("  a module's output, summed over its voices); o the next source, t the");
+	LINE("  trigger (rise, level, free; no trigger: free run), < > time, P peaks.");
 	LINE("%s", "");
 	LINE("COMMANDS at the : prompt (Tab completes, Up/Down history)");
 	for (const struct ui_command *c = ui_commands; c->name != NULL; c++) {
@@ -691,6 +694,8 @@ view_help_lines(struct ui *u, char lines[][160], unsigned max)
 	LINE("  %-30s %s", "note NOTE VELOCITY SECONDS", "play a note");
 	LINE("  %-30s %s", "save FILE", "write the patch to FILE");
 	LINE("  %-30s %s", "stats", "counters since the start");
+	LINE("  %-30s %s", "probe NAME.OUTPUT|off", "show a module's output in the "
+	    "scope and spectrum");
 #undef LINE
 	return n;
 }
@@ -847,6 +852,12 @@ view_draw(struct ui *u)
 			break;
 		case VIEW_BROWSER:
 			browser_draw(u, y, bottom);
+			break;
+		case VIEW_SCOPE:
+			scopeview_draw_scope(u, y, bottom);
+			break;
+		case VIEW_SPECTRUM:
+			scopeview_draw_spectrum(u, y, bottom);
 			break;
 		default:
 			draw_help(u, y, bottom);
