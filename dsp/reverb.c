@@ -1,48 +1,62 @@
 /*
  * dsp/reverb.c — algorithmic stereo reverb: a feedback delay network (FDN)
- * of 16 lines with a Hadamard feedback matrix under slowly turning
- * rotations, fed through a predelay and input diffusion allpasses.
+ * of 32 lines with a Hadamard feedback matrix under slowly turning
+ * rotations, fed through a predelay, input diffusion allpasses and a
+ * spread of injection points.
  *
  * Signal flow:
  *
- *   left, right -> predelay (interpolated, glides) -> 4 allpasses per
- *   channel -> injected into the even (left) and odd (right) lines ->
- *   each line: read at a whole-sample delay -> two-band decay shelf ->
- *   Hadamard mix (fast Walsh-Hadamard transform) -> rotations of line
- *   pairs (the modulation) -> written back.  Each wet output sums one tap
- *   on every line, at its own short distance behind the write point, plus
- *   the diffused input of its side; width scales their side part; mix
- *   crossfades.
+ *   left, right -> predelay (interpolated, glides) -> 4 short allpasses
+ *   per channel -> every line takes both diffused channels, each from its
+ *   own distance behind the diffuser -> each line: read at a whole-sample
+ *   delay -> two-band decay shelf -> Hadamard mix (fast Walsh-Hadamard
+ *   transform) -> rotations of line pairs (the modulation) -> written
+ *   back.  Each wet output sums one tap on every line, at its own short
+ *   distance behind the write point, plus the diffused input of its side;
+ *   width scales their side part; mix crossfades.
  *
- * Decay.  The line lengths are distinct primes at size 1 (24..68 ms),
- * scaled by `size` and rounded to whole samples.  A line of L samples
- * takes a first-order shelf whose gain is g_lo = 10^(-3 L / (fs T)) at DC
- * and g_hi = 10^(-3 L / (fs T damping)) at Nyquist, with the geometric mean
- * of the two at the 4 kHz crossover (bilinear, prewarped there).  As the
- * mix is orthogonal at every instant and every loop loses exactly its
- * length times the same dB per sample, every mode decays at the set T60
- * below the crossover, and at damping 1 at every frequency: a settled line
- * is read at a whole sample, so no interpolator takes any treble off.  At
- * the crossover the rate of decay in dB/s is the mean of the two, so
- * T60(4 kHz) = decay * 2 d / (1 + d) for damping d.  The extra
- * high-frequency loss is capped at 60 dB per pass.
+ * Decay.  The line lengths are distinct primes at size 1, geometric from
+ * 24 to 68 ms, scaled by `size` and rounded to whole samples.  A line of L
+ * samples takes a first-order shelf whose gain is g_lo = 10^(-3 L / (fs T))
+ * at DC and g_hi = 10^(-3 L / (fs T damping)) at Nyquist, with the
+ * geometric mean of the two at the 4 kHz crossover (bilinear, prewarped
+ * there).  As the mix is orthogonal at every instant and every loop loses
+ * exactly its length times the same dB per sample, every mode decays at
+ * the set T60 below the crossover, and at damping 1 at every frequency: a
+ * settled line is read at a whole sample, so no interpolator takes any
+ * treble off.  At the crossover the rate of decay in dB/s is the mean of
+ * the two, so T60(4 kHz) = decay * 2 d / (1 + d) for damping d.  The
+ * extra high-frequency loss is capped at 60 dB per pass.
  *
- * No comb.  An output read from a single line's feed repeats itself one
- * line length later, scaled by the matrix's diagonal (a 30 Hz comb at 8
- * lines: autocorrelation -0.25).  Here each output adds 16 taps of weight
- * 1/4, one per line at distinct distances, so that every echo path of one
- * pass lands at its own lag with weight 1/64: the tail's autocorrelation
- * stays at the level of white noise's.
+ * No comb.  The tail repeats itself wherever two echo paths differ by one
+ * trip round a loop: a signal that enters lines i and j together comes
+ * out again one length of i later through the mix (weight: the matrix's
+ * entry), and an output that reads line i hears i's own return one length
+ * later.  Fed the same signal at the same instant, the lines made these
+ * echoes add up at one line's length (autocorrelation 0.14..0.45 at 8 and
+ * 16 lines).  Here every line takes each input channel from its own
+ * distance (0..24 ms) behind the diffuser and each output reads every line
+ * at its own distance (0.5..20 ms), so that the echoes of one loop land at
+ * as many lags as there are pairs of lines, each with weight about 1/N^1.5
+ * (N = 32: 0.006); the diffusion allpasses are short (2-4 ms), so their own
+ * ringing has died before the tail.  The distances and signs are drawn
+ * once from a fixed seed (the same for every instance), chosen for a tail
+ * whose autocorrelation beyond 5 ms stays at 0.045 or below at the tested
+ * settings (white noise under the same envelope: 0.02..0.03).  The
+ * modulation smears what is left: with few modes per hertz (a small size),
+ * the remaining ripple is modal, not a comb.
  *
  * Modulation.  After the Hadamard mix, each pair of lines turns by an
- * angle swinging +-0.3 rad at its own slow rate (0.41..1.19 Hz, phases from
- * the init seed): the modes wander, yet the mix stays orthogonal, so the
- * decay is not touched and nothing is lost to interpolation.
+ * angle swinging +-0.7 rad at its own slow rate (0.82..2.3 Hz, phases from
+ * the init seed): the modes wander (by about 1 Hz), yet the mix stays
+ * orthogonal, so the decay is not touched and nothing is lost to
+ * interpolation.
  *
  * Glides.  Every parameter reaches its new value per sample: decay and
- * damping move the shelves' coefficients together by a one-pole of
- * SMOOTH_SECONDS (a convex mix of two stable shelves); width and mix by the
- * same one-pole; predelay by a one-pole of 50 ms; size by a one-pole of
+ * damping move the shelves' coefficients together through two one-poles
+ * in series of SMOOTH_SECONDS / 2 each (a convex mix of stable shelves,
+ * whose speed has no step either, so an edit leaves no splatter); width
+ * and mix by a one-pole of SMOOTH_SECONDS; predelay by a one-pole of 50 ms; size by a one-pole of
  * 200 ms, slew-limited so that its pitch glide stays under a semitone,
  * with every line read by 4-point Lagrange interpolation until it settles
  * on its new whole-sample length.  The per-sample values of a 32-sample
@@ -60,7 +74,8 @@
  * into subnormal numbers, so a tail in silence costs the same without FTZ.
  *
  * Buffers are sized from the rate (size_for_rate): lines for size 2, 0.5 s
- * of predelay per channel, the allpasses.  Offsets, not pointers, locate
+ * of predelay per channel, the allpasses, 24 ms of diffused input per
+ * channel for the injection points.  Offsets, not pointers, locate
  * them in the state, which the engine may map at a different address in
  * another process.
  */
@@ -71,14 +86,14 @@
 #include "module.h"
 #include "wavetable.h"
 
-#define REVERB_LINES 16
+#define REVERB_LINES 32
 #define REVERB_PAIRS (REVERB_LINES / 2)
 #define REVERB_AP 4                 /* allpasses per channel */
 #define REVERB_TICK 32              /* samples per control update */
 #define REVERB_MIN_SIZE 0.3f
 #define REVERB_MAX_SIZE 2.0f
 #define REVERB_MAX_PREDELAY 0.5f    /* s */
-#define REVERB_ROT_DEPTH 0.1f       /* rad, peak angle of each pair's turn */
+#define REVERB_ROT_DEPTH 0.7f       /* rad, peak angle of each pair's turn */
 #define REVERB_XOVER_HZ 4000.0f     /* shelf crossover, Hz */
 /* Cap of the extra HF loss per pass, log2 of sqrt(g_lo / g_hi): 60 dB. */
 #define REVERB_MAX_HF_HALF 4.98f
@@ -109,44 +124,32 @@ enum {
 	REVERB_WIDTH, REVERB_MIX, REVERB_N_P
 };
 
-/* Line lengths at size 1, ms (about geometric); each becomes the next
- * unused prime. */
-static const float reverb_line_ms[REVERB_LINES] = {
-	24.0f, 25.7f, 27.6f, 29.6f, 31.7f, 34.0f, 36.5f, 39.1f,
-	41.9f, 45.0f, 48.2f, 51.7f, 55.4f, 59.4f, 63.7f, 68.3f
-};
+/* Line lengths at size 1: geometric from the shortest to the longest,
+ * each made the next unused prime. */
+#define REVERB_SHORTEST_MS 24.0f
+#define REVERB_LONGEST_MS 68.3f
 
-/* Rate of each pair's rotation LFO, Hz. */
-static const float reverb_rot_hz[REVERB_PAIRS] = {
-	0.41f, 0.53f, 0.67f, 0.79f, 0.89f, 0.97f, 1.07f, 1.19f
-};
+/* Rotation LFOs: pair j turns at REVERB_ROT_HZ * REVERB_ROT_STEP^j Hz. */
+#define REVERB_ROT_HZ 0.82f
+#define REVERB_ROT_STEP 1.07f
 
-/* Signs of the input injected into each line (even lines: left). */
-static const float reverb_in_sign[REVERB_LINES] = {
-	1, 1, -1, 1, 1, -1, -1, -1, -1, 1, 1, -1, 1, -1, 1, 1
-};
-
-/* Output taps: distance behind each line's write point, ms, for the left
- * and right outputs (distinct, so that no two echo paths share a lag). */
-static const float reverb_tap_ms[2][REVERB_LINES] = {
-	{ 9.1f, 1.1f, 14.1f, 5.9f, 17.6f, 3.7f, 11.8f, 0.6f,
-	  15.3f, 8.2f, 2.3f, 19.4f, 6.6f, 12.6f, 4.4f, 16.9f },
-	{ 2.9f, 13.3f, 7.1f, 18.3f, 1.6f, 9.8f, 15.8f, 4.9f,
-	  11.2f, 19.9f, 3.2f, 8.7f, 16.4f, 5.3f, 13.9f, 7.8f },
-};
-
-/* Their signs (weight +-1/4 each). */
-static const float reverb_tap_sign[2][REVERB_LINES] = {
-	{ 1, -1, 1, 1, -1, 1, -1, -1, 1, 1, -1, 1, -1, -1, 1, -1 },
-	{ -1, 1, 1, -1, 1, 1, -1, 1, -1, 1, 1, -1, -1, 1, -1, -1 },
-};
+/* Input injection and output taps: each line takes both channels of the
+ * diffused input, each from its own distance behind the diffuser (up to
+ * REVERB_INJ_MAX_MS), and each output sums one tap on every line at its
+ * own distance behind the write point (REVERB_TAP_MIN_MS ..
+ * REVERB_TAP_MAX_MS); distances and signs are drawn once from a fixed
+ * seed, so every instance sounds alike. */
+#define REVERB_INJ_MAX_MS 24.0f
+#define REVERB_TAP_MIN_MS 0.5f
+#define REVERB_TAP_MAX_MS 20.0f
+#define REVERB_LAYOUT_SEED 11u
 
 /* Diffuser allpasses: lengths in ms per channel, and gains. */
 static const float reverb_ap_ms[2][REVERB_AP] = {
-	{ 4.771f, 3.595f, 12.735f, 9.307f },
-	{ 4.513f, 3.833f, 13.411f, 8.931f },
+	{ 1.733f, 2.341f, 3.113f, 4.307f },
+	{ 1.931f, 2.617f, 3.371f, 4.129f },
 };
-static const float reverb_ap_gain[REVERB_AP] = { 0.75f, 0.75f, 0.625f, 0.625f };
+static const float reverb_ap_gain[REVERB_AP] = { 0.7f, 0.7f, 0.65f, 0.6f };
 
 /* One Schroeder allpass of the input diffusion. */
 struct reverb_ap {
@@ -161,6 +164,7 @@ struct reverb_layout {
 	float base[REVERB_LINES];      /* line lengths at size 1, samples */
 	unsigned line_len;             /* per-line ring, a power of two */
 	unsigned pre_len;              /* per-channel predelay, a power of two */
+	unsigned inj_len;              /* per-channel injection ring, ditto */
 	unsigned ap_len[2][REVERB_AP]; /* samples */
 	size_t total;                  /* floats */
 };
@@ -171,6 +175,11 @@ struct reverb {
 	unsigned line_stride;          /* floats from one line to the next */
 	unsigned pre_mask;             /* predelay buffer length - 1 */
 	unsigned pre_off[2];           /* predelay buffers in mem[] */
+	unsigned inj_mask;             /* injection ring length - 1 */
+	unsigned inj_off[2];           /* injection rings in mem[] */
+	unsigned iw;                   /* injection ring write index */
+	unsigned inj[2][REVERB_LINES]; /* each line's distance into them */
+	float inj_gain[2][REVERB_LINES];
 	unsigned w;                    /* line write index */
 	unsigned pw;                   /* predelay write index */
 	unsigned phase;                /* samples into the current tick */
@@ -190,13 +199,14 @@ struct reverb {
 	unsigned delay[REVERB_LINES];  /* settled delays, samples */
 	int gliding;                   /* this tick, lines are interpolated */
 
-	/* decay shelves, transposed direct form II, with the Hadamard's 1/4
-	 * in b; while moving, each coefficient approaches its target per
-	 * sample */
+	/* decay shelves, transposed direct form II, with the Hadamard's
+	 * 1/sqrt(N) in b; while moving, each coefficient approaches its
+	 * target (t*) per sample through a middle stage (m*) */
 	float b0[REVERB_LINES], b1[REVERB_LINES], a1[REVERB_LINES];
 	float tb0[REVERB_LINES], tb1[REVERB_LINES], ta1[REVERB_LINES];
+	float mb0[REVERB_LINES], mb1[REVERB_LINES], ma1[REVERB_LINES];
 	float z[REVERB_LINES];
-	float shelf_coef;              /* one-pole, per sample */
+	float shelf_coef;              /* each of two one-poles, per sample */
 	int shelf_dirty;               /* targets to recompute */
 	int shelf_moving;              /* coefficients short of the targets */
 	float xover_k;                 /* 1 / tan(pi fc / fs) */
@@ -286,7 +296,9 @@ reverb_layout(float rate, struct reverb_layout *lay)
 	unsigned longest;
 
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		unsigned n = (unsigned)lrintf(reverb_line_ms[i] * 0.001f * rate);
+		float ms = REVERB_SHORTEST_MS * powf(REVERB_LONGEST_MS /
+		    REVERB_SHORTEST_MS, (float)i / (REVERB_LINES - 1));
+		unsigned n = (unsigned)lrintf(ms * 0.001f * rate);
 		if (n <= prev)
 			n = prev + 1;
 		while (!reverb_is_prime(n))
@@ -301,6 +313,9 @@ reverb_layout(float rate, struct reverb_layout *lay)
 	    REVERB_TICK + REVERB_MARGIN);
 	lay->total = (size_t)(lay->line_len + REVERB_GUARD) * REVERB_LINES +
 	    (size_t)(lay->pre_len + REVERB_GUARD) * 2;
+	lay->inj_len = reverb_pow2((unsigned)ceilf(REVERB_INJ_MAX_MS * 0.001f *
+	    rate) + REVERB_TICK + REVERB_MARGIN);
+	lay->total += (size_t)lay->inj_len * 2;
 	for (unsigned c = 0; c < 2; c++)
 		for (unsigned k = 0; k < REVERB_AP; k++) {
 			unsigned n = (unsigned)lrintf(reverb_ap_ms[c][k] * 0.001f *
@@ -395,9 +410,9 @@ reverb_snap(struct reverb *r)
 	r->size = r->size_target;
 	reverb_shelf_targets(r, 1.0);
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		r->b0[i] = r->tb0[i];
-		r->b1[i] = r->tb1[i];
-		r->a1[i] = r->ta1[i];
+		r->b0[i] = r->mb0[i] = r->tb0[i];
+		r->b1[i] = r->mb1[i] = r->tb1[i];
+		r->a1[i] = r->ma1[i] = r->ta1[i];
 	}
 	r->shelf_dirty = r->shelf_moving = 0;
 	r->width.cur = r->width.target;
@@ -452,6 +467,11 @@ reverb_init(void *self, float rate, uint32_t seed)
 	struct reverb *r = self;
 	struct reverb_layout lay;
 	uint64_t rng = rng_seed(seed);
+	uint64_t lrng = rng_seed(REVERB_LAYOUT_SEED);
+	/* unit power in each output; the input's power in the lines that of
+	 * 8 lines at 1 */
+	const float tap_w = 1.0f / sqrtf((float)REVERB_LINES);
+	const float inj_w = sqrtf(8.0f / (float)REVERB_LINES);
 	unsigned off;
 
 	reverb_layout(rate, &lay);
@@ -464,6 +484,11 @@ reverb_init(void *self, float rate, uint32_t seed)
 		r->pre_off[c] = off;
 		off += lay.pre_len + REVERB_GUARD;
 	}
+	r->inj_mask = lay.inj_len - 1;
+	for (unsigned c = 0; c < 2; c++) {
+		r->inj_off[c] = off;
+		off += lay.inj_len;
+	}
 	for (unsigned c = 0; c < 2; c++)
 		for (unsigned k = 0; k < REVERB_AP; k++) {
 			r->ap[c][k].off = off;
@@ -475,14 +500,21 @@ reverb_init(void *self, float rate, uint32_t seed)
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
 		r->base[i] = lay.base[i];
 		for (unsigned c = 0; c < 2; c++) {
-			r->tap[c][i] = (unsigned)lrintf(reverb_tap_ms[c][i] * 0.001f *
+			float u = 0.5f + 0.5f * rng_uniform(&lrng);
+			float t = REVERB_TAP_MIN_MS + u * (REVERB_TAP_MAX_MS -
+			    REVERB_TAP_MIN_MS);
+			r->tap[c][i] = (unsigned)lrintf(t * 0.001f * rate);
+			r->tap_gain[c][i] = tap_w * (rng_next(&lrng) >> 63 ? 1.0f : -1.0f);
+			u = 0.5f + 0.5f * rng_uniform(&lrng);
+			r->inj[c][i] = (unsigned)lrintf(u * REVERB_INJ_MAX_MS * 0.001f *
 			    rate);
-			r->tap_gain[c][i] = 0.25f * reverb_tap_sign[c][i];
+			r->inj_gain[c][i] = inj_w * (rng_next(&lrng) >> 63 ? 1.0f : -1.0f);
 		}
 	}
 	for (unsigned j = 0; j < REVERB_PAIRS; j++) {
 		double ph = 2.0 * DSP_PI * (double)rng_uniform(&rng);
-		double w = 2.0 * DSP_PI * reverb_rot_hz[j] * REVERB_TICK / rate;
+		double hz = REVERB_ROT_HZ * pow(REVERB_ROT_STEP, (double)j);
+		double w = 2.0 * DSP_PI * hz * REVERB_TICK / rate;
 		r->lfo_c[j] = (float)cos(ph);
 		r->lfo_s[j] = (float)sin(ph);
 		r->rot_c[j] = (float)cos(w);
@@ -493,7 +525,7 @@ reverb_init(void *self, float rate, uint32_t seed)
 	    fminf(REVERB_XOVER_HZ, 0.4f * rate) / rate);
 	r->decay = reverb_params[REVERB_DECAY].def;
 	r->damping = reverb_params[REVERB_DAMPING].def;
-	r->shelf_coef = 1.0f - expf(-1.0f / (SMOOTH_SECONDS * rate));
+	r->shelf_coef = 1.0f - expf(-2.0f / (SMOOTH_SECONDS * rate));
 	r->size_set = reverb_params[REVERB_SIZE].def;
 	r->u_coef = 1.0 - exp(-1.0 / (REVERB_SIZE_SMOOTH * rate));
 	smoother_init(&r->width, reverb_params[REVERB_WIDTH].def, rate,
@@ -570,12 +602,15 @@ reverb_control(struct reverb *r)
 			far = fmaxf(far, fabsf(r->b0[i] - r->tb0[i]));
 			far = fmaxf(far, fabsf(r->b1[i] - r->tb1[i]));
 			far = fmaxf(far, fabsf(r->a1[i] - r->ta1[i]));
+			far = fmaxf(far, fabsf(r->mb0[i] - r->tb0[i]));
+			far = fmaxf(far, fabsf(r->mb1[i] - r->tb1[i]));
+			far = fmaxf(far, fabsf(r->ma1[i] - r->ta1[i]));
 		}
 		if (far < 1e-8f) {        /* settled: -160 dB, snap */
 			for (unsigned i = 0; i < REVERB_LINES; i++) {
-				r->b0[i] = r->tb0[i];
-				r->b1[i] = r->tb1[i];
-				r->a1[i] = r->ta1[i];
+				r->b0[i] = r->mb0[i] = r->tb0[i];
+				r->b1[i] = r->mb1[i] = r->tb1[i];
+				r->a1[i] = r->ma1[i] = r->ta1[i];
 			}
 			r->shelf_moving = 0;
 		}
@@ -640,7 +675,7 @@ reverb_predelay(struct reverb *r, float (*x)[REVERB_TICK],
 {
 	float *bl = r->mem + r->pre_off[0], *br = r->mem + r->pre_off[1];
 	unsigned mask = r->pre_mask, pw = r->pw;
-	float h[4];
+	float h[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
 	unsigned di = 1;
 
 	for (unsigned n = 0; n < k; n++) {
@@ -766,7 +801,7 @@ reverb_turn(float *restrict a, float *restrict b, float c0, float dc,
 	}
 }
 
-/* The decay shelves over k samples of the lines, in place: 16 independent
+/* The decay shelves over k samples of the lines, in place: N independent
  * recursions, sample by sample, coefficients gliding when moving. */
 static void
 reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
@@ -784,9 +819,12 @@ reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
 		float c = r->shelf_coef;
 		for (unsigned n = 0; n < k; n++)
 			for (unsigned i = 0; i < REVERB_LINES; i++) {
-				b0[i] += (r->tb0[i] - b0[i]) * c;
-				b1[i] += (r->tb1[i] - b1[i]) * c;
-				a1[i] += (r->ta1[i] - a1[i]) * c;
+				r->mb0[i] += (r->tb0[i] - r->mb0[i]) * c;
+				r->mb1[i] += (r->tb1[i] - r->mb1[i]) * c;
+				r->ma1[i] += (r->ta1[i] - r->ma1[i]) * c;
+				b0[i] += (r->mb0[i] - b0[i]) * c;
+				b1[i] += (r->mb1[i] - b1[i]) * c;
+				a1[i] += (r->ma1[i] - a1[i]) * c;
 				float in = v[i][n];
 				float y = b0[i] * in + z[i];
 				z[i] = b1[i] * in - a1[i] * y;
@@ -808,6 +846,35 @@ reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
 	}
 	for (unsigned i = 0; i < REVERB_LINES; i++)
 		r->z[i] = z[i];
+}
+
+/* Write k samples of the diffused input d[0], d[1] to the injection
+ * rings, and add to each line's v its two channels, each read from the
+ * line's own distance behind the write point. */
+static void
+reverb_inject(struct reverb *r, float (*d)[REVERB_TICK],
+    float (*v)[REVERB_TICK], unsigned k)
+{
+	unsigned mask = r->inj_mask, iw = r->iw;
+
+	for (unsigned c = 0; c < 2; c++) {
+		float *buf = r->mem + r->inj_off[c];
+		for (unsigned n = 0; n < k; n++)
+			buf[(iw + n) & mask] = d[c][n];
+		for (unsigned i = 0; i < REVERB_LINES; i++) {
+			float g = r->inj_gain[c][i];
+			unsigned at = (iw - r->inj[c][i]) & mask;
+			if (at + k <= mask + 1) {
+				const float *x = buf + at;
+				for (unsigned n = 0; n < k; n++)
+					v[i][n] += g * x[n];
+			} else {
+				for (unsigned n = 0; n < k; n++)
+					v[i][n] += g * buf[(at + n) & mask];
+			}
+		}
+	}
+	r->iw = (iw + k) & mask;
 }
 
 /* Sum output c's taps over k samples into y (after this chunk's write). */
@@ -873,13 +940,12 @@ reverb_run(struct reverb *r, const float *xl, const float *xr, float *yl,
 		    r->sn0[j], r->dsn[j], (float)ph);
 
 	/* feed back with the input, keeping the guard copies */
+	reverb_inject(r, d, v, k);
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
 		float *buf = r->mem + (size_t)i * r->line_stride;
-		const float *in = d[i & 1];
-		float sign = reverb_in_sign[i];
 		for (unsigned n = 0; n < k; n++) {
 			unsigned j = (w + n) & mask;
-			float y = v[i][n] + sign * in[n];
+			float y = v[i][n];
 			buf[j] = y;
 			if (j < REVERB_GUARD)
 				buf[mask + 1 + j] = y;
@@ -944,7 +1010,7 @@ static const struct port_desc reverb_outputs[REVERB_N_OUT] = {
 
 const struct module_type reverb_module = {
 	.name = "reverb",
-	.help = "stereo algorithmic reverb: 16-line feedback delay network, T60 per band",
+	.help = "stereo algorithmic reverb: 32-line feedback delay network, T60 per band",
 	.size = sizeof(struct reverb),
 	.size_for_rate = reverb_size_for_rate,
 	.inputs = reverb_inputs,
