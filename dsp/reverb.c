@@ -802,13 +802,19 @@ reverb_turn(float *restrict a, float *restrict b, float c0, float dc,
 }
 
 /* The decay shelves over k samples of the lines, in place: N independent
- * recursions, sample by sample, coefficients gliding when moving. */
+ * recursions, sample by sample, coefficients gliding when moving.  The
+ * block is turned so that each sample's lines lie side by side: the
+ * recursions then run across the lines in vector lanes. */
 static void
 reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
 {
+	float t[REVERB_TICK][REVERB_LINES];
 	float b0[REVERB_LINES], b1[REVERB_LINES], a1[REVERB_LINES];
 	float z[REVERB_LINES];
 
+	for (unsigned i = 0; i < REVERB_LINES; i++)
+		for (unsigned n = 0; n < REVERB_TICK; n++)
+			t[n][i] = v[i][n];
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
 		b0[i] = r->b0[i];
 		b1[i] = r->b1[i];
@@ -825,10 +831,10 @@ reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
 				b0[i] += (r->mb0[i] - b0[i]) * c;
 				b1[i] += (r->mb1[i] - b1[i]) * c;
 				a1[i] += (r->ma1[i] - a1[i]) * c;
-				float in = v[i][n];
+				float in = t[n][i];
 				float y = b0[i] * in + z[i];
 				z[i] = b1[i] * in - a1[i] * y;
-				v[i][n] = y;
+				t[n][i] = y;
 			}
 		for (unsigned i = 0; i < REVERB_LINES; i++) {
 			r->b0[i] = b0[i];
@@ -838,14 +844,26 @@ reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
 	} else {
 		for (unsigned n = 0; n < k; n++)
 			for (unsigned i = 0; i < REVERB_LINES; i++) {
-				float in = v[i][n];
+				float in = t[n][i];
 				float y = b0[i] * in + z[i];
 				z[i] = b1[i] * in - a1[i] * y;
-				v[i][n] = y;
+				t[n][i] = y;
 			}
 	}
 	for (unsigned i = 0; i < REVERB_LINES; i++)
 		r->z[i] = z[i];
+	for (unsigned i = 0; i < REVERB_LINES; i++)
+		for (unsigned n = 0; n < REVERB_TICK; n++)
+			v[i][n] = t[n][i];
+}
+
+/* y[0..TICK) += g x[0..TICK): separate arrays and a fixed count, so the
+ * loop vectorises (entries past a short chunk are never used). */
+static inline void
+reverb_madd(float *restrict y, const float *restrict x, float g)
+{
+	for (unsigned n = 0; n < REVERB_TICK; n++)
+		y[n] += g * x[n];
 }
 
 /* Write k samples of the diffused input d[0], d[1] to the injection
@@ -864,10 +882,8 @@ reverb_inject(struct reverb *r, float (*d)[REVERB_TICK],
 		for (unsigned i = 0; i < REVERB_LINES; i++) {
 			float g = r->inj_gain[c][i];
 			unsigned at = (iw - r->inj[c][i]) & mask;
-			if (at + k <= mask + 1) {
-				const float *x = buf + at;
-				for (unsigned n = 0; n < k; n++)
-					v[i][n] += g * x[n];
+			if (at + REVERB_TICK <= mask + 1) {
+				reverb_madd(v[i], buf + at, g);
 			} else {
 				for (unsigned n = 0; n < k; n++)
 					v[i][n] += g * buf[(at + n) & mask];
@@ -889,10 +905,8 @@ reverb_taps(const struct reverb *r, unsigned c, unsigned k, float *y)
 		const float *buf = r->mem + (size_t)i * r->line_stride;
 		float g = r->tap_gain[c][i];
 		unsigned at = (r->w - r->tap[c][i]) & mask;
-		if (at + k <= mask + 1) {
-			const float *x = buf + at;
-			for (unsigned n = 0; n < k; n++)
-				y[n] += g * x[n];
+		if (at + REVERB_TICK <= mask + 1) {
+			reverb_madd(y, buf + at, g);
 		} else {
 			for (unsigned n = 0; n < k; n++)
 				y[n] += g * buf[(at + n) & mask];
@@ -943,6 +957,12 @@ reverb_run(struct reverb *r, const float *xl, const float *xr, float *yl,
 	reverb_inject(r, d, v, k);
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
 		float *buf = r->mem + (size_t)i * r->line_stride;
+		if (w + k <= mask + 1) {
+			memcpy(buf + w, v[i], k * sizeof(float));
+			if (w < REVERB_GUARD)
+				memcpy(buf + mask + 1, buf, REVERB_GUARD * sizeof(float));
+			continue;
+		}
 		for (unsigned n = 0; n < k; n++) {
 			unsigned j = (w + n) & mask;
 			float y = v[i][n];
