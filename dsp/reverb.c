@@ -88,6 +88,8 @@
 
 #define REVERB_LINES 32
 #define REVERB_PAIRS (REVERB_LINES / 2)
+/* the Hadamard transform runs as stages 2+4, 8+16, then 1 (reverb_run) */
+_Static_assert(REVERB_LINES == 32, "reverb_run stages the transform for 32 lines");
 #define REVERB_AP 4                 /* allpasses per channel */
 #define REVERB_TICK 32              /* samples per control update */
 #define REVERB_MIN_SIZE 0.3f
@@ -774,20 +776,24 @@ reverb_read_line(const struct reverb *r, unsigned i, unsigned k, float *v)
 	}
 }
 
-/* One butterfly of the Hadamard transform, over a tick of samples:
- * a, b <- a + b, a - b. */
+/* Two stages of the Hadamard transform at once (h and 2h) over lines
+ * a, b, c, d = j, j + h, j + 2h, j + 3h. */
 static inline void
-reverb_butterfly(float *restrict a, float *restrict b)
+reverb_butterfly4(float *restrict a, float *restrict b, float *restrict c,
+    float *restrict d)
 {
 	for (unsigned n = 0; n < REVERB_TICK; n++) {
-		float x = a[n], y = b[n];
-		a[n] = x + y;
-		b[n] = x - y;
+		float p = a[n] + b[n], q = a[n] - b[n];
+		float u = c[n] + d[n], w = c[n] - d[n];
+		a[n] = p + u;
+		b[n] = q + w;
+		c[n] = p - u;
+		d[n] = q - w;
 	}
 }
 
-/* Turn the pair a, b by the rotation ramp c0 + t dc, s0 + t ds, where
- * t = t0 + n. */
+/* The last Hadamard stage of the pair a, b, then its turn by the rotation
+ * ramp c0 + t dc, s0 + t ds, where t = t0 + n. */
 static inline void
 reverb_turn(float *restrict a, float *restrict b, float c0, float dc,
     float s0, float ds, float t0)
@@ -795,7 +801,7 @@ reverb_turn(float *restrict a, float *restrict b, float c0, float dc,
 	for (unsigned n = 0; n < REVERB_TICK; n++) {
 		float t = t0 + (float)n;
 		float c = c0 + t * dc, s = s0 + t * ds;
-		float x = a[n], y = b[n];
+		float x = a[n] + b[n], y = a[n] - b[n];
 		a[n] = c * x - s * y;
 		b[n] = s * x + c * y;
 	}
@@ -943,12 +949,14 @@ reverb_run(struct reverb *r, const float *xl, const float *xr, float *yl,
 	}
 	reverb_shelves(r, v, k);
 
-	/* Hadamard mix: a fast Walsh-Hadamard transform across the lines */
-	for (unsigned h = 1; h < REVERB_LINES; h <<= 1)
-		for (unsigned i = 0; i < REVERB_LINES; i += 2 * h)
+	/* Hadamard mix: a fast Walsh-Hadamard transform across the lines,
+	 * stages 2 and 4, 8 and 16 two at a time, then stage 1 with the
+	 * modulation: each pair turns by its slowly swinging angle */
+	for (unsigned h = 2; h < REVERB_LINES; h <<= 2)
+		for (unsigned i = 0; i < REVERB_LINES; i += 4 * h)
 			for (unsigned j = i; j < i + h; j++)
-				reverb_butterfly(v[j], v[j + h]);
-	/* the modulation: each pair turns by its slowly swinging angle */
+				reverb_butterfly4(v[j], v[j + h], v[j + 2 * h],
+				    v[j + 3 * h]);
 	for (unsigned j = 0; j < REVERB_PAIRS; j++)
 		reverb_turn(v[2 * j], v[2 * j + 1], r->cs0[j], r->dcs[j],
 		    r->sn0[j], r->dsn[j], (float)ph);
