@@ -92,6 +92,8 @@
 _Static_assert(REVERB_LINES == 32, "reverb_run stages the transform for 32 lines");
 #define REVERB_AP 4                 /* allpasses per channel */
 #define REVERB_TICK 32              /* samples per control update */
+_Static_assert(REVERB_LINES == REVERB_TICK && REVERB_LINES % 4 == 0,
+    "reverb_transpose turns a square block, 4 by 4");
 #define REVERB_MIN_SIZE 0.3f
 #define REVERB_MAX_SIZE 2.0f
 #define REVERB_MAX_PREDELAY 0.5f    /* s */
@@ -807,6 +809,32 @@ reverb_turn(float *restrict a, float *restrict b, float c0, float dc,
 	}
 }
 
+/* dst[n][i] = src[i][n] over the square block of lines by tick samples
+ * (4 by 4 in vector registers where SSE is there). */
+static void
+reverb_transpose(const float (*restrict src)[REVERB_TICK],
+    float (*restrict dst)[REVERB_TICK])
+{
+#if defined(__SSE__) || defined(__x86_64__)
+	for (unsigned i = 0; i < REVERB_LINES; i += 4)
+		for (unsigned n = 0; n < REVERB_TICK; n += 4) {
+			__m128 a = _mm_loadu_ps(&src[i][n]);
+			__m128 b = _mm_loadu_ps(&src[i + 1][n]);
+			__m128 c = _mm_loadu_ps(&src[i + 2][n]);
+			__m128 d = _mm_loadu_ps(&src[i + 3][n]);
+			_MM_TRANSPOSE4_PS(a, b, c, d);
+			_mm_storeu_ps(&dst[n][i], a);
+			_mm_storeu_ps(&dst[n + 1][i], b);
+			_mm_storeu_ps(&dst[n + 2][i], c);
+			_mm_storeu_ps(&dst[n + 3][i], d);
+		}
+#else
+	for (unsigned i = 0; i < REVERB_LINES; i++)
+		for (unsigned n = 0; n < REVERB_TICK; n++)
+			dst[n][i] = src[i][n];
+#endif
+}
+
 /* The decay shelves over k samples of the lines, in place: N independent
  * recursions, sample by sample, coefficients gliding when moving.  The
  * block is turned so that each sample's lines lie side by side: the
@@ -818,9 +846,7 @@ reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
 	float b0[REVERB_LINES], b1[REVERB_LINES], a1[REVERB_LINES];
 	float z[REVERB_LINES];
 
-	for (unsigned i = 0; i < REVERB_LINES; i++)
-		for (unsigned n = 0; n < REVERB_TICK; n++)
-			t[n][i] = v[i][n];
+	reverb_transpose((const float (*)[REVERB_TICK])v, t);
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
 		b0[i] = r->b0[i];
 		b1[i] = r->b1[i];
@@ -858,9 +884,7 @@ reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
 	}
 	for (unsigned i = 0; i < REVERB_LINES; i++)
 		r->z[i] = z[i];
-	for (unsigned i = 0; i < REVERB_LINES; i++)
-		for (unsigned n = 0; n < REVERB_TICK; n++)
-			v[i][n] = t[n][i];
+	reverb_transpose((const float (*)[REVERB_TICK])t, v);
 }
 
 /* y[0..TICK) += g x[0..TICK): separate arrays and a fixed count, so the
