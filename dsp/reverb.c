@@ -1,57 +1,83 @@
 /*
  * dsp/reverb.c — algorithmic stereo reverb: a feedback delay network (FDN)
- * of 8 lines with a Hadamard feedback matrix, fed through a predelay and
- * input diffusion allpasses.
+ * of 32 lines with a Hadamard feedback matrix under slowly turning
+ * rotations, fed through a predelay, input diffusion allpasses and a
+ * spread of injection points.
  *
  * Signal flow:
  *
- *   left, right -> predelay (interpolated, glides) -> 4 allpasses per
- *   channel -> injected into the even (left) and odd (right) lines ->
- *   each line: modulated interpolated read -> two-band decay shelf ->
- *   Hadamard mix (fast Walsh-Hadamard transform) -> written back.
- *   The wet left and right are the mix's outputs for lines 1 and 2 (two
- *   orthogonal sign patterns over all the lines) plus the diffused input
- *   of the same side; width scales their side part; mix crossfades.
+ *   left, right -> predelay (interpolated, glides) -> 4 short allpasses
+ *   per channel -> every line takes both diffused channels, each from its
+ *   own distance behind the diffuser -> each line: read at a whole-sample
+ *   delay -> two-band decay shelf -> Hadamard mix (fast Walsh-Hadamard
+ *   transform) -> rotations of line pairs (the modulation) -> written
+ *   back.  Each wet output sums one tap on every line, at its own short
+ *   distance behind the write point, plus the diffused input of its side;
+ *   width scales their side part; mix crossfades.
  *
- * Decay.  The line lengths are distinct primes at size 1 (29..68 ms),
- * scaled by `size` (their ratios stay those of the primes).  A line of L
+ * Decay.  The line lengths are distinct primes at size 1, geometric from
+ * 24 to 68 ms, scaled by `size` and rounded to whole samples.  A line of L
  * samples takes a first-order shelf whose gain is g_lo = 10^(-3 L / (fs T))
- * at DC and g_hi = 10^(-3 L / (fs T damping)) at Nyquist, with the geometric
- * mean of the two at the 4 kHz crossover (bilinear, prewarped there).  As
- * the matrix is orthogonal and every loop loses exactly its length times
- * the same dB per sample, every mode decays at the set T60 below the
- * crossover (damping 1: at all frequencies); at the crossover the rate of
- * decay in dB/s is the mean of the two, so T60(4 kHz) = decay * 2 d / (1 + d)
- * for damping d.  The extra high-frequency loss is capped at 60 dB per pass
- * (only the shortest decays with strong damping at large sizes reach it).
+ * at DC and g_hi = 10^(-3 L / (fs T damping)) at Nyquist, with the
+ * geometric mean of the two at the 4 kHz crossover (bilinear, prewarped
+ * there).  As the mix is orthogonal at every instant and every loop loses
+ * exactly its length times the same dB per sample, every mode decays at
+ * the set T60 below the crossover, and at damping 1 at every frequency: a
+ * settled line is read at a whole sample, so no interpolator takes any
+ * treble off.  At the crossover the rate of decay in dB/s is the mean of
+ * the two, so T60(4 kHz) = decay * 2 d / (1 + d) for damping d.  The
+ * extra high-frequency loss is capped at 60 dB per pass.
  *
- * Modulation.  Each line's read point swings by 3 samples (at 48 kHz; 62.5
- * us) at its own slow rate (0.41..1.19 Hz, phases from the init seed), read
- * by 4-point Lagrange interpolation: at most 0.001 dB of loss per pass at
- * 2 kHz, so the decay of the bands that matter is not shortened.
+ * No comb.  The tail repeats itself wherever two echo paths differ by one
+ * trip round a loop: a signal that enters lines i and j together comes
+ * out again one length of i later through the mix (weight: the matrix's
+ * entry), and an output that reads line i hears i's own return one length
+ * later.  Fed the same signal at the same instant, the lines made these
+ * echoes add up at one line's length (autocorrelation 0.14..0.45 at 8 and
+ * 16 lines).  Here every line takes each input channel from its own
+ * distance (0..24 ms) behind the diffuser and each output reads every line
+ * at its own distance (0.5..20 ms), so that the echoes of one loop land at
+ * as many lags as there are pairs of lines, each with weight about 1/N^1.5
+ * (N = 32: 0.006); the diffusion allpasses are short (2-4 ms), so their own
+ * ringing has died before the tail.  The distances and signs are drawn
+ * once from a fixed seed (the same for every instance), chosen for a tail
+ * whose autocorrelation beyond 5 ms stays at 0.045 or below at the tested
+ * settings (white noise under the same envelope: 0.02..0.03).  The
+ * modulation smears what is left: with few modes per hertz (a small size),
+ * the remaining ripple is modal, not a comb.
  *
- * Controls run on a tick of 32 samples, counted in samples so that the
- * output does not depend on the block size: each tick advances the
- * smoothers (decay, damping, width, mix: SMOOTH_SECONDS; predelay: 50 ms;
- * size: 200 ms, slew-limited so that its pitch glide stays under a
- * semitone), the LFOs and, when decay, damping or size moved, the shelves;
- * within the tick the read points, predelay, width, mix and gain ramp
- * linearly.
+ * Modulation.  After the Hadamard mix, each pair of lines turns by an
+ * angle swinging +-0.7 rad at its own slow rate (0.82..2.3 Hz, phases from
+ * the init seed): the modes wander (by about 1 Hz), yet the mix stays
+ * orthogonal, so the decay is not touched and nothing is lost to
+ * interpolation.
+ *
+ * Glides.  Every parameter reaches its new value per sample: decay and
+ * damping move the shelves' coefficients together through two one-poles
+ * in series of SMOOTH_SECONDS / 2 each (a convex mix of stable shelves,
+ * whose speed has no step either, so an edit leaves no splatter); width
+ * and mix by a one-pole of SMOOTH_SECONDS; predelay by a one-pole of 50 ms; size by a one-pole of
+ * 200 ms, slew-limited so that its pitch glide stays under a semitone,
+ * with every line read by 4-point Lagrange interpolation until it settles
+ * on its new whole-sample length.  The per-sample values of a 32-sample
+ * tick are computed at its start, counted in samples, so the output does
+ * not depend on the block size.
  *
  * Processing.  A chunk (at most one tick) is never longer than the
  * shortest line, so the lines are read for the whole chunk first, then
  * filtered, mixed and written back.  They are held line by line, so the
- * Hadamard butterflies, the interpolation weights and most reads are loops
- * over the chunk's samples that the compiler vectorises.
+ * butterflies and reads are loops over the chunk's samples that the
+ * compiler vectorises.
  *
  * Subnormals.  A constant 1e-20 is added to the diffuser input: the network
  * settles on a tiny normal-range floor (about -400 dB) instead of decaying
  * into subnormal numbers, so a tail in silence costs the same without FTZ.
  *
- * Buffers are sized from the rate (size_for_rate): lines for size 2 plus
- * the modulation, 0.5 s of predelay per channel, the allpasses.  Offsets,
- * not pointers, locate them in the state, which the engine may map at a
- * different address in another process.
+ * Buffers are sized from the rate (size_for_rate): lines for size 2, 0.5 s
+ * of predelay per channel, the allpasses, 24 ms of diffused input per
+ * channel for the injection points.  Offsets, not pointers, locate
+ * them in the state, which the engine may map at a different address in
+ * another process.
  */
 #include <math.h>
 #include <string.h>
@@ -60,38 +86,40 @@
 #include "module.h"
 #include "wavetable.h"
 
-#define REVERB_LINES 8
+#define REVERB_LINES 32
+#define REVERB_PAIRS (REVERB_LINES / 2)
+/* the Hadamard transform runs as stages 2+4, 8+16, then 1 (reverb_run) */
+_Static_assert(REVERB_LINES == 32, "reverb_run stages the transform for 32 lines");
 #define REVERB_AP 4                 /* allpasses per channel */
 #define REVERB_TICK 32              /* samples per control update */
+_Static_assert(REVERB_LINES == REVERB_TICK && REVERB_LINES % 4 == 0,
+    "reverb_transpose turns a square block, 4 by 4");
 #define REVERB_MIN_SIZE 0.3f
 #define REVERB_MAX_SIZE 2.0f
 #define REVERB_MAX_PREDELAY 0.5f    /* s */
-#define REVERB_MOD_DEPTH 62.5e-6f   /* s, peak: 3 samples at 48 kHz */
+#define REVERB_ROT_DEPTH 0.7f       /* rad, peak angle of each pair's turn */
 #define REVERB_XOVER_HZ 4000.0f     /* shelf crossover, Hz */
 /* Cap of the extra HF loss per pass, log2 of sqrt(g_lo / g_hi): 60 dB. */
 #define REVERB_MAX_HF_HALF 4.98f
-#define REVERB_SIZE_SMOOTH 0.2f     /* s, time constant of size changes */
+#define REVERB_SIZE_SMOOTH 0.2      /* s, time constant of size changes */
 /* Fastest size glide: the longest line's read point moves at most this
  * many samples per sample (a pitch bend under a semitone). */
-#define REVERB_SIZE_SLEW 0.05f
-#define REVERB_PREDELAY_SMOOTH 0.05f /* s */
+#define REVERB_SIZE_SLEW 0.05
+#define REVERB_PREDELAY_SMOOTH 0.05 /* s */
 #define REVERB_FLOOR 1e-20f         /* constant added against subnormals */
 #define REVERB_MARGIN 8             /* samples beyond the longest read */
 /* Each line's ring is followed by copies of its first samples, so the
  * interpolator's 4 taps are always contiguous (16 bytes keep alignment). */
 #define REVERB_GUARD 4
 /* Wet gain of the lines at size 1, scaled by sqrt(size) so that the level
- * hardly follows the size: white noise comes out of a 2 s tail about 1 dB
- * down. */
+ * hardly follows the size. */
 #define REVERB_WET_GAIN 0.7f
 /* Gain of the diffused input in the wet output, relative to the lines'. */
 #define REVERB_DIRECT 0.7f
-/* The wet outputs: the feedback into these two lines (rows of the
- * Hadamard matrix, so orthogonal sign patterns over all the lines). */
-#define REVERB_TAP_L 1
-#define REVERB_TAP_R 2
 /* log2 of the amplitude lost per second for a T60 of 1 s: 60 dB. */
 #define REVERB_LOG2_60DB 9.965784285f
+/* A glide closer than this to its end (fraction of the way) has ended. */
+#define REVERB_SETTLED 1e-9
 
 enum { REVERB_IN_L, REVERB_IN_R, REVERB_N_IN };
 enum { REVERB_OUT_L, REVERB_OUT_R, REVERB_N_OUT };
@@ -100,27 +128,32 @@ enum {
 	REVERB_WIDTH, REVERB_MIX, REVERB_N_P
 };
 
-/* Line lengths at size 1, ms; each becomes the next unused prime. */
-static const float reverb_line_ms[REVERB_LINES] = {
-	29.0f, 33.7f, 38.9f, 43.6f, 49.1f, 54.7f, 60.3f, 67.9f
-};
+/* Line lengths at size 1: geometric from the shortest to the longest,
+ * each made the next unused prime. */
+#define REVERB_SHORTEST_MS 24.0f
+#define REVERB_LONGEST_MS 68.3f
 
-/* LFO rate of each line, Hz. */
-static const float reverb_lfo_hz[REVERB_LINES] = {
-	0.41f, 0.53f, 0.67f, 0.79f, 0.89f, 0.97f, 1.07f, 1.19f
-};
+/* Rotation LFOs: pair j turns at REVERB_ROT_HZ * REVERB_ROT_STEP^j Hz. */
+#define REVERB_ROT_HZ 0.82f
+#define REVERB_ROT_STEP 1.07f
 
-/* Signs of the input injected into each line (even lines: left). */
-static const float reverb_in_sign[REVERB_LINES] = {
-	1, 1, -1, 1, 1, -1, -1, -1
-};
+/* Input injection and output taps: each line takes both channels of the
+ * diffused input, each from its own distance behind the diffuser (up to
+ * REVERB_INJ_MAX_MS), and each output sums one tap on every line at its
+ * own distance behind the write point (REVERB_TAP_MIN_MS ..
+ * REVERB_TAP_MAX_MS); distances and signs are drawn once from a fixed
+ * seed, so every instance sounds alike. */
+#define REVERB_INJ_MAX_MS 24.0f
+#define REVERB_TAP_MIN_MS 0.5f
+#define REVERB_TAP_MAX_MS 20.0f
+#define REVERB_LAYOUT_SEED 11u
 
 /* Diffuser allpasses: lengths in ms per channel, and gains. */
 static const float reverb_ap_ms[2][REVERB_AP] = {
-	{ 4.771f, 3.595f, 12.735f, 9.307f },
-	{ 4.513f, 3.833f, 13.411f, 8.931f },
+	{ 1.733f, 2.341f, 3.113f, 4.307f },
+	{ 1.931f, 2.617f, 3.371f, 4.129f },
 };
-static const float reverb_ap_gain[REVERB_AP] = { 0.75f, 0.75f, 0.625f, 0.625f };
+static const float reverb_ap_gain[REVERB_AP] = { 0.7f, 0.7f, 0.65f, 0.6f };
 
 /* One Schroeder allpass of the input diffusion. */
 struct reverb_ap {
@@ -130,17 +163,12 @@ struct reverb_ap {
 	float gain;
 };
 
-/* A control value over one tick: start + t * step at sample t of the
- * tick, reaching `end` at the next tick. */
-struct reverb_ramp {
-	float start, step, end;
-};
-
 /* Where everything lives in mem[], at one rate. */
 struct reverb_layout {
 	float base[REVERB_LINES];      /* line lengths at size 1, samples */
 	unsigned line_len;             /* per-line ring, a power of two */
 	unsigned pre_len;              /* per-channel predelay, a power of two */
+	unsigned inj_len;              /* per-channel injection ring, ditto */
 	unsigned ap_len[2][REVERB_AP]; /* samples */
 	size_t total;                  /* floats */
 };
@@ -151,41 +179,66 @@ struct reverb {
 	unsigned line_stride;          /* floats from one line to the next */
 	unsigned pre_mask;             /* predelay buffer length - 1 */
 	unsigned pre_off[2];           /* predelay buffers in mem[] */
+	unsigned inj_mask;             /* injection ring length - 1 */
+	unsigned inj_off[2];           /* injection rings in mem[] */
+	unsigned iw;                   /* injection ring write index */
+	unsigned inj[2][REVERB_LINES]; /* each line's distance into them */
+	float inj_gain[2][REVERB_LINES];
 	unsigned w;                    /* line write index */
 	unsigned pw;                   /* predelay write index */
 	unsigned phase;                /* samples into the current tick */
 	float base[REVERB_LINES];      /* line lengths at size 1, samples */
-	/* read points: at sample t of the tick, pint + f0 + t * dpos samples
-	 * back (f0 in [2, 3): the fraction stays positive through the tick) */
-	double pos_end[REVERB_LINES];  /* at the next tick, samples */
-	int pint[REVERB_LINES];
-	float f0[REVERB_LINES];         /* samples */
-	float dpos[REVERB_LINES];      /* samples per sample */
-	float lfo_c[REVERB_LINES];     /* quadrature LFOs: cos, sin */
-	float lfo_s[REVERB_LINES];
-	float rot_c[REVERB_LINES];     /* their rotation per tick */
-	float rot_s[REVERB_LINES];
-	float depth;                   /* modulation, samples peak */
-	float b0[REVERB_LINES];        /* shelves, transposed direct form II, */
-	float b1[REVERB_LINES];        /* with the Hadamard's 1/sqrt(8) in b */
-	float a1[REVERB_LINES];
-	float z[REVERB_LINES];         /* shelf states */
+	unsigned tap[2][REVERB_LINES]; /* output taps behind the write point */
+	float tap_gain[2][REVERB_LINES];
+
+	/* size: each line's delay glides from `from` to `to` (whole samples)
+	 * as u goes from 0 to 1 */
+	float size, size_target;       /* 0.3..2: the glide's start and end */
+	float size_set;                /* the value set, taken at a tick */
+	int size_pending;              /* size_set not yet taken */
+	double from[REVERB_LINES], to[REVERB_LINES];
+	double u;                      /* the glide, 0..1; 1: settled */
+	double u_coef;                 /* one-pole, per sample */
+	double u_max_step;             /* slew limit, per sample */
+	unsigned delay[REVERB_LINES];  /* settled delays, samples */
+	int gliding;                   /* this tick, lines are interpolated */
+
+	/* decay shelves, transposed direct form II, with the Hadamard's
+	 * 1/sqrt(N) in b; while moving, each coefficient approaches its
+	 * target (t*) per sample through a middle stage (m*) */
+	float b0[REVERB_LINES], b1[REVERB_LINES], a1[REVERB_LINES];
+	float tb0[REVERB_LINES], tb1[REVERB_LINES], ta1[REVERB_LINES];
+	float mb0[REVERB_LINES], mb1[REVERB_LINES], ma1[REVERB_LINES];
+	float z[REVERB_LINES];
+	float shelf_coef;              /* each of two one-poles, per sample */
+	int shelf_dirty;               /* targets to recompute */
+	int shelf_moving;              /* coefficients short of the targets */
 	float xover_k;                 /* 1 / tan(pi fc / fs) */
 	float decay;                   /* parameter values, s and ratio */
 	float damping;
-	struct smoother k_lo;          /* log2 amplitude lost per s, below */
-	struct smoother k_hi;          /* and above the crossover */
-	float size, size_target;       /* 0.3..2 */
-	float size_coef;               /* fraction of the distance per tick */
-	float size_max_step;           /* per tick, REVERB_SIZE_SLEW */
-	double pre_end, pre_target;    /* predelay, samples (>= 1) */
-	double pre_start, pre_step;    /* this tick: start + t * step */
-	double pre_coef;               /* fraction of the distance per tick */
-	struct smoother width;         /* 0..1, tick rate */
-	struct smoother mix;           /* 0 dry .. 1 wet, tick rate */
-	struct reverb_ramp width_ramp;
-	struct reverb_ramp mix_ramp;
-	struct reverb_ramp gain_ramp;  /* REVERB_WET_GAIN * sqrt(size) */
+
+	/* rotation modulation: quadrature LFOs at tick rate, and each pair's
+	 * cos/sin ramped through the tick */
+	float lfo_c[REVERB_PAIRS], lfo_s[REVERB_PAIRS];
+	float rot_c[REVERB_PAIRS], rot_s[REVERB_PAIRS];
+	float cs0[REVERB_PAIRS], sn0[REVERB_PAIRS];   /* at the tick's start */
+	float cs1[REVERB_PAIRS], sn1[REVERB_PAIRS];   /* at its end */
+	float dcs[REVERB_PAIRS], dsn[REVERB_PAIRS];   /* per sample */
+
+	double pre, pre_target;        /* predelay, samples (>= 1) */
+	double pre_mid;                /* the first of its two one-poles */
+	double pre_coef;               /* one-pole, per sample */
+	int pre_moving;                /* this tick */
+	struct smoother width;         /* 0..1, per sample */
+	struct smoother mix;           /* 0 dry .. 1 wet, per sample */
+
+	/* this tick's per-sample controls */
+	double u_t[REVERB_TICK];
+	double pre_t[REVERB_TICK];
+	float width_t[REVERB_TICK];
+	float mix_t[REVERB_TICK];
+	float gain_t[REVERB_TICK];
+
 	struct reverb_ap ap[2][REVERB_AP];
 	int running;                   /* process has run: smooth changes */
 	float mem[];                   /* lines, predelays, allpasses */
@@ -197,7 +250,7 @@ static const struct param_desc reverb_params[REVERB_N_P] = {
 	    .help = "reverberation time T60 below the 4 kHz crossover, s" },
 	[REVERB_SIZE] = { .name = "size", .unit = "", .kind = PARAM_REAL,
 	    .min = REVERB_MIN_SIZE, .max = REVERB_MAX_SIZE, .def = 1.0f,
-	    .help = "scale of the delay lines (1: 29..68 ms); changes glide (200 ms, pitch bend < 1 semitone)" },
+	    .help = "scale of the delay lines (1: 24..68 ms); changes glide (200 ms, pitch bend < 1 semitone)" },
 	[REVERB_DAMPING] = { .name = "damping", .unit = "", .kind = PARAM_REAL,
 	    .min = 0.05f, .max = 1.0f, .def = 0.5f,
 	    .help = "high-frequency T60 as a ratio of decay (1: flat; at 4 kHz 2d/(1+d))" },
@@ -211,36 +264,6 @@ static const struct param_desc reverb_params[REVERB_N_P] = {
 	    .min = 0.0f, .max = 1.0f, .def = 0.3f,
 	    .help = "dry/wet crossfade, 0 dry only .. 1 wet only" },
 };
-
-/* smoother_next, snapping to the target once float rounding stalls the
- * approach (as in delay.c). */
-static inline float
-reverb_smooth(struct smoother *s)
-{
-	float prev = s->cur;
-	float v = smoother_next(s);
-
-	if (v == prev)
-		v = s->cur = s->target;
-	return v;
-}
-
-/* Start the next tick of ramp `r` from where the last ended, toward `end`. */
-static inline void
-reverb_ramp_to(struct reverb_ramp *r, float end)
-{
-	r->start = r->end;
-	r->end = end;
-	r->step = (end - r->start) * (1.0f / REVERB_TICK);
-}
-
-/* Hold ramp `r` at `v`. */
-static inline void
-reverb_ramp_snap(struct reverb_ramp *r, float v)
-{
-	r->start = r->end = v;
-	r->step = 0.0f;
-}
 
 /* Nonzero when n (>= 2) is prime. */
 static int
@@ -277,7 +300,9 @@ reverb_layout(float rate, struct reverb_layout *lay)
 	unsigned longest;
 
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		unsigned n = (unsigned)lrintf(reverb_line_ms[i] * 0.001f * rate);
+		float ms = REVERB_SHORTEST_MS * powf(REVERB_LONGEST_MS /
+		    REVERB_SHORTEST_MS, (float)i / (REVERB_LINES - 1));
+		unsigned n = (unsigned)lrintf(ms * 0.001f * rate);
 		if (n <= prev)
 			n = prev + 1;
 		while (!reverb_is_prime(n))
@@ -285,13 +310,16 @@ reverb_layout(float rate, struct reverb_layout *lay)
 		lay->base[i] = (float)n;
 		prev = n;
 	}
-	longest = (unsigned)ceilf(lay->base[REVERB_LINES - 1] * REVERB_MAX_SIZE +
-	    REVERB_MOD_DEPTH * rate) + REVERB_MARGIN;
+	longest = (unsigned)ceilf(lay->base[REVERB_LINES - 1] * REVERB_MAX_SIZE) +
+	    REVERB_MARGIN;
 	lay->line_len = reverb_pow2(longest);
 	lay->pre_len = reverb_pow2((unsigned)ceilf(REVERB_MAX_PREDELAY * rate) +
 	    REVERB_TICK + REVERB_MARGIN);
 	lay->total = (size_t)(lay->line_len + REVERB_GUARD) * REVERB_LINES +
 	    (size_t)(lay->pre_len + REVERB_GUARD) * 2;
+	lay->inj_len = reverb_pow2((unsigned)ceilf(REVERB_INJ_MAX_MS * 0.001f *
+	    rate) + REVERB_TICK + REVERB_MARGIN);
+	lay->total += (size_t)lay->inj_len * 2;
 	for (unsigned c = 0; c < 2; c++)
 		for (unsigned k = 0; k < REVERB_AP; k++) {
 			unsigned n = (unsigned)lrintf(reverb_ap_ms[c][k] * 0.001f *
@@ -312,76 +340,88 @@ reverb_size_for_rate(float rate)
 	return sizeof(struct reverb) + lay.total * sizeof(float);
 }
 
-/* Set the decay targets (log2 amplitude per second below and above the
- * crossover) from the decay and damping parameters. */
-static void
-reverb_decay_targets(struct reverb *r)
+/* Line i's delay, samples, at glide position u. */
+static inline double
+reverb_line_delay(const struct reverb *r, unsigned i, double u)
 {
-	float k = REVERB_LOG2_60DB / r->decay;
-
-	smoother_set(&r->k_lo, k);
-	smoother_set(&r->k_hi, k / r->damping);
+	return r->from[i] + (r->to[i] - r->from[i]) * u;
 }
 
-/* Recompute each line's shelf from the current decay rates and size:
- * DC gain g_lo = 2^(-k_lo L / fs), Nyquist gain g_hi = 2^(-k_hi L / fs),
- * sqrt(g_lo g_hi) at the crossover, L the line's mean length. */
+/* Aim every line's glide at the target size: from where it is now to
+ * the whole-sample delay of the new size. */
 static void
-reverb_shelves(struct reverb *r)
+reverb_aim_size(struct reverb *r)
+{
+	double span = 0;
+
+	for (unsigned i = 0; i < REVERB_LINES; i++) {
+		r->from[i] = reverb_line_delay(r, i, r->u);
+		r->to[i] = rint((double)r->base[i] * r->size_target);
+		span = fmax(span, fabs(r->to[i] - r->from[i]));
+	}
+	r->u = span > 0 ? 0.0 : 1.0;
+	r->u_max_step = span > 0 ? REVERB_SIZE_SLEW / span : 1.0;
+	r->shelf_dirty = 1;
+}
+
+/* Recompute each line's shelf targets from the decay and damping
+ * parameters and the line's delay at the end of this tick: DC gain
+ * g_lo = 2^(-k_lo L / fs), Nyquist gain g_hi = 2^(-k_hi L / fs),
+ * sqrt(g_lo g_hi) at the crossover. */
+static void
+reverb_shelf_targets(struct reverb *r, double u_end)
 {
 	const float hadamard = 1.0f / sqrtf((float)REVERB_LINES);
-	float lo = r->k_lo.cur * r->size / r->rate;
-	float hi = r->k_hi.cur * r->size / r->rate;
+	float k_lo = REVERB_LOG2_60DB / r->decay;
+	float lo = k_lo / r->rate;
+	float hi = k_lo / r->damping / r->rate;
 	float kn = r->xover_k;
 
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		float e_lo = lo * r->base[i];
-		float half = 0.5f * (hi - lo) * r->base[i];  /* -log2 sqrt(r) */
+		float len = (float)reverb_line_delay(r, i, u_end);
+		float e_lo = lo * len;
+		float half = 0.5f * (hi - lo) * len;     /* -log2 sqrt(r) */
 		if (half > REVERB_MAX_HF_HALF)
 			half = REVERB_MAX_HF_HALF;
 		float g = exp2f(-e_lo) * hadamard;
 		float sr = exp2f(-half);                 /* sqrt(g_hi / g_lo) */
 		float ia0 = 1.0f / (1.0f + kn / sr);
-		r->b0[i] = g * (1.0f + kn * sr) * ia0;
-		r->b1[i] = g * (1.0f - kn * sr) * ia0;
-		r->a1[i] = (1.0f - kn / sr) * ia0;
+		r->tb0[i] = g * (1.0f + kn * sr) * ia0;
+		r->tb1[i] = g * (1.0f - kn * sr) * ia0;
+		r->ta1[i] = (1.0f - kn / sr) * ia0;
 	}
 }
 
-/* Aim the line read points at their place for the next tick (size and
- * LFO at the tick's end); with `snap`, start there too. */
-static void
-reverb_aim_lines(struct reverb *r, int snap)
+/* The rotation of pair j now: cos and sin of its angle. */
+static inline void
+reverb_rotation(const struct reverb *r, unsigned j, float *c, float *s)
 {
-	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		double end = (double)r->base[i] * r->size +
-		    (double)(r->depth * r->lfo_s[i]);
-		double start = snap ? end : r->pos_end[i];
-		int whole = (int)start - 2;
+	float a = REVERB_ROT_DEPTH * r->lfo_s[j];
 
-		r->pint[i] = whole;
-		r->f0[i] = (float)(start - whole);
-		r->dpos[i] = (float)((end - start) * (1.0 / REVERB_TICK));
-		r->pos_end[i] = end;
-	}
+	*c = cosf(a);
+	*s = sinf(a);
 }
 
 /* Jump every control to its target: before the first block. */
 static void
 reverb_snap(struct reverb *r)
 {
-	r->k_lo.cur = r->k_lo.target;
-	r->k_hi.cur = r->k_hi.target;
+	r->u = 1.0;
+	r->size_target = r->size_set;
+	r->size_pending = 0;
+	for (unsigned i = 0; i < REVERB_LINES; i++)
+		r->from[i] = r->to[i] = rint((double)r->base[i] * r->size_target);
+	r->size = r->size_target;
+	reverb_shelf_targets(r, 1.0);
+	for (unsigned i = 0; i < REVERB_LINES; i++) {
+		r->b0[i] = r->mb0[i] = r->tb0[i];
+		r->b1[i] = r->mb1[i] = r->tb1[i];
+		r->a1[i] = r->ma1[i] = r->ta1[i];
+	}
+	r->shelf_dirty = r->shelf_moving = 0;
 	r->width.cur = r->width.target;
 	r->mix.cur = r->mix.target;
-	r->size = r->size_target;
-	r->pre_start = r->pre_end = r->pre_target;
-	r->pre_step = 0.0;
-	reverb_ramp_snap(&r->width_ramp, r->width.cur);
-	reverb_ramp_snap(&r->mix_ramp, r->mix.cur);
-	reverb_ramp_snap(&r->gain_ramp, REVERB_WET_GAIN * sqrtf(r->size));
-	reverb_aim_lines(r, 1);
-	reverb_shelves(r);
+	r->pre = r->pre_mid = r->pre_target;
 }
 
 /* Set parameter `index` (decay and predelay in s, the others ratios);
@@ -394,14 +434,15 @@ reverb_set_param(void *self, unsigned index, float value)
 	switch (index) {
 	case REVERB_DECAY:
 		r->decay = clampf(value, 0.1f, 30.0f);
-		reverb_decay_targets(r);
+		r->shelf_dirty = 1;
 		break;
 	case REVERB_DAMPING:
 		r->damping = clampf(value, 0.05f, 1.0f);
-		reverb_decay_targets(r);
+		r->shelf_dirty = 1;
 		break;
-	case REVERB_SIZE:
-		r->size_target = clampf(value, REVERB_MIN_SIZE, REVERB_MAX_SIZE);
+	case REVERB_SIZE:              /* taken at the next tick */
+		r->size_set = clampf(value, REVERB_MIN_SIZE, REVERB_MAX_SIZE);
+		r->size_pending = 1;
 		break;
 	case REVERB_PREDELAY:
 		r->pre_target = (double)clampf(value, 0.0f, REVERB_MAX_PREDELAY) *
@@ -430,7 +471,11 @@ reverb_init(void *self, float rate, uint32_t seed)
 	struct reverb *r = self;
 	struct reverb_layout lay;
 	uint64_t rng = rng_seed(seed);
-	float tick_rate = rate / REVERB_TICK;
+	uint64_t lrng = rng_seed(REVERB_LAYOUT_SEED);
+	/* unit power in each output; the input's power in the lines that of
+	 * 8 lines at 1 */
+	const float tap_w = 1.0f / sqrtf((float)REVERB_LINES);
+	const float inj_w = sqrtf(8.0f / (float)REVERB_LINES);
 	unsigned off;
 
 	reverb_layout(rate, &lay);
@@ -443,6 +488,11 @@ reverb_init(void *self, float rate, uint32_t seed)
 		r->pre_off[c] = off;
 		off += lay.pre_len + REVERB_GUARD;
 	}
+	r->inj_mask = lay.inj_len - 1;
+	for (unsigned c = 0; c < 2; c++) {
+		r->inj_off[c] = off;
+		off += lay.inj_len;
+	}
 	for (unsigned c = 0; c < 2; c++)
 		for (unsigned k = 0; k < REVERB_AP; k++) {
 			r->ap[c][k].off = off;
@@ -451,74 +501,160 @@ reverb_init(void *self, float rate, uint32_t seed)
 			r->ap[c][k].gain = reverb_ap_gain[k];
 			off += lay.ap_len[c][k];
 		}
-	r->depth = REVERB_MOD_DEPTH * rate;
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		double ph = DSP_PI * (double)rng_uniform(&rng);
-		double w = 2.0 * DSP_PI * reverb_lfo_hz[i] * REVERB_TICK / rate;
 		r->base[i] = lay.base[i];
-		r->lfo_c[i] = (float)cos(ph);
-		r->lfo_s[i] = (float)sin(ph);
-		r->rot_c[i] = (float)cos(w);
-		r->rot_s[i] = (float)sin(w);
+		for (unsigned c = 0; c < 2; c++) {
+			float u = 0.5f + 0.5f * rng_uniform(&lrng);
+			float t = REVERB_TAP_MIN_MS + u * (REVERB_TAP_MAX_MS -
+			    REVERB_TAP_MIN_MS);
+			r->tap[c][i] = (unsigned)lrintf(t * 0.001f * rate);
+			r->tap_gain[c][i] = tap_w * (rng_next(&lrng) >> 63 ? 1.0f : -1.0f);
+			u = 0.5f + 0.5f * rng_uniform(&lrng);
+			r->inj[c][i] = (unsigned)lrintf(u * REVERB_INJ_MAX_MS * 0.001f *
+			    rate);
+			r->inj_gain[c][i] = inj_w * (rng_next(&lrng) >> 63 ? 1.0f : -1.0f);
+		}
+	}
+	for (unsigned j = 0; j < REVERB_PAIRS; j++) {
+		double ph = 2.0 * DSP_PI * (double)rng_uniform(&rng);
+		double hz = REVERB_ROT_HZ * pow(REVERB_ROT_STEP, (double)j);
+		double w = 2.0 * DSP_PI * hz * REVERB_TICK / rate;
+		r->lfo_c[j] = (float)cos(ph);
+		r->lfo_s[j] = (float)sin(ph);
+		r->rot_c[j] = (float)cos(w);
+		r->rot_s[j] = (float)sin(w);
+		reverb_rotation(r, j, &r->cs1[j], &r->sn1[j]);
 	}
 	r->xover_k = 1.0f / tanf((float)DSP_PI *
 	    fminf(REVERB_XOVER_HZ, 0.4f * rate) / rate);
 	r->decay = reverb_params[REVERB_DECAY].def;
 	r->damping = reverb_params[REVERB_DAMPING].def;
-	smoother_init(&r->k_lo, 0.0f, tick_rate, SMOOTH_SECONDS);
-	smoother_init(&r->k_hi, 0.0f, tick_rate, SMOOTH_SECONDS);
-	reverb_decay_targets(r);
-	r->size_target = reverb_params[REVERB_SIZE].def;
-	r->size_coef = 1.0f - expf(-1.0f / (REVERB_SIZE_SMOOTH * tick_rate));
-	r->size_max_step = REVERB_SIZE_SLEW * REVERB_TICK /
-	    lay.base[REVERB_LINES - 1];
-	smoother_init(&r->width, reverb_params[REVERB_WIDTH].def, tick_rate,
+	r->shelf_coef = 1.0f - expf(-2.0f / (SMOOTH_SECONDS * rate));
+	r->size_set = reverb_params[REVERB_SIZE].def;
+	r->u_coef = 1.0 - exp(-1.0 / (REVERB_SIZE_SMOOTH * rate));
+	smoother_init(&r->width, reverb_params[REVERB_WIDTH].def, rate,
 	    SMOOTH_SECONDS);
-	smoother_init(&r->mix, reverb_params[REVERB_MIX].def, tick_rate,
+	smoother_init(&r->mix, reverb_params[REVERB_MIX].def, rate,
 	    SMOOTH_SECONDS);
 	r->pre_target = (double)reverb_params[REVERB_PREDELAY].def * rate;
-	r->pre_coef = 1.0 - exp(-1.0 / ((double)REVERB_PREDELAY_SMOOTH *
-	    tick_rate));
+	r->pre_coef = 1.0 - exp(-2.0 / (REVERB_PREDELAY_SMOOTH * rate));
 	reverb_snap(r);
 }
 
-/* At the start of each tick: advance the controls by one tick and set
- * the ramps that carry them through it; recompute the shelves when the
- * decay or the size moved. */
+/* Fill t[0..TICK) with smoother s advanced one sample per entry, snapping
+ * to the target once float rounding stalls the approach. */
+static void
+reverb_smooth_tick(struct smoother *s, float *t)
+{
+	for (unsigned n = 0; n < REVERB_TICK; n++) {
+		float prev = s->cur;
+		float v = s->cur + (s->target - s->cur) * s->coef;
+		if (v == prev)
+			v = s->target;
+		s->cur = v;
+		t[n] = v;
+	}
+}
+
+/* At the start of each tick: compute this tick's per-sample controls
+ * (size glide, predelay, width, mix, wet gain), the shelves' targets when
+ * they moved, and the rotations' ramps. */
 static void
 reverb_control(struct reverb *r)
 {
-	int moved = smoother_moving(&r->k_lo) || smoother_moving(&r->k_hi) ||
-	    r->size != r->size_target;
-
-	reverb_smooth(&r->k_lo);
-	reverb_smooth(&r->k_hi);
-	if (r->size != r->size_target) {
-		float d = r->size_target - r->size;
-		float step = clampf(d * r->size_coef, -r->size_max_step,
-		    r->size_max_step);
-		r->size = fabsf(d) < 1e-6f ? r->size_target : r->size + step;
+	/* size: a new target starts the glide over from where it is */
+	if (r->size_pending) {
+		r->size += (r->size_target - r->size) * (float)r->u;
+		r->size_target = r->size_set;
+		r->size_pending = 0;
+		reverb_aim_size(r);
 	}
-	if (moved)
-		reverb_shelves(r);
-	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		float c = r->lfo_c[i], s = r->lfo_s[i];
-		float nc = c * r->rot_c[i] - s * r->rot_s[i];
-		float ns = s * r->rot_c[i] + c * r->rot_s[i];
+	/* a one-pole glide of u toward 1, slew-limited */
+	r->gliding = r->u < 1.0;
+	if (r->gliding) {
+		double u = r->u;
+		for (unsigned n = 0; n < REVERB_TICK; n++) {
+			double step = (1.0 - u) * r->u_coef;
+			u += step < r->u_max_step ? step : r->u_max_step;
+			if (1.0 - u < REVERB_SETTLED)
+				u = 1.0;
+			r->u_t[n] = u;
+		}
+		r->u = u;
+		r->shelf_dirty = 1;
+		if (u == 1.0)
+			for (unsigned i = 0; i < REVERB_LINES; i++)
+				r->delay[i] = (unsigned)r->to[i];
+	} else {
+		for (unsigned i = 0; i < REVERB_LINES; i++)
+			r->delay[i] = (unsigned)r->to[i];
+	}
+	for (unsigned n = 0; n < REVERB_TICK; n++) {
+		float s = r->size + (r->size_target - r->size) *
+		    (float)(r->gliding ? r->u_t[n] : 1.0);
+		r->gain_t[n] = REVERB_WET_GAIN * sqrtf(s);
+	}
+
+	/* shelves: new targets when anything they follow moved */
+	if (r->shelf_dirty) {
+		reverb_shelf_targets(r, r->u);
+		r->shelf_dirty = 0;
+		r->shelf_moving = 1;
+	} else if (r->shelf_moving) {
+		float far = 0;
+		for (unsigned i = 0; i < REVERB_LINES; i++) {
+			far = fmaxf(far, fabsf(r->b0[i] - r->tb0[i]));
+			far = fmaxf(far, fabsf(r->b1[i] - r->tb1[i]));
+			far = fmaxf(far, fabsf(r->a1[i] - r->ta1[i]));
+			far = fmaxf(far, fabsf(r->mb0[i] - r->tb0[i]));
+			far = fmaxf(far, fabsf(r->mb1[i] - r->tb1[i]));
+			far = fmaxf(far, fabsf(r->ma1[i] - r->ta1[i]));
+		}
+		if (far < 1e-8f) {        /* settled: -160 dB, snap */
+			for (unsigned i = 0; i < REVERB_LINES; i++) {
+				r->b0[i] = r->mb0[i] = r->tb0[i];
+				r->b1[i] = r->mb1[i] = r->tb1[i];
+				r->a1[i] = r->ma1[i] = r->ta1[i];
+			}
+			r->shelf_moving = 0;
+		}
+	}
+
+	/* predelay */
+	/* predelay: two one-poles in series, so that the read point's speed
+	 * (the pitch of the glide) has no step either */
+	r->pre_moving = r->pre != r->pre_target;
+	if (r->pre_moving) {
+		double p = r->pre, q = r->pre_mid;
+		for (unsigned n = 0; n < REVERB_TICK; n++) {
+			q += (r->pre_target - q) * r->pre_coef;
+			p += (q - p) * r->pre_coef;
+			if (fabs(r->pre_target - p) < 1e-6 &&
+			    fabs(r->pre_target - q) < 1e-6)
+				p = q = r->pre_target;
+			r->pre_t[n] = p;
+		}
+		r->pre = p;
+		r->pre_mid = q;
+	}
+
+	reverb_smooth_tick(&r->width, r->width_t);
+	reverb_smooth_tick(&r->mix, r->mix_t);
+
+	/* rotations: from where the last tick ended to the LFOs' next step */
+	for (unsigned j = 0; j < REVERB_PAIRS; j++) {
+		float c = r->lfo_c[j], s = r->lfo_s[j];
+		float nc = c * r->rot_c[j] - s * r->rot_s[j];
+		float ns = s * r->rot_c[j] + c * r->rot_s[j];
 		float g = 1.5f - 0.5f * (nc * nc + ns * ns);  /* stay on the circle */
-		r->lfo_c[i] = nc * g;
-		r->lfo_s[i] = ns * g;
+		r->cs0[j] = r->cs1[j];
+		r->sn0[j] = r->sn1[j];
+		r->lfo_c[j] = nc * g;
+		r->lfo_s[j] = ns * g;
+		reverb_rotation(r, j, &r->cs1[j], &r->sn1[j]);
+		r->dcs[j] = (r->cs1[j] - r->cs0[j]) * (1.0f / REVERB_TICK);
+		r->dsn[j] = (r->sn1[j] - r->sn0[j]) * (1.0f / REVERB_TICK);
 	}
-	reverb_aim_lines(r, 0);
-
-	double dp = r->pre_target - r->pre_end;
-	r->pre_start = r->pre_end;
-	r->pre_end = fabs(dp) < 1e-3 ? r->pre_target : r->pre_end + dp * r->pre_coef;
-	r->pre_step = (r->pre_end - r->pre_start) * (1.0 / REVERB_TICK);
-
-	reverb_ramp_to(&r->width_ramp, reverb_smooth(&r->width));
-	reverb_ramp_to(&r->mix_ramp, reverb_smooth(&r->mix));
-	reverb_ramp_to(&r->gain_ramp, REVERB_WET_GAIN * sqrtf(r->size));
 }
 
 /* 4-point Lagrange weights for a read d in [0, 1) samples past the second
@@ -543,7 +679,7 @@ reverb_predelay(struct reverb *r, float (*x)[REVERB_TICK],
 {
 	float *bl = r->mem + r->pre_off[0], *br = r->mem + r->pre_off[1];
 	unsigned mask = r->pre_mask, pw = r->pw;
-	float h[4] = { 0.0f, 1.0f, 0.0f, 0.0f };
+	float h[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
 	unsigned di = 1;
 
 	for (unsigned n = 0; n < k; n++) {
@@ -555,14 +691,13 @@ reverb_predelay(struct reverb *r, float (*x)[REVERB_TICK],
 			br[mask + 1 + j] = x[1][n];
 		}
 	}
-	if (r->pre_step == 0.0) {             /* settled: fixed weights */
-		di = (unsigned)r->pre_start;
-		reverb_lagrange((float)(r->pre_start - di), h);
+	if (!r->pre_moving) {                 /* settled: fixed weights */
+		di = (unsigned)r->pre;
+		reverb_lagrange((float)(r->pre - di), h);
 	}
 	for (unsigned n = 0; n < k; n++) {
-		if (r->pre_step != 0.0) {
-			double p = r->pre_start + (double)(r->phase + n) *
-			    r->pre_step;
+		if (r->pre_moving) {
+			double p = r->pre_t[r->phase + n];
 			di = (unsigned)p;
 			reverb_lagrange((float)(p - di), h);
 		}
@@ -614,65 +749,198 @@ reverb_allpass(float *mem, struct reverb_ap *a, float *x, unsigned k)
 	a->idx = idx;
 }
 
-/* A tick of interpolated reads whose taps slide by one sample per sample:
- * v[n] = sum of h_j[n] * b[n + j]. */
-static inline void
-reverb_fir_tick(const float *restrict b, const float *restrict h0,
-    const float *restrict h1, const float *restrict h2,
-    const float *restrict h3, float *restrict v)
-{
-	for (unsigned n = 0; n < REVERB_TICK; n++)
-		v[n] = h0[n] * b[n] + h1[n] * b[n + 1] + h2[n] * b[n + 2] +
-		    h3[n] * b[n + 3];
-}
-
-/* Read line i at its modulated, interpolated read point into v[0..TICK)
- * (the samples past k of a shorter chunk are computed, not used); a chunk
- * never reaches samples it writes itself. */
+/* Read k samples of line i into v: at its settled whole-sample delay, or,
+ * while the size glides, interpolated at the gliding delay.  A chunk never
+ * reaches samples it writes itself. */
 static void
 reverb_read_line(const struct reverb *r, unsigned i, unsigned k, float *v)
 {
 	const float *buf = r->mem + (size_t)i * r->line_stride;
-	int at[REVERB_TICK];
-	float h0[REVERB_TICK], h1[REVERB_TICK], h2[REVERB_TICK], h3[REVERB_TICK];
-	int w = (int)r->w - r->pint[i] - 2;
-	float f0 = r->f0[i], dpos = r->dpos[i], t0 = (float)r->phase;
+	unsigned mask = r->line_mask;
 
-	/* the weights, for whole ticks (a loop the compiler vectorises) */
-	for (int n = 0; n < REVERB_TICK; n++) {
-		float p = f0 + (t0 + (float)n) * dpos;  /* in (0, 5) for n < k */
-		int ip = (int)p;
-		float d = p - (float)ip, dm1 = d - 1.0f, dm2 = d - 2.0f;
-		float dp1 = d + 1.0f;
-		at[n] = w + n - ip;                 /* tap 3: delay pint + ip + 2 */
-		h3[n] = d * dm1 * dm2 * (-1.0f / 6.0f);
-		h2[n] = dp1 * dm1 * dm2 * 0.5f;
-		h1[n] = dp1 * d * dm2 * -0.5f;
-		h0[n] = dp1 * d * dm1 * (1.0f / 6.0f);
-	}
-	/* usually the taps slide by one sample per sample without wrapping:
-	 * one vectorised pass */
-	unsigned base = (unsigned)at[0] & r->line_mask;
-	if (k == REVERB_TICK && at[k - 1] - at[0] == (int)k - 1 &&
-	    base + k <= r->line_mask + 1) {
-		reverb_fir_tick(buf + base, h0, h1, h2, h3, v);
+	if (!r->gliding) {
+		unsigned at = (r->w - r->delay[i]) & mask;
+		if (at + k <= mask + 1) {
+			memcpy(v, buf + at, k * sizeof(float));
+			return;
+		}
+		for (unsigned n = 0; n < k; n++)
+			v[n] = buf[(at + n) & mask];
 		return;
 	}
 	for (unsigned n = 0; n < k; n++) {
-		const float *x = buf + ((unsigned)at[n] & r->line_mask);
-		v[n] = h0[n] * x[0] + h1[n] * x[1] + h2[n] * x[2] + h3[n] * x[3];
+		double p = reverb_line_delay(r, i, r->u_t[r->phase + n]);
+		unsigned ip = (unsigned)p;
+		float h[4];
+		reverb_lagrange((float)(p - ip), h);
+		const float *x = buf + ((r->w + n - ip - 2) & mask);
+		v[n] = h[3] * x[0] + h[2] * x[1] + h[1] * x[2] + h[0] * x[3];
 	}
 }
 
-/* One butterfly of the Hadamard transform, over a tick of samples:
- * a, b <- a + b, a - b. */
+/* Two stages of the Hadamard transform at once (h and 2h) over lines
+ * a, b, c, d = j, j + h, j + 2h, j + 3h. */
 static inline void
-reverb_butterfly(float *restrict a, float *restrict b)
+reverb_butterfly4(float *restrict a, float *restrict b, float *restrict c,
+    float *restrict d)
 {
 	for (unsigned n = 0; n < REVERB_TICK; n++) {
-		float x = a[n], y = b[n];
-		a[n] = x + y;
-		b[n] = x - y;
+		float p = a[n] + b[n], q = a[n] - b[n];
+		float u = c[n] + d[n], w = c[n] - d[n];
+		a[n] = p + u;
+		b[n] = q + w;
+		c[n] = p - u;
+		d[n] = q - w;
+	}
+}
+
+/* The last Hadamard stage of the pair a, b, then its turn by the rotation
+ * ramp c0 + t dc, s0 + t ds, where t = t0 + n. */
+static inline void
+reverb_turn(float *restrict a, float *restrict b, float c0, float dc,
+    float s0, float ds, float t0)
+{
+	for (unsigned n = 0; n < REVERB_TICK; n++) {
+		float t = t0 + (float)n;
+		float c = c0 + t * dc, s = s0 + t * ds;
+		float x = a[n] + b[n], y = a[n] - b[n];
+		a[n] = c * x - s * y;
+		b[n] = s * x + c * y;
+	}
+}
+
+/* dst[n][i] = src[i][n] over the square block of lines by tick samples
+ * (4 by 4 in vector registers where SSE is there). */
+static void
+reverb_transpose(const float (*restrict src)[REVERB_TICK],
+    float (*restrict dst)[REVERB_TICK])
+{
+#if defined(__SSE__) || defined(__x86_64__)
+	for (unsigned i = 0; i < REVERB_LINES; i += 4)
+		for (unsigned n = 0; n < REVERB_TICK; n += 4) {
+			__m128 a = _mm_loadu_ps(&src[i][n]);
+			__m128 b = _mm_loadu_ps(&src[i + 1][n]);
+			__m128 c = _mm_loadu_ps(&src[i + 2][n]);
+			__m128 d = _mm_loadu_ps(&src[i + 3][n]);
+			_MM_TRANSPOSE4_PS(a, b, c, d);
+			_mm_storeu_ps(&dst[n][i], a);
+			_mm_storeu_ps(&dst[n + 1][i], b);
+			_mm_storeu_ps(&dst[n + 2][i], c);
+			_mm_storeu_ps(&dst[n + 3][i], d);
+		}
+#else
+	for (unsigned i = 0; i < REVERB_LINES; i++)
+		for (unsigned n = 0; n < REVERB_TICK; n++)
+			dst[n][i] = src[i][n];
+#endif
+}
+
+/* The decay shelves over k samples of the lines, in place: N independent
+ * recursions, sample by sample, coefficients gliding when moving.  The
+ * block is turned so that each sample's lines lie side by side: the
+ * recursions then run across the lines in vector lanes. */
+static void
+reverb_shelves(struct reverb *r, float (*v)[REVERB_TICK], unsigned k)
+{
+	float t[REVERB_TICK][REVERB_LINES];
+	float b0[REVERB_LINES], b1[REVERB_LINES], a1[REVERB_LINES];
+	float z[REVERB_LINES];
+
+	reverb_transpose((const float (*)[REVERB_TICK])v, t);
+	for (unsigned i = 0; i < REVERB_LINES; i++) {
+		b0[i] = r->b0[i];
+		b1[i] = r->b1[i];
+		a1[i] = r->a1[i];
+		z[i] = r->z[i];
+	}
+	if (r->shelf_moving) {
+		float c = r->shelf_coef;
+		for (unsigned n = 0; n < k; n++)
+			for (unsigned i = 0; i < REVERB_LINES; i++) {
+				r->mb0[i] += (r->tb0[i] - r->mb0[i]) * c;
+				r->mb1[i] += (r->tb1[i] - r->mb1[i]) * c;
+				r->ma1[i] += (r->ta1[i] - r->ma1[i]) * c;
+				b0[i] += (r->mb0[i] - b0[i]) * c;
+				b1[i] += (r->mb1[i] - b1[i]) * c;
+				a1[i] += (r->ma1[i] - a1[i]) * c;
+				float in = t[n][i];
+				float y = b0[i] * in + z[i];
+				z[i] = b1[i] * in - a1[i] * y;
+				t[n][i] = y;
+			}
+		for (unsigned i = 0; i < REVERB_LINES; i++) {
+			r->b0[i] = b0[i];
+			r->b1[i] = b1[i];
+			r->a1[i] = a1[i];
+		}
+	} else {
+		for (unsigned n = 0; n < k; n++)
+			for (unsigned i = 0; i < REVERB_LINES; i++) {
+				float in = t[n][i];
+				float y = b0[i] * in + z[i];
+				z[i] = b1[i] * in - a1[i] * y;
+				t[n][i] = y;
+			}
+	}
+	for (unsigned i = 0; i < REVERB_LINES; i++)
+		r->z[i] = z[i];
+	reverb_transpose((const float (*)[REVERB_TICK])t, v);
+}
+
+/* y[0..TICK) += g x[0..TICK): separate arrays and a fixed count, so the
+ * loop vectorises (entries past a short chunk are never used). */
+static inline void
+reverb_madd(float *restrict y, const float *restrict x, float g)
+{
+	for (unsigned n = 0; n < REVERB_TICK; n++)
+		y[n] += g * x[n];
+}
+
+/* Write k samples of the diffused input d[0], d[1] to the injection
+ * rings, and add to each line's v its two channels, each read from the
+ * line's own distance behind the write point. */
+static void
+reverb_inject(struct reverb *r, float (*d)[REVERB_TICK],
+    float (*v)[REVERB_TICK], unsigned k)
+{
+	unsigned mask = r->inj_mask, iw = r->iw;
+
+	for (unsigned c = 0; c < 2; c++) {
+		float *buf = r->mem + r->inj_off[c];
+		for (unsigned n = 0; n < k; n++)
+			buf[(iw + n) & mask] = d[c][n];
+		for (unsigned i = 0; i < REVERB_LINES; i++) {
+			float g = r->inj_gain[c][i];
+			unsigned at = (iw - r->inj[c][i]) & mask;
+			if (at + REVERB_TICK <= mask + 1) {
+				reverb_madd(v[i], buf + at, g);
+			} else {
+				for (unsigned n = 0; n < k; n++)
+					v[i][n] += g * buf[(at + n) & mask];
+			}
+		}
+	}
+	r->iw = (iw + k) & mask;
+}
+
+/* Sum output c's taps over k samples into y (after this chunk's write). */
+static void
+reverb_taps(const struct reverb *r, unsigned c, unsigned k, float *y)
+{
+	unsigned mask = r->line_mask;
+
+	for (unsigned n = 0; n < REVERB_TICK; n++)
+		y[n] = 0.0f;
+	for (unsigned i = 0; i < REVERB_LINES; i++) {
+		const float *buf = r->mem + (size_t)i * r->line_stride;
+		float g = r->tap_gain[c][i];
+		unsigned at = (r->w - r->tap[c][i]) & mask;
+		if (at + REVERB_TICK <= mask + 1) {
+			reverb_madd(y, buf + at, g);
+		} else {
+			for (unsigned n = 0; n < k; n++)
+				y[n] += g * buf[(at + n) & mask];
+		}
 	}
 }
 
@@ -685,9 +953,7 @@ reverb_run(struct reverb *r, const float *xl, const float *xr, float *yl,
 {
 	float x[2][REVERB_TICK], d[2][REVERB_TICK], o[2][REVERB_TICK];
 	float v[REVERB_LINES][REVERB_TICK];
-	float b0[REVERB_LINES], b1[REVERB_LINES], a1[REVERB_LINES];
-	float z[REVERB_LINES];
-	unsigned mask = r->line_mask, w = r->w;
+	unsigned mask = r->line_mask, w = r->w, ph = r->phase;
 
 	for (unsigned n = 0; n < REVERB_TICK; n++) {
 		x[0][n] = xl != NULL && n < k ? xl[n] : 0.0f;
@@ -700,63 +966,57 @@ reverb_run(struct reverb *r, const float *xl, const float *xr, float *yl,
 		reverb_allpass(r->mem, &r->ap[0][a], d[0], k);
 		reverb_allpass(r->mem, &r->ap[1][a], d[1], k);
 	}
-	for (unsigned i = 0; i < REVERB_LINES; i++)
-		reverb_read_line(r, i, k, v[i]);
-	for (unsigned n = k; n < REVERB_TICK; n++)
-		for (unsigned i = 0; i < REVERB_LINES; i++)
-			v[i][n] = 0.0f;
-
-	/* the decay shelves: 8 independent recursions, sample by sample */
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
-		b0[i] = r->b0[i];
-		b1[i] = r->b1[i];
-		a1[i] = r->a1[i];
-		z[i] = r->z[i];
+		reverb_read_line(r, i, k, v[i]);
+		for (unsigned n = k; n < REVERB_TICK; n++)
+			v[i][n] = 0.0f;
 	}
-	for (unsigned n = 0; n < k; n++)
-		for (unsigned i = 0; i < REVERB_LINES; i++) {
-			float in = v[i][n];
-			float y = b0[i] * in + z[i];
-			z[i] = b1[i] * in - a1[i] * y;
-			v[i][n] = y;
-		}
-	for (unsigned i = 0; i < REVERB_LINES; i++)
-		r->z[i] = z[i];
+	reverb_shelves(r, v, k);
 
-	/* Hadamard mix: a fast Walsh-Hadamard transform across the lines */
-	for (unsigned h = 1; h < REVERB_LINES; h <<= 1)
-		for (unsigned i = 0; i < REVERB_LINES; i += 2 * h)
+	/* Hadamard mix: a fast Walsh-Hadamard transform across the lines,
+	 * stages 2 and 4, 8 and 16 two at a time, then stage 1 with the
+	 * modulation: each pair turns by its slowly swinging angle */
+	for (unsigned h = 2; h < REVERB_LINES; h <<= 2)
+		for (unsigned i = 0; i < REVERB_LINES; i += 4 * h)
 			for (unsigned j = i; j < i + h; j++)
-				reverb_butterfly(v[j], v[j + h]);
-
-	/* wet outputs: the diffused input and two rows of the mix */
-	const float direct = REVERB_WET_GAIN * REVERB_DIRECT;
-	for (unsigned n = 0; n < REVERB_TICK; n++) {
-		float t = (float)(r->phase + n);
-		float width = r->width_ramp.start + t * r->width_ramp.step;
-		float mix = r->mix_ramp.start + t * r->mix_ramp.step;
-		float gain = r->gain_ramp.start + t * r->gain_ramp.step;
-		float wl = direct * d[0][n] + gain * v[REVERB_TAP_L][n];
-		float wr = direct * d[1][n] + gain * v[REVERB_TAP_R][n];
-		float mid = 0.5f * (wl + wr), side = 0.5f * width * (wl - wr);
-		o[0][n] = (1.0f - mix) * x[0][n] + mix * (mid + side);
-		o[1][n] = (1.0f - mix) * x[1][n] + mix * (mid - side);
-	}
-	memcpy(yl, o[0], k * sizeof(float));
-	memcpy(yr, o[1], k * sizeof(float));
+				reverb_butterfly4(v[j], v[j + h], v[j + 2 * h],
+				    v[j + 3 * h]);
+	for (unsigned j = 0; j < REVERB_PAIRS; j++)
+		reverb_turn(v[2 * j], v[2 * j + 1], r->cs0[j], r->dcs[j],
+		    r->sn0[j], r->dsn[j], (float)ph);
 
 	/* feed back with the input, keeping the guard copies */
+	reverb_inject(r, d, v, k);
 	for (unsigned i = 0; i < REVERB_LINES; i++) {
 		float *buf = r->mem + (size_t)i * r->line_stride;
-		const float *in = d[i & 1];
-		float sign = reverb_in_sign[i];
+		if (w + k <= mask + 1) {
+			memcpy(buf + w, v[i], k * sizeof(float));
+			if (w < REVERB_GUARD)
+				memcpy(buf + mask + 1, buf, REVERB_GUARD * sizeof(float));
+			continue;
+		}
 		for (unsigned n = 0; n < k; n++) {
 			unsigned j = (w + n) & mask;
-			float y = v[i][n] + sign * in[n];
+			float y = v[i][n];
 			buf[j] = y;
 			if (j < REVERB_GUARD)
 				buf[mask + 1 + j] = y;
 		}
+	}
+
+	/* wet outputs: the diffused input and the taps */
+	reverb_taps(r, 0, k, o[0]);
+	reverb_taps(r, 1, k, o[1]);
+	const float direct = REVERB_WET_GAIN * REVERB_DIRECT;
+	for (unsigned n = 0; n < k; n++) {
+		float width = r->width_t[ph + n];
+		float mix = r->mix_t[ph + n];
+		float gain = r->gain_t[ph + n];
+		float wl = direct * d[0][n] + gain * o[0][n];
+		float wr = direct * d[1][n] + gain * o[1][n];
+		float mid = 0.5f * (wl + wr), side = 0.5f * width * (wl - wr);
+		yl[n] = (1.0f - mix) * x[0][n] + mix * (mid + side);
+		yr[n] = (1.0f - mix) * x[1][n] + mix * (mid - side);
 	}
 	r->w = (w + k) & mask;
 }
@@ -802,7 +1062,7 @@ static const struct port_desc reverb_outputs[REVERB_N_OUT] = {
 
 const struct module_type reverb_module = {
 	.name = "reverb",
-	.help = "stereo algorithmic reverb: 8-line feedback delay network, T60 per band",
+	.help = "stereo algorithmic reverb: 32-line feedback delay network, T60 per band",
 	.size = sizeof(struct reverb),
 	.size_for_rate = reverb_size_for_rate,
 	.inputs = reverb_inputs,
