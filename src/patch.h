@@ -100,7 +100,8 @@ int patch_load_text(struct patch *p, const char *text, const char *file,
 int patch_load_file(struct patch *p, const char *path, struct patch_error *err);
 
 /*
- * Write commands that rebuild `p` exactly: poly, modules with every
+ * Write commands that rebuild `p` exactly: poly, tempo (when not the
+ * default), modules with every
  * parameter that differs from its default, then connections.  Loading the
  * output and saving again gives the same text.  Returns 0 or -1 (errno).
  */

@@ -76,9 +76,11 @@ struct region_midi {
 /*
  * JACK transport at a cycle's first frame, as the JACK thread read it
  * (jack_transport_query).  Written by the parent before it publishes the
- * cycle; the child checks every field before use (src/child.c): a BPM
- * that is not finite or not in TRANSPORT_MIN_BPM..TRANSPORT_MAX_BPM, a
- * meter or tick count that is not positive, make it ignore the BBT part.
+ * cycle; the child checks what it uses (src/child.c, song_tempo): a BPM
+ * that is not finite or not in TRANSPORT_MIN_BPM..TRANSPORT_MAX_BPM, or a
+ * beat type outside 1..128, make it ignore the BBT part.  Bar, beat, tick
+ * and the meter are handed over for completeness; the position is taken
+ * from `frame`.
  */
 #define REGION_TRANSPORT_ROLLING 0x1u    /* transport rolls */
 #define REGION_TRANSPORT_BBT     0x2u    /* bar, beat, tick and bpm are valid
