@@ -8,6 +8,10 @@
  * shortest delay is therefore 3 samples (the taps must lie strictly in the
  * past so the feedback path has no zero-delay loop); the longest is 2 s.
  * The buffer is sized from the rate (size_for_rate), a power of two.
+ *
+ * With sync=tempo the time is one `division` (1/8: an eighth note) at the
+ * tempo the engine hands over (dsp/tempo.h) instead of the time parameter,
+ * held to 2 s at slow tempos; a tempo change glides like a turned knob.
  */
 #include <math.h>
 
@@ -25,7 +29,11 @@
 
 enum { DELAY_IN, DELAY_TIME_CV, DELAY_N_IN };
 enum { DELAY_OUT, DELAY_N_OUT };
-enum { DELAY_TIME, DELAY_FEEDBACK, DELAY_MIX, DELAY_DAMP, DELAY_N_P };
+enum {
+	DELAY_TIME, DELAY_FEEDBACK, DELAY_MIX, DELAY_DAMP, DELAY_SYNC,
+	DELAY_DIVISION, DELAY_N_P
+};
+enum { DELAY_SYNC_FREE, DELAY_SYNC_TEMPO };
 
 struct delay {
 	float rate;
@@ -40,6 +48,10 @@ struct delay {
 	struct smoother damp;      /* one-pole coefficient, 1 = off */
 	float lp;                  /* damping filter state */
 	int running;               /* process has run: smooth changes */
+	double time_param;         /* the time parameter, samples */
+	unsigned sync;             /* DELAY_SYNC_* */
+	double division;           /* whole notes (sync=tempo) */
+	double per_frame;          /* whole notes per frame, last told */
 	float buf[];               /* mask + 1 samples */
 };
 
@@ -71,6 +83,9 @@ delay_damp_coef(float rate, float hz)
 	return 1.0f - expf(-2.0f * (float)DSP_PI * hz / rate);
 }
 
+static const char *const delay_syncs[] = { "free", "tempo", NULL };
+static const char *const delay_divisions[] = { TEMPO_DIVISION_NAMES, NULL };
+
 static const struct param_desc delay_params[DELAY_N_P] = {
 	[DELAY_TIME] = { .name = "time", .unit = "s", .kind = PARAM_REAL,
 	    .min = 0.0001f, .max = 2.0f, .def = 0.3f,
@@ -84,7 +99,49 @@ static const struct param_desc delay_params[DELAY_N_P] = {
 	[DELAY_DAMP] = { .name = "damp", .unit = "Hz", .kind = PARAM_REAL,
 	    .min = 200.0f, .max = 20000.0f, .def = 20000.0f,
 	    .help = "lowpass cutoff in the feedback loop, Hz (20000 = off)" },
+	[DELAY_SYNC] = { .name = "sync", .unit = "", .kind = PARAM_CHOICE,
+	    .min = 0, .max = 1, .def = DELAY_SYNC_FREE,
+	    .help = "free: the time parameter; tempo: one division at the tempo (2 s at most)",
+	    .choices = delay_syncs },
+	[DELAY_DIVISION] = { .name = "division", .unit = "", .kind = PARAM_CHOICE,
+	    .min = 0, .max = TEMPO_N_DIVISIONS - 1, .def = TEMPO_DIVISION_QUARTER,
+	    .help = "sync=tempo: the delay as a note value (1/8, 1/8d dotted, 1/8t triplet, ...)",
+	    .choices = delay_divisions },
 };
+
+/* The delay the settings ask for, samples: the time parameter, or with
+ * sync=tempo one division at the last tempo told, held to the longest. */
+static double
+delay_wanted(const struct delay *d)
+{
+	if (d->sync != DELAY_SYNC_TEMPO)
+		return d->time_param;
+	double t = d->division / d->per_frame;
+	return t < (double)d->max_samples ? t : (double)d->max_samples;
+}
+
+/* Aim the smoothed time at what the settings ask for (at once before the
+ * first block). */
+static void
+delay_retarget(struct delay *d)
+{
+	d->time_target = delay_wanted(d);
+	if (!d->running)
+		d->time = d->time_target;
+}
+
+/* Take the tempo for the coming block (sync=tempo follows it). */
+static void
+delay_tempo(void *self, const struct dsp_tempo *t)
+{
+	struct delay *d = self;
+
+	if (t->per_frame > 0.0 && t->per_frame != d->per_frame) {
+		d->per_frame = t->per_frame;
+		if (d->sync == DELAY_SYNC_TEMPO)
+			delay_retarget(d);
+	}
+}
 
 /* Set parameter `index` (time in s, feedback and mix 0..1, damp in Hz);
  * values are reached smoothly once running. */
@@ -97,9 +154,16 @@ delay_set_param(void *self, unsigned index, float value)
 	switch (index) {
 	case DELAY_TIME:
 		/* smoothed in double: float would stall short of the target */
-		d->time_target = (double)value * d->rate;
-		if (!d->running)
-			d->time = d->time_target;
+		d->time_param = (double)value * d->rate;
+		delay_retarget(d);
+		return;
+	case DELAY_SYNC:
+		d->sync = (unsigned)value;
+		delay_retarget(d);
+		return;
+	case DELAY_DIVISION:
+		d->division = tempo_division_length((unsigned)value);
+		delay_retarget(d);
 		return;
 	case DELAY_FEEDBACK:
 		s = &d->feedback;
@@ -134,7 +198,11 @@ delay_init(void *self, float rate, uint32_t seed)
 	d->w = 0;
 	d->max_samples = DELAY_MAX_SECONDS * rate;
 	d->lp = 0.0f;
-	d->time = d->time_target = (double)delay_params[DELAY_TIME].def * rate;
+	d->time = d->time_target = d->time_param =
+	    (double)delay_params[DELAY_TIME].def * rate;
+	d->sync = DELAY_SYNC_FREE;
+	d->division = tempo_division_length(TEMPO_DIVISION_QUARTER);
+	d->per_frame = tempo_default(rate).per_frame;
 	d->time_coef = 1.0 - exp(-1.0 / ((double)DELAY_TIME_SMOOTH * rate));
 	smoother_init(&d->feedback, delay_params[DELAY_FEEDBACK].def, rate,
 	    SMOOTH_SECONDS);
@@ -232,4 +300,5 @@ const struct module_type delay_module = {
 	.init = delay_init,
 	.set_param = delay_set_param,
 	.process = delay_process,
+	.tempo = delay_tempo,
 };

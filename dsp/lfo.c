@@ -9,6 +9,13 @@
  * a generator seeded by the init seed, so a patch replays identically.
  * rate, depth and offset glide over SMOOTH_SECONDS; wave and phase act at
  * once (phase sets where a sync or the start lands in the cycle).
+ *
+ * With sync=tempo one cycle lasts `division` (1/4: a quarter note) at the
+ * tempo the engine hands over (dsp/tempo.h), and the phase is locked to
+ * the song position: phase = position / division + the phase parameter,
+ * so every tempo-synced lfo of a patch lines up with the bar and with
+ * JACK transport when it rolls.  The rate parameter, the rate input and
+ * the sync input are then not used.
  */
 #include <math.h>
 
@@ -20,9 +27,11 @@ enum { LFO_IN_SYNC, LFO_IN_RATE, LFO_N_IN };
 enum { LFO_OUT_OUT, LFO_N_OUT };
 enum {
 	LFO_P_WAVE, LFO_P_RATE, LFO_P_DEPTH, LFO_P_OFFSET, LFO_P_PHASE,
+	LFO_P_SYNC, LFO_P_DIVISION,
 	LFO_N_P
 };
 enum { LFO_SINE, LFO_TRIANGLE, LFO_SAW, LFO_SQUARE, LFO_RANDOM };
+enum { LFO_SYNC_FREE, LFO_SYNC_TEMPO };
 
 struct lfo {
 	const float *sine;        /* wavetable sine */
@@ -40,11 +49,18 @@ struct lfo {
 	float sync_last;          /* previous sync input sample */
 	uint64_t rng;
 	int started;              /* process has run */
+	unsigned sync;            /* LFO_SYNC_* */
+	double division;          /* whole notes per cycle (sync=tempo) */
+	struct dsp_tempo tempo;   /* at the next block's first frame */
+	int64_t tempo_cycle;      /* cycle index last seen (sync=tempo) */
 };
 
 static const char *const lfo_waves[] = {
 	"sine", "triangle", "saw", "square", "random", NULL
 };
+
+static const char *const lfo_syncs[] = { "free", "tempo", NULL };
+static const char *const lfo_divisions[] = { TEMPO_DIVISION_NAMES, NULL };
 
 static const struct port_desc lfo_inputs[LFO_N_IN] = {
 	[LFO_IN_SYNC] = { "sync", "restart at the phase parameter where this rises through 0" },
@@ -66,6 +82,11 @@ static const struct param_desc lfo_params[LFO_N_P] = {
 	    "added to the scaled wave", NULL },
 	[LFO_P_PHASE] = { "phase", "cycles", PARAM_REAL, 0, 1, 0,
 	    "where in the cycle the start and each sync land (0.25 = sine peak)", NULL },
+	[LFO_P_SYNC] = { "sync", "", PARAM_CHOICE, 0, 1, LFO_SYNC_FREE,
+	    "free: cycles at rate; tempo: one cycle per division, locked to the song position", lfo_syncs },
+	[LFO_P_DIVISION] = { "division", "", PARAM_CHOICE, 0,
+	    TEMPO_N_DIVISIONS - 1, TEMPO_DIVISION_QUARTER,
+	    "sync=tempo: length of one cycle, a note value (1/4, 1/8d dotted, 1/8t triplet, ...)", lfo_divisions },
 };
 
 /* The wave at `phase` (2^-32 cycles); sine, triangle, saw and square all
@@ -109,6 +130,19 @@ lfo_init(void *self, float rate, uint32_t seed)
 	glide_init(&l->offset_glide, rate);
 	l->rng = rng_seed(seed);
 	l->held = rng_uniform(&l->rng);
+	l->sync = LFO_SYNC_FREE;
+	l->division = tempo_division_length(TEMPO_DIVISION_QUARTER);
+	l->tempo = tempo_default(rate);
+	l->tempo_cycle = -1;
+}
+
+/* Take the song position and tempo for the coming block. */
+static void
+lfo_tempo(void *self, const struct dsp_tempo *t)
+{
+	struct lfo *l = self;
+
+	l->tempo = *t;
 }
 
 /* Set parameter `index` (already clamped to its range). */
@@ -145,7 +179,39 @@ lfo_set_param(void *self, unsigned index, float value)
 		if (!l->started)
 			l->phase = l->start;
 		break;
+	case LFO_P_SYNC:
+		l->sync = (unsigned)value;
+		break;
+	case LFO_P_DIVISION:
+		l->division = tempo_division_length((unsigned)value);
+		break;
 	}
+}
+
+/* Produce `frames` frames locked to the song position (sync=tempo). */
+static void
+lfo_process_tempo(struct lfo *l, float *y, unsigned frames)
+{
+	double cycles = l->tempo.position / l->division;
+	double step = l->tempo.per_frame / l->division;   /* cycles per frame */
+	double start = (double)l->start * (1.0 / 4294967296.0) + TEMPO_NUDGE;
+
+	for (unsigned i = 0; i < frames; i++) {
+		double c = cycles + step * (double)i + start;
+		double whole = floor(c);
+		uint32_t ph = (uint32_t)((c - whole) * 4294967296.0);
+		if ((int64_t)whole != l->tempo_cycle) {
+			/* a new cycle (or a jump of the song position) */
+			if (l->tempo_cycle >= 0)
+				l->held = rng_uniform(&l->rng);
+			l->tempo_cycle = (int64_t)whole;
+		}
+		float depth = l->depth + smoother_next(&l->depth_glide);
+		float offset = l->offset + smoother_next(&l->offset_glide);
+		y[i] = offset + depth * lfo_wave(l, l->wave, ph);
+		l->phase = ph;
+	}
+	l->tempo.position += l->tempo.per_frame * (double)frames;
 }
 
 /* Produce `frames` frames of output. */
@@ -160,6 +226,10 @@ lfo_process(void *self, const float *const *in, float *const *out,
 	uint32_t inc = 0;
 
 	l->started = 1;
+	if (l->sync == LFO_SYNC_TEMPO) {
+		lfo_process_tempo(l, y, frames);
+		return;
+	}
 	if (rate == NULL && !smoother_moving(&l->rate_glide))
 		inc = (uint32_t)fast_exp2f(l->rate_linc);
 	for (unsigned i = 0; i < frames; i++) {
@@ -200,4 +270,5 @@ const struct module_type lfo_module = {
 	.init = lfo_init,
 	.set_param = lfo_set_param,
 	.process = lfo_process,
+	.tempo = lfo_tempo,
 };

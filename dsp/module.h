@@ -11,7 +11,9 @@
  *   event(self, ev)              between blocks, queues note events (optional);
  *   process(self, in, out, n)    once per block, on the real-time path;
  *   reset(self)                  between blocks, real-time, after the
- *                                module's output blew up (optional).
+ *                                module's output blew up (optional);
+ *   tempo(self, t)               before each chunk, real-time: where the
+ *                                music stands (optional, tempo.h).
  *
  * set_param, event, process and reset never allocate, lock, print or block.
  *
@@ -29,6 +31,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tempo.h"
 
 /* The largest block, in frames, that process is ever asked for. */
 #define DSP_MAX_BLOCK 2048
@@ -151,6 +155,11 @@ struct module_type {
 	 * parameter values (a limiter's look-ahead); the JACK client adds the
 	 * longest such path to each output's reported latency.  NULL: 0. */
 	unsigned (*latency)(const float *params, float rate);
+	/* Optional: the song position and tempo at the first frame of the
+	 * coming process call (dsp/tempo.h), for modules that follow tempo.
+	 * Real-time, between blocks.  Until it is first called the module
+	 * assumes tempo_default. */
+	void (*tempo)(void *self, const struct dsp_tempo *t);
 };
 
 /* The index of the PARAM_TEXT parameter of `type`, or -1. */

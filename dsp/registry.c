@@ -28,6 +28,7 @@ extern const struct module_type ring_module;
 extern const struct module_type chorus_module;
 extern const struct module_type compressor_module;
 extern const struct module_type limiter_module;
+extern const struct module_type seq_module;
 #ifdef FORKSYNTH_FAULT_INJECTION
 extern const struct module_type fault_module;
 #endif
@@ -53,6 +54,7 @@ const struct module_type *const module_table[] = {
 	&chorus_module,
 	&compressor_module,
 	&limiter_module,
+	&seq_module,
 #ifdef FORKSYNTH_FAULT_INJECTION
 	&fault_module,
 #endif

@@ -65,6 +65,11 @@ _Static_assert(REGION_MAX_MODULES == PATCH_MAX_MODULES,
  * HOT_SPIN_LEADS times that for it. */
 #define HOT_LEAD_NS 250000ull
 #define HOT_SPIN_LEADS 3
+/* JACK transport's tempo is taken within these bounds, BPM; outside them
+ * (or not finite) the patch's tempo rules. */
+#define TRANSPORT_MIN_BPM 1.0
+#define TRANSPORT_MAX_BPM 2000.0
+
 
 /* What a control message changed in the patch. */
 enum {
@@ -138,6 +143,12 @@ struct dsp {
 	pthread_t control_thread, engine_thread;
 	int control_started, engine_started;
 	struct reset_log resets;           /* control thread: modules reset */
+	_Atomic float patch_tempo;         /* control -> engine: the patch's BPM */
+	double song_position;              /* engine: whole notes at the next
+					      cycle's first frame */
+	int song_rolled;                   /* engine: transport rolled last cycle */
+	uint64_t song_frame;               /* engine: the transport frame that
+					      continues the last cycle */
 	/* control thread: a `remove` whose module's connections are fading
 	 * out; it is done once they are silent, or before the next message */
 	char pending_remove[PATCH_NAME_MAX];
@@ -277,6 +288,49 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 	graph_process(d->taken->g, span_in, span_out, n);
 }
 
+/*
+ * The song position and tempo of a cycle of `frames` frames, from JACK
+ * transport as the parent saw it (`t`, not trusted: every field checked).
+ * The tempo is the transport's when its BBT part is valid (a timebase
+ * master runs), else the patch's.  The position, in whole notes:
+ *   rolling     the transport frame at that tempo where the transport
+ *               starts or jumps; from there on it runs sample-accurately
+ *               at the tempo (so a tempo change bends it, never jumps it);
+ *   standing    it runs on from where it was at that tempo (the patch's
+ *               own clock; from 0 in an offline render).
+ * BBT ticks are not used for the position: they are whole numbers, and
+ * common masters (jack_transport) advance them by truncated steps, which
+ * would make a tempo-synced cycle jitter and drift.
+ */
+static struct dsp_tempo
+song_tempo(struct dsp *d, const struct region_transport *t, unsigned frames)
+{
+	struct dsp_tempo tempo;
+	double bpm = atomic_load_explicit(&d->patch_tempo, memory_order_relaxed);
+	double per_beat = 0.25;          /* whole notes per beat */
+	int bbt = (t->flags & REGION_TRANSPORT_BBT) && isfinite(t->bpm) &&
+	    t->bpm >= TRANSPORT_MIN_BPM && t->bpm <= TRANSPORT_MAX_BPM &&
+	    isfinite(t->beat_type) && t->beat_type >= 1.0f &&
+	    t->beat_type <= 128.0f;
+
+	if (!(bpm >= PATCH_TEMPO_MIN && bpm <= PATCH_TEMPO_MAX))
+		bpm = PATCH_TEMPO_DEFAULT;
+	if (bbt) {
+		bpm = t->bpm;
+		per_beat = 1.0 / t->beat_type;
+	}
+	tempo.bpm = bpm;
+	tempo.per_frame = bpm / 60.0 * per_beat / (double)d->rate;
+	tempo.rolling = (t->flags & REGION_TRANSPORT_ROLLING) != 0;
+	if (tempo.rolling && (!d->song_rolled || t->frame != d->song_frame))
+		d->song_position = (double)t->frame * tempo.per_frame;
+	d->song_rolled = tempo.rolling;
+	d->song_frame = t->frame + frames;
+	tempo.position = d->song_position;
+	d->song_position += tempo.per_frame * (double)frames;
+	return tempo;
+}
+
 /* Run cycle `seq`, the first since cycle `prev`: events, graph, outputs;
  * then publish done_seq. */
 static void
@@ -306,7 +360,10 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 		for (unsigned c = 0; c < r->dims.n_outputs; c++)
 			memset(out[c], 0, frames * sizeof(float));
 	} else {
+		struct region_transport transport = s->transport[parity];
+		struct dsp_tempo tempo = song_tempo(d, &transport, frames);
 		drain_params(d);
+		graph_set_tempo(d->taken->g, &tempo);
 		run_span(d, in, out, 0, frames, ev, n_midi, frames, prev, profile);
 		probe_write(d, frames);
 	}
@@ -746,6 +803,8 @@ control_main(void *arg)
 			changed |= apply_message(d, buf, before);
 			any++;
 		}
+		atomic_store_explicit(&d->patch_tempo, d->patch->tempo,
+		    memory_order_relaxed);
 		/* a removed module whose connections have faded out goes */
 		if (d->pending_remove[0] != '\0' && d->newest != NULL &&
 		    atomic_load(&d->engine_gen) >= d->pending_gen &&
@@ -840,6 +899,7 @@ dsp_start(struct region *r, char *err, size_t err_size)
 	d->rate = (float)r->dims.rate;
 	d->patch = xmalloc(sizeof *d->patch);
 	patch_init(d->patch, r->dims.n_inputs, r->dims.n_outputs);
+	atomic_store(&d->patch_tempo, d->patch->tempo);
 	size_t bytes = ring_elem_bytes(sizeof(struct param_change), 4096);
 	d->params_mem = xaligned(bytes);
 	ring_elem_init(&d->params_tx, d->params_mem, sizeof(struct param_change), 4096);

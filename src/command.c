@@ -39,6 +39,8 @@ static int exec_remove(struct patch *, const struct cmd_tokens *,
     struct patch_error *);
 static int exec_rename(struct patch *, const struct cmd_tokens *,
     struct patch_error *);
+static int exec_tempo(struct patch *, const struct cmd_tokens *,
+    struct patch_error *);
 
 const struct cmd_entry cmd_table[] = {
 	{
@@ -137,6 +139,15 @@ const struct cmd_entry cmd_table[] = {
 		.args = { CMD_ARG_NONE },
 		.help = "hear MIDI channel N (1..16) only, or every channel (omni)",
 		.exec = midimap_exec_channel
+	},
+	{
+		.name = "tempo",
+		.usage = "BPM",
+		.min_args = 1, .max_args = 1,
+		.args = { CMD_ARG_NONE },
+		.help = "the patch's tempo, 20..999 quarter notes a minute, for "
+		    "sync=tempo and seq while JACK transport stands (default 120)",
+		.exec = exec_tempo
 	},
 	{ .name = NULL }
 };
@@ -836,6 +847,24 @@ exec_poly(struct patch *p, const struct cmd_tokens *t, struct patch_error *err)
 		return -1;
 	p->poly = (unsigned)n;
 	p->mono = 0;
+	return 0;
+}
+
+/* tempo BPM: the patch's own tempo. */
+static int
+exec_tempo(struct patch *p, const struct cmd_tokens *t, struct patch_error *err)
+{
+	double x;
+	float f;
+
+	if (parse_number(t->argv[1], &x, &f) != 0 || !isfinite(x))
+		return cmd_error(err, t->column[1], "expected a number of beats "
+		    "per minute for tempo, got '%.40s'", t->argv[1]);
+	if (!(f >= PATCH_TEMPO_MIN && f <= PATCH_TEMPO_MAX))
+		return cmd_error(err, t->column[1], "tempo must be in %g..%g BPM, "
+		    "got %.40s", (double)PATCH_TEMPO_MIN, (double)PATCH_TEMPO_MAX,
+		    t->argv[1]);
+	p->tempo = f;
 	return 0;
 }
 

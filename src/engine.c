@@ -141,6 +141,7 @@ struct engine {
 	uint32_t probe_applied;     /* the child's applied count at the last
 				       request while overloaded */
 	int played_silence;         /* the last cycle's output was faded out */
+	struct region_transport transport; /* for the next cycle (engine_transport) */
 	int last_own_fault;
 	float *last_good;           /* n_outputs * max_block: for the fade */
 	int have_last_good;
@@ -633,6 +634,7 @@ submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
 	s->n_midi[parity] = n;
 	s->frames[parity] = frames;
 	s->after_gap[parity] = e->played_silence;
+	s->transport[parity] = e->transport;
 	atomic_store_explicit(&s->req_seq.v, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&s->child_sleeping.v, memory_order_relaxed))
@@ -702,6 +704,12 @@ take_over(struct engine *e)
 	atomic_store(&e->replayed, held_count(&e->held));
 	atomic_fetch_add(&e->takeovers, 1);
 	return 1;
+}
+
+void
+engine_transport(struct engine *e, const struct region_transport *t)
+{
+	e->transport = *t;
 }
 
 enum engine_status

@@ -79,6 +79,12 @@ enum engine_status engine_cycle(struct engine *e, const float *const *in,
     float *const *out, unsigned frames, const struct region_midi *events,
     unsigned n_events, uint64_t deadline_ns);
 
+/* JACK transport at the first frame of the next engine_cycle (the JACK
+ * thread, before it): handed to the child with that cycle.  Never called
+ * (offline renders), the transport stands and the patch's tempo rules.
+ * Real-time safe. */
+void engine_transport(struct engine *e, const struct region_transport *t);
+
 /* Send one patch command (already validated against the parent's patch)
  * to the child and to the standby.  Waits while the control ring is full.
  * Returns 0, or -1 (no child, or longer than the ring can ever hold). */

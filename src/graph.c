@@ -216,6 +216,8 @@ struct graph {
 	float *map_last;                       /* per mapping: the value it last
 						  set (whole module), NAN: none */
 	struct midimap_cc14 cc14;
+	struct dsp_tempo tempo;                /* at the next block's first
+						  frame (graph_set_tempo) */
 	/* tasks: task t runs instances task_inst[task_first[t] .. task_first[t+1]) */
 	unsigned n_tasks;                      /* all tasks: main, then background */
 	unsigned n_main_tasks;
@@ -1116,6 +1118,7 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 		fatal("BLOWUP_BITS is not the bits of GUARD_BLOWUP_LIMIT");
 	struct graph *g = xcalloc(1, sizeof *g);
 	g->rate = rate;
+	g->tempo = tempo_default(rate);
 	g->n_inputs = p->n_inputs;
 	g->n_outputs = p->n_outputs;
 	g->n_modules = p->n_modules;
@@ -1663,6 +1666,30 @@ output_chunk(struct graph *g, float *dst, const float *src, unsigned n,
 	(void)g;
 }
 
+/* Tell every instance that follows tempo where the music stands at the
+ * coming chunk, `done` frames into the block. */
+static void
+tempo_deliver(struct graph *g, unsigned done)
+{
+	struct dsp_tempo t = g->tempo;
+
+	t.position += t.per_frame * (double)done;
+	for (unsigned m = 0; m < g->n_modules; m++) {
+		const struct module_type *type = g->module_types[m];
+		if (type->tempo == NULL)
+			continue;
+		struct graph_instance *first = &g->instances[g->module_first[m]];
+		for (unsigned v = 0; v < g->module_count[m]; v++)
+			type->tempo(first[v].state, &t);
+	}
+}
+
+void
+graph_set_tempo(struct graph *g, const struct dsp_tempo *t)
+{
+	g->tempo = *t;
+}
+
 /* Run one chunk of n <= GRAPH_CHUNK frames through every task, on the
  * pool when there is one, then keep this chunk's outputs for the loop edges
  * that read them next time. */
@@ -1778,6 +1805,7 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 				memset(g->engine_in[c], 0, n * sizeof(float));
 		}
 		route_events(g, done, n, &next_event);
+		tempo_deliver(g, done);
 		g->chunk_pos = atomic_load_explicit(&g->frames_run, memory_order_relaxed);
 		run_chunk(g, n);
 		if (g->probe_dst != NULL)
@@ -1792,6 +1820,8 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 		done += n;
 	}
 	g->n_events = 0;
+	/* on at the same tempo, unless graph_set_tempo says otherwise */
+	g->tempo.position += g->tempo.per_frame * (double)frames;
 }
 
 /* Queue an event keeping the queue sorted by frame (stable). */

@@ -72,6 +72,11 @@ int graph_note_off(struct graph *g, unsigned frame, unsigned note);
 /* Queue any note event (module.h's kinds: notes, bend, mod wheel, sustain,
  * all notes off, all sound off) at ev->frame of the coming block. */
 int graph_event(struct graph *g, const struct note_event *ev);
+/* The song position and tempo at the first frame of the coming block
+ * (dsp/tempo.h), handed to the modules that follow tempo.  Without it the
+ * graph goes on from the last one at the same tempo (at first,
+ * tempo_default: 120 BPM from position 0). */
+void graph_set_tempo(struct graph *g, const struct dsp_tempo *t);
 
 /* Set parameter `param` of patch module `module` in every instance. */
 void graph_set_param(struct graph *g, int module, unsigned param, float value);

@@ -25,6 +25,7 @@
 #include <jack/jack.h>
 #include <jack/midiport.h>
 #include <jack/thread.h>
+#include <jack/transport.h>
 
 #include "engine.h"
 #include "futex.h"
@@ -257,6 +258,30 @@ on_thread_init(void *arg)
 	pthread_setname_np(pthread_self(), "fs-jack");
 }
 
+/* JACK transport at this cycle's first frame, for the engine's tempo
+ * (jack_transport_query is real-time safe). */
+static void
+transport_read(struct jackio *j, struct region_transport *t)
+{
+	jack_position_t pos;
+	jack_transport_state_t state = jack_transport_query(j->client, &pos);
+
+	memset(t, 0, sizeof *t);
+	if (state == JackTransportRolling)
+		t->flags |= REGION_TRANSPORT_ROLLING;
+	t->frame = pos.frame;
+	if (pos.valid & JackPositionBBT) {
+		t->flags |= REGION_TRANSPORT_BBT;
+		t->bar = pos.bar;
+		t->beat = pos.beat;
+		t->tick = pos.tick;
+		t->ticks_per_beat = pos.ticks_per_beat;
+		t->bpm = pos.beats_per_minute;
+		t->beats_per_bar = pos.beats_per_bar;
+		t->beat_type = pos.beat_type;
+	}
+}
+
 static int process_cycle(jack_nframes_t n, struct jackio *j);
 
 /* The JACK process callback: a cycle, unless the client is being closed
@@ -318,6 +343,9 @@ process_cycle(jack_nframes_t n, struct jackio *j)
 		return 0;
 	}
 	uint64_t deadline = start + (uint64_t)(j->o.deadline * n * 1e9 / j->rate);
+	struct region_transport transport;
+	transport_read(j, &transport);
+	engine_transport(e, &transport);
 	enum engine_status st = engine_cycle(e, in, out, n, j->events, count, deadline);
 	if (st == ENGINE_LATE)
 		atomic_fetch_add_explicit(&j->late, 1, memory_order_relaxed);

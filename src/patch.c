@@ -22,6 +22,7 @@ patch_init(struct patch *p, unsigned n_inputs, unsigned n_outputs)
 {
 	memset(p, 0, sizeof *p);
 	p->poly = 1;
+	p->tempo = PATCH_TEMPO_DEFAULT;
 	p->n_inputs = n_inputs < PATCH_MAX_IO ? n_inputs : PATCH_MAX_IO;
 	p->n_outputs = n_outputs < PATCH_MAX_IO ? n_outputs : PATCH_MAX_IO;
 }
@@ -165,6 +166,11 @@ patch_save(const struct patch *p, FILE *out)
 		fprintf(out, "mono\n");
 	else
 		fprintf(out, "poly %u\n", p->poly);
+	if (p->tempo != PATCH_TEMPO_DEFAULT) {
+		char bpm[32];
+		patch_format_tempo(p->tempo, bpm, sizeof bpm);
+		fprintf(out, "tempo %s\n", bpm);
+	}
 	if (p->n_modules > 0)
 		fputc('\n', out);
 	for (unsigned i = 0; i < p->n_modules; i++) {
@@ -210,11 +216,25 @@ patch_save(const struct patch *p, FILE *out)
 	return 0;
 }
 
+/* Write a tempo the way patch files spell it: the shortest text that reads
+ * back as the same float. */
+void
+patch_format_tempo(float bpm, char *buf, size_t size)
+{
+	static const struct param_desc tempo_desc = {
+		.name = "tempo", .unit = "BPM", .kind = PARAM_REAL,
+		.min = PATCH_TEMPO_MIN, .max = PATCH_TEMPO_MAX,
+		.def = PATCH_TEMPO_DEFAULT,
+	};
+	cmd_format_value(&tempo_desc, bpm, buf, size);
+}
+
 /* Compare two patches by content. */
 int
 patch_equal(const struct patch *a, const struct patch *b)
 {
-	if (a->poly != b->poly || a->mono != b->mono || a->n_inputs != b->n_inputs ||
+	if (a->poly != b->poly || a->mono != b->mono || a->tempo != b->tempo ||
+	    a->n_inputs != b->n_inputs ||
 	    a->n_outputs != b->n_outputs || a->n_modules != b->n_modules ||
 	    a->n_connections != b->n_connections || !midimap_equal(a, b))
 		return 0;

@@ -19,6 +19,11 @@
 #define PATCH_MAX_POLY 4096
 #define PATCH_MAX_IO 32            /* JACK-side audio ports each way */
 #define PARAM_TEXT_MAX 256         /* a text parameter (file name), with NUL */
+/* The patch's own tempo (`tempo BPM`): what tempo-synced modules follow
+ * while JACK transport stands, and in offline renders. */
+#define PATCH_TEMPO_DEFAULT 120.0f
+#define PATCH_TEMPO_MIN 20.0f
+#define PATCH_TEMPO_MAX 999.0f
 
 /* Pseudo-module indices for the engine's own ports: `in.N` and `out.N`. */
 #define PATCH_IO_IN  (-1)          /* outputs in.1 .. in.n_inputs */
@@ -77,6 +82,7 @@ struct patch_map {
 struct patch {
 	unsigned poly;                     /* voices, 1..PATCH_MAX_POLY */
 	int mono;                          /* one voice, last-note priority, legato */
+	float tempo;                       /* BPM (quarter notes per minute) */
 	unsigned n_inputs, n_outputs;      /* in.N and out.N channels */
 	unsigned n_modules;
 	struct patch_module modules[PATCH_MAX_MODULES];
@@ -121,7 +127,8 @@ int patch_load_text(struct patch *p, const char *text, const char *file,
 int patch_load_file(struct patch *p, const char *path, struct patch_error *err);
 
 /*
- * Write commands that rebuild `p` exactly: poly, modules with every
+ * Write commands that rebuild `p` exactly: poly, tempo (when not the
+ * default), modules with every
  * parameter that differs from its default, then connections.  Loading the
  * output and saving again gives the same text.  Returns 0 or -1 (errno).
  */
@@ -134,6 +141,9 @@ int patch_equal(const struct patch *a, const struct patch *b);
 /* Format an error as "file:line:column: message" (parts left out when
  * unknown) into buf. */
 void patch_error_format(const struct patch_error *err, char *buf, size_t size);
+
+/* Format a tempo (BPM) as `tempo` commands spell it into buf. */
+void patch_format_tempo(float bpm, char *buf, size_t size);
 
 /* Format a port as text ("osc1.out", "out.2") into buf. */
 void patch_port_name(const struct patch *p, struct patch_port port, int output,

@@ -84,6 +84,7 @@ patchfile_canonical(const struct patch *p)
 enum line_kind {
 	LINE_OTHER = 0,     /* blank or comment: kept as it is */
 	LINE_POLY,          /* poly N or mono */
+	LINE_TEMPO,         /* tempo BPM */
 	LINE_MODULE,        /* voice/global TYPE NAME ... */
 	LINE_SET,           /* set NAME.PARAM VALUE */
 	LINE_CONNECT,       /* connect FROM TO */
@@ -291,6 +292,8 @@ merge_scan(struct merge *m, const char *text)
 			continue;
 		if (strcmp(e->name, "poly") == 0 || strcmp(e->name, "mono") == 0) {
 			l->kind = LINE_POLY;
+		} else if (strcmp(e->name, "tempo") == 0) {
+			l->kind = LINE_TEMPO;
 		} else if (strcmp(e->name, "voice") == 0 ||
 		    strcmp(e->name, "global") == 0) {
 			l->kind = LINE_MODULE;
@@ -547,6 +550,40 @@ merge_midi(struct merge *m)
 	free(was);
 }
 
+/* The tempo, where the file says it (the last such line), or a new line
+ * after the poly line, or before the first command. */
+static void
+merge_tempo(struct merge *m)
+{
+	const struct patch *p = m->p, *b = m->base;
+	char line[48], bpm[32];
+	int last = -1, after = -1, first_cmd = -1;
+
+	if (p->tempo == b->tempo)
+		return;
+	for (int i = 0; i < m->n_lines; i++) {
+		if (m->lines[i].kind == LINE_TEMPO)
+			last = i;
+		if (m->lines[i].kind == LINE_POLY)
+			after = i;
+		if (m->lines[i].kind != LINE_OTHER && first_cmd < 0)
+			first_cmd = i;
+	}
+	patch_format_tempo(p->tempo, bpm, sizeof bpm);
+	snprintf(line, sizeof line, "tempo %s", bpm);
+	if (last >= 0) {
+		struct cmd_tokens t;
+		if (tokens_of(m->lines[last].text, &t) != 0 || t.n == 0)
+			return;
+		line_splice(&m->lines[last].text, t.column[0] - 1, t.end[t.n - 1] - 1, line);
+		return;
+	}
+	strcat(line, "\n");
+	if (after < 0)
+		after = first_cmd >= 0 ? first_cmd - 1 : m->n_lines - 1;
+	insert_after(m, after, line);
+}
+
 /* Module lines and set lines: rename, change values, remove, add. */
 static void
 merge_modules(struct merge *m)
@@ -731,6 +768,7 @@ patchfile_merge(const char *base, const struct patch *p)
 	if (merge_scan(&m, base) == 0) {
 		merge_match_modules(&m);
 		merge_poly(&m);
+		merge_tempo(&m);
 		merge_modules(&m);
 		merge_connections(&m);
 		merge_midi(&m);

@@ -19,7 +19,7 @@
 #include "ring.h"
 
 #define REGION_MAGIC    0x464b5359u      /* "FKSY" */
-#define REGION_VERSION  6u
+#define REGION_VERSION  7u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
 /* Tasks in a graph's plan, at most, each with a task -> running module
@@ -77,6 +77,30 @@ struct region_midi {
 	uint32_t origin;                 /* parent: the first cycle holding it */
 };
 
+/*
+ * JACK transport at a cycle's first frame, as the JACK thread read it
+ * (jack_transport_query).  Written by the parent before it publishes the
+ * cycle; the child checks what it uses (src/child.c, song_tempo): a BPM
+ * that is not finite or not in TRANSPORT_MIN_BPM..TRANSPORT_MAX_BPM, or a
+ * beat type outside 1..128, make it ignore the BBT part.  Bar, beat, tick
+ * and the meter are handed over for completeness; the position is taken
+ * from `frame`.
+ */
+#define REGION_TRANSPORT_ROLLING 0x1u    /* transport rolls */
+#define REGION_TRANSPORT_BBT     0x2u    /* bar, beat, tick and bpm are valid
+					    (a timebase master runs) */
+struct region_transport {
+	uint32_t flags;                  /* REGION_TRANSPORT_* */
+	int32_t bar;                     /* 1-based */
+	int32_t beat;                    /* 1-based, within the bar */
+	int32_t tick;                    /* 0-based, within the beat */
+	uint64_t frame;                  /* transport frame */
+	double ticks_per_beat;
+	double bpm;                      /* beats per minute */
+	float beats_per_bar;
+	float beat_type;                 /* note value of a beat: 4 = quarter */
+};
+
 /* A value on its own cache line. */
 struct region_line {
 	_Atomic uint32_t v;
@@ -104,6 +128,7 @@ struct region_sync {
 					    to it) before this cycle; informative
 					    only: graph changes no longer fade
 					    the whole output */
+	struct region_transport transport[2]; /* at the cycle's first frame */
 	/* written by the child's fatal-signal handler */
 	_Atomic int32_t blame_module;    /* patch module running, or -1 */
 	_Atomic int32_t blame_signal;

@@ -25,6 +25,12 @@
  *                                  around it) stays below LEVEL, not
  *                                  counting the file's ends: "RUN START"
  *
+ *   analyze rises FILE LEVEL       frames where the signal rises through
+ *                                  LEVEL (the sample before is below it,
+ *                                  this one at or above), one a line: an
+ *                                  LFO's or a gate's periods are their
+ *                                  differences
+ *
  *   analyze safety FILE [CEILING]  over all channels: "peak P nonfinite N
  *                                  over K", the largest finite |x|, the
  *                                  samples that are NaN or infinite, and
@@ -234,6 +240,14 @@ main(int argc, char **argv)
 		return 0;
 	}
 	float *x = read_mono(argv[2], &n, &rate);
+	if (strcmp(argv[1], "rises") == 0 && argc > 3) {
+		float level = (float)atof(argv[3]);
+		for (long i = 1; i < n; i++)
+			if (x[i - 1] < level && x[i] >= level)
+				printf("%ld\n", i);
+		free(x);
+		return 0;
+	}
 	if (strcmp(argv[1], "dip") == 0 && argc > 4) {
 		dip(x, n, atof(argv[3]), atol(argv[4]));
 		free(x);

@@ -2,7 +2,7 @@
  * tests/patchfile_test.c — saving keeps the user's file theirs: the
  * format-preserving merge changes only the lines that changed (comments,
  * blank lines, order and spacing of the rest kept; modules and connections
- * added, removed, renamed; poly changed), falls back to nothing when the
+ * added, removed, renamed; poly and tempo changed), falls back to nothing when the
  * text cannot be followed, and the save rules hold on real files in a
  * scratch directory (mode kept, symlink followed, a FIFO and a directory
  * refused even with force, an unrelated file and a file changed on disk
@@ -169,6 +169,20 @@ test_merge(void)
 	    "voice  vco   osc detune=-8"));
 	free(edit("no poly line: one is added before the first command",
 	    "# x\nglobal vco o\nconnect o.out out.1\n", "poly 3", "", "poly 3"));
+	free(edit("tempo added after the poly line", base_text, "tempo 92.5",
+	    "", "tempo 92.5"));
+	char *t = edit("tempo added: right below poly", base_text, "tempo 140",
+	    "", "tempo 140");
+	CHECK(t != NULL && strstr(t, "poly 8\ntempo 140\n\n# ---- voices") != NULL,
+	    "tempo not below the poly line:\n%s", t ? t : "(null)");
+	free(t);
+	free(edit("tempo changed in place, its comment kept",
+	    "tempo 100   # slow\nglobal lfo l sync=tempo\n", "tempo 90",
+	    "tempo 100   # slow", "tempo 90    # slow"));
+	free(edit("tempo back to the default: the line says 120",
+	    "tempo 100\nglobal lfo l\n", "tempo 120", "tempo 100", "tempo 120"));
+	free(edit("no command line at all: tempo goes first", "# only a comment\n",
+	    "tempo 60", "", "tempo 60"));
 	free(edit("an empty file gets everything", "",
 	    "poly 2\nglobal vco o\nconnect o.out out.1", "",
 	    "poly 2|global vco o|connect o.out out.1"));
