@@ -600,6 +600,19 @@ ladder_start_scale(float grow, float l)
 	return 1.0f + (grow - 1.0f) * clampf(t, -1.0f, 1.0f);
 }
 
+/* The coefficients of a settled cutoff, at `os` times the sample rate:
+ * exact prewarping, once per block. */
+static void
+ladder_settled_coeffs(const struct ladder *f, unsigned os, float *G, float *H,
+    float *c2)
+{
+	double g = tan(DSP_PI * exp2((double)f->oct.base) /
+	    ((double)os * (double)f->rate));
+	*G = (float)(g / (1.0 + g));
+	*H = (float)(1.0 / (1.0 + g));
+	*c2 = (float)(2.0 * (1.0 - g * g) / (1.0 + g * g));
+}
+
 /* One sample of a start from silence, given the loop's gain over 4, l:
  * while *starting, the feedback *kk makes that gain exactly 4 and the
  * state grows by *grow; the start ends when its samples run out or k is
@@ -658,13 +671,8 @@ ladder_run(struct ladder *f, const float *x, const float *pitch,
 		gain = 1.0f + (f->comp.base + f->comp.d.cur) * k;
 	}
 
-	if (!varying) {
-		/* settled: exact prewarping, once per block */
-		double g = tan(DSP_PI * exp2((double)f->oct.base) / f->rate);
-		G = (float)(g / (1.0 + g));
-		H = (float)(1.0 / (1.0 + g));
-		c2 = (float)(2.0 * (1.0 - g * g) / (1.0 + g * g));
-	}
+	if (!varying)
+		ladder_settled_coeffs(f, 1, &G, &H, &c2);
 	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
 		unsigned m = n - done < LADDER_CHUNK ? n - done : LADDER_CHUNK;
 
@@ -789,14 +797,8 @@ ladder_run_os(struct ladder *f, const float *x, const float *pitch,
 		gain = 1.0f + (f->comp.base + f->comp.d.cur) * k;
 	}
 	as = ladder_asym_make(b);
-	if (!varying) {
-		/* settled: exact prewarping, once per block */
-		double g = tan(DSP_PI * exp2((double)f->oct.base) /
-		    (LADDER_OS * (double)f->rate));
-		G = (float)(g / (1.0 + g));
-		H = (float)(1.0 / (1.0 + g));
-		c2 = (float)(2.0 * (1.0 - g * g) / (1.0 + g * g));
-	}
+	if (!varying)
+		ladder_settled_coeffs(f, LADDER_OS, &G, &H, &c2);
 	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
 		unsigned m = n - done < LADDER_CHUNK ? n - done : LADDER_CHUNK;
 

@@ -66,17 +66,30 @@ sbuf_pad(struct sbuf *b, int n)
 		sbuf_add(b, " ", 1);
 }
 
-char *
-patchfile_canonical(const struct patch *p)
+/* What `save` writes of p, as a string (free it). */
+static char *
+text_of(const struct patch *p, void (*save)(const struct patch *, FILE *))
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	if (f == NULL)
 		fatal("out of memory");
-	patch_save(p, f);
+	save(p, f);
 	fclose(f);
 	return text;
+}
+
+static void
+save_whole(const struct patch *p, FILE *f)
+{
+	patch_save(p, f);
+}
+
+char *
+patchfile_canonical(const struct patch *p)
+{
+	return text_of(p, save_whole);
 }
 
 /* ---------------------------------------------------------------- merge */
@@ -518,14 +531,7 @@ merge_poly(struct merge *m)
 static char *
 midi_text(const struct patch *p)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (f == NULL)
-		fatal("out of memory");
-	midimap_save(p, f);
-	fclose(f);
-	return text;
+	return text_of(p, midimap_save);
 }
 
 /* The channel and the mappings: kept as written when they did not change,
