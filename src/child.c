@@ -367,6 +367,8 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 		run_span(d, in, out, 0, frames, ev, n_midi, frames, prev, profile);
 		probe_write(d, frames);
 	}
+	atomic_store_explicit(&s->voices_sounding.v, d->taken == NULL ? 0 :
+	    graph_voices_sounding(d->taken->g), memory_order_relaxed);
 	if (child_output_hook != NULL)
 		child_output_hook(out, r->dims.n_outputs, frames);
 	if (profile && d->taken != NULL) {

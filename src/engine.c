@@ -1633,6 +1633,9 @@ engine_info(const struct engine *e, struct engine_info *info)
 	info->threads = e->o.threads;
 	info->rt_priority = e->o.rt_priority;
 	guard_totals(&e->guard, &info->clipped, &info->nonfinite);
+	info->voices_sounding = atomic_load(&e->down) ? 0 :
+	    atomic_load_explicit(&c->r.sync->voices_sounding.v,
+	    memory_order_relaxed);
 	info->busy_ns = info->idle_ns = 0;
 	info->sleeps = info->steals = info->contended = 0;
 	/* e->o.threads is the parent's own copy, within REGION_MAX_THREADS */

@@ -198,6 +198,10 @@ struct engine_info {
 	 * held at the ceiling, and not finite (made 0); never reset */
 	uint64_t clipped;
 	uint64_t nonfinite;
+	/* voices that sounded in the child's last cycle, as the child says
+	 * (untrusted: any 32-bit value; clamp it to the polyphony); 0 while
+	 * no child runs */
+	uint32_t voices_sounding;
 };
 void engine_info(const struct engine *e, struct engine_info *info);
 

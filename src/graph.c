@@ -130,6 +130,13 @@ struct graph_instance {
 	float **outputs;                /* type->n_outputs buffers of GRAPH_CHUNK */
 	float **feedback;               /* per output: last chunk, or NULL */
 	struct graph_instance *prev;    /* the instance it continues, or NULL */
+	uint32_t leaving;        /* voice modules: bit o set when output o
+				    leaves the voice (feeds a global module
+				    or an engine output) */
+	float peak;              /* largest |sample| of the leaving outputs
+				    this block; written by the thread that
+				    runs the instance, read and cleared by
+				    graph_process between chunks' tasks */
 };
 
 /* What voice routing remembers between blocks (carried across recompiles). */
@@ -205,6 +212,8 @@ struct graph {
 	struct graph_input *engine_out;        /* n_outputs gathered inputs */
 	const float **engine_out_ptr;          /* scratch, n_outputs */
 	struct voices *voices;
+	unsigned char *voice_heard;            /* scratch: per voice, poly */
+	unsigned voices_sounding;              /* at the last block's end */
 	unsigned poly;
 	int mono;
 	struct route_state route;
@@ -772,6 +781,26 @@ reset_blown(struct graph *g)
 	atomic_store_explicit(&g->n_blown, 0, memory_order_relaxed);
 }
 
+/* The block's peak so far of what leaves instance `in`'s voice: its
+ * running peak and |x| of each leaving output over this chunk's n frames
+ * (after the blow-up guard, so a silenced output counts as 0).  A NaN
+ * never wins a comparison, so it adds nothing. */
+static float
+leaving_peak(const struct graph_instance *in, unsigned n)
+{
+	float peak = in->peak;
+	for (unsigned o = 0; o < in->type->n_outputs; o++) {
+		if (!(in->leaving & (1u << o)))
+			continue;
+		const float *x = in->outputs[o];
+		for (unsigned i = 0; i < n; i++) {
+			float a = fabsf(x[i]);
+			peak = a > peak ? a : peak;
+		}
+	}
+	return peak;
+}
+
 /* Run task `task`: a partial sum, or its instances in run order, each
  * after gathering its inputs, timed into the thread's cost row when the
  * graph is profiled (a sum is charged to the module it sums for).
@@ -823,6 +852,8 @@ graph_run_task(void *ctx, unsigned task)
 				instance_blew_up(g, g->task_inst[j], n);
 				break;
 			}
+		if (in->leaving != 0)
+			in->peak = leaving_peak(in, n);
 		if (row != NULL) {
 			t1 = graph_now_ns();
 			cost_add(row, in->module, t1 - t0);
@@ -1288,6 +1319,21 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 
 	g->voices = graph_alloc(g, sizeof *g->voices);
 	voices_init(g->voices, p->poly);
+	/* what leaves a voice: voice module outputs read by a global module
+	 * or an engine output (graph_voices_sounding) */
+	g->voice_heard = graph_alloc(g, p->poly + 1);
+	for (unsigned c = 0; c < p->n_connections; c++) {
+		const struct patch_connection *k = &p->connections[c];
+		if (k->from.module < 0 || k->from.port < 0 ||
+		    k->from.port >= MODULE_MAX_PORTS ||
+		    p->modules[k->from.module].scope != SCOPE_VOICE ||
+		    (k->to.module >= 0 &&
+		    p->modules[k->to.module].scope == SCOPE_VOICE))
+			continue;
+		for (unsigned v = 0; v < g->module_count[k->from.module]; v++)
+			instance_of(g, k->from.module, v)->leaving |=
+			    1u << k->from.port;
+	}
 	return g;
 }
 
@@ -1757,6 +1803,34 @@ graph_set_probe(struct graph *g, int module, unsigned port, float *dst)
 	g->probe_dst = dst;
 }
 
+/* After a block: the voices whose leaving outputs peaked above
+ * GRAPH_SOUNDING_PEAK in it, into g->voices_sounding; the peaks start again
+ * from 0.  O(instances + poly), no allocation. */
+static void
+count_sounding(struct graph *g)
+{
+	unsigned count = 0;
+	for (unsigned i = 0; i < g->n_instances; i++) {
+		struct graph_instance *gi = &g->instances[i];
+		if (gi->leaving == 0)
+			continue;
+		if (gi->peak > GRAPH_SOUNDING_PEAK && gi->voice < g->poly)
+			g->voice_heard[gi->voice] = 1;
+		gi->peak = 0.0f;
+	}
+	for (unsigned v = 0; v < g->poly; v++) {
+		count += g->voice_heard[v];
+		g->voice_heard[v] = 0;
+	}
+	g->voices_sounding = count;
+}
+
+unsigned
+graph_voices_sounding(const struct graph *g)
+{
+	return g->voices_sounding;
+}
+
 void
 graph_process(struct graph *g, const float *const *in, float *const *out,
     unsigned frames)
@@ -1819,6 +1893,7 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 		    memory_order_relaxed);
 		done += n;
 	}
+	count_sounding(g);
 	g->n_events = 0;
 	/* on at the same tempo, unless graph_set_tempo says otherwise */
 	g->tempo.position += g->tempo.per_frame * (double)frames;

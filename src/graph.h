@@ -81,6 +81,17 @@ void graph_set_tempo(struct graph *g, const struct dsp_tempo *t);
 /* Set parameter `param` of patch module `module` in every instance. */
 void graph_set_param(struct graph *g, int module, unsigned param, float value);
 
+/* A voice sounds in a block when something that leaves it (an output of
+ * one of its voice modules that a global module or an engine output reads)
+ * peaks above this: -100 dBFS.  A voice with nothing leaving it never
+ * sounds; a patch without voice modules has none sounding. */
+#define GRAPH_SOUNDING_PEAK 1e-5f
+
+/* Voices that sounded in the last graph_process block, 0 .. polyphony.
+ * Measuring only reads what the voices produced: the audio is the same.
+ * For the thread that runs graph_process. */
+unsigned graph_voices_sounding(const struct graph *g);
+
 /* Instances (modules times voices) in the graph. */
 unsigned graph_instance_count(const struct graph *g);
 

@@ -19,7 +19,7 @@
 #include "ring.h"
 
 #define REGION_MAGIC    0x464b5359u      /* "FKSY" */
-#define REGION_VERSION  7u
+#define REGION_VERSION  8u
 
 #define REGION_MAX_THREADS   POOL_MAX_THREADS
 /* Tasks in a graph's plan, at most, each with a task -> running module
@@ -120,6 +120,9 @@ struct region_sync {
 	struct region_line applied;      /* child: control messages applied */
 	struct region_line graph_gen;    /* child: generation of the running graph */
 	struct region_line taken_seq;    /* child: the cycle it last started */
+	struct region_line voices_sounding; /* child: voices that sounded in
+					    the last cycle (graph.h); the
+					    parent clamps it to the polyphony */
 	/* written by the parent before publishing req_seq, per seq parity */
 	uint32_t frames[2];              /* frames of the cycle */
 	uint32_t n_midi[2];              /* events in the MIDI block */

@@ -478,6 +478,31 @@ session_midi_status(struct session *s, struct midi_status *out)
 	session_unlock(s);
 }
 
+/* The child's count of sounding voices `said` (untrusted), within what
+ * the patch `p` can sound: none without voice modules, at most its
+ * polyphony.  Under the session lock. */
+static unsigned
+voices_clamped(const struct patch *p, uint32_t said)
+{
+	int has_voice = 0;
+	for (unsigned m = 0; m < p->n_modules && !has_voice; m++)
+		has_voice = p->modules[m].scope == SCOPE_VOICE;
+	if (!has_voice)
+		return 0;
+	return said < p->poly ? said : p->poly;
+}
+
+unsigned
+session_voices_sounding(struct session *s)
+{
+	struct engine_info ei;
+	session_lock(s);
+	engine_info(s->engine, &ei);
+	unsigned n = voices_clamped(s->patch, ei.voices_sounding);
+	session_unlock(s);
+	return n;
+}
+
 /* `maps`: every mapping as the line that makes it, on one answer line. */
 static int
 maps_command(struct session *s, const char *line, char *reply, size_t size)
@@ -820,6 +845,7 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		jackio_counters(s->jack, &c);
 		session_lock(s);
 		engine_info(s->engine, &ei);
+		unsigned sounding = voices_clamped(s->patch, ei.voices_sounding);
 		session_unlock(s);
 		int n = snprintf(reply, size, "ok cycles %lu xruns %lu late %lu "
 		    "down %lu restarts %lu bad_midi %lu max_cycle_us %lu "
@@ -840,9 +866,13 @@ session_exec(struct session *s, const char *line, char *reply, size_t size)
 		/* output samples the parent held at the ceiling, and that were
 		 * not finite, since the session started */
 		if (n > 0 && (size_t)n < size)
-			snprintf(reply + n, size - (size_t)n, " clipped %llu nonfinite %llu",
-			    (unsigned long long)ei.clipped,
+			n += snprintf(reply + n, size - (size_t)n, " clipped %llu "
+			    "nonfinite %llu", (unsigned long long)ei.clipped,
 			    (unsigned long long)ei.nonfinite);
+		/* voices that sounded in the last cycle (graph.h) */
+		if (n > 0 && (size_t)n < size)
+			snprintf(reply + n, size - (size_t)n, " voices_sounding %u",
+			    sounding);
 		return 0;
 	}
 	if (note_command(s, p, reply, size, &rc) ||

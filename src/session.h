@@ -103,6 +103,10 @@ struct midi_status;
 /* What the UI shows of the MIDI being played (src/midilive.h). */
 void session_midi_status(struct session *s, struct midi_status *out);
 
+/* Voices that sounded in the DSP's last cycle (src/graph.h): the child's
+ * word, clamped to the patch's polyphony (0 with no voice modules). */
+unsigned session_voices_sounding(struct session *s);
+
 /* Ask the session to end, with a reason for the last message. */
 void session_quit(struct session *s, const char *reason);
 /* Whether it should end (quit, or the JACK server went away). */
