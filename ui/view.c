@@ -144,24 +144,27 @@ draw_status(struct ui *u, int y)
 	snprintf(line, sizeof line, "  xruns %lu  late %lu  ", c.xruns, c.late);
 	put(y + 1, x, COLS - x, line);
 	x += (int)strlen(line);
-	/* MIDI: activity (bold while events come), keys down, the last note
+	/* MIDI: activity (bold while events come), keys down, voices
+	 * sounding (a release tail sounds after its key is up), the last note
 	 * and controller, or that a MIDI learn waits */
 	struct midi_status ms;
 	session_midi_status(u->s, &ms);
 	u->midi_active = ms.messages != u->midi_seen;
 	u->midi_seen = ms.messages;
 	n = snprintf(line, sizeof line, "MIDI");
+	unsigned voices = session_voices_sounding(u->s);
 	if (ms.learning)
 		n += snprintf(line + n, sizeof line - (size_t)n, " LEARN");
 	else if (ms.messages == 0)
-		n += snprintf(line + n, sizeof line - (size_t)n, " -");
+		n += snprintf(line + n, sizeof line - (size_t)n, voices ?
+		    " - %uv" : " -", voices);
 	else {
 		char note[16] = "";
 		if (ms.last_note >= 0)
 			view_note_name(ms.last_note, note, sizeof note);
-		n += snprintf(line + n, sizeof line - (size_t)n, " %uk%s%s%s%s",
-		    ms.keys, note[0] ? " " : "", note, ms.last_control[0] ? " " : "",
-		    ms.last_control);
+		n += snprintf(line + n, sizeof line - (size_t)n, " %uk %uv%s%s%s%s",
+		    ms.keys, voices, note[0] ? " " : "", note,
+		    ms.last_control[0] ? " " : "", ms.last_control);
 	}
 	if (u->midi_active || ms.learning)
 		attron(A_BOLD);
