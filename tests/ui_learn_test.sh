@@ -5,7 +5,9 @@
 # maps nothing); L again and a CC maps it: the message names it, the
 # parameter shows its `cc74` tag and follows the knob, the status line
 # shows the last note and controller, and :w saves the `map` line.  L with
-# no parameter selected says what to do.
+# no parameter selected says what to do.  At 80 columns the field shows the
+# voices sounding apart from the keys down: a pad's release tail counts
+# after its keys are up, until it ends.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/jack_lib.sh"
 . "$top_srcdir/tests/ui_lib.sh"
@@ -72,4 +74,30 @@ sleep 0.5
 grep -q "^map cc 74 flt.cutoff$" drone.fsp && grep -q "^# a saw drone" drone.fsp &&
 	pass ":w saves the learned map, the comment kept" || fail "saved: $(cat drone.fsp)"
 ui_stop fs
+
+# keys down (k) and voices sounding (v): a 6 s release sounds on after the
+# keys are up, in an 80-column terminal
+cat > pad.fsp <<'P'
+# a sine pad whose release lasts 6 s
+poly 4
+voice midi n
+voice vco  v wave=sine level=0.5
+voice adsr env attack=0.001 sustain=1 release=6
+voice vca  a
+connect n.pitch v.pitch
+connect n.gate  env.gate
+connect v.out   a.in
+connect env.out a.cv
+connect a.out   out.1
+P
+ui_start pv 80 24 -- pad.fsp
+"$MIDISEND" pv:midi_in 903c64 904064
+wait_screen pv "MIDI 2k 2v E4" 10 && pass "two keys held: $(screen pv | grep -o 'MIDI [^ ]* [^ ]* [^ ]*')" ||
+	fail "two keys held: $(screen pv | sed -n 2p)"
+"$MIDISEND" pv:midi_in 803c00 804000
+wait_screen pv "MIDI 0k 2v E4" 5 && pass "keys up, the release sounding: $(screen pv | grep -o 'MIDI [^ ]* [^ ]* [^ ]*')" ||
+	fail "keys up: $(screen pv | sed -n 2p)"
+wait_screen pv "MIDI 0k 0v E4" 40 && pass "the release over: $(screen pv | grep -o 'MIDI [^ ]* [^ ]* [^ ]*')" ||
+	fail "after the release: $(screen pv | sed -n 2p)"
+ui_stop pv
 finish
