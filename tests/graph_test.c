@@ -2,7 +2,8 @@
  * tests/graph_test.c — the graph executor: sums and broadcasts across
  * scopes, the one-chunk delay that closes a loop, notes routed to voices at
  * their frames, state carried over a recompile, determinism, the
- * reduction tree that sums many voices, and the largest polyphony.
+ * reduction tree that sums many voices, the largest polyphony, and the
+ * count of voices sounding.
  */
 #include <math.h>
 #include <stdio.h>
@@ -469,6 +470,63 @@ test_poly_max(void)
 		    "within %.1e of the double sum\n", PATCH_MAX_POLY, e);
 }
 
+/* Run `frames` frames of `g` in blocks of 256 into scratch outputs. */
+static void
+run_frames(struct graph *g, unsigned frames)
+{
+	static float l[256], r[256];
+	float *out[2] = { l, r };
+	for (unsigned done = 0; done < frames; done += 256)
+		graph_process(g, NULL, out, 256);
+}
+
+/* Voices sounding: held notes count, and their release tail after the
+ * keys are up; once the release is over none does, though each voice's
+ * oscillator runs on into a voice module whose output leaves nothing (what
+ * counts is what leaves the voice).  Global modules alone: none. */
+static void
+test_sounding(void)
+{
+	static struct patch p;
+	load(&p, "poly 4\nvoice midi n\nvoice vco v wave=sine level=0.5\n"
+	    "voice adsr env attack=0.001 sustain=1 release=0.1\n"
+	    "voice vca a\nvoice vca inside\n"
+	    "connect n.pitch v.pitch\nconnect n.gate env.gate\n"
+	    "connect v.out a.in\nconnect env.out a.cv\n"
+	    "connect a.out out.1\nconnect v.out inside.in\n");
+	struct graph *g = graph_compile(&p, RATE, NULL);
+	run_frames(g, 256);
+	unsigned quiet = graph_voices_sounding(g);
+	graph_note_on(g, 0, 60, 100);
+	graph_note_on(g, 10, 64, 100);
+	run_frames(g, 256);
+	unsigned held = graph_voices_sounding(g);
+	graph_note_off(g, 0, 60);
+	graph_note_off(g, 0, 64);
+	run_frames(g, 1024);            /* 21 ms into a 100 ms release */
+	unsigned tail = graph_voices_sounding(g);
+	run_frames(g, 48000);           /* a second: the release is over */
+	unsigned after = graph_voices_sounding(g);
+	if (quiet != 0 || held != 2 || tail != 2 || after != 0)
+		fail("sounding: before notes %u (want 0), 2 held %u (want 2), in "
+		    "their release %u (want 2), after it %u (want 0)", quiet, held,
+		    tail, after);
+	else
+		printf("ok: voices sounding: 0, 2 held, 2 in the release, 0 after "
+		    "(a voice's inner outputs do not count)\n");
+	graph_free(g);
+
+	load(&p, "poly 4\nglobal vco osc level=0.5\nconnect osc.out out.1\n");
+	g = graph_compile(&p, RATE, NULL);
+	graph_note_on(g, 0, 60, 100);
+	run_frames(g, 512);
+	if (graph_voices_sounding(g) != 0)
+		fail("sounding: global modules only, %u voices", graph_voices_sounding(g));
+	else
+		printf("ok: global modules only: no voice sounds\n");
+	graph_free(g);
+}
+
 int
 main(void)
 {
@@ -481,5 +539,6 @@ main(void)
 	test_sum_tree();
 	test_poly_max();
 	test_routing();
+	test_sounding();
 	return test_status();
 }
