@@ -213,6 +213,8 @@ struct graph {
 	const float **engine_out_ptr;          /* scratch, n_outputs */
 	struct voices *voices;
 	unsigned char *voice_heard;            /* scratch: per voice, poly */
+	unsigned *leaving_inst;                /* instances with leaving outputs */
+	unsigned n_leaving;
 	unsigned voices_sounding;              /* at the last block's end */
 	unsigned poly;
 	int mono;
@@ -1334,6 +1336,10 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 			instance_of(g, k->from.module, v)->leaving |=
 			    1u << k->from.port;
 	}
+	g->leaving_inst = graph_alloc(g, (g->n_instances + 1) * sizeof(unsigned));
+	for (unsigned i = 0; i < g->n_instances; i++)
+		if (g->instances[i].leaving != 0)
+			g->leaving_inst[g->n_leaving++] = i;
 	return g;
 }
 
@@ -1805,15 +1811,13 @@ graph_set_probe(struct graph *g, int module, unsigned port, float *dst)
 
 /* After a block: the voices whose leaving outputs peaked above
  * GRAPH_SOUNDING_PEAK in it, into g->voices_sounding; the peaks start again
- * from 0.  O(instances + poly), no allocation. */
+ * from 0.  O(leaving instances + poly), no allocation. */
 static void
 count_sounding(struct graph *g)
 {
 	unsigned count = 0;
-	for (unsigned i = 0; i < g->n_instances; i++) {
-		struct graph_instance *gi = &g->instances[i];
-		if (gi->leaving == 0)
-			continue;
+	for (unsigned i = 0; i < g->n_leaving; i++) {
+		struct graph_instance *gi = &g->instances[g->leaving_inst[i]];
 		if (gi->peak > GRAPH_SOUNDING_PEAK && gi->voice < g->poly)
 			g->voice_heard[gi->voice] = 1;
 		gi->peak = 0.0f;

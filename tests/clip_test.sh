@@ -134,7 +134,7 @@ frames=$(sox --i -s lblow.wav 2>/dev/null || echo 0)
 check "live blowup.fsp: the tone plays on to the end of the recording" \
 	still_plays lblow.wav $((frames - 48000)) 48000
 echo "$st" | grep -q "^ok cycles [0-9]* xruns [0-9]* late [0-9]* down [0-9]* restarts" &&
-	echo "$st" | grep -q " sched [^ ]* shed [0-9]* .* standby_lost [0-9]* clipped [0-9]* nonfinite [0-9]*$" &&
+	echo "$st" | grep -q " sched [^ ]* shed [0-9]* .* standby_lost [0-9]* clipped [0-9]* nonfinite [0-9]* voices_sounding [0-9]*$" &&
 	pass "stats: the new fields come last, the old ones unmoved" ||
 	fail "stats layout: $st"
 

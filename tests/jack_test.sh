@@ -91,7 +91,7 @@ for threads in 1 3; do
 	case " $pnames" in *" fs-jack "*" fs-supervisor "*|*" fs-supervisor "*" fs-jack "*)
 		pass "the JACK and supervisor threads are named: $pnames" ;;
 		*) fail "parent's threads: $pnames" ;; esac
-	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+ shed [0-9]+ dsp_pid [1-9][0-9]* standby (ready|starting|none) standby_pid [0-9]+ takeovers [0-9]+ standby_lost [0-9]+ clipped [0-9]+ nonfinite [0-9]+$' &&
+	echo "$st" | grep -qE '^ok cycles [0-9]+ .* period 256 dsp_busy_us [0-9]+ dsp_idle_us [0-9]+ dsp_sleeps [0-9]+ dsp_steals [0-9]+ dsp_contended [0-9]+ sched [^ ]+ shed [0-9]+ dsp_pid [1-9][0-9]* standby (ready|starting|none) standby_pid [0-9]+ takeovers [0-9]+ standby_lost [0-9]+ clipped [0-9]+ nonfinite [0-9]+ voices_sounding [0-9]+$' &&
 		pass "the new fields come after the old ones" || fail "stats layout: $st"
 	stop_fs
 done
