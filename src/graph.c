@@ -133,10 +133,11 @@ struct graph_instance {
 	uint32_t leaving;        /* voice modules: bit o set when output o
 				    leaves the voice (feeds a global module
 				    or an engine output) */
-	float peak;              /* largest |sample| of the leaving outputs
-				    this block; written by the thread that
-				    runs the instance, read and cleared by
-				    graph_process between chunks' tasks */
+	uint8_t heard;           /* a leaving output went above
+				    GRAPH_SOUNDING_PEAK this block; set by
+				    the thread that runs the instance, read
+				    and cleared by graph_process after the
+				    block's last chunk */
 };
 
 /* What voice routing remembers between blocks (carried across recompiles). */
@@ -729,6 +730,8 @@ sum_ramped(const struct graph *g, float *restrict out, const float *const *src,
 
 /* The bits of GUARD_BLOWUP_LIMIT (guard_limit_bits(1000.0f)). */
 #define BLOWUP_BITS 0x447a0000u
+/* The bits of GRAPH_SOUNDING_PEAK (guard_limit_bits(1e-5f)). */
+#define SOUNDING_BITS 0x3727c5acu
 
 /* Instance `i` produced a non-finite or huge output this chunk: note the
  * worst of it for the report, silence its outputs so that no module reads
@@ -783,24 +786,17 @@ reset_blown(struct graph *g)
 	atomic_store_explicit(&g->n_blown, 0, memory_order_relaxed);
 }
 
-/* The block's peak so far of what leaves instance `in`'s voice: its
- * running peak and |x| of each leaving output over this chunk's n frames
- * (after the blow-up guard, so a silenced output counts as 0).  A NaN
- * never wins a comparison, so it adds nothing. */
-static float
-leaving_peak(const struct graph_instance *in, unsigned n)
+/* Whether one of instance `in`'s outputs that leave its voice peaks above
+ * GRAPH_SOUNDING_PEAK in this chunk's n frames (after the blow-up guard:
+ * a silenced output is 0).  The guard's branch-free pass, no peak kept. */
+static int
+leaving_heard(const struct graph_instance *in, unsigned n)
 {
-	float peak = in->peak;
-	for (unsigned o = 0; o < in->type->n_outputs; o++) {
-		if (!(in->leaving & (1u << o)))
-			continue;
-		const float *x = in->outputs[o];
-		for (unsigned i = 0; i < n; i++) {
-			float a = fabsf(x[i]);
-			peak = a > peak ? a : peak;
-		}
-	}
-	return peak;
+	for (unsigned o = 0; o < in->type->n_outputs; o++)
+		if ((in->leaving & (1u << o)) &&
+		    guard_exceeds(in->outputs[o], n, SOUNDING_BITS))
+			return 1;
+	return 0;
 }
 
 /* Run task `task`: a partial sum, or its instances in run order, each
@@ -854,8 +850,8 @@ graph_run_task(void *ctx, unsigned task)
 				instance_blew_up(g, g->task_inst[j], n);
 				break;
 			}
-		if (in->leaving != 0)
-			in->peak = leaving_peak(in, n);
+		if (in->leaving != 0 && !in->heard)
+			in->heard = (uint8_t)leaving_heard(in, n);
 		if (row != NULL) {
 			t1 = graph_now_ns();
 			cost_add(row, in->module, t1 - t0);
@@ -1149,6 +1145,8 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	/* not a _Static_assert: clang does not take float comparisons there */
 	if (guard_limit_bits(GUARD_BLOWUP_LIMIT) != BLOWUP_BITS)
 		fatal("BLOWUP_BITS is not the bits of GUARD_BLOWUP_LIMIT");
+	if (guard_limit_bits(GRAPH_SOUNDING_PEAK) != SOUNDING_BITS)
+		fatal("SOUNDING_BITS is not the bits of GRAPH_SOUNDING_PEAK");
 	struct graph *g = xcalloc(1, sizeof *g);
 	g->rate = rate;
 	g->tempo = tempo_default(rate);
@@ -1810,17 +1808,17 @@ graph_set_probe(struct graph *g, int module, unsigned port, float *dst)
 }
 
 /* After a block: the voices whose leaving outputs peaked above
- * GRAPH_SOUNDING_PEAK in it, into g->voices_sounding; the peaks start again
- * from 0.  O(leaving instances + poly), no allocation. */
+ * GRAPH_SOUNDING_PEAK in it, into g->voices_sounding; the marks start again
+ * from none.  O(leaving instances + poly), no allocation. */
 static void
 count_sounding(struct graph *g)
 {
 	unsigned count = 0;
 	for (unsigned i = 0; i < g->n_leaving; i++) {
 		struct graph_instance *gi = &g->instances[g->leaving_inst[i]];
-		if (gi->peak > GRAPH_SOUNDING_PEAK && gi->voice < g->poly)
+		if (gi->heard && gi->voice < g->poly)
 			g->voice_heard[gi->voice] = 1;
-		gi->peak = 0.0f;
+		gi->heard = 0;
 	}
 	for (unsigned v = 0; v < g->poly; v++) {
 		count += g->voice_heard[v];
