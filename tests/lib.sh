@@ -24,6 +24,12 @@ pass() {
 	echo "ok: $*"
 }
 
+# figure TEXT: a measured figure (timing, the machine's doing: printed,
+# never asserted).
+figure() {
+	echo "figure: $*"
+}
+
 # check DESCRIPTION COMMAND...: run COMMAND, pass when it exits 0.
 check() {
 	desc=$1; shift

@@ -33,10 +33,6 @@ P
 
 now_ms() { date +%s%3N; }
 
-# figure TEXT: a measured figure (timing: printed, never asserted).
-figure() {
-	echo "figure: $*"
-}
 
 # wait_err REGEX SECONDS: until sb.err matches REGEX (extended); 1 on timeout.
 wait_err() {
