@@ -67,7 +67,7 @@ parse_source(const struct cmd_tokens *t, unsigned *i, struct patch_map *m,
 	if (s == MAP_CC || s == MAP_CC14) {
 		long top = s == MAP_CC ? 127 : 31;
 		if (*i >= t->n)
-			return cmd_error(err, t->end[*i - 1] + 1, "%s needs a "
+			return cmd_error(err, t->end[*i - 1], "%s needs a "
 			    "controller number 0..%ld", source_names[s], top);
 		if (parse_whole(t->argv[*i], 0, top, &v) != 0)
 			return cmd_error(err, t->column[*i], "controller number must "
@@ -80,7 +80,7 @@ parse_source(const struct cmd_tokens *t, unsigned *i, struct patch_map *m,
 	if (*i < t->n && strcmp(t->argv[*i], "ch") == 0) {
 		if (*i + 1 >= t->n || parse_whole(t->argv[*i + 1], 1, 16, &v) != 0)
 			return cmd_error(err, *i + 1 < t->n ? t->column[*i + 1] :
-			    t->end[*i] + 1, "ch needs a MIDI channel 1..16, got "
+			    t->end[*i], "ch needs a MIDI channel 1..16, got "
 			    "'%.40s'", *i + 1 < t->n ? t->argv[*i + 1] : "");
 		m->channel = (unsigned char)v;
 		*channel_given = 1;
@@ -142,7 +142,7 @@ midimap_exec_map(struct patch *p, const struct cmd_tokens *t,
 	if (parse_source(t, &i, &m, &ch_given, err) != 0)
 		return -1;
 	if (i >= t->n)
-		return cmd_error(err, t->end[i - 1] + 1, "map needs a parameter "
+		return cmd_error(err, t->end[i - 1], "map needs a parameter "
 		    "to drive: map SOURCE NAME.PARAM (e.g. map cc 74 flt.cutoff)");
 	if (parse_target(p, t, i, &m, err) != 0)
 		return -1;
@@ -157,7 +157,7 @@ midimap_exec_map(struct patch *p, const struct cmd_tokens *t,
 			    "'%.40s' (expected min X, max Y, curve lin|exp or ch N)",
 			    opt);
 		if (i + 1 >= t->n)
-			return cmd_error(err, t->end[i] + 1, "%s needs a value", opt);
+			return cmd_error(err, t->end[i], "%s needs a value", opt);
 		if (strcmp(opt, "ch") == 0) {
 			long ch;
 			if (ch_given)

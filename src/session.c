@@ -1065,6 +1065,7 @@ session_open(const struct live_options *o, struct patch *patch, char *err,
 		jackio_close(s->jack);
 		engine_stop(s->engine);
 		recorder_free(s->recorder);
+		midilive_free(s->midi);
 		free(s->autosave_copy);
 		free(s);
 		return NULL;
