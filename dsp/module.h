@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lanes.h"
 #include "tempo.h"
 
 /* The largest block, in frames, that process is ever asked for. */
@@ -121,6 +122,15 @@ struct module_type {
 	/* Produce `frames` (1..DSP_MAX_BLOCK) frames. */
 	void (*process)(void *self, const float *const *in, float *const *out,
 	    unsigned frames);
+	/* Optional: process `lanes` (1..LANES_MAX) instances of this type at
+	 * once, the same patch module in consecutive voices (dsp/lanes.h):
+	 * self[l], in[l][k], out[l][o] are lane l's state and ports as process
+	 * takes them.  Writes exactly what process would for each lane, bit
+	 * for bit, on `path` (LANES_SSE2, or LANES_AVX2 where the CPU has it;
+	 * never LANES_SCALAR).  NULL: the engine calls process per voice. */
+	void (*process_lanes)(void *const *self, const float *const *const *in,
+	    float *const *const *out, unsigned lanes, unsigned frames,
+	    unsigned path);
 
 	/*
 	 * Modules with a PARAM_TEXT parameter (a file, such as an impulse

@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "graph.h"
 #include "guard.h"
@@ -218,6 +219,9 @@ struct graph {
 	unsigned n_leaving;
 	unsigned voices_sounding;              /* at the last block's end */
 	unsigned poly;
+	unsigned lane_group;                   /* voices per voice task (see
+						  lane_group_for) */
+	enum lanes_path lane_path;             /* their lane kernels' path */
 	int mono;
 	struct route_state route;
 	struct graph_event events[GRAPH_MAX_EVENTS];
@@ -799,6 +803,29 @@ leaving_heard(const struct graph_instance *in, unsigned n)
 	return 0;
 }
 
+/* Run instances task_inst[j .. j + lanes) of one task, the same module in
+ * consecutive voices, through the type's lane kernel (dsp/lanes.h): each
+ * lane's inputs gathered as process would have them. */
+static void
+run_lanes(struct graph *g, unsigned j, unsigned lanes, unsigned n)
+{
+	const float *ip[LANES_MAX][MODULE_MAX_PORTS];
+	const float *const *in_rows[LANES_MAX];
+	float *const *out_rows[LANES_MAX];
+	void *self[LANES_MAX];
+	const struct module_type *type = g->instances[g->task_inst[j]].type;
+
+	for (unsigned l = 0; l < lanes; l++) {
+		struct graph_instance *in = &g->instances[g->task_inst[j + l]];
+		for (unsigned k = 0; k < type->n_inputs; k++)
+			ip[l][k] = input_samples(g, &in->inputs[k], n);
+		self[l] = in->state;
+		in_rows[l] = ip[l];
+		out_rows[l] = in->outputs;
+	}
+	type->process_lanes(self, in_rows, out_rows, lanes, n, g->lane_path);
+}
+
 /* Run task `task`: a partial sum, or its instances in run order, each
  * after gathering its inputs, timed into the thread's cost row when the
  * graph is profiled (a sum is charged to the module it sums for).
@@ -836,22 +863,36 @@ graph_run_task(void *ctx, unsigned task)
 			cost_add(row, in->module, graph_now_ns() - t0);
 		return;
 	}
-	for (unsigned j = g->task_first[task]; j < g->task_first[task + 1]; j++) {
+	unsigned end = g->task_first[task + 1];
+	for (unsigned j = g->task_first[task]; j < end; ) {
 		struct graph_instance *in = &g->instances[g->task_inst[j]];
 		graph_running_module = in->module;
 		if (g->blame != NULL && task < g->n_blame)
 			atomic_store_explicit(&g->blame[task], in->module,
 			    memory_order_relaxed);
-		for (unsigned k = 0; k < in->type->n_inputs; k++)
-			ip[k] = input_samples(g, &in->inputs[k], n);
-		in->type->process(in->state, ip, in->outputs, n);
-		for (unsigned o = 0; o < in->type->n_outputs; o++)
-			if (guard_exceeds(in->outputs[o], n, BLOWUP_BITS)) {
-				instance_blew_up(g, g->task_inst[j], n);
-				break;
-			}
-		if (in->leaving != 0 && !in->heard)
-			in->heard = (uint8_t)leaving_heard(in, n);
+		/* a voice group's instances of one module: side by side */
+		unsigned lanes = 1;
+		if (in->type->process_lanes != NULL && g->lane_path != LANES_SCALAR)
+			while (j + lanes < end && lanes < LANES_MAX &&
+			    g->instances[g->task_inst[j + lanes]].module == in->module)
+				lanes++;
+		if (lanes > 1) {
+			run_lanes(g, j, lanes, n);
+		} else {
+			for (unsigned k = 0; k < in->type->n_inputs; k++)
+				ip[k] = input_samples(g, &in->inputs[k], n);
+			in->type->process(in->state, ip, in->outputs, n);
+		}
+		for (unsigned l = 0; l < lanes; l++, j++) {
+			in = &g->instances[g->task_inst[j]];
+			for (unsigned o = 0; o < in->type->n_outputs; o++)
+				if (guard_exceeds(in->outputs[o], n, BLOWUP_BITS)) {
+					instance_blew_up(g, g->task_inst[j], n);
+					break;
+				}
+			if (in->leaving != 0 && !in->heard)
+				in->heard = (uint8_t)leaving_heard(in, n);
+		}
 		if (row != NULL) {
 			t1 = graph_now_ns();
 			cost_add(row, in->module, t1 - t0);
@@ -1031,6 +1072,23 @@ out_sum_build(struct graph *g, struct graph_input *in,
  * sources and one task for the module; after the last stage the sums of
  * the engine outputs; last the background tasks.
  */
+/*
+ * Voices per voice task: the path's vector width (dsp/lanes.h), so that a
+ * task's lane kernels fill their registers, but never so many that a stage
+ * has fewer voice tasks than the machine has CPUs (64 voices on 16 CPUs:
+ * groups of 4, whatever the path).  The grouping never changes a sample:
+ * a lane kernel writes what process writes.
+ */
+static unsigned
+lane_group_for(unsigned poly, enum lanes_path path)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned group = (unsigned)path;
+	if (cpus > 1 && poly / (unsigned)cpus < group)
+		group = poly / (unsigned)cpus;
+	return group < 1 ? 1 : group;
+}
+
 static void
 tasks_build(struct graph *g, const struct patch *p, const int *order,
     unsigned n_order, const int *rank)
@@ -1068,15 +1126,19 @@ tasks_build(struct graph *g, const struct patch *p, const int *order,
 	struct edge_list edges = { 0 };
 	unsigned n_inst = 0;
 	for (unsigned st = 0; st < n_stages; st++) {
-		for (unsigned v = 0; v < g->poly; v++) {
+		for (unsigned v = 0; v < g->poly; v += g->lane_group) {
 			unsigned start = n_inst;
+			unsigned lanes = g->poly - v < g->lane_group ?
+			    g->poly - v : g->lane_group;
 			for (unsigned i = 0; i < n_order; i++) {
 				int m = order[i];
 				if (stage[m] != st || p->modules[m].scope != SCOPE_VOICE)
 					continue;
-				unsigned idx = g->module_first[m] + v;
-				task_of[idx] = g->n_tasks;
-				g->task_inst[n_inst++] = idx;
+				for (unsigned l = 0; l < lanes; l++) {
+					unsigned idx = g->module_first[m] + v + l;
+					task_of[idx] = g->n_tasks;
+					g->task_inst[n_inst++] = idx;
+				}
 			}
 			if (n_inst > start)
 				g->task_first[g->n_tasks++] = start;
@@ -1154,6 +1216,8 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	g->n_outputs = p->n_outputs;
 	g->n_modules = p->n_modules;
 	g->poly = p->poly;
+	g->lane_path = lanes_path();
+	g->lane_group = lane_group_for(p->poly, g->lane_path);
 	g->mono = p->mono;
 	g->route.gain = 1.0f;
 
@@ -2053,6 +2117,12 @@ unsigned
 graph_task_count(const struct graph *g)
 {
 	return g->n_tasks;
+}
+
+unsigned
+graph_lane_group(const struct graph *g)
+{
+	return g->lane_group;
 }
 
 void

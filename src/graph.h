@@ -99,6 +99,11 @@ unsigned graph_instance_count(const struct graph *g);
  * background work.  A pool made for fewer runs the graph serially. */
 unsigned graph_task_count(const struct graph *g);
 
+/* Voices per voice task: 1, or a group run side by side by the modules'
+ * lane kernels (dsp/lanes.h); depends on the path and the online CPUs,
+ * never changes a sample. */
+unsigned graph_lane_group(const struct graph *g);
+
 struct pool;
 /* Run this graph's tasks on `pool` from now on (NULL: serially, on the
  * calling thread).  The output is bit-identical either way. */

@@ -1,0 +1,266 @@
+/*
+ * tests/lanes_test.c — every lane kernel (module_type.process_lanes) writes
+ * what process writes, bit for bit, on every path this CPU runs.
+ *
+ * For each module type with a kernel, on SSE2 and (where the CPU has it)
+ * AVX2, groups of 1 to LANES_MAX instances run side by side with a copy of
+ * each run alone through process.  The lanes differ in everything a voice
+ * can differ in: seed, parameter values (set at the start and changed
+ * between blocks, so that smoothers glide), input signals (slow sweeps,
+ * audio-rate sines, noise, gate patterns, steps, silence), and note events
+ * at their own frames.  Block lengths vary from 1 frame to DSP_MAX_BLOCK.
+ * Which inputs are connected is the same in every lane, as in the engine
+ * (it is the patch module's), and is varied from case to case.  Any
+ * differing bit fails, naming the module, path, case, lane, output and
+ * frame.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "module.h"
+
+#define RATE 48000.0f
+#define BLOCKS 60
+
+/* A small deterministic generator (xorshift32), per test case. */
+static uint32_t
+next_u32(uint32_t *s)
+{
+	uint32_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
+static float
+uniform(uint32_t *s)
+{
+	return (float)(next_u32(s) >> 8) * (1.0f / 16777216.0f);
+}
+
+static void *
+state_new(const struct module_type *t)
+{
+	size_t size = (module_state_size(t, RATE) + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, size);
+	if (p == NULL) {
+		perror("lanes_test");
+		exit(2);
+	}
+	memset(p, 0, size);
+	return p;
+}
+
+/* A random value for parameter `p`: anywhere in its range, or, one time in
+ * four, one of its ends or its default. */
+static float
+param_value(const struct param_desc *p, uint32_t *rng)
+{
+	if (p->kind == PARAM_TEXT)
+		return p->def;
+	float v;
+	switch (next_u32(rng) % 8) {
+	case 0:
+		v = p->min;
+		break;
+	case 1:
+		v = p->max;
+		break;
+	default:
+		v = p->min + (p->max - p->min) * uniform(rng);
+		break;
+	}
+	return param_clamp(p, v);
+}
+
+/* Fill one lane's input k for a block: a kind of signal per (lane, input)
+ * chosen by `kind`, continuing at frame `pos`. */
+static void
+signal_fill(float *buf, unsigned n, unsigned kind, unsigned pos, uint32_t *rng,
+    unsigned lane)
+{
+	for (unsigned i = 0; i < n; i++) {
+		float t = (float)(pos + i);
+		float x;
+		switch (kind % 7) {
+		case 0:  /* slow sweep, bipolar (pitch in octaves, cv) */
+			x = 1.5f * sinf(0.0007f * t + (float)lane);
+			break;
+		case 1:  /* audio rate */
+			x = sinf((0.03f + 0.011f * (float)lane) * t);
+			break;
+		case 2:  /* noise */
+			x = 2.0f * uniform(rng) - 1.0f;
+			break;
+		case 3:  /* a gate: high and low in stretches */
+			x = ((pos + i) / (300 + 97 * lane)) % 2 ? 1.0f : 0.0f;
+			break;
+		case 4:  /* steps */
+			x = (float)(((pos + i) / 777) % 5) * 0.4f - 0.8f;
+			break;
+		case 5:  /* silence */
+			x = 0.0f;
+			break;
+		default: /* unipolar slow cv */
+			x = 0.5f + 0.5f * sinf(0.0003f * t * (float)(lane + 1));
+			break;
+		}
+		buf[i] = x;
+	}
+}
+
+struct lane_bufs {
+	float in[MODULE_MAX_PORTS][DSP_MAX_BLOCK];
+	float out_lanes[MODULE_MAX_PORTS][DSP_MAX_BLOCK];
+	float out_alone[MODULE_MAX_PORTS][DSP_MAX_BLOCK];
+};
+
+/* One case: `lanes` instances of `t`, on `path`; returns the differing
+ * samples found (0: bit-identical). */
+static unsigned
+run_case(const struct module_type *t, unsigned path, unsigned lanes,
+    uint32_t seed, unsigned case_no)
+{
+	static struct lane_bufs buf[LANES_MAX];
+	void *grouped[LANES_MAX], *alone[LANES_MAX];
+	const float *in_ptr[LANES_MAX][MODULE_MAX_PORTS];
+	float *out_lanes[LANES_MAX][MODULE_MAX_PORTS];
+	float *out_alone[LANES_MAX][MODULE_MAX_PORTS];
+	const float *const *in_rows[LANES_MAX];
+	float *const *out_rows[LANES_MAX];
+	unsigned kind[LANES_MAX][MODULE_MAX_PORTS];
+	uint32_t rng = seed, sig_rng[LANES_MAX];
+	size_t size = module_state_size(t, RATE);
+
+	/* connected inputs: the same in every lane */
+	unsigned connected = next_u32(&rng);
+	if (case_no == 0)
+		connected = ~0u;
+	else if (case_no == 1)
+		connected = 0;
+	for (unsigned l = 0; l < lanes; l++) {
+		grouped[l] = state_new(t);
+		alone[l] = state_new(t);
+		t->init(grouped[l], RATE, seed + 7919u * l);
+		for (unsigned p = 0; p < t->n_params; p++) {
+			if (next_u32(&rng) % 3 == 0)
+				continue;  /* some parameters keep their default */
+			float v = param_value(&t->params[p], &rng);
+			t->set_param(grouped[l], p, v);
+		}
+		memcpy(alone[l], grouped[l], size);
+		sig_rng[l] = seed ^ (0x9e3779b9u * (l + 1));
+		for (unsigned k = 0; k < t->n_inputs; k++) {
+			kind[l][k] = next_u32(&rng);
+			in_ptr[l][k] = (connected >> k) & 1 ? buf[l].in[k] : NULL;
+		}
+		for (unsigned o = 0; o < t->n_outputs; o++) {
+			out_lanes[l][o] = buf[l].out_lanes[o];
+			out_alone[l][o] = buf[l].out_alone[o];
+		}
+		in_rows[l] = in_ptr[l];
+		out_rows[l] = out_lanes[l];
+	}
+
+	unsigned diffs = 0, pos = 0;
+	for (unsigned b = 0; b < BLOCKS && diffs == 0; b++) {
+		unsigned r = next_u32(&rng) % 16;
+		unsigned n = r == 0 ? 1 : r == 1 ? DSP_MAX_BLOCK :
+		    r < 4 ? 1 + next_u32(&rng) % 17 : 1 + next_u32(&rng) % 512;
+		for (unsigned l = 0; l < lanes; l++) {
+			/* parameter changes between blocks, in some lanes */
+			if (t->n_params > 0 && next_u32(&rng) % 4 == 0) {
+				unsigned p = next_u32(&rng) % t->n_params;
+				float v = param_value(&t->params[p], &rng);
+				t->set_param(grouped[l], p, v);
+				t->set_param(alone[l], p, v);
+			}
+			/* note events at the lane's own frames */
+			if (t->event != NULL && next_u32(&rng) % 3 == 0) {
+				struct note_event ev = {
+					.frame = next_u32(&rng) % n,
+					.kind = (uint8_t)(next_u32(&rng) % 5),
+					.note = (uint8_t)(24 + next_u32(&rng) % 80),
+					.velocity = (uint8_t)(1 + next_u32(&rng) % 127),
+					.channel = NOTE_CHANNEL_ANY,
+					.amount = 2.0f * uniform(&rng) - 1.0f,
+				};
+				t->event(grouped[l], &ev);
+				t->event(alone[l], &ev);
+			}
+			for (unsigned k = 0; k < t->n_inputs; k++)
+				signal_fill(buf[l].in[k], n, kind[l][k], pos,
+				    &sig_rng[l], l);
+		}
+		t->process_lanes(grouped, in_rows, out_rows, lanes, n, path);
+		for (unsigned l = 0; l < lanes; l++)
+			t->process(alone[l], in_ptr[l], out_alone[l], n);
+		for (unsigned l = 0; l < lanes && diffs == 0; l++)
+			for (unsigned o = 0; o < t->n_outputs; o++)
+				for (unsigned i = 0; i < n; i++)
+					if (memcmp(&out_lanes[l][o][i], &out_alone[l][o][i],
+					    sizeof(float)) != 0) {
+						if (diffs++ == 0)
+							printf("  %s, %s, case %u (%u lanes): "
+							    "lane %u output %s frame %u: %.9g "
+							    "grouped, %.9g alone\n", t->name,
+							    lanes_path_name(path), case_no,
+							    lanes, l, t->outputs[o].name,
+							    pos + i,
+							    (double)out_lanes[l][o][i],
+							    (double)out_alone[l][o][i]);
+					}
+		pos += n;
+	}
+	for (unsigned l = 0; l < lanes; l++) {
+		free(grouped[l]);
+		free(alone[l]);
+	}
+	return diffs;
+}
+
+int
+main(void)
+{
+	static const unsigned paths[] = { LANES_SSE2, LANES_AVX2 };
+	static const unsigned lane_counts[] = { 1, 2, 3, 4, 5, 7, 8 };
+	unsigned kernels = 0;
+
+	for (unsigned p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+		if (!lanes_supported(paths[p])) {
+			printf("%s: this CPU does not run it; that path is not "
+			    "checked here\n", lanes_path_name(paths[p]));
+			continue;
+		}
+		for (unsigned m = 0; module_table[m] != NULL; m++) {
+			const struct module_type *t = module_table[m];
+			if (t->process_lanes == NULL)
+				continue;
+			kernels += p == 0;
+			unsigned cases = 0, failed = 0;
+			for (unsigned c = 0; c < 40; c++) {
+				unsigned lanes = lane_counts[c % 7];
+				cases++;
+				failed += run_case(t, paths[p], lanes,
+				    0x1234567u + 7777u * c + 31u * m, c) != 0;
+			}
+			CHECK(failed == 0, "%s on %s: %u of %u cases differ from "
+			    "process", t->name, lanes_path_name(paths[p]),
+			    failed, cases);
+			if (failed == 0)
+				printf("ok: %s on %s: %u cases of 1 to %u lanes, "
+				    "bit-identical to process\n", t->name,
+				    lanes_path_name(paths[p]), cases, LANES_MAX);
+		}
+	}
+	printf("%u module type(s) with a lane kernel\n", kernels);
+	if (getenv("FORKSYNTH_SIMD") == NULL)
+		CHECK(lanes_path() != LANES_SCALAR || !lanes_supported(LANES_SSE2),
+		    "the default path is scalar on a CPU with SSE2");
+	return check_verdict();
+}
