@@ -70,6 +70,9 @@
  * voice task that finishes it, while its output is still in cache. */
 #define SUM_GROUP 16
 
+/* Quiet, after its release, before a voice sleeps (voices_sleep). */
+#define SLEEP_SECONDS 0.1f
+
 _Static_assert(VOICES_MAX >= PATCH_MAX_POLY,
     "the voice allocator must hold every voice");
 
@@ -215,6 +218,12 @@ struct graph {
 	const float **engine_out_ptr;          /* scratch, n_outputs */
 	struct voices *voices;
 	unsigned char *voice_heard;            /* scratch: per voice, poly */
+	/* sleeping voices (see voices_sleep): per voice, poly of each */
+	int voices_may_sleep;                  /* poly, and a voice module
+						  takes note events */
+	unsigned char *voice_asleep;           /* its instances do not run */
+	uint32_t *voice_quiet;                 /* frames since it last sounded */
+	uint32_t sleep_after;                  /* frames of quiet before sleep */
 	unsigned *leaving_inst;                /* instances with leaving outputs */
 	unsigned n_leaving;
 	unsigned voices_sounding;              /* at the last block's end */
@@ -803,20 +812,20 @@ leaving_heard(const struct graph_instance *in, unsigned n)
 	return 0;
 }
 
-/* Run instances task_inst[j .. j + lanes) of one task, the same module in
- * consecutive voices, through the type's lane kernel (dsp/lanes.h): each
- * lane's inputs gathered as process would have them. */
+/* Run instances inst[0 .. lanes), the same module in voices of one group,
+ * through the type's lane kernel (dsp/lanes.h): each lane's inputs
+ * gathered as process would have them. */
 static void
-run_lanes(struct graph *g, unsigned j, unsigned lanes, unsigned n)
+run_lanes(struct graph *g, const unsigned *inst, unsigned lanes, unsigned n)
 {
 	const float *ip[LANES_MAX][MODULE_MAX_PORTS];
 	const float *const *in_rows[LANES_MAX];
 	float *const *out_rows[LANES_MAX];
 	void *self[LANES_MAX];
-	const struct module_type *type = g->instances[g->task_inst[j]].type;
+	const struct module_type *type = g->instances[inst[0]].type;
 
 	for (unsigned l = 0; l < lanes; l++) {
-		struct graph_instance *in = &g->instances[g->task_inst[j + l]];
+		struct graph_instance *in = &g->instances[inst[l]];
 		for (unsigned k = 0; k < type->n_inputs; k++)
 			ip[l][k] = input_samples(g, &in->inputs[k], n);
 		self[l] = in->state;
@@ -856,6 +865,9 @@ graph_run_task(void *ctx, unsigned task)
 	}
 	if (task >= g->n_main_tasks) {
 		struct graph_instance *in = &g->instances[g->task_inst[g->task_first[task]]];
+		if (g->module_scope[in->module] == SCOPE_VOICE &&
+		    g->voice_asleep[in->voice])
+			return;         /* its process sleeps too */
 		graph_running_module = in->module;
 		in->type->background(in->state);
 		graph_running_module = -1;
@@ -870,24 +882,34 @@ graph_run_task(void *ctx, unsigned task)
 		if (g->blame != NULL && task < g->n_blame)
 			atomic_store_explicit(&g->blame[task], in->module,
 			    memory_order_relaxed);
-		/* a voice group's instances of one module: side by side */
-		unsigned lanes = 1;
-		if (in->type->process_lanes != NULL && g->lane_path != LANES_SCALAR)
-			while (j + lanes < end && lanes < LANES_MAX &&
-			    g->instances[g->task_inst[j + lanes]].module == in->module)
-				lanes++;
-		if (lanes > 1) {
-			run_lanes(g, j, lanes, n);
+		/* a voice group's instances of one module, those awake: side
+		 * by side through the type's lane kernel, or one by one */
+		unsigned run = 1, awake[LANES_MAX], lanes = 0;
+		int voice = g->module_scope[in->module] == SCOPE_VOICE;
+		if (voice)
+			while (j + run < end && run < LANES_MAX &&
+			    g->instances[g->task_inst[j + run]].module == in->module)
+				run++;
+		for (unsigned l = 0; l < run; l++)
+			if (!voice || !g->voice_asleep[g->instances[g->task_inst[j + l]].voice])
+				awake[lanes++] = g->task_inst[j + l];
+		j += run;
+		if (lanes > 1 && in->type->process_lanes != NULL &&
+		    g->lane_path != LANES_SCALAR) {
+			run_lanes(g, awake, lanes, n);
 		} else {
-			for (unsigned k = 0; k < in->type->n_inputs; k++)
-				ip[k] = input_samples(g, &in->inputs[k], n);
-			in->type->process(in->state, ip, in->outputs, n);
+			for (unsigned l = 0; l < lanes; l++) {
+				in = &g->instances[awake[l]];
+				for (unsigned k = 0; k < in->type->n_inputs; k++)
+					ip[k] = input_samples(g, &in->inputs[k], n);
+				in->type->process(in->state, ip, in->outputs, n);
+			}
 		}
-		for (unsigned l = 0; l < lanes; l++, j++) {
-			in = &g->instances[g->task_inst[j]];
+		for (unsigned l = 0; l < lanes; l++) {
+			in = &g->instances[awake[l]];
 			for (unsigned o = 0; o < in->type->n_outputs; o++)
 				if (guard_exceeds(in->outputs[o], n, BLOWUP_BITS)) {
-					instance_blew_up(g, g->task_inst[j], n);
+					instance_blew_up(g, awake[l], n);
 					break;
 				}
 			if (in->leaving != 0 && !in->heard)
@@ -1386,6 +1408,13 @@ graph_compile(const struct patch *p, float rate, struct graph *old)
 	/* what leaves a voice: voice module outputs read by a global module
 	 * or an engine output (graph_voices_sounding) */
 	g->voice_heard = graph_alloc(g, p->poly + 1);
+	for (unsigned m = 0; m < p->n_modules; m++)
+		if (p->modules[m].scope == SCOPE_VOICE &&
+		    g->module_types[m]->event != NULL && !g->mono)
+			g->voices_may_sleep = 1;
+	g->voice_asleep = graph_alloc(g, p->poly + 1);
+	g->voice_quiet = graph_alloc(g, (p->poly + 1) * sizeof *g->voice_quiet);
+	g->sleep_after = (uint32_t)(SLEEP_SECONDS * rate);
 	for (unsigned c = 0; c < p->n_connections; c++) {
 		const struct patch_connection *k = &p->connections[c];
 		if (k->from.module < 0 || k->from.port < 0 ||
@@ -1531,6 +1560,15 @@ input_samples(struct graph *g, const struct graph_input *in, unsigned n)
 static void
 deliver(struct graph *g, int voice, const struct note_event *ev)
 {
+	/* a sleeping voice wakes for its events (voices_sleep): a note, or
+	 * for one block at least, a bend or mod wheel every voice takes */
+	if (voice >= 0 && (unsigned)voice < g->poly) {
+		g->voice_asleep[voice] = 0;
+		if (ev->kind == NOTE_EVENT_ON || ev->kind == NOTE_EVENT_STEAL)
+			g->voice_quiet[voice] = 0;
+	} else if (voice < 0) {
+		memset(g->voice_asleep, 0, g->poly);
+	}
 	for (unsigned m = 0; m < g->n_modules; m++) {
 		const struct module_type *t = g->module_types[m];
 		struct graph_instance *first = &g->instances[g->module_first[m]];
@@ -1875,7 +1913,7 @@ graph_set_probe(struct graph *g, int module, unsigned port, float *dst)
  * GRAPH_SOUNDING_PEAK in it, into g->voices_sounding; the marks start again
  * from none.  O(leaving instances + poly), no allocation. */
 static void
-count_sounding(struct graph *g)
+count_sounding(struct graph *g, unsigned frames)
 {
 	unsigned count = 0;
 	for (unsigned i = 0; i < g->n_leaving; i++) {
@@ -1886,9 +1924,69 @@ count_sounding(struct graph *g)
 	}
 	for (unsigned v = 0; v < g->poly; v++) {
 		count += g->voice_heard[v];
+		if (g->voice_heard[v])
+			g->voice_quiet[v] = 0;
+		else if (g->voice_quiet[v] < UINT32_MAX - frames)
+			g->voice_quiet[v] += frames;
 		g->voice_heard[v] = 0;
 	}
 	g->voices_sounding = count;
+}
+
+/* A voice's instances' outputs to silence, for the voice's first block
+ * asleep: what reads them (a global module, an engine output, a loop
+ * edge) hears exactly 0 from then on. */
+static void
+voice_silence(struct graph *g, unsigned v)
+{
+	for (unsigned m = 0; m < g->n_modules; m++) {
+		if (g->module_scope[m] != SCOPE_VOICE || v >= g->module_count[m])
+			continue;
+		struct graph_instance *in = &g->instances[g->module_first[m] + v];
+		for (unsigned o = 0; o < in->type->n_outputs; o++)
+			memset(in->outputs[o], 0, GRAPH_CHUNK * sizeof(float));
+	}
+}
+
+/*
+ * After a block: which voices sleep through the next.  In a patch whose
+ * voices play notes (a voice module takes note events: midi), a voice
+ * sleeps when its key is up (never pressed, or released with the sustain
+ * pedal up) and nothing left it above GRAPH_SOUNDING_PEAK (-100 dBFS) for
+ * SLEEP_SECONDS: its release has ended.  Its instances then do not run (a group of
+ * sleeping voices costs nothing), its outputs read 0, and the allocator
+ * counts it idle, so the next note takes the lowest-numbered sleeping
+ * voice and sounding voices stay packed in few groups; no sounding voice
+ * moves.  Any event for it wakes it: a note for good, a bend or mod wheel
+ * (to every voice) for the block it comes in, so the voice keeps its
+ * controllers for its next note.  The voices of a patch without a note
+ * input (a drone), and a mono patch's, never sleep.  Whether a voice sleeps depends
+ * only on the audio and the notes, so the output stays bit-identical for
+ * any thread count.
+ */
+static void
+voices_sleep(struct graph *g)
+{
+	if (!g->voices_may_sleep)
+		return;
+	for (unsigned v = 0; v < g->poly; v++) {
+		int sleep = g->voices->voice[v].state != VOICE_HELD &&
+		    g->voice_quiet[v] >= g->sleep_after;
+		if (sleep && !g->voice_asleep[v]) {
+			voice_silence(g, v);
+			voices_silent(g->voices, (int)v);
+		}
+		g->voice_asleep[v] = (unsigned char)sleep;
+	}
+}
+
+unsigned
+graph_voices_asleep(const struct graph *g)
+{
+	unsigned n = 0;
+	for (unsigned v = 0; v < g->poly; v++)
+		n += g->voice_asleep[v];
+	return n;
 }
 
 unsigned
@@ -1959,7 +2057,8 @@ graph_process(struct graph *g, const float *const *in, float *const *out,
 		    memory_order_relaxed);
 		done += n;
 	}
-	count_sounding(g);
+	count_sounding(g, frames);
+	voices_sleep(g);
 	g->n_events = 0;
 	/* on at the same tempo, unless graph_set_tempo says otherwise */
 	g->tempo.position += g->tempo.per_frame * (double)frames;
@@ -2078,6 +2177,10 @@ graph_continue(struct graph *g, const struct graph *old)
 	}
 	if (old->mono == g->mono)
 		g->route = old->route;
+	/* sleeping voices sleep on (their outputs in this graph start at 0) */
+	unsigned both = old->poly < g->poly ? old->poly : g->poly;
+	memcpy(g->voice_asleep, old->voice_asleep, both);
+	memcpy(g->voice_quiet, old->voice_quiet, both * sizeof *g->voice_quiet);
 	g->cc14 = old->cc14;
 	/* a mapped parameter keeps the value its controller gave it last,
 	 * whatever the (possibly older) patch this graph was built from says */

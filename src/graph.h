@@ -92,6 +92,12 @@ void graph_set_param(struct graph *g, int module, unsigned param, float value);
  * For the thread that runs graph_process. */
 unsigned graph_voices_sounding(const struct graph *g);
 
+/* Voices asleep through the next block: given a note, released, and quiet
+ * (below GRAPH_SOUNDING_PEAK) for 0.1 s; their modules do not run and
+ * their outputs read 0 until an event for them comes.  For the thread that
+ * runs graph_process. */
+unsigned graph_voices_asleep(const struct graph *g);
+
 /* Instances (modules times voices) in the graph. */
 unsigned graph_instance_count(const struct graph *g);
 

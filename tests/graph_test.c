@@ -530,6 +530,160 @@ test_sounding(void)
 	graph_free(g);
 }
 
+/* Peak of |x| over the last 256-frame block graph_process wrote to `l`. */
+static float
+block_peak(struct graph *g)
+{
+	static float l[256], r[256];
+	float *out[2] = { l, r };
+	float peak = 0.0f;
+	graph_process(g, NULL, out, 256);
+	for (unsigned i = 0; i < 256; i++)
+		peak = fabsf(l[i]) > peak ? fabsf(l[i]) : peak;
+	return peak;
+}
+
+/* Render a played phrase (notes, releases, a bend while voices sleep,
+ * notes again) on a pool of `threads` (0: none) into out[N]. */
+static void
+sleep_phrase(const struct patch *p, unsigned threads, float *out, unsigned n)
+{
+	struct graph *g = graph_compile(p, RATE, NULL);
+	struct pool *pool = threads ? pool_create(threads, 4096, 0, NULL) : NULL;
+	graph_set_pool(g, pool);
+	float scratch[256];
+	for (unsigned b = 0; b * 256 < n; b++) {
+		if (b == 2 || b == 3)
+			graph_note_on(g, 17 * b, 48 + 7 * b, 90);
+		if (b == 40)
+			graph_note_off(g, 5, 48 + 14);
+		if (b == 60) {
+			struct note_event bend = { .frame = 100,
+			    .kind = NOTE_EVENT_BEND, .amount = 0.5f };
+			graph_event(g, &bend);
+		}
+		if (b == 70)
+			graph_note_on(g, 3, 60, 100);
+		float *o[2] = { out + b * 256, scratch };
+		graph_process(g, NULL, o, 256);
+	}
+	graph_free(g);
+	if (pool != NULL)
+		pool_destroy(pool);
+}
+
+/* Voices sleep: in a patch that plays notes, a voice whose key is up and
+ * that left nothing above -100 dBFS for 0.1 s does not run and reads 0;
+ * a note wakes it, the lowest-numbered sleeping voice takes the next note,
+ * and a bend given while voices sleep is in the pitch of the next note.  A
+ * drone patch's voices never sleep.  Sleeping depends only on the audio:
+ * bit-identical with no pool and on 1, 2 and 3 threads. */
+static void
+test_sleep(void)
+{
+	static struct patch p;
+	load(&p, "poly 8\nvoice midi n bend=2\nvoice vco v wave=sine level=0.5\n"
+	    "voice adsr env attack=0.001 sustain=1 release=0.05\n"
+	    "voice vca a\n"
+	    "connect n.pitch v.pitch\nconnect n.gate env.gate\n"
+	    "connect v.out a.in\nconnect env.out a.cv\nconnect a.out out.1\n");
+	struct graph *g = graph_compile(&p, RATE, NULL);
+	block_peak(g);
+	unsigned at_start = graph_voices_asleep(g);   /* not quiet long yet */
+	for (unsigned b = 0; b < 20; b++)
+		block_peak(g);
+	unsigned idle = graph_voices_asleep(g);
+	graph_note_on(g, 0, 60, 100);
+	graph_note_on(g, 10, 64, 100);
+	graph_note_on(g, 20, 67, 100);
+	float held_peak = 0.0f;
+	for (unsigned b = 0; b < 40; b++) {
+		float pk = block_peak(g);
+		held_peak = pk > held_peak ? pk : held_peak;
+	}
+	unsigned held = graph_voices_asleep(g);
+	graph_note_off(g, 0, 60);
+	graph_note_off(g, 0, 64);
+	graph_note_off(g, 0, 67);
+	for (unsigned b = 0; b < 4; b++)
+		block_peak(g);
+	unsigned tail = graph_voices_asleep(g);
+	for (unsigned b = 0; b < 100; b++)
+		block_peak(g);
+	unsigned after = graph_voices_asleep(g);
+	float silent = block_peak(g);
+	if (at_start != 0 || idle != 8 || held != 5 || tail != 5 || after != 8 ||
+	    silent != 0.0f || held_peak < 0.4f)
+		fail("sleep: asleep at first %u (want 0), untouched 0.1 s on %u "
+		    "(want 8), 3 held %u (want 5), in the release %u (want 5), "
+		    "after it %u (want 8); peak then %g (want 0), held %g",
+		    at_start, idle, held, tail, after, silent, held_peak);
+	else
+		printf("ok: voices asleep: 0 at first, 8 untouched, 5 with 3 "
+		    "held and in their release, 8 after, and they read 0\n");
+
+	/* a bend while every voice sleeps, then a note: a wakes, at the
+	 * bent pitch (A4 + 1 semitone: 466.2 Hz, zero crossings counted over
+	 * one second), on voice 0 */
+	struct note_event bend = { .frame = 0, .kind = NOTE_EVENT_BEND, .amount = 0.5f };
+	graph_event(g, &bend);
+	block_peak(g);
+	unsigned bent = graph_voices_asleep(g);
+	int voice = graph_note_on(g, 0, 69, 100);
+	enum { SECOND = 48000 };
+	static float l[SECOND], r[SECOND];
+	float *o[2] = { l, r };
+	for (unsigned b = 0; b < 10; b++)
+		block_peak(g);               /* the bend's glide settles */
+	graph_process(g, NULL, o, SECOND);
+	unsigned ups = 0;
+	for (unsigned i = 1; i < SECOND; i++)
+		ups += l[i - 1] < 0.0f && l[i] >= 0.0f;
+	double want = 440.0 * pow(2.0, 1.0 / 12.0);
+	if (bent != 8 || fabs(ups - want) > 2.0 || graph_voices_asleep(g) != 7)
+		fail("sleep: a bend to sleeping voices: %u asleep after it (want 8), "
+		    "then a note at %u Hz (want %.1f), %u asleep (want 7)", bent,
+		    ups, want, graph_voices_asleep(g));
+	else
+		printf("ok: a bend given to sleeping voices is in the next note "
+		    "(%u Hz), which wakes one voice\n", ups);
+	(void)voice;
+	graph_free(g);
+
+	/* no note input: a silent drone's voices run on */
+	load(&p, "poly 4\nvoice vco v\nvoice vca a gain=0\nconnect v.out a.in\n"
+	    "connect a.out out.1\n");
+	g = graph_compile(&p, RATE, NULL);
+	for (unsigned b = 0; b < 40; b++)
+		block_peak(g);
+	if (graph_voices_asleep(g) != 0)
+		fail("sleep: a drone without notes: %u voices asleep", graph_voices_asleep(g));
+	else
+		printf("ok: a drone patch's voices never sleep\n");
+	graph_free(g);
+
+	enum { N = 100 * 256 };
+	static float ref[N], got[N];
+	load(&p, "poly 8\nvoice midi n bend=2\nvoice vco v wave=saw level=0.5\n"
+	    "voice adsr env attack=0.001 sustain=0.7 release=0.03\n"
+	    "voice ladder f cutoff=2000 res=0.3\nvoice vca a\n"
+	    "connect n.pitch v.pitch\nconnect n.gate env.gate\n"
+	    "connect v.out f.in\nconnect f.out a.in\nconnect env.out a.cv\n"
+	    "connect a.out out.1\n");
+	sleep_phrase(&p, 0, ref, N);
+	static const unsigned threads[] = { 1, 2, 3 };
+	int same = 1;
+	for (unsigned t = 0; t < 3; t++) {
+		sleep_phrase(&p, threads[t], got, N);
+		same &= memcmp(ref, got, sizeof ref) == 0;
+	}
+	if (!same)
+		fail("sleep: a phrase with sleeping voices differs between thread counts");
+	else
+		printf("ok: a phrase with sleeping voices is bit-identical with no "
+		    "pool and on 1, 2 and 3 threads\n");
+}
+
 int
 main(void)
 {
@@ -543,5 +697,6 @@ main(void)
 	test_poly_max();
 	test_routing();
 	test_sounding();
+	test_sleep();
 	return test_status();
 }
