@@ -17,6 +17,7 @@
 #include "guard.h"
 #include "log.h"
 #include "module.h"
+#include "lanes.h"
 #include "patch.h"
 #include "scope.h"
 #include "voice_patch.h"
@@ -159,6 +160,57 @@ bench_module(const struct module_case *mc)
 	return times[RUNS / 2];
 }
 
+/* Median ns per voice-sample of one module case with LANES_MAX voices side
+ * by side through the type's lane kernel on `path` (dsp/lanes.h): the
+ * same signals in every lane, each lane its own seed.  -1: no kernel, or
+ * the CPU lacks the path. */
+static double
+bench_module_lanes(const struct module_case *mc, enum lanes_path path)
+{
+	const struct module_type *t = module_find(mc->type);
+	if (t == NULL || t->process_lanes == NULL || !lanes_supported(path))
+		return -1.0;
+	void *state[LANES_MAX];
+	static float in_buf[MODULE_MAX_PORTS][BLOCK];
+	static float out_buf[LANES_MAX][MODULE_MAX_PORTS][BLOCK];
+	const float *in[LANES_MAX][MODULE_MAX_PORTS];
+	float *out[LANES_MAX][MODULE_MAX_PORTS];
+	const float *const *in_rows[LANES_MAX];
+	float *const *out_rows[LANES_MAX];
+	for (unsigned k = 0; k < MODULE_MAX_PORTS; k++)
+		for (unsigned i = 0; i < BLOCK; i++)
+			in_buf[k][i] = mc->connected & AUDIO_IN(k) ? sinf(0.144f * i) :
+			    k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
+	for (unsigned l = 0; l < LANES_MAX; l++) {
+		state[l] = xaligned(module_state_size(t, RATE));
+		t->init(state[l], RATE, 1 + l);
+		apply_params(t, state[l], mc->params);
+		for (unsigned k = 0; k < MODULE_MAX_PORTS; k++) {
+			in[l][k] = (mc->connected >> k) & 1 ? in_buf[k] : NULL;
+			out[l][k] = out_buf[l][k];
+		}
+		in_rows[l] = in[l];
+		out_rows[l] = out[l];
+		if (t->event != NULL) {
+			struct note_event ev = { .frame = 0, .kind = NOTE_EVENT_ON,
+			    .note = (uint8_t)(60 + l), .velocity = 100 };
+			t->event(state[l], &ev);
+		}
+	}
+	double times[RUNS];
+	unsigned blocks = (unsigned)RATE / BLOCK;
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = now_ns();
+		for (unsigned b = 0; b < blocks; b++)
+			t->process_lanes(state, in_rows, out_rows, LANES_MAX, BLOCK, path);
+		times[r] = (now_ns() - t0) / ((double)blocks * BLOCK * LANES_MAX);
+	}
+	for (unsigned l = 0; l < LANES_MAX; l++)
+		free(state[l]);
+	qsort(times, RUNS, sizeof times[0], cmp_double);
+	return times[RUNS / 2];
+}
+
 /* Percent of one core the convolver takes for a stereo 2 s IR of noise
  * at `block` frames per call (median of RUNS runs of 2 s of audio). */
 static double
@@ -198,20 +250,28 @@ bench_convolver(unsigned block)
 }
 
 
-/* Seconds of wall time to render `seconds` of the 64-voice patch with all
- * voices sounding, on this thread. */
-static double
-bench_voices(double seconds, unsigned *voices)
+/* The bench voice patch, loaded. */
+static void
+load_voice_patch(struct patch *p)
 {
-	static struct patch p;
 	struct patch_error err;
-	patch_init(&p, 2, 2);
-	if (patch_load_text(&p, voice_patch, "bench patch", &err) != 0) {
+	patch_init(p, 2, 2);
+	if (patch_load_text(p, voice_patch, "bench patch", &err) != 0) {
 		char msg[512];
 		patch_error_format(&err, msg, sizeof msg);
 		fatal("bench: %s", msg);
 	}
+}
+
+/* Seconds of wall time to render `seconds` of the 64-voice patch with all
+ * voices sounding, on this thread, its lane kernels on `path`. */
+static double
+bench_voices(double seconds, unsigned *voices, enum lanes_path path)
+{
+	static struct patch p;
+	load_voice_patch(&p);
 	*voices = p.poly;
+	lanes_force(path);
 	struct graph *g = graph_compile(&p, RATE, NULL);
 	static float l[BLOCK], r[BLOCK];
 	float *out[2] = { l, r };
@@ -230,6 +290,34 @@ bench_voices(double seconds, unsigned *voices)
 	double wall = (now_ns() - t0) / 1e9;
 	graph_free(g);
 	return wall;
+}
+
+/* ns per frame of the 64-voice patch with `held` notes held and every
+ * other voice released long ago (asleep: src/graph.c voices_sleep), on
+ * this thread; *asleep gets the voices asleep while it was timed. */
+static double
+bench_sleeping(unsigned held, unsigned *asleep)
+{
+	static struct patch p;
+	load_voice_patch(&p);
+	struct graph *g = graph_compile(&p, RATE, NULL);
+	static float l[BLOCK], r[BLOCK];
+	float *out[2] = { l, r };
+	for (unsigned k = 0; k < p.poly; k++)
+		graph_note_on(g, 0, 36 + k % 64, 100);
+	graph_process(g, NULL, out, BLOCK);
+	for (unsigned k = held; k < p.poly; k++)
+		graph_note_off(g, 0, 36 + k % 64);
+	for (unsigned b = 0; b < (unsigned)(2.0f * RATE) / BLOCK; b++)
+		graph_process(g, NULL, out, BLOCK);   /* the releases end */
+	*asleep = graph_voices_asleep(g);
+	unsigned blocks = (unsigned)(5.0f * RATE) / BLOCK;
+	double t0 = now_ns();
+	for (unsigned b = 0; b < blocks; b++)
+		graph_process(g, NULL, out, BLOCK);
+	double ns = (now_ns() - t0) / ((double)blocks * BLOCK);
+	graph_free(g);
+	return ns;
 }
 
 /* Median ns per call over RUNS runs: the child's blow-up test of one
@@ -416,12 +504,29 @@ main(int argc, char **argv)
 	EMIT("%s, %s, %ld online CPUs, %g Hz, blocks of %d frames, median of %d runs.\n\n",
 	    date, cpu, sysconf(_SC_NPROCESSORS_ONLN), RATE, BLOCK, RUNS);
 	EMIT("## Modules (one thread)\n\n");
-	EMIT("| module | ns/sample | aim |\n|---|---:|---|\n");
+	EMIT("ns per sample of one instance through process (scalar), and ns per "
+	    "voice-sample of %d instances side by side through the type's lane "
+	    "kernel (dsp/lanes.h) on SSE2 and AVX2, where it has one; speedup: "
+	    "scalar over the widest path.\n\n", LANES_MAX);
+	EMIT("| module | scalar ns/sample | sse2 ns/voice-sample | avx2 "
+	    "ns/voice-sample | speedup | aim |\n|---|---:|---:|---:|---:|---|\n");
 	for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++) {
-		double ns = bench_module(&module_cases[i]);
-		EMIT("| %s | %.2f | %s |\n", module_cases[i].label, ns,
-		    module_cases[i].aim);
-		fprintf(stderr, "bench: %s: %.2f ns/sample\n", module_cases[i].label, ns);
+		const struct module_case *mc = &module_cases[i];
+		double ns = bench_module(mc);
+		double sse = bench_module_lanes(mc, LANES_SSE2);
+		double avx = bench_module_lanes(mc, LANES_AVX2);
+		double best = avx > 0 ? avx : sse;
+		char c_sse[32] = "—", c_avx[32] = "—", c_up[32] = "";
+		if (sse > 0)
+			snprintf(c_sse, sizeof c_sse, "%.2f", sse);
+		if (avx > 0)
+			snprintf(c_avx, sizeof c_avx, "%.2f", avx);
+		if (best > 0)
+			snprintf(c_up, sizeof c_up, "%.1fx", ns / best);
+		EMIT("| %s | %.2f | %s | %s | %s | %s |\n", mc->label, ns, c_sse,
+		    c_avx, c_up, mc->aim);
+		fprintf(stderr, "bench: %s: %.2f ns/sample, lanes %s / %s\n",
+		    mc->label, ns, c_sse, c_avx);
 	}
 
 	EMIT("\n## Convolver (stereo 2 s IR, one thread, estimated or cached FFT plans)\n\n");
@@ -431,12 +536,35 @@ main(int argc, char **argv)
 
 	unsigned voices;
 	double seconds = 30.0;
-	double wall = bench_voices(seconds, &voices);
 	EMIT("\n## 64-voice patch (two saws, enveloped ladder, VCA with ADSR; one thread)\n\n");
-	EMIT("| audio rendered | wall time | real-time factor | ns per voice-sample | aim |\n");
-	EMIT("|---:|---:|---:|---:|---|\n");
-	EMIT("| %.0f s | %.2f s | %.1fx | %.1f | <= 45 ns per voice-sample |\n",
-	    seconds, wall, seconds / wall, wall * 1e9 / (seconds * RATE * voices));
+	EMIT("Voices in groups side by side through the lane kernels on each path "
+	    "(scalar: one by one); every path renders the same samples.\n\n");
+	EMIT("| path | audio rendered | wall time | real-time factor | ns per "
+	    "voice-sample | aim |\n|---|---:|---:|---:|---:|---|\n");
+	enum lanes_path was = lanes_path();
+	static const enum lanes_path paths[] = { LANES_SCALAR, LANES_SSE2, LANES_AVX2 };
+	for (unsigned k = 0; k < 3; k++) {
+		if (!lanes_supported(paths[k]))
+			continue;
+		double wall = bench_voices(seconds, &voices, paths[k]);
+		double ns = wall * 1e9 / (seconds * RATE * voices);
+		EMIT("| %s | %.0f s | %.2f s | %.1fx | %.1f | <= 20 ns per "
+		    "voice-sample |\n", lanes_path_name(paths[k]), seconds, wall,
+		    seconds / wall, ns);
+		fprintf(stderr, "bench: 64 voices, %s: %.1f ns per voice-sample\n",
+		    lanes_path_name(paths[k]), ns);
+	}
+	lanes_force(was);
+
+	unsigned asleep_4, asleep_0;
+	double ns_4 = bench_sleeping(4, &asleep_4);
+	double ns_0 = bench_sleeping(0, &asleep_0);
+	EMIT("\n## Sleeping voices (the 64-voice patch, one thread)\n\n");
+	EMIT("| notes held | voices asleep | ns per frame | aim |\n|---:|---:|---:|---|\n");
+	EMIT("| 4 | %u | %.1f | about 4/64 of every voice sounding |\n", asleep_4, ns_4);
+	EMIT("| 0 | %u | %.1f | near 0 |\n", asleep_0, ns_0);
+	fprintf(stderr, "bench: asleep: 4 held %.1f ns/frame (%u asleep), none "
+	    "%.1f (%u)\n", ns_4, asleep_4, ns_0, asleep_0);
 
 	double edit[4];
 	bench_edit(edit);
