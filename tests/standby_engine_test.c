@@ -57,6 +57,28 @@ cycle(struct engine *e, const struct region_midi *ev, unsigned n_ev)
 }
 
 /* Run cycles until the standby is ready (60 s of cycles at most). */
+/* Wait up to 10 s for child `pid` to be dead and not yet reaped (state Z
+ * in /proc); 1 when it is, or when it is gone already. */
+static int
+until_zombie(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 10000; i++) {
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			return 1;
+		size_t n = fread(stat, 1, sizeof stat - 1, f);
+		fclose(f);
+		stat[n] = '\0';
+		const char *paren = strrchr(stat, ')');
+		if (paren != NULL && paren[1] == ' ' && paren[2] == 'Z')
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 static int
 until_ready(struct engine *e)
 {
@@ -239,10 +261,18 @@ main(int argc, char **argv)
 		    (int)a.child_pid, (int)b.child_pid, a.restarts, b.restarts,
 		    a.standby_lost, b.standby_lost);
 
-	/* both killed at once: a restart, which replays the held note */
+	/* both killed at once: a restart, which replays the held note.  "At
+	 * once" as the engine sees it: both are dead (zombies, not reaped:
+	 * no cycle runs meanwhile) before its next cycle; killed one after
+	 * the other between cycles, the engine may rightly take over to a
+	 * standby whose SIGKILL has not landed yet, as a loaded machine
+	 * showed */
 	engine_info(e, &a);
-	kill(a.child_pid, SIGKILL);
 	kill(a.standby_pid, SIGKILL);
+	int standby_dead = until_zombie(a.standby_pid);
+	kill(a.child_pid, SIGKILL);
+	if (!standby_dead || !until_zombie(a.child_pid))
+		fail("both killed: a SIGKILLed child still runs after 10 s");
 	for (int i = 0; i < 2000; i++) {
 		engine_info(e, &b);
 		if (b.restarts > a.restarts && b.child_pid > 0)
