@@ -31,10 +31,17 @@
  * freq, detune, pw, fm and level glide over SMOOTH_SECONDS; octave and wave
  * change at once.  Parameters set before the first block apply at once.
  */
+#ifndef VCO_LANE_WIDTH   /* the module; the lane kernel is at the end */
+
 #include <math.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "blep.h"
 #include "dsp_util.h"
+#include "lanes.h"
 #include "module.h"
 #include "wavetable.h"
 
@@ -589,6 +596,84 @@ vco_process(void *self, const float *const *in, float *const *out,
 	}
 }
 
+/*
+ * Voices side by side (module_type.process_lanes, dsp/lanes.h).  Lanes
+ * that share a wave run together, lane l of each vector being lane l's
+ * voice; each lane follows process exactly: chunks of VCO_CHUNK frames,
+ * a lane's increment from its base_inc while it neither glides nor has
+ * pitch or fm connected, else from fast_exp2f of its pitch sum, the same
+ * table reads and blends.  Smoothers are advanced every sample where
+ * process advances them only while they move: a settled smoother returns
+ * exactly 0 and stays put, and adding 0 to these (never -0) sums, or
+ * multiplying by a level of exactly 1, changes no bit.
+ *
+ * The kernel is the end of this file, compiled once per vector width: the
+ * file includes itself with VCO_LANE_WIDTH set to 4 (lanes_v4, SSE2) and to
+ * 8 (lanes_v8, in target("avx2") functions).
+ */
+
+/* Lane-wise a where mask (all ones or all zeros per lane), else b; a, b
+ * and mask vectors of one size. */
+#define VCO_SELECT(mask, a, b) \
+	((__typeof__(a))(((mask) & (__typeof__(mask))(a)) | \
+	    (~(mask) & (__typeof__(mask))(b))))
+
+#define VCO_LANE_WIDTH 4
+#include "vco.c"
+#undef VCO_LANE_WIDTH
+#if defined(__x86_64__)
+#define VCO_LANE_WIDTH 8
+#include "vco.c"
+#undef VCO_LANE_WIDTH
+#endif
+
+/* Run `lanes` instances side by side on `path` (see above).  The synced
+ * path stays per voice: its BLEP ring, event search and cubic root
+ * finding branch per sample and per lane.  A lone lane of a wave runs
+ * through process too: nothing beside it fills a vector. */
+static void
+vco_process_lanes(void *const *self, const float *const *const *in,
+    float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
+{
+	struct vco *const *v = (struct vco *const *)self;
+	unsigned pick[LANES_MAX];
+
+	if (in[0][VCO_IN_SYNC] != NULL) {
+		for (unsigned l = 0; l < lanes; l++)
+			vco_process(self[l], in[l], out[l], frames);
+		return;
+	}
+	for (unsigned l = 0; l < lanes; l++) {
+		v[l]->started = 1;
+		if (v[l]->syncing)
+			vco_sync_leave(v[l]);
+		v[l]->syncing = 0;
+	}
+	for (unsigned wave = VCO_SAW; wave <= VCO_SINE; wave++) {
+		unsigned count = 0;
+
+		for (unsigned l = 0; l < lanes; l++)
+			if (v[l]->wave == wave)
+				pick[count++] = l;
+		if (count == 1) {
+			vco_process(self[pick[0]], in[pick[0]], out[pick[0]],
+			    frames);
+			continue;
+		}
+#if defined(__x86_64__)
+		if (path == LANES_AVX2 && count > 4) {
+			vco_lanes_run_8(v, in, out, pick, count, frames, wave);
+			continue;
+		}
+#else
+		(void)path;
+#endif
+		for (unsigned first = 0; first < count; first += 4)
+			vco_lanes_run_4(v, in, out, pick + first,
+			    count - first < 4 ? count - first : 4, frames, wave);
+	}
+}
+
 const struct module_type vco_module = {
 	.name = "vco",
 	.help = "band-limited oscillator: saw, pulse (PWM), triangle, sine; exp FM, hard sync",
@@ -602,4 +687,330 @@ const struct module_type vco_module = {
 	.init = vco_init,
 	.set_param = vco_set_param,
 	.process = vco_process,
+	.process_lanes = vco_process_lanes,
 };
+
+#else  /* VCO_LANE_WIDTH: the lane kernel, vectors of that many floats */
+
+#define VCO_PASTE(a, b) a##_##b
+#define VCO_NAMED(a, b) VCO_PASTE(a, b)
+#define VCO_NAME(x) VCO_NAMED(x, VCO_LANE_WIDTH)
+#define VF VCO_NAME(vco_vf)     /* floats */
+#define VI VCO_NAME(vco_vi)     /* int32: table indices, masks */
+#define VU VCO_NAME(vco_vu)     /* uint32: phases, increments */
+#define W VCO_LANE_WIDTH
+#if VCO_LANE_WIDTH == 8
+#define VCO_TARGET __attribute__((target("avx2")))
+typedef lanes_v8 VF;
+typedef lanes_v8i VI;
+#else
+#define VCO_TARGET
+typedef lanes_v4 VF;
+typedef lanes_v4i VI;
+#endif
+typedef uint32_t VU __attribute__((vector_size(sizeof(VF))));
+#define VCO_INLINE static inline __attribute__((always_inline)) VCO_TARGET
+
+/* Every lane x (of type `type`). */
+#define VCO_SPLAT(type, x) ((type){ 0 } + (x))
+
+/* t[idx] in each lane. */
+VCO_INLINE VF
+VCO_NAME(vco_gather)(const float *t, VI idx)
+{
+#if VCO_LANE_WIDTH == 8
+	return (VF)_mm256_i32gather_ps(t, (__m256i)idx, 4);
+#else
+	VF r;
+
+	for (unsigned l = 0; l < W; l++)
+		r[l] = t[idx[l]];
+	return r;
+#endif
+}
+
+/* |x| in each lane, as fabsf. */
+VCO_INLINE VF
+VCO_NAME(vco_vabs)(VF x)
+{
+	return (VF)((VI)x & 0x7fffffff);
+}
+
+/* clampf in each lane: NaN gives lo. */
+VCO_INLINE VF
+VCO_NAME(vco_vclamp)(VF x, float lo, float hi)
+{
+	VF lov = VCO_SPLAT(VF, lo), hiv = VCO_SPLAT(VF, hi);
+	VF r = VCO_SELECT(x < hiv, x, hiv);
+
+	return VCO_SELECT(x > lov, r, lov);
+}
+
+/* smoother_next in each lane, on the lanes' cur, target and coef. */
+VCO_INLINE VF
+VCO_NAME(vco_vsmooth)(VF *cur, VF target, VF coef)
+{
+	VF d = target - *cur;
+	VF next = *cur + d * coef;
+	VI snap = (next == *cur) | (VCO_NAME(vco_vabs)(d) <
+	    1e-5f * (1.0f + VCO_NAME(vco_vabs)(target)));
+
+	next = VCO_SELECT(snap, target, next);
+	*cur = next;
+	return next;
+}
+
+/* (uint32_t)fast_exp2f(x) in each lane, for x in [0, WT_LINC_MAX] (so
+ * floorf is truncation and the result is below 2^31). */
+VCO_INLINE VU
+VCO_NAME(vco_vinc)(VF x)
+{
+	VI whole = __builtin_convertvector(x, VI);
+	VF f = x - __builtin_convertvector(whole, VF);
+	VF p = 1.0f + f * (0.6931470282f + f * (0.240229401f +
+	    f * (0.05548531785f + f * (0.009674557619f + f * (0.001248275028f +
+	    f * 0.0002154104459f)))));
+	VU bits = (VU)p + ((VU)whole << 23);
+
+	return (VU)__builtin_convertvector((VF)bits, VI);
+}
+
+/* (uint32_t)x in each lane, for x in [0, 2^32). */
+VCO_INLINE VU
+VCO_NAME(vco_vtou32)(VF x)
+{
+	VI big = x >= 2147483648.0f;
+	VF low = x - VCO_SELECT(big, VCO_SPLAT(VF, 2147483648.0f),
+	    VCO_SPLAT(VF, 0.0f));
+
+	return (VU)__builtin_convertvector(low, VI) ^ ((VU)big & 0x80000000u);
+}
+
+/* wavetable_level in each lane: levels j, j + 1 blended by w. */
+VCO_INLINE void
+VCO_NAME(vco_vlevel)(VF linc, VI *j, VF *w)
+{
+	VF q = (float)WT_LEVELS_PER_OCT * (linc - WT_LINC0);
+	VI c = __builtin_convertvector(q, VI);   /* q in [-84, 41]: no overflow */
+	VI below = q <= -1.0f, above = q > (float)(WT_LEVELS - 2);
+	VF wc;
+
+	c -= __builtin_convertvector(c, VF) < q;  /* true is -1: ceil(q) */
+	wc = q - __builtin_convertvector(c, VF) + 1.0f;
+	*j = VCO_SELECT(above, VCO_SPLAT(VI, WT_LEVELS - 2),
+	    VCO_SELECT(below, VCO_SPLAT(VI, 0), c));
+	*w = VCO_SELECT(above, VCO_SPLAT(VF, 1.0f),
+	    VCO_SELECT(below, VCO_SPLAT(VF, 0.0f), wc));
+}
+
+/* wavetable_read2 in each lane: levels j, j + 1 of `shape`. */
+VCO_INLINE VF
+VCO_NAME(vco_vread2)(const float *shape, VI j, VF w, VU phase)
+{
+	VI a = j * (int)(WT_SIZE + 1) + (VI)(phase >> WT_FRAC_BITS);
+	VI b = a + (int)(WT_SIZE + 1);
+	VF f = __builtin_convertvector((VI)(phase &
+	    ((1u << WT_FRAC_BITS) - 1)), VF) * WT_FRAC_SCALE;
+	VF a0 = VCO_NAME(vco_gather)(shape, a);
+	VF a1 = VCO_NAME(vco_gather)(shape, a + 1);
+	VF b0 = VCO_NAME(vco_gather)(shape, b);
+	VF b1 = VCO_NAME(vco_gather)(shape, b + 1);
+	VF va = a0 + f * (a1 - a0);
+	VF vb = b0 + f * (b1 - b0);
+
+	return va + w * (vb - va);
+}
+
+/* wavetable_read in each lane. */
+VCO_INLINE VF
+VCO_NAME(vco_vread)(const float *t, VU phase)
+{
+	VI i = (VI)(phase >> WT_FRAC_BITS);
+	VF f = __builtin_convertvector((VI)(phase &
+	    ((1u << WT_FRAC_BITS) - 1)), VF) * WT_FRAC_SCALE;
+	VF a0 = VCO_NAME(vco_gather)(t, i);
+	VF a1 = VCO_NAME(vco_gather)(t, i + 1);
+
+	return a0 + f * (a1 - a0);
+}
+
+/* m frames of input rows src[l] + from, lane by lane into vectors. */
+VCO_INLINE void
+VCO_NAME(vco_lanes_in)(VF *dst, const float *const *src, unsigned from,
+    unsigned m)
+{
+	for (unsigned l = 0; l < W; l++)
+		for (unsigned k = 0; k < m; k++)
+			dst[k][l] = src[l][from + k];
+}
+
+/*
+ * The lanes pick[0 .. count) of v, all playing `wave`, for `frames` frames
+ * without sync: process's free path, W lanes at once.  Lanes past count
+ * repeat the first and are not stored.
+ */
+VCO_INLINE void
+VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
+    float *const *const *out, const unsigned *pick, unsigned count,
+    unsigned frames, unsigned wave)
+{
+	struct vco *lv[W];
+	const float *pitch[W], *fm_in[W], *pw_in[W];
+	VU phase, base_inc;
+	VF base_linc, glide, glide_coef, fm, fm_glide, fm_coef;
+	VF pw, pw_glide, pw_coef, level, level_glide, level_coef;
+	const VF settled = VCO_SPLAT(VF, 0.0f);   /* every glide's target */
+	const float *saw = v[pick[0]]->saw;       /* tables: shared statics */
+	const float *tri = v[pick[0]]->tri, *sine = v[pick[0]]->sine;
+
+	for (unsigned l = 0; l < W; l++) {
+		unsigned i = pick[l < count ? l : 0];
+		const struct vco *s = v[i];
+
+		lv[l] = v[i];
+		pitch[l] = in[i][VCO_IN_PITCH];
+		fm_in[l] = in[i][VCO_IN_FM];
+		pw_in[l] = in[i][VCO_IN_PW];
+		phase[l] = s->phase;
+		base_inc[l] = s->base_inc;
+		base_linc[l] = s->base_linc;
+		glide[l] = s->glide.cur;
+		glide_coef[l] = s->glide.coef;
+		fm[l] = s->fm;
+		fm_glide[l] = s->fm_glide.cur;
+		fm_coef[l] = s->fm_glide.coef;
+		pw[l] = s->pw;
+		pw_glide[l] = s->pw_glide.cur;
+		pw_coef[l] = s->pw_glide.coef;
+		level[l] = s->level;
+		level_glide[l] = s->level_glide.cur;
+		level_coef[l] = s->level_glide.coef;
+	}
+	for (unsigned done = 0; done < frames; done += VCO_CHUNK) {
+		unsigned m = frames - done < VCO_CHUNK ? frames - done : VCO_CHUNK;
+		VF pitch_v[VCO_CHUNK], fm_v[VCO_CHUNK], pw_v[VCO_CHUNK];
+		VF y[VCO_CHUNK];
+		VI varying, fixed_j;
+		VF fixed_w;
+		int any = 0;
+
+		/* which lanes follow the per-sample pitch, as process decides
+		 * at each chunk's start */
+		if (pitch[0] != NULL || fm_in[0] != NULL)
+			varying = VCO_SPLAT(VI, -1);
+		else
+			varying = glide != settled;
+		for (unsigned l = 0; l < W; l++)
+			any |= varying[l];
+		VCO_NAME(vco_vlevel)(base_linc, &fixed_j, &fixed_w);
+		if (pitch[0] != NULL)
+			VCO_NAME(vco_lanes_in)(pitch_v, pitch, done, m);
+		if (fm_in[0] != NULL)
+			VCO_NAME(vco_lanes_in)(fm_v, fm_in, done, m);
+		if (wave == VCO_PULSE && pw_in[0] != NULL)
+			VCO_NAME(vco_lanes_in)(pw_v, pw_in, done, m);
+
+		for (unsigned k = 0; k < m; k++) {
+			VU inc = base_inc, pwph = VCO_SPLAT(VU, 0);
+			VI j = fixed_j;
+			VF w = fixed_w, x;
+
+			if (any) {
+				VF o = base_linc + VCO_NAME(vco_vsmooth)(&glide,
+				    settled, glide_coef);
+
+				if (pitch[0] != NULL)
+					o += pitch_v[k];
+				if (fm_in[0] != NULL)
+					o += (fm + VCO_NAME(vco_vsmooth)(&fm_glide,
+					    settled, fm_coef)) * fm_v[k];
+				o = VCO_NAME(vco_vclamp)(o, 0.0f, WT_LINC_MAX);
+				inc = VCO_SELECT(varying, VCO_NAME(vco_vinc)(o),
+				    inc);
+				if (wave != VCO_SINE) {
+					VI vj;
+					VF vw;
+
+					VCO_NAME(vco_vlevel)(o, &vj, &vw);
+					j = VCO_SELECT(varying, vj, j);
+					w = VCO_SELECT(varying, vw, w);
+				}
+			}
+			if (wave == VCO_PULSE) {
+				VF p = pw + VCO_NAME(vco_vsmooth)(&pw_glide, settled,
+				    pw_coef);
+
+				if (pw_in[0] != NULL)
+					p += pw_v[k];
+				p = VCO_NAME(vco_vclamp)(p, VCO_PW_MIN, VCO_PW_MAX);
+				pwph = VCO_NAME(vco_vtou32)(p * 4294967296.0f);
+			}
+			switch (wave) {
+			case VCO_SAW:
+				x = VCO_NAME(vco_vread2)(saw, j, w, phase);
+				break;
+			case VCO_PULSE:
+				x = VCO_NAME(vco_vread2)(saw, j, w, phase - pwph) -
+				    VCO_NAME(vco_vread2)(saw, j, w, phase);
+				break;
+			case VCO_TRIANGLE:
+				x = VCO_NAME(vco_vread2)(tri, j, w, phase);
+				break;
+			default:
+				x = VCO_NAME(vco_vread)(sine, phase);
+				break;
+			}
+			y[k] = x * (level + VCO_NAME(vco_vsmooth)(&level_glide,
+			    settled, level_coef));
+			phase += inc;
+		}
+		for (unsigned l = 0; l < count; l++) {
+			float *dst = out[pick[l]][VCO_OUT_OUT] + done;
+
+			for (unsigned k = 0; k < m; k++)
+				dst[k] = y[k][l];
+		}
+	}
+	for (unsigned l = 0; l < count; l++) {
+		struct vco *s = lv[l];
+
+		s->phase = phase[l];
+		s->glide.cur = glide[l];
+		s->fm_glide.cur = fm_glide[l];
+		s->pw_glide.cur = pw_glide[l];
+		s->level_glide.cur = level_glide[l];
+	}
+}
+
+/* vco_lanes_body with the wave fixed at compile time. */
+static VCO_TARGET void
+VCO_NAME(vco_lanes_run)(struct vco *const *v, const float *const *const *in,
+    float *const *const *out, const unsigned *pick, unsigned count,
+    unsigned frames, unsigned wave)
+{
+	switch (wave) {
+	case VCO_SAW:
+		VCO_NAME(vco_lanes_body)(v, in, out, pick, count, frames, VCO_SAW);
+		break;
+	case VCO_PULSE:
+		VCO_NAME(vco_lanes_body)(v, in, out, pick, count, frames,
+		    VCO_PULSE);
+		break;
+	case VCO_TRIANGLE:
+		VCO_NAME(vco_lanes_body)(v, in, out, pick, count, frames,
+		    VCO_TRIANGLE);
+		break;
+	default:
+		VCO_NAME(vco_lanes_body)(v, in, out, pick, count, frames,
+		    VCO_SINE);
+		break;
+	}
+}
+
+#undef VCO_TARGET
+#undef VCO_INLINE
+#undef VF
+#undef VI
+#undef VU
+#undef W
+#endif  /* VCO_LANE_WIDTH */
