@@ -834,6 +834,17 @@ VCO_NAME(vco_vread)(const float *t, VU phase)
 	return a0 + f * (a1 - a0);
 }
 
+/* Whether any lane of mask is set. */
+VCO_INLINE int
+VCO_NAME(vco_any)(VI mask)
+{
+	int any = 0;
+
+	for (unsigned l = 0; l < W; l++)
+		any |= mask[l];
+	return any != 0;
+}
+
 /* m frames of input rows src[l] + from, lane by lane into vectors. */
 VCO_INLINE void
 VCO_NAME(vco_lanes_in)(VF *dst, const float *const *src, unsigned from,
@@ -892,7 +903,13 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 		VF y[VCO_CHUNK];
 		VI varying, fixed_j;
 		VF fixed_w;
-		int any = 0;
+		/* smoothers that move in some lane at the chunk's start; one
+		 * settled in every lane would add exactly 0 all chunk long */
+		int gliding = VCO_NAME(vco_any)(glide != settled);
+		int fm_gliding = VCO_NAME(vco_any)(fm_glide != settled);
+		int pw_gliding = VCO_NAME(vco_any)(pw_glide != settled);
+		int level_gliding = VCO_NAME(vco_any)(level_glide != settled);
+		int any;
 
 		/* which lanes follow the per-sample pitch, as process decides
 		 * at each chunk's start */
@@ -900,8 +917,7 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 			varying = VCO_SPLAT(VI, -1);
 		else
 			varying = glide != settled;
-		for (unsigned l = 0; l < W; l++)
-			any |= varying[l];
+		any = VCO_NAME(vco_any)(varying);
 		VCO_NAME(vco_vlevel)(base_linc, &fixed_j, &fixed_w);
 		if (pitch[0] != NULL)
 			VCO_NAME(vco_lanes_in)(pitch_v, pitch, done, m);
@@ -916,14 +932,18 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 			VF w = fixed_w, x;
 
 			if (any) {
-				VF o = base_linc + VCO_NAME(vco_vsmooth)(&glide,
-				    settled, glide_coef);
+				VF o = base_linc;
 
+				if (gliding)
+					o += VCO_NAME(vco_vsmooth)(&glide, settled,
+					    glide_coef);
 				if (pitch[0] != NULL)
 					o += pitch_v[k];
-				if (fm_in[0] != NULL)
+				if (fm_in[0] != NULL && fm_gliding)
 					o += (fm + VCO_NAME(vco_vsmooth)(&fm_glide,
 					    settled, fm_coef)) * fm_v[k];
+				else if (fm_in[0] != NULL)
+					o += fm * fm_v[k];
 				o = VCO_NAME(vco_vclamp)(o, 0.0f, WT_LINC_MAX);
 				inc = VCO_SELECT(varying, VCO_NAME(vco_vinc)(o),
 				    inc);
@@ -937,8 +957,11 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 				}
 			}
 			if (wave == VCO_PULSE) {
-				VF p = pw + VCO_NAME(vco_vsmooth)(&pw_glide, settled,
-				    pw_coef);
+				VF p = pw;
+
+				if (pw_gliding)
+					p += VCO_NAME(vco_vsmooth)(&pw_glide, settled,
+					    pw_coef);
 
 				if (pw_in[0] != NULL)
 					p += pw_v[k];
@@ -960,8 +983,12 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 				x = VCO_NAME(vco_vread)(sine, phase);
 				break;
 			}
-			y[k] = x * (level + VCO_NAME(vco_vsmooth)(&level_glide,
-			    settled, level_coef));
+			if (level_gliding)
+				x *= level + VCO_NAME(vco_vsmooth)(&level_glide,
+				    settled, level_coef);
+			else
+				x *= level;
+			y[k] = x;
 			phase += inc;
 		}
 		for (unsigned l = 0; l < count; l++) {
