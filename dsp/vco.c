@@ -729,6 +729,37 @@ VCO_NAME(vco_gather)(const float *t, VI idx)
 #endif
 }
 
+/* t[idx] into *v0 and t[idx + 1] into *v1, in each lane: the two neighbours
+ * are one 64-bit load per lane, split into even and odd floats. */
+VCO_INLINE void
+VCO_NAME(vco_gather_pair)(const float *t, VI idx, VF *v0, VF *v1)
+{
+#if defined(__x86_64__)
+	const __m64 *p[W];
+
+	for (unsigned l = 0; l < W; l++)
+		p[l] = (const __m64 *)(t + idx[l]);
+	/* x: pairs of lanes 0, 1 (and 4, 5); y: of lanes 2, 3 (and 6, 7) */
+	__m128 x = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), p[0]), p[1]);
+	__m128 y = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), p[2]), p[3]);
+#if VCO_LANE_WIDTH == 8
+	__m128 x1 = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), p[4]), p[5]);
+	__m128 y1 = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), p[6]), p[7]);
+	__m256 xx = _mm256_insertf128_ps(_mm256_castps128_ps256(x), x1, 1);
+	__m256 yy = _mm256_insertf128_ps(_mm256_castps128_ps256(y), y1, 1);
+
+	*v0 = (VF)_mm256_shuffle_ps(xx, yy, 0x88);
+	*v1 = (VF)_mm256_shuffle_ps(xx, yy, 0xdd);
+#else
+	*v0 = (VF)_mm_shuffle_ps(x, y, 0x88);
+	*v1 = (VF)_mm_shuffle_ps(x, y, 0xdd);
+#endif
+#else
+	*v0 = VCO_NAME(vco_gather)(t, idx);
+	*v1 = VCO_NAME(vco_gather)(t, idx + 1);
+#endif
+}
+
 /* |x| in each lane, as fabsf. */
 VCO_INLINE VF
 VCO_NAME(vco_vabs)(VF x)
@@ -811,11 +842,11 @@ VCO_NAME(vco_vread2)(const float *shape, VI j, VF w, VU phase)
 	VI b = a + (int)(WT_SIZE + 1);
 	VF f = __builtin_convertvector((VI)(phase &
 	    ((1u << WT_FRAC_BITS) - 1)), VF) * WT_FRAC_SCALE;
-	VF a0 = VCO_NAME(vco_gather)(shape, a);
-	VF a1 = VCO_NAME(vco_gather)(shape, a + 1);
-	VF b0 = VCO_NAME(vco_gather)(shape, b);
-	VF b1 = VCO_NAME(vco_gather)(shape, b + 1);
-	VF va = a0 + f * (a1 - a0);
+	VF a0, a1, b0, b1, va;
+
+	VCO_NAME(vco_gather_pair)(shape, a, &a0, &a1);
+	VCO_NAME(vco_gather_pair)(shape, b, &b0, &b1);
+	va = a0 + f * (a1 - a0);
 	VF vb = b0 + f * (b1 - b0);
 
 	return va + w * (vb - va);
@@ -828,9 +859,9 @@ VCO_NAME(vco_vread)(const float *t, VU phase)
 	VI i = (VI)(phase >> WT_FRAC_BITS);
 	VF f = __builtin_convertvector((VI)(phase &
 	    ((1u << WT_FRAC_BITS) - 1)), VF) * WT_FRAC_SCALE;
-	VF a0 = VCO_NAME(vco_gather)(t, i);
-	VF a1 = VCO_NAME(vco_gather)(t, i + 1);
+	VF a0, a1;
 
+	VCO_NAME(vco_gather_pair)(t, i, &a0, &a1);
 	return a0 + f * (a1 - a0);
 }
 
