@@ -876,14 +876,77 @@ VCO_NAME(vco_any)(VI mask)
 	return any != 0;
 }
 
+/* Transpose W vectors of W floats in place: r[a][b] becomes r[b][a]. */
+VCO_INLINE void
+VCO_NAME(vco_transpose)(VF *r)
+{
+#if defined(__x86_64__) && VCO_LANE_WIDTH == 8
+	__m256 t[8], u[8];
+
+	for (unsigned i = 0; i < 8; i += 2) {
+		t[i] = _mm256_unpacklo_ps((__m256)r[i], (__m256)r[i + 1]);
+		t[i + 1] = _mm256_unpackhi_ps((__m256)r[i], (__m256)r[i + 1]);
+	}
+	for (unsigned i = 0; i < 8; i += 4) {
+		u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+		u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+		u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+		u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		r[i] = (VF)_mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+		r[i + 4] = (VF)_mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+	}
+#elif defined(__x86_64__)
+	__m128 r0 = (__m128)r[0], r1 = (__m128)r[1];
+	__m128 r2 = (__m128)r[2], r3 = (__m128)r[3];
+
+	_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+	r[0] = (VF)r0, r[1] = (VF)r1, r[2] = (VF)r2, r[3] = (VF)r3;
+#else
+	for (unsigned a = 0; a < W; a++)
+		for (unsigned b = a + 1; b < W; b++) {
+			float x = r[a][b];
+
+			r[a][b] = r[b][a];
+			r[b][a] = x;
+		}
+#endif
+}
+
 /* m frames of input rows src[l] + from, lane by lane into vectors. */
 VCO_INLINE void
 VCO_NAME(vco_lanes_in)(VF *dst, const float *const *src, unsigned from,
     unsigned m)
 {
-	for (unsigned l = 0; l < W; l++)
-		for (unsigned k = 0; k < m; k++)
+	unsigned k = 0;
+
+	for (; k + W <= m; k += W) {
+		for (unsigned l = 0; l < W; l++)
+			memcpy(&dst[k + l], src[l] + from + k, sizeof(VF));
+		VCO_NAME(vco_transpose)(dst + k);
+	}
+	for (; k < m; k++)
+		for (unsigned l = 0; l < W; l++)
 			dst[k][l] = src[l][from + k];
+}
+
+/* m frames of vectors y, lane by lane into rows dst[l] + from for the
+ * first `count` lanes; y is left transposed. */
+VCO_INLINE void
+VCO_NAME(vco_lanes_out)(float *const *dst, VF *y, unsigned from, unsigned m,
+    unsigned count)
+{
+	unsigned k = 0;
+
+	for (; k + W <= m; k += W) {
+		VCO_NAME(vco_transpose)(y + k);
+		for (unsigned l = 0; l < count; l++)
+			memcpy(dst[l] + from + k, &y[k + l], sizeof(VF));
+	}
+	for (; k < m; k++)
+		for (unsigned l = 0; l < count; l++)
+			dst[l][from + k] = y[k][l];
 }
 
 /*
@@ -898,6 +961,7 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 {
 	struct vco *lv[W];
 	const float *pitch[W], *fm_in[W], *pw_in[W];
+	float *y_out[W];
 	VU phase, base_inc;
 	VF base_linc, glide, glide_coef, fm, fm_glide, fm_coef;
 	VF pw, pw_glide, pw_coef, level, level_glide, level_coef;
@@ -913,6 +977,7 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 		pitch[l] = in[i][VCO_IN_PITCH];
 		fm_in[l] = in[i][VCO_IN_FM];
 		pw_in[l] = in[i][VCO_IN_PW];
+		y_out[l] = out[i][VCO_OUT_OUT];
 		phase[l] = s->phase;
 		base_inc[l] = s->base_inc;
 		base_linc[l] = s->base_linc;
@@ -1022,12 +1087,7 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 			y[k] = x;
 			phase += inc;
 		}
-		for (unsigned l = 0; l < count; l++) {
-			float *dst = out[pick[l]][VCO_OUT_OUT] + done;
-
-			for (unsigned k = 0; k < m; k++)
-				dst[k] = y[k][l];
-		}
+		VCO_NAME(vco_lanes_out)(y_out, y, done, m, count);
 	}
 	for (unsigned l = 0; l < count; l++) {
 		struct vco *s = lv[l];
