@@ -996,7 +996,9 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 	for (unsigned done = 0; done < frames; done += VCO_CHUNK) {
 		unsigned m = frames - done < VCO_CHUNK ? frames - done : VCO_CHUNK;
 		VF pitch_v[VCO_CHUNK], fm_v[VCO_CHUNK], pw_v[VCO_CHUNK];
-		VF y[VCO_CHUNK];
+		VU inc_v[VCO_CHUNK], pwph_v[VCO_CHUNK];
+		VI j_v[VCO_CHUNK];
+		VF w_v[VCO_CHUNK], y[VCO_CHUNK];
 		VI varying, fixed_j;
 		VF fixed_w;
 		/* smoothers that move in some lane at the chunk's start; one
@@ -1005,7 +1007,7 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 		int fm_gliding = VCO_NAME(vco_any)(fm_glide != settled);
 		int pw_gliding = VCO_NAME(vco_any)(pw_glide != settled);
 		int level_gliding = VCO_NAME(vco_any)(level_glide != settled);
-		int any;
+		int any, all;
 
 		/* which lanes follow the per-sample pitch, as process decides
 		 * at each chunk's start */
@@ -1014,6 +1016,7 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 		else
 			varying = glide != settled;
 		any = VCO_NAME(vco_any)(varying);
+		all = !VCO_NAME(vco_any)(~varying);
 		VCO_NAME(vco_vlevel)(base_linc, &fixed_j, &fixed_w);
 		if (pitch[0] != NULL)
 			VCO_NAME(vco_lanes_in)(pitch_v, pitch, done, m);
@@ -1022,54 +1025,64 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 		if (wave == VCO_PULSE && pw_in[0] != NULL)
 			VCO_NAME(vco_lanes_in)(pw_v, pw_in, done, m);
 
+		/* increments and mip levels of the lanes that follow their
+		 * pitch (every lane, when pitch or fm is connected) */
+		for (unsigned k = 0; k < m && any; k++) {
+			VF o = base_linc;
+			VU inc;
+			VI j;
+			VF w;
+
+			if (gliding)
+				o += VCO_NAME(vco_vsmooth)(&glide, settled,
+				    glide_coef);
+			if (pitch[0] != NULL)
+				o += pitch_v[k];
+			if (fm_in[0] != NULL && fm_gliding)
+				o += (fm + VCO_NAME(vco_vsmooth)(&fm_glide, settled,
+				    fm_coef)) * fm_v[k];
+			else if (fm_in[0] != NULL)
+				o += fm * fm_v[k];
+			o = VCO_NAME(vco_vclamp)(o, 0.0f, WT_LINC_MAX);
+			inc = VCO_NAME(vco_vinc)(o);
+			if (wave != VCO_SINE)
+				VCO_NAME(vco_vlevel)(o, &j, &w);
+			else
+				j = fixed_j, w = fixed_w;
+			if (!all) {
+				inc = VCO_SELECT(varying, inc, base_inc);
+				j = VCO_SELECT(varying, j, fixed_j);
+				w = VCO_SELECT(varying, w, fixed_w);
+			}
+			inc_v[k] = inc;
+			j_v[k] = j;
+			w_v[k] = w;
+		}
+		/* pulse widths */
+		for (unsigned k = 0; k < m && wave == VCO_PULSE; k++) {
+			VF p = pw;
+
+			if (pw_gliding)
+				p += VCO_NAME(vco_vsmooth)(&pw_glide, settled,
+				    pw_coef);
+			if (pw_in[0] != NULL)
+				p += pw_v[k];
+			p = VCO_NAME(vco_vclamp)(p, VCO_PW_MIN, VCO_PW_MAX);
+			pwph_v[k] = VCO_NAME(vco_vtou32)(p * 4294967296.0f);
+		}
+		/* waveform and level */
 		for (unsigned k = 0; k < m; k++) {
-			VU inc = base_inc, pwph = VCO_SPLAT(VU, 0);
-			VI j = fixed_j;
-			VF w = fixed_w, x;
+			VU inc = any ? inc_v[k] : base_inc;
+			VI j = any ? j_v[k] : fixed_j;
+			VF w = any ? w_v[k] : fixed_w, x;
 
-			if (any) {
-				VF o = base_linc;
-
-				if (gliding)
-					o += VCO_NAME(vco_vsmooth)(&glide, settled,
-					    glide_coef);
-				if (pitch[0] != NULL)
-					o += pitch_v[k];
-				if (fm_in[0] != NULL && fm_gliding)
-					o += (fm + VCO_NAME(vco_vsmooth)(&fm_glide,
-					    settled, fm_coef)) * fm_v[k];
-				else if (fm_in[0] != NULL)
-					o += fm * fm_v[k];
-				o = VCO_NAME(vco_vclamp)(o, 0.0f, WT_LINC_MAX);
-				inc = VCO_SELECT(varying, VCO_NAME(vco_vinc)(o),
-				    inc);
-				if (wave != VCO_SINE) {
-					VI vj;
-					VF vw;
-
-					VCO_NAME(vco_vlevel)(o, &vj, &vw);
-					j = VCO_SELECT(varying, vj, j);
-					w = VCO_SELECT(varying, vw, w);
-				}
-			}
-			if (wave == VCO_PULSE) {
-				VF p = pw;
-
-				if (pw_gliding)
-					p += VCO_NAME(vco_vsmooth)(&pw_glide, settled,
-					    pw_coef);
-
-				if (pw_in[0] != NULL)
-					p += pw_v[k];
-				p = VCO_NAME(vco_vclamp)(p, VCO_PW_MIN, VCO_PW_MAX);
-				pwph = VCO_NAME(vco_vtou32)(p * 4294967296.0f);
-			}
 			switch (wave) {
 			case VCO_SAW:
 				x = VCO_NAME(vco_vread2)(saw, j, w, phase);
 				break;
 			case VCO_PULSE:
-				x = VCO_NAME(vco_vread2)(saw, j, w, phase - pwph) -
+				x = VCO_NAME(vco_vread2)(saw, j, w,
+				    phase - pwph_v[k]) -
 				    VCO_NAME(vco_vread2)(saw, j, w, phase);
 				break;
 			case VCO_TRIANGLE:
