@@ -607,10 +607,14 @@ vco_process(void *self, const float *const *in, float *const *out,
  * voice; each lane follows process exactly: chunks of VCO_CHUNK frames,
  * a lane's increment from its base_inc while it neither glides nor has
  * pitch or fm connected, else from fast_exp2f of its pitch sum, the same
- * table reads and blends.  Smoothers are advanced every sample where
- * process advances them only while they move: a settled smoother returns
+ * table reads and blends.  A smoother that moves in some lane at a
+ * chunk's start is advanced in every lane all chunk long, where process
+ * advances it only in lanes where it moves: a settled smoother returns
  * exactly 0 and stays put, and adding 0 to these (never -0) sums, or
- * multiplying by a level of exactly 1, changes no bit.
+ * multiplying by a level of exactly 1, changes no bit.  Table points are
+ * read as neighbouring pairs, one 64-bit load per lane (AVX2's gather was
+ * slower on Zen 5), and inputs and outputs cross between per-lane rows and
+ * lane vectors by W x W transposes.
  *
  * The kernel is the end of this file, compiled once per vector width: the
  * file includes itself with VCO_LANE_WIDTH set to 4 (lanes_v4, SSE2) and to
@@ -725,19 +729,15 @@ typedef uint32_t VU __attribute__((vector_size(sizeof(VF))));
 /* Every lane x (of type `type`). */
 #define VCO_SPLAT(type, x) ((type){ 0 } + (x))
 
-/* t[idx] in each lane. */
+/* t[idx] in each lane, one lane after the other. */
 VCO_INLINE VF
 VCO_NAME(vco_gather)(const float *t, VI idx)
 {
-#if VCO_LANE_WIDTH == 8
-	return (VF)_mm256_i32gather_ps(t, (__m256i)idx, 4);
-#else
 	VF r;
 
 	for (unsigned l = 0; l < W; l++)
 		r[l] = t[idx[l]];
 	return r;
-#endif
 }
 
 /* t[idx] into *v0 and t[idx + 1] into *v1, in each lane: the two neighbours
@@ -853,12 +853,12 @@ VCO_NAME(vco_vread2)(const float *shape, VI j, VF w, VU phase)
 	VI b = a + (int)(WT_SIZE + 1);
 	VF f = __builtin_convertvector((VI)(phase &
 	    ((1u << WT_FRAC_BITS) - 1)), VF) * WT_FRAC_SCALE;
-	VF a0, a1, b0, b1, va;
+	VF a0, a1, b0, b1, va, vb;
 
 	VCO_NAME(vco_gather_pair)(shape, a, &a0, &a1);
 	VCO_NAME(vco_gather_pair)(shape, b, &b0, &b1);
 	va = a0 + f * (a1 - a0);
-	VF vb = b0 + f * (b1 - b0);
+	vb = b0 + f * (b1 - b0);
 
 	return va + w * (vb - va);
 }
