@@ -6,7 +6,8 @@
  * AVX2, groups of 1 to LANES_MAX instances run side by side with a copy of
  * each run alone through process.  The lanes differ in everything a voice
  * can differ in: seed, parameter values (set at the start and changed
- * between blocks, so that smoothers glide), input signals (slow sweeps,
+ * between blocks, so that smoothers glide; in one case of three the same
+ * values in every lane, as a patch's voices have them), input signals (slow sweeps,
  * audio-rate sines, noise, gate patterns, steps, silence), and note events
  * at their own frames.  Block lengths vary from 1 frame to DSP_MAX_BLOCK.
  * Which inputs are connected is the same in every lane, as in the engine
@@ -143,11 +144,26 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 		connected = ~0u;
 	else if (case_no == 1)
 		connected = 0;
+	/* one case in three is a patch's voices: every lane the same
+	 * parameter values (the patch module's), differing by their signals
+	 * and notes only; the others differ in everything */
+	int same_params = case_no % 3 == 2;
+	float shared[MODULE_MAX_PARAMS];
+	unsigned char set_shared[MODULE_MAX_PARAMS];
+	for (unsigned p = 0; p < t->n_params; p++) {
+		set_shared[p] = next_u32(&rng) % 3 != 0;
+		shared[p] = param_value(&t->params[p], &rng);
+	}
 	for (unsigned l = 0; l < lanes; l++) {
 		grouped[l] = state_new(t);
 		alone[l] = state_new(t);
 		t->init(grouped[l], RATE, seed + 7919u * l);
 		for (unsigned p = 0; p < t->n_params; p++) {
+			if (same_params) {
+				if (set_shared[p])
+					t->set_param(grouped[l], p, shared[p]);
+				continue;
+			}
 			if (next_u32(&rng) % 3 == 0)
 				continue;  /* some parameters keep their default */
 			float v = param_value(&t->params[p], &rng);
@@ -172,9 +188,18 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 		unsigned r = next_u32(&rng) % 16;
 		unsigned n = r == 0 ? 1 : r == 1 ? DSP_MAX_BLOCK :
 		    r < 4 ? 1 + next_u32(&rng) % 17 : 1 + next_u32(&rng) % 512;
+		if (same_params && t->n_params > 0 && next_u32(&rng) % 4 == 0) {
+			/* a change to the patch module: every lane */
+			unsigned p = next_u32(&rng) % t->n_params;
+			float v = param_value(&t->params[p], &rng);
+			for (unsigned l = 0; l < lanes; l++) {
+				t->set_param(grouped[l], p, v);
+				t->set_param(alone[l], p, v);
+			}
+		}
 		for (unsigned l = 0; l < lanes; l++) {
 			/* parameter changes between blocks, in some lanes */
-			if (t->n_params > 0 && next_u32(&rng) % 4 == 0) {
+			if (t->n_params > 0 && !same_params && next_u32(&rng) % 4 == 0) {
 				unsigned p = next_u32(&rng) % t->n_params;
 				float v = param_value(&t->params[p], &rng);
 				t->set_param(grouped[l], p, v);
@@ -243,7 +268,7 @@ main(void)
 				continue;
 			kernels += p == 0;
 			unsigned cases = 0, failed = 0;
-			for (unsigned c = 0; c < 40; c++) {
+			for (unsigned c = 0; c < 60; c++) {
 				unsigned lanes = lane_counts[c % 7];
 				cases++;
 				failed += run_case(t, paths[p], lanes,
