@@ -35,6 +35,14 @@ struct module_case {
 	const char *aim;           /* the aim, for the reader */
 };
 
+/* Row lengths of the modules' input and output buffers: a block and some
+ * more, so that no output row starts at the same offset in a 4 KiB page as
+ * an input row (rows of exactly BLOCK floats would, and the CPU then
+ * stalls loads behind stores it takes for the same address: 4K aliasing,
+ * up to 1.6x on a vco's process). */
+#define IN_ROW (BLOCK + 48)
+#define OUT_ROW (BLOCK + 80)
+
 /* In `connected`: input k fed a 1.1 kHz sine (crossing 0) instead. */
 #define AUDIO_IN(k) (0x10000u << (k))
 
@@ -132,7 +140,7 @@ bench_module(const struct module_case *mc)
 	t->init(state, RATE, 1);
 	apply_params(t, state, mc->params);
 
-	static float in_buf[MODULE_MAX_PORTS][BLOCK], out_buf[MODULE_MAX_PORTS][BLOCK];
+	static float in_buf[MODULE_MAX_PORTS][IN_ROW], out_buf[MODULE_MAX_PORTS][OUT_ROW];
 	const float *in[MODULE_MAX_PORTS];
 	float *out[MODULE_MAX_PORTS];
 	for (unsigned k = 0; k < MODULE_MAX_PORTS; k++) {
@@ -171,8 +179,8 @@ bench_module_lanes(const struct module_case *mc, enum lanes_path path)
 	if (t == NULL || t->process_lanes == NULL || !lanes_supported(path))
 		return -1.0;
 	void *state[LANES_MAX];
-	static float in_buf[MODULE_MAX_PORTS][BLOCK];
-	static float out_buf[LANES_MAX][MODULE_MAX_PORTS][BLOCK];
+	static float in_buf[MODULE_MAX_PORTS][IN_ROW];
+	static float out_buf[LANES_MAX][MODULE_MAX_PORTS][OUT_ROW];
 	const float *in[LANES_MAX][MODULE_MAX_PORTS];
 	float *out[LANES_MAX][MODULE_MAX_PORTS];
 	const float *const *in_rows[LANES_MAX];
