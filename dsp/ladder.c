@@ -948,23 +948,34 @@ ladder_start_w(const struct ladder *f, const float *pitch, const float *mod,
 	return 2.0 * DSP_PI * exp2(o) / (rate_scale * f->rate);
 }
 
-/* Produce `n` frames. */
-static void
-ladder_process(void *self, const float *const *in, float *const *out,
-    unsigned n)
+/* Whether the driven (oversampled) path runs this block. */
+static inline int
+ladder_driven(const struct ladder *f)
 {
-	struct ladder *f = self;
-	const float *x = in[LADDER_IN_IN];
-	const float *pitch = in[LADDER_IN_PITCH];
-	const float *mod = in[LADDER_IN_MOD];
-	float *y = out[LADDER_OUT_OUT];
-	int varying = pitch != NULL || mod != NULL ||
+	return f->c.base > 0.0f || smoother_moving(&f->c.d);
+}
+
+/* Whether this block needs per-sample coefficients: a cutoff input is
+ * connected or a parameter is gliding. */
+static inline int
+ladder_varying(const struct ladder *f, const float *pitch, const float *mod)
+{
+	return pitch != NULL || mod != NULL ||
 	    smoother_moving(&f->oct.d) || smoother_moving(&f->k.d) ||
 	    smoother_moving(&f->c.d) || smoother_moving(&f->comp.d) ||
 	    smoother_moving(&f->asym.d);
-	int driven = f->c.base > 0.0f || smoother_moving(&f->c.d);
-	int asym = f->asym.base != 0.0f || smoother_moving(&f->asym.d);
+}
 
+/*
+ * What a block does before its sample loop, on either path: the driven
+ * path's resamplers settled when it starts, and the self-oscillation start
+ * (a silent loop with res above the threshold is seeded; a start is for
+ * silence, so an input signal ends it, the signal exciting the loop).
+ */
+static void
+ladder_begin(struct ladder *f, const float *x, const float *pitch,
+    const float *mod, unsigned n, int driven)
+{
 	if (driven && !f->os_live) {
 		/* into the oversampled path: its filters settled on where
 		 * the signal is */
@@ -977,8 +988,6 @@ ladder_process(void *self, const float *const *in, float *const *out,
 		f->os_live = 1;
 	}
 	f->os_live = driven;
-	/* silent while res asks for oscillation: seed it; a start is for
-	 * silence, so an input signal ends it (the signal excites the loop) */
 	if (f->k.base > 4.0f && x != NULL && (f->starting ||
 	    fabsf(f->ya) + fabsf(f->yb) < 1e-6f)) {
 		float in_peak = 0.0f;
@@ -986,15 +995,57 @@ ladder_process(void *self, const float *const *in, float *const *out,
 			in_peak = fmaxf(in_peak, fabsf(x[i]));
 		if (!(in_peak < LADDER_START_QUIET)) {
 			f->starting = 0;
-			goto run;
+			return;
 		}
 	}
 	if (!f->starting && f->k.base > 4.0f &&
 	    fabsf(f->ya) + fabsf(f->yb) < 1e-6f)
 		ladder_seed(f, ladder_start_w(f, pitch, mod,
 		    driven ? LADDER_OS : 1));
+}
 
-run:
+/* After a linear block: the DC the driven path blocked, if it ran until
+ * recently, returns gently. */
+static void
+ladder_dc_return(struct ladder *f, float *y, unsigned n)
+{
+	if (f->dc != 0.0) {
+		double dc = f->dc;
+		for (unsigned i = 0; i < n; i++) {
+			y[i] -= (float)dc;
+			dc -= f->dc_coef * dc;
+		}
+		f->dc = fabs(dc) < 1e-9 ? 0.0 : dc;
+	}
+}
+
+/* The linear path's block after ladder_begin, one voice at a time. */
+static void
+ladder_linear(struct ladder *f, const float *x, const float *pitch,
+    const float *mod, float *y, unsigned n, int varying)
+{
+	if (varying)
+		ladder_run(f, x, pitch, mod, y, n, 1);
+	else
+		ladder_run(f, x, pitch, mod, y, n, 0);
+	ladder_dc_return(f, y, n);
+}
+
+/* Produce `n` frames. */
+static void
+ladder_process(void *self, const float *const *in, float *const *out,
+    unsigned n)
+{
+	struct ladder *f = self;
+	const float *x = in[LADDER_IN_IN];
+	const float *pitch = in[LADDER_IN_PITCH];
+	const float *mod = in[LADDER_IN_MOD];
+	float *y = out[LADDER_OUT_OUT];
+	int varying = ladder_varying(f, pitch, mod);
+	int driven = ladder_driven(f);
+	int asym = f->asym.base != 0.0f || smoother_moving(&f->asym.d);
+
+	ladder_begin(f, x, pitch, mod, n, driven);
 	if (driven) {
 		if (varying) {
 			if (asym)
@@ -1011,19 +1062,7 @@ run:
 	}
 	if (smoother_moving(&f->asym.d))   /* no effect at drive 0 */
 		f->asym.d.cur = f->asym.d.target;
-	if (varying)
-		ladder_run(f, x, pitch, mod, y, n, 1);
-	else
-		ladder_run(f, x, pitch, mod, y, n, 0);
-	if (f->dc != 0.0) {
-		/* back from the driven path: its blocked DC returns gently */
-		double dc = f->dc;
-		for (unsigned i = 0; i < n; i++) {
-			y[i] -= (float)dc;
-			dc -= f->dc_coef * dc;
-		}
-		f->dc = fabs(dc) < 1e-9 ? 0.0 : dc;
-	}
+	ladder_linear(f, x, pitch, mod, y, n, varying);
 }
 
 const struct module_type ladder_module = {
