@@ -40,10 +40,12 @@
  * four samples at a time, ahead of the sample loop) only when the pitch or
  * mod input is connected or a parameter is gliding.
  */
+#ifndef LADDER_LV       /* the file proper; its lane kernel is at the end */
 #include <math.h>
 #include <string.h>
 
 #include "dsp_util.h"
+#include "lanes.h"
 #include "module.h"
 
 /* Highest cutoff, as a fraction of the sample rate. */
@@ -967,8 +969,9 @@ ladder_varying(const struct ladder *f, const float *pitch, const float *mod)
 }
 
 /*
- * What a block does before its sample loop, on either path: the driven
- * path's resamplers settled when it starts, and the self-oscillation start
+ * What a block does before its sample loop, on either path: asym's glide
+ * ended at drive 0, the driven path's resamplers settled when it starts,
+ * and the self-oscillation start
  * (a silent loop with res above the threshold is seeded; a start is for
  * silence, so an input signal ends it, the signal exciting the loop).
  */
@@ -976,6 +979,8 @@ static void
 ladder_begin(struct ladder *f, const float *x, const float *pitch,
     const float *mod, unsigned n, int driven)
 {
+	if (!driven && smoother_moving(&f->asym.d))  /* no effect at drive 0 */
+		f->asym.d.cur = f->asym.d.target;
 	if (driven && !f->os_live) {
 		/* into the oversampled path: its filters settled on where
 		 * the signal is */
@@ -1060,9 +1065,123 @@ ladder_process(void *self, const float *const *in, float *const *out,
 		}
 		return;
 	}
-	if (smoother_moving(&f->asym.d))   /* no effect at drive 0 */
-		f->asym.d.cur = f->asym.d.target;
 	ladder_linear(f, x, pitch, mod, y, n, varying);
+}
+
+/*
+ * Voices side by side (module_type.process_lanes, dsp/lanes.h): the linear
+ * sample loop of ladder_run on four (SSE2) or eight (AVX2) voices at once,
+ * one voice a lane, the same operations in the same order as ladder_run
+ * so every sample is bit for bit what process writes.  The block's start
+ * (ladder_begin: seed, asym) and end (ladder_dc_return) run per voice as
+ * process runs them, and each voice's coefficients come from ladder_coeffs
+ * (its own cutoff glide, pitch and mod) or ladder_settled_coeffs, as
+ * process computes them.
+ *
+ * What runs through process, one voice at a time, instead:
+ *   - a voice at drive > 0 (or drive gliding): the oversampled driven path,
+ *     whose resamplers and per-stage saturators are another kernel;
+ *   - a voice in a self-oscillation start (ladder_seed, some 0.25 s after
+ *     res goes above the threshold on a silent loop): its per-sample gain
+ *     estimate reads the describing-function table, a lookup per lane.
+ * The other voices of the group still run side by side.
+ */
+
+/* Unsigned lanes for the noise generator (its LCG wraps). */
+typedef uint32_t ladder_u4 __attribute__((vector_size(16)));
+typedef uint32_t ladder_u8 __attribute__((vector_size(32)));
+
+/* The kernel, compiled once per vector type: this file includes itself
+ * with LADDER_LV (the float vector), LADDER_LVI, LADDER_LVU (its int and
+ * unsigned twins), LADDER_LW (lanes) and LADDER_LFN (a name's suffix). */
+#define LADDER_LV lanes_v4
+#define LADDER_LVI lanes_v4i
+#define LADDER_LVU ladder_u4
+#define LADDER_LW 4
+#define LADDER_LATTR
+#define LADDER_LFN(name) name##_v4
+#include "ladder.c"
+#undef LADDER_LV
+#undef LADDER_LVI
+#undef LADDER_LVU
+#undef LADDER_LW
+#undef LADDER_LATTR
+#undef LADDER_LFN
+
+#if defined(__x86_64__)
+#define LADDER_LV lanes_v8
+#define LADDER_LVI lanes_v8i
+#define LADDER_LVU ladder_u8
+#define LADDER_LW 8
+#define LADDER_LATTR __attribute__((target("avx2")))
+#define LADDER_LFN(name) name##_v8
+#include "ladder.c"
+#undef LADDER_LV
+#undef LADDER_LVI
+#undef LADDER_LVU
+#undef LADDER_LW
+#undef LADDER_LATTR
+#undef LADDER_LFN
+#endif
+
+/* `lanes` voices of one patch module, `frames` each, on `path`. */
+static void
+ladder_process_lanes(void *const *self, const float *const *const *in,
+    float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
+{
+	/* the voices that run side by side */
+	struct ladder *f[LANES_MAX];
+	const float *x[LANES_MAX], *pitch[LANES_MAX], *mod[LANES_MAX];
+	float *y[LANES_MAX];
+	int varying[LANES_MAX];
+	unsigned used = 0;
+
+	for (unsigned l = 0; l < lanes; l++) {
+		struct ladder *v = self[l];
+		const float *vx = in[l][LADDER_IN_IN];
+		const float *vpitch = in[l][LADDER_IN_PITCH];
+		const float *vmod = in[l][LADDER_IN_MOD];
+		float *vy = out[l][LADDER_OUT_OUT];
+
+		if (ladder_driven(v)) {
+			ladder_process(v, in[l], out[l], frames);
+			continue;
+		}
+		int var = ladder_varying(v, vpitch, vmod);
+		ladder_begin(v, vx, vpitch, vmod, frames, 0);
+		if (v->starting) {
+			ladder_linear(v, vx, vpitch, vmod, vy, frames, var);
+			continue;
+		}
+		f[used] = v;
+		x[used] = vx;
+		pitch[used] = vpitch;
+		mod[used] = vmod;
+		y[used] = vy;
+		varying[used] = var;
+		used++;
+	}
+	/* AVX2: eight lanes when more than four voices, else four */
+	for (unsigned g = 0; g < used; ) {
+		unsigned left = used - g;
+#if defined(__x86_64__)
+		if (path == LANES_AVX2 && left > 4) {
+			unsigned w = left < 8 ? left : 8;
+			ladder_lanes_run_v8(f + g, w, x + g, pitch + g, mod + g,
+			    y + g, varying + g, frames);
+			g += w;
+			continue;
+		}
+#else
+		(void)path;
+#endif
+		unsigned w = left < 4 ? left : 4;
+		ladder_lanes_run_v4(f + g, w, x + g, pitch + g, mod + g, y + g,
+		    varying + g, frames);
+		g += w;
+	}
+	for (unsigned g = 0; g < used; g++)
+		ladder_dc_return(f[g], y[g], frames);
 }
 
 const struct module_type ladder_module = {
@@ -1078,4 +1197,259 @@ const struct module_type ladder_module = {
 	.init = ladder_init,
 	.set_param = ladder_set_param,
 	.process = ladder_process,
+	.process_lanes = ladder_process_lanes,
 };
+
+#else   /* LADDER_LV: the lane kernel, included once per vector type */
+
+/* v in every lane. */
+static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
+LADDER_LFN(ladder_lanes_splat)(float v)
+{
+	LADDER_LV r = { 0 };
+	for (unsigned l = 0; l < LADDER_LW; l++)
+		r[l] = v;
+	return r;
+}
+
+/* Lane by lane: a where `mask` is set, else b. */
+static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
+LADDER_LFN(ladder_lanes_select)(LADDER_LVI mask, LADDER_LV a, LADDER_LV b)
+{
+	return (LADDER_LV)((mask & (LADDER_LVI)a) | (~mask & (LADDER_LVI)b));
+}
+
+/* Lane by lane clampf: x > lo ? (x < hi ? x : hi) : lo, so NaN gives lo. */
+static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
+LADDER_LFN(ladder_lanes_clamp)(LADDER_LV x, LADDER_LV lo, LADDER_LV hi)
+{
+	LADDER_LV r = LADDER_LFN(ladder_lanes_select)(x < hi, x, hi);
+	return LADDER_LFN(ladder_lanes_select)(x > lo, r, lo);
+}
+
+/* Lane by lane fabsf. */
+static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
+LADDER_LFN(ladder_lanes_abs)(LADDER_LV x)
+{
+	return (LADDER_LV)((LADDER_LVI)x & 0x7fffffff);
+}
+
+/* p[l][j] in lane l. */
+static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
+LADDER_LFN(ladder_lanes_gather)(const float *const *p, unsigned j)
+{
+	LADDER_LV r = { 0 };
+	for (unsigned l = 0; l < LADDER_LW; l++)
+		r[l] = p[l][j];
+	return r;
+}
+
+/* smoother_next in every lane: *cur one sample towards target. */
+static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
+LADDER_LFN(ladder_lanes_smooth)(LADDER_LV *cur, LADDER_LV target,
+    LADDER_LV coef)
+{
+	LADDER_LV d = target - *cur;
+	LADDER_LV next = *cur + d * coef;
+	LADDER_LVI snap = (next == *cur) | (LADDER_LFN(ladder_lanes_abs)(d) <
+	    1e-5f * (1.0f + LADDER_LFN(ladder_lanes_abs)(target)));
+	*cur = LADDER_LFN(ladder_lanes_select)(snap, target, next);
+	return *cur;
+}
+
+/* ladder_feedback in every lane. */
+static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
+LADDER_LFN(ladder_lanes_feedback)(LADDER_LV t, LADDER_LV k, LADDER_LV ka,
+    LADDER_LV pred)
+{
+	LADDER_LV p = LADDER_LFN(ladder_lanes_clamp)(pred,
+	    LADDER_LFN(ladder_lanes_splat)(-3.0f),
+	    LADDER_LFN(ladder_lanes_splat)(3.0f));
+	LADDER_LV p2 = p * p;
+	LADDER_LV m = LADDER_LFN(ladder_lanes_clamp)(
+	    LADDER_LFN(ladder_lanes_abs)(pred) * (1.0f / 3.0f),
+	    LADDER_LFN(ladder_lanes_splat)(1.0f),
+	    LADDER_LFN(ladder_lanes_splat)(1e4f));
+	LADDER_LV q = (9.0f * m) * (3.0f + p2);
+	LADDER_LV b = q + ka * (27.0f + p2);
+	LADDER_LV a = LADDER_LFN(ladder_lanes_clamp)(t * q, -3.0f * b,
+	    3.0f * b);
+	LADDER_LV a2 = a * a, b27 = 27.0f * b;
+	return (k * a) * (b27 * b + a2) / (b27 * (b * b) + (9.0f * b) * a2);
+}
+
+/*
+ * ladder_run's loop, without a start, on the voices f[0..used) in lanes
+ * 0..used (used <= LADDER_LW): x, pitch, mod, y and varying (ladder_run's
+ * flag) per voice; an input is NULL in every voice or in none.  Lanes from
+ * `used` on repeat voice 0 and their results are thrown away.
+ */
+static LADDER_LATTR void
+LADDER_LFN(ladder_lanes_run)(struct ladder *const *f, unsigned used,
+    const float *const *x, const float *const *pitch,
+    const float *const *mod, float *const *y, const int *varying,
+    unsigned n)
+{
+	typedef LADDER_LV lv;
+	typedef LADDER_LVI lvi;
+	lv y1, y2, y3, y4, w1, w2, w3, w4, ya, yb;
+	LADDER_LVU noise;
+	/* ladder_run's k, gain and its constant coefficients, per lane */
+	lv k, gain, Gc, Hc, C2c;
+	/* the glides of k and comp (gliding lanes), as ladder_run steps them */
+	lv k_base, k_cur, k_target, k_coef;
+	lv comp_base, comp_cur, comp_target, comp_coef;
+	lvi gliding = { 0 };
+	int any_varying = 0, any_gliding = 0;
+	/* per-sample coefficients of the chunk, per voice; rows for lanes */
+	float Gv[LADDER_LW][LADDER_CHUNK], Hv[LADDER_LW][LADDER_CHUNK];
+	float C2v[LADDER_LW][LADDER_CHUNK];
+	const float *gp[LADDER_LW], *hp[LADDER_LW], *cp[LADDER_LW];
+	const float *xp[LADDER_LW];
+	float *yp[LADDER_LW];
+	float discard[LADDER_CHUNK];
+
+	y1 = y2 = y3 = y4 = w1 = w2 = w3 = w4 = ya = yb = k = gain =
+	    LADDER_LFN(ladder_lanes_splat)(0.0f);
+	Gc = Hc = C2c = k_base = k_cur = k_target = k_coef = comp_base =
+	    comp_cur = comp_target = comp_coef = k;
+	noise = (LADDER_LVU)(lvi)k;
+	for (unsigned l = 0; l < LADDER_LW; l++) {
+		unsigned v = l < used ? l : 0;
+		const struct ladder *fv = f[v];
+		int glides = smoother_moving(&fv->k.d) ||
+		    smoother_moving(&fv->c.d) || smoother_moving(&fv->comp.d);
+
+		y1[l] = fv->y[0]; y2[l] = fv->y[1];
+		y3[l] = fv->y[2]; y4[l] = fv->y[3];
+		w1[l] = fv->w[0]; w2[l] = fv->w[1];
+		w3[l] = fv->w[2]; w4[l] = fv->w[3];
+		ya[l] = fv->ya;
+		yb[l] = fv->yb;
+		noise[l] = fv->noise;
+		k[l] = fv->k.base;
+		gain[l] = 1.0f + fv->comp.base * k[l];
+		if (glides) {   /* from where they are now */
+			k[l] += fv->k.d.cur;
+			gain[l] = 1.0f + (fv->comp.base + fv->comp.d.cur) * k[l];
+		}
+		/* ladder_run steps the glides only where coefficients vary */
+		if (glides && varying[v]) {
+			gliding[l] = -1;
+			any_gliding = 1;
+		}
+		k_base[l] = fv->k.base;
+		k_cur[l] = fv->k.d.cur;
+		k_target[l] = fv->k.d.target;
+		k_coef[l] = fv->k.d.coef;
+		comp_base[l] = fv->comp.base;
+		comp_cur[l] = fv->comp.d.cur;
+		comp_target[l] = fv->comp.d.target;
+		comp_coef[l] = fv->comp.d.coef;
+		any_varying |= varying[v];
+		gp[l] = Gv[v];
+		hp[l] = Hv[v];
+		cp[l] = C2v[v];
+	}
+	for (unsigned l = 0; l < used; l++) {
+		if (varying[l])
+			continue;
+		float G, H, c2;
+		ladder_settled_coeffs(f[l], 1, &G, &H, &c2);
+		Gc[l] = G;
+		Hc[l] = H;
+		C2c[l] = c2;
+		for (unsigned j = 0; j < LADDER_CHUNK; j++) {
+			Gv[l][j] = G;
+			Hv[l][j] = H;
+			C2v[l][j] = c2;
+		}
+	}
+	for (unsigned l = used; l < LADDER_LW; l++) {
+		Gc[l] = Gc[0];
+		Hc[l] = Hc[0];
+		C2c[l] = C2c[0];
+	}
+
+	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
+		unsigned m = n - done < LADDER_CHUNK ? n - done : LADDER_CHUNK;
+
+		for (unsigned l = 0; l < used; l++)
+			if (varying[l])
+				ladder_coeffs(f[l], pitch[l] != NULL ?
+				    pitch[l] + done : NULL, mod[l] != NULL ?
+				    mod[l] + done : NULL, m, f[l]->pi_over_rate,
+				    Gv[l], Hv[l], C2v[l]);
+		for (unsigned l = 0; l < LADDER_LW; l++) {
+			xp[l] = x[0] != NULL ? x[l < used ? l : 0] + done : NULL;
+			yp[l] = l < used ? y[l] + done : discard;
+		}
+		for (unsigned j = 0; j < m; j++) {
+			lv G = Gc, H = Hc, c2 = C2c;
+
+			if (any_varying) {
+				G = LADDER_LFN(ladder_lanes_gather)(gp, j);
+				H = LADDER_LFN(ladder_lanes_gather)(hp, j);
+				c2 = LADDER_LFN(ladder_lanes_gather)(cp, j);
+			}
+			if (any_gliding) {
+				lv kn = k_base + LADDER_LFN(ladder_lanes_smooth)(
+				    &k_cur, k_target, k_coef);
+				lv gn = 1.0f + (comp_base +
+				    LADDER_LFN(ladder_lanes_smooth)(&comp_cur,
+				    comp_target, comp_coef)) * kn;
+				k = LADDER_LFN(ladder_lanes_select)(gliding, kn, k);
+				gain = LADDER_LFN(ladder_lanes_select)(gliding, gn,
+				    gain);
+			}
+			noise = noise * 1664525u + 1013904223u;
+			lv in = __builtin_convertvector((lvi)noise, lv) *
+			    (LADDER_NOISE / 2147483648.0f);
+			if (xp[0] != NULL)
+				in += gain * LADDER_LFN(ladder_lanes_gather)(xp, j);
+
+			/* from here on ladder_run's sample, lane by lane */
+			lv pred = c2 * ya - yb;
+			lv HG = H - G;
+			lv h1 = HG * y1 + G * w1, h2 = HG * y2 + G * w2;
+			lv h3 = HG * y3 + G * w3, h4 = HG * y4 + G * w4;
+			lv G2 = G * G, G3 = G2 * G, G4 = G2 * G2;
+			lv t1 = G * in + h1;
+			lv t2 = (G2 * in + G * h1) + h2;
+			lv t3 = (G3 * in + G2 * h1) + (G * h2 + h3);
+			lv t4 = (G3 * h1 + G2 * h2) +
+			    (G * h3 + (G4 * in + h4));
+			lv kfb = LADDER_LFN(ladder_lanes_feedback)(t4, k, k * G4,
+			    pred);
+			w1 = in - kfb;
+			w2 = y1 = t1 - G * kfb;
+			w3 = y2 = t2 - G2 * kfb;
+			w4 = y3 = t3 - G3 * kfb;
+			y4 = t4 - G4 * kfb;
+			yb = ya;
+			ya = y4;
+			for (unsigned l = 0; l < LADDER_LW; l++)
+				yp[l][j] = y4[l];
+		}
+	}
+	for (unsigned l = 0; l < used; l++) {
+		struct ladder *fv = f[l];
+
+		fv->y[0] = y1[l]; fv->y[1] = y2[l];
+		fv->y[2] = y3[l]; fv->y[3] = y4[l];
+		fv->w[0] = w1[l]; fv->w[1] = w2[l];
+		fv->w[2] = w3[l]; fv->w[3] = w4[l];
+		fv->ya = ya[l];
+		fv->yb = yb[l];
+		fv->noise = noise[l];
+		if (gliding[l] && n > 0) {
+			fv->k.d.cur = k_cur[l];
+			fv->comp.d.cur = comp_cur[l];
+			/* ladder_run steps c's glide too; at drive 0 it is
+			 * settled, and one step leaves it as n steps do */
+			(void)smoother_next(&fv->c.d);
+		}
+	}
+}
+
+#endif  /* LADDER_LV */
