@@ -1202,80 +1202,118 @@ const struct module_type ladder_module = {
 
 #else   /* LADDER_LV: the lane kernel, included once per vector type */
 
+/* A helper of this vector type: ladder_lanes_<name>_v4 or _v8. */
+#define LN(name) LADDER_LFN(ladder_lanes_##name)
+#define LINE static inline __attribute__((always_inline)) LADDER_LATTR
+
+typedef LADDER_LV LN(v);
+typedef LADDER_LVI LN(vi);
+
 /* v in every lane. */
-static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
-LADDER_LFN(ladder_lanes_splat)(float v)
+LINE LN(v)
+LN(splat)(float v)
 {
-	LADDER_LV r = { 0 };
+	LN(v) r = { 0 };
 	for (unsigned l = 0; l < LADDER_LW; l++)
 		r[l] = v;
 	return r;
 }
 
 /* Lane by lane: a where `mask` is set, else b. */
-static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
-LADDER_LFN(ladder_lanes_select)(LADDER_LVI mask, LADDER_LV a, LADDER_LV b)
+LINE LN(v)
+LN(select)(LN(vi) mask, LN(v) a, LN(v) b)
 {
-	return (LADDER_LV)((mask & (LADDER_LVI)a) | (~mask & (LADDER_LVI)b));
+	return (LN(v))((mask & (LN(vi))a) | (~mask & (LN(vi))b));
 }
 
 /* Lane by lane clampf: x > lo ? (x < hi ? x : hi) : lo, so NaN gives lo. */
-static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
-LADDER_LFN(ladder_lanes_clamp)(LADDER_LV x, LADDER_LV lo, LADDER_LV hi)
+LINE LN(v)
+LN(clamp)(LN(v) x, LN(v) lo, LN(v) hi)
 {
-	LADDER_LV r = LADDER_LFN(ladder_lanes_select)(x < hi, x, hi);
-	return LADDER_LFN(ladder_lanes_select)(x > lo, r, lo);
+	return LN(select)(x > lo, LN(select)(x < hi, x, hi), lo);
 }
 
 /* Lane by lane fabsf. */
-static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
-LADDER_LFN(ladder_lanes_abs)(LADDER_LV x)
+LINE LN(v)
+LN(abs)(LN(v) x)
 {
-	return (LADDER_LV)((LADDER_LVI)x & 0x7fffffff);
+	return (LN(v))((LN(vi))x & 0x7fffffff);
 }
 
-/* p[l][j] in lane l. */
-static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
-LADDER_LFN(ladder_lanes_gather)(const float *const *p, unsigned j)
+/* p[l][j] in lane l, built in registers (filling a vector's lanes one by
+ * one in memory would stall its load on the narrow stores). */
+LINE LN(v)
+LN(gather)(const float *const *p, unsigned j)
 {
-	LADDER_LV r = { 0 };
-	for (unsigned l = 0; l < LADDER_LW; l++)
-		r[l] = p[l][j];
+#if LADDER_LW == 4
+	LN(v) r = { p[0][j], p[1][j], p[2][j], p[3][j] };
+#else
+	LN(v) r = { p[0][j], p[1][j], p[2][j], p[3][j],
+	    p[4][j], p[5][j], p[6][j], p[7][j] };
+#endif
 	return r;
 }
 
 /* smoother_next in every lane: *cur one sample towards target. */
-static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
-LADDER_LFN(ladder_lanes_smooth)(LADDER_LV *cur, LADDER_LV target,
-    LADDER_LV coef)
+LINE LN(v)
+LN(smooth)(LN(v) *cur, LN(v) target, LN(v) coef)
 {
-	LADDER_LV d = target - *cur;
-	LADDER_LV next = *cur + d * coef;
-	LADDER_LVI snap = (next == *cur) | (LADDER_LFN(ladder_lanes_abs)(d) <
-	    1e-5f * (1.0f + LADDER_LFN(ladder_lanes_abs)(target)));
-	*cur = LADDER_LFN(ladder_lanes_select)(snap, target, next);
+	LN(v) d = target - *cur;
+	LN(v) next = *cur + d * coef;
+	LN(vi) snap = (next == *cur) |
+	    (LN(abs)(d) < 1e-5f * (1.0f + LN(abs)(target)));
+	*cur = LN(select)(snap, target, next);
 	return *cur;
 }
 
-/* ladder_feedback in every lane. */
-static inline __attribute__((always_inline)) LADDER_LATTR LADDER_LV
-LADDER_LFN(ladder_lanes_feedback)(LADDER_LV t, LADDER_LV k, LADDER_LV ka,
-    LADDER_LV pred)
+/* ladder_exp2_v4 in every lane (x >= 0). */
+LINE LN(v)
+LN(exp2)(LN(v) x)
 {
-	LADDER_LV p = LADDER_LFN(ladder_lanes_clamp)(pred,
-	    LADDER_LFN(ladder_lanes_splat)(-3.0f),
-	    LADDER_LFN(ladder_lanes_splat)(3.0f));
-	LADDER_LV p2 = p * p;
-	LADDER_LV m = LADDER_LFN(ladder_lanes_clamp)(
-	    LADDER_LFN(ladder_lanes_abs)(pred) * (1.0f / 3.0f),
-	    LADDER_LFN(ladder_lanes_splat)(1.0f),
-	    LADDER_LFN(ladder_lanes_splat)(1e4f));
-	LADDER_LV q = (9.0f * m) * (3.0f + p2);
-	LADDER_LV b = q + ka * (27.0f + p2);
-	LADDER_LV a = LADDER_LFN(ladder_lanes_clamp)(t * q, -3.0f * b,
-	    3.0f * b);
-	LADDER_LV a2 = a * a, b27 = 27.0f * b;
+	LN(vi) il = __builtin_convertvector(x, LN(vi));
+	LN(v) fr = x - __builtin_convertvector(il, LN(v));
+	LN(v) p = 1.0f + fr * (0.6931470282f + fr * (0.240229401f +
+	    fr * (0.05548531785f + fr * (0.009674557619f +
+	    fr * (0.001248275028f + fr * 0.0002154104459f)))));
+	return (LN(v))((LN(vi))p + (il << 23));
+}
+
+/* ladder_feedback in every lane. */
+LINE LN(v)
+LN(feedback)(LN(v) t, LN(v) k, LN(v) ka, LN(v) pred)
+{
+	LN(v) p = LN(clamp)(pred, LN(splat)(-3.0f), LN(splat)(3.0f));
+	LN(v) p2 = p * p;
+	LN(v) m = LN(clamp)(LN(abs)(pred) * (1.0f / 3.0f), LN(splat)(1.0f),
+	    LN(splat)(1e4f));
+	LN(v) q = (9.0f * m) * (3.0f + p2);
+	LN(v) b = q + ka * (27.0f + p2);
+	LN(v) a = LN(clamp)(t * q, -3.0f * b, 3.0f * b);
+	LN(v) a2 = a * a, b27 = 27.0f * b;
 	return (k * a) * (b27 * b + a2) / (b27 * (b * b) + (9.0f * b) * a2);
+}
+
+/* A glide_param in every lane, and which lanes step it. */
+struct LN(glide) {
+	LN(v) base, cur, target, coef;
+	LN(vi) stepping;
+};
+
+/* Lane l of *g from p. */
+LINE void
+LN(glide_load)(struct LN(glide) *g, unsigned l, const struct glide_param *p)
+{
+	g->base[l] = p->base;
+	g->cur[l] = p->d.cur;
+	g->target[l] = p->d.target;
+	g->coef[l] = p->d.coef;
+}
+
+/* glide_param_next in every lane. */
+LINE LN(v)
+LN(glide_next)(struct LN(glide) *g)
+{
+	return g->base + LN(smooth)(&g->cur, g->target, g->coef);
 }
 
 /*
@@ -1283,40 +1321,39 @@ LADDER_LFN(ladder_lanes_feedback)(LADDER_LV t, LADDER_LV k, LADDER_LV ka,
  * 0..used (used <= LADDER_LW): x, pitch, mod, y and varying (ladder_run's
  * flag) per voice; an input is NULL in every voice or in none.  Lanes from
  * `used` on repeat voice 0 and their results are thrown away.
+ *
+ * A varying lane's coefficients are ladder_coeffs' arithmetic, lane by
+ * lane, computed in the sample loop, where they overlap the loop's serial
+ * chain instead of taking a pass of their own; a chunk of LADDER_CHUNK
+ * samples still decides, as ladder_coeffs does, whether the cutoff glides.
  */
 static LADDER_LATTR void
-LADDER_LFN(ladder_lanes_run)(struct ladder *const *f, unsigned used,
-    const float *const *x, const float *const *pitch,
-    const float *const *mod, float *const *y, const int *varying,
-    unsigned n)
+LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
+    const float *const *pitch, const float *const *mod, float *const *y,
+    const int *varying, unsigned n)
 {
-	typedef LADDER_LV lv;
-	typedef LADDER_LVI lvi;
-	lv y1, y2, y3, y4, w1, w2, w3, w4, ya, yb;
-	LADDER_LVU noise;
-	/* ladder_run's k, gain and its constant coefficients, per lane */
-	lv k, gain, Gc, Hc, C2c;
-	/* the glides of k and comp (gliding lanes), as ladder_run steps them */
-	lv k_base, k_cur, k_target, k_coef;
-	lv comp_base, comp_cur, comp_target, comp_coef;
-	lvi gliding = { 0 };
+	LN(v) zero = LN(splat)(0.0f);
+	LN(v) y1 = zero, y2 = zero, y3 = zero, y4 = zero;
+	LN(v) w1 = zero, w2 = zero, w3 = zero, w4 = zero, ya = zero, yb = zero;
+	LADDER_LVU noise = (LADDER_LVU)(LN(vi))zero;
+	/* ladder_run's k and gain, and the coefficients of settled lanes */
+	LN(v) k = zero, gain = zero, Gc = zero, Hc = zero, C2c = zero;
+	/* ladder_coeffs' inputs */
+	LN(v) depth = zero, lo = zero, hi = zero, pi_over_rate = zero;
+	LN(vi) vary = (LN(vi))zero;
+	struct LN(glide) oct, kg, comp;
 	int any_varying = 0, any_gliding = 0;
-	/* per-sample coefficients of the chunk, per voice; rows for lanes */
-	float Gv[LADDER_LW][LADDER_CHUNK], Hv[LADDER_LW][LADDER_CHUNK];
-	float C2v[LADDER_LW][LADDER_CHUNK];
-	const float *gp[LADDER_LW], *hp[LADDER_LW], *cp[LADDER_LW];
-	const float *xp[LADDER_LW];
+	const float *xp[LADDER_LW], *pp[LADDER_LW], *mp[LADDER_LW];
 	float *yp[LADDER_LW];
 	float discard[LADDER_CHUNK];
 
-	y1 = y2 = y3 = y4 = w1 = w2 = w3 = w4 = ya = yb = k = gain =
-	    LADDER_LFN(ladder_lanes_splat)(0.0f);
-	Gc = Hc = C2c = k_base = k_cur = k_target = k_coef = comp_base =
-	    comp_cur = comp_target = comp_coef = k;
-	noise = (LADDER_LVU)(lvi)k;
+	oct.stepping = kg.stepping = comp.stepping = vary;
+	oct.base = oct.cur = oct.target = oct.coef = zero;
+	kg.base = kg.cur = kg.target = kg.coef = zero;
+	comp.base = comp.cur = comp.target = comp.coef = zero;
 	for (unsigned l = 0; l < LADDER_LW; l++) {
 		unsigned v = l < used ? l : 0;
-		const struct ladder *fv = f[v];
+		struct ladder *fv = f[v];
 		int glides = smoother_moving(&fv->k.d) ||
 		    smoother_moving(&fv->c.d) || smoother_moving(&fv->comp.d);
 
@@ -1329,98 +1366,95 @@ LADDER_LFN(ladder_lanes_run)(struct ladder *const *f, unsigned used,
 		noise[l] = fv->noise;
 		k[l] = fv->k.base;
 		gain[l] = 1.0f + fv->comp.base * k[l];
-		if (glides) {   /* from where they are now */
+		if (glides) {   /* this block starts from where they are now */
 			k[l] += fv->k.d.cur;
 			gain[l] = 1.0f + (fv->comp.base + fv->comp.d.cur) * k[l];
 		}
-		/* ladder_run steps the glides only where coefficients vary */
-		if (glides && varying[v]) {
-			gliding[l] = -1;
-			any_gliding = 1;
+		if (varying[v]) {
+			vary[l] = -1;
+			any_varying = 1;
+			/* ladder_run steps these glides where coefficients
+			 * vary */
+			kg.stepping[l] = comp.stepping[l] = glides ? -1 : 0;
+			any_gliding |= glides;
+		} else {
+			float G, H, c2;
+			ladder_settled_coeffs(fv, 1, &G, &H, &c2);
+			Gc[l] = G;
+			Hc[l] = H;
+			C2c[l] = c2;
 		}
-		k_base[l] = fv->k.base;
-		k_cur[l] = fv->k.d.cur;
-		k_target[l] = fv->k.d.target;
-		k_coef[l] = fv->k.d.coef;
-		comp_base[l] = fv->comp.base;
-		comp_cur[l] = fv->comp.d.cur;
-		comp_target[l] = fv->comp.d.target;
-		comp_coef[l] = fv->comp.d.coef;
-		any_varying |= varying[v];
-		gp[l] = Gv[v];
-		hp[l] = Hv[v];
-		cp[l] = C2v[v];
-	}
-	for (unsigned l = 0; l < used; l++) {
-		if (varying[l])
-			continue;
-		float G, H, c2;
-		ladder_settled_coeffs(f[l], 1, &G, &H, &c2);
-		Gc[l] = G;
-		Hc[l] = H;
-		C2c[l] = c2;
-		for (unsigned j = 0; j < LADDER_CHUNK; j++) {
-			Gv[l][j] = G;
-			Hv[l][j] = H;
-			C2v[l][j] = c2;
-		}
-	}
-	for (unsigned l = used; l < LADDER_LW; l++) {
-		Gc[l] = Gc[0];
-		Hc[l] = Hc[0];
-		C2c[l] = C2c[0];
+		LN(glide_load)(&oct, l, &fv->oct);
+		LN(glide_load)(&kg, l, &fv->k);
+		LN(glide_load)(&comp, l, &fv->comp);
+		depth[l] = fv->depth;
+		lo[l] = fv->oct_lo;
+		hi[l] = fv->oct_hi;
+		pi_over_rate[l] = fv->pi_over_rate;
+		xp[l] = x[v];
+		pp[l] = pitch[v];
+		mp[l] = mod[v];
+		yp[l] = l < used ? y[v] : discard;
 	}
 
 	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
 		unsigned m = n - done < LADDER_CHUNK ? n - done : LADDER_CHUNK;
 
-		for (unsigned l = 0; l < used; l++)
-			if (varying[l])
-				ladder_coeffs(f[l], pitch[l] != NULL ?
-				    pitch[l] + done : NULL, mod[l] != NULL ?
-				    mod[l] + done : NULL, m, f[l]->pi_over_rate,
-				    Gv[l], Hv[l], C2v[l]);
-		for (unsigned l = 0; l < LADDER_LW; l++) {
-			xp[l] = x[0] != NULL ? x[l < used ? l : 0] + done : NULL;
-			yp[l] = l < used ? y[l] + done : discard;
-		}
+		/* ladder_coeffs: the cutoff glides in this chunk or not */
+		oct.stepping = vary & (oct.cur != oct.target);
+		int any_oct = 0;
+		for (unsigned l = 0; l < LADDER_LW; l++)
+			any_oct |= oct.stepping[l];
 		for (unsigned j = 0; j < m; j++) {
-			lv G = Gc, H = Hc, c2 = C2c;
+			unsigned i = done + j;
+			LN(v) G = Gc, H = Hc, c2 = C2c;
 
-			if (any_varying) {
-				G = LADDER_LFN(ladder_lanes_gather)(gp, j);
-				H = LADDER_LFN(ladder_lanes_gather)(hp, j);
-				c2 = LADDER_LFN(ladder_lanes_gather)(cp, j);
+			if (any_varying) {   /* ladder_coeffs, lane by lane */
+				LN(v) o = oct.base;
+				if (any_oct)
+					o = LN(select)(oct.stepping,
+					    LN(glide_next)(&oct), o);
+				if (pp[0] != NULL)
+					o += LN(gather)(pp, i);
+				if (mp[0] != NULL)
+					o += depth * LN(gather)(mp, i);
+				o = LN(clamp)(o, lo, hi);
+				LN(v) xw = pi_over_rate * LN(exp2)(o);
+				LN(v) x2 = xw * xw;
+				LN(v) num = xw * (135135.0f + x2 * (-17325.0f +
+				    x2 * (378.0f - x2)));
+				LN(v) den = 135135.0f + x2 * (-62370.0f +
+				    x2 * (3150.0f - 28.0f * x2));
+				LN(v) inv = 1.0f / (num + den);
+				G = LN(select)(vary, num * inv, Gc);
+				H = LN(select)(vary, den * inv, Hc);
+				c2 = LN(select)(vary, 2.0f * (den - num) *
+				    (den + num) / (den * den + num * num), C2c);
 			}
 			if (any_gliding) {
-				lv kn = k_base + LADDER_LFN(ladder_lanes_smooth)(
-				    &k_cur, k_target, k_coef);
-				lv gn = 1.0f + (comp_base +
-				    LADDER_LFN(ladder_lanes_smooth)(&comp_cur,
-				    comp_target, comp_coef)) * kn;
-				k = LADDER_LFN(ladder_lanes_select)(gliding, kn, k);
-				gain = LADDER_LFN(ladder_lanes_select)(gliding, gn,
-				    gain);
+				LN(v) kn = LN(glide_next)(&kg);
+				LN(v) gn = 1.0f + LN(glide_next)(&comp) * kn;
+				k = LN(select)(kg.stepping, kn, k);
+				gain = LN(select)(comp.stepping, gn, gain);
 			}
 			noise = noise * 1664525u + 1013904223u;
-			lv in = __builtin_convertvector((lvi)noise, lv) *
+			LN(v) in = __builtin_convertvector((LN(vi))noise, LN(v)) *
 			    (LADDER_NOISE / 2147483648.0f);
 			if (xp[0] != NULL)
-				in += gain * LADDER_LFN(ladder_lanes_gather)(xp, j);
+				in += gain * LN(gather)(xp, i);
 
 			/* from here on ladder_run's sample, lane by lane */
-			lv pred = c2 * ya - yb;
-			lv HG = H - G;
-			lv h1 = HG * y1 + G * w1, h2 = HG * y2 + G * w2;
-			lv h3 = HG * y3 + G * w3, h4 = HG * y4 + G * w4;
-			lv G2 = G * G, G3 = G2 * G, G4 = G2 * G2;
-			lv t1 = G * in + h1;
-			lv t2 = (G2 * in + G * h1) + h2;
-			lv t3 = (G3 * in + G2 * h1) + (G * h2 + h3);
-			lv t4 = (G3 * h1 + G2 * h2) +
+			LN(v) pred = c2 * ya - yb;
+			LN(v) HG = H - G;
+			LN(v) h1 = HG * y1 + G * w1, h2 = HG * y2 + G * w2;
+			LN(v) h3 = HG * y3 + G * w3, h4 = HG * y4 + G * w4;
+			LN(v) G2 = G * G, G3 = G2 * G, G4 = G2 * G2;
+			LN(v) t1 = G * in + h1;
+			LN(v) t2 = (G2 * in + G * h1) + h2;
+			LN(v) t3 = (G3 * in + G2 * h1) + (G * h2 + h3);
+			LN(v) t4 = (G3 * h1 + G2 * h2) +
 			    (G * h3 + (G4 * in + h4));
-			lv kfb = LADDER_LFN(ladder_lanes_feedback)(t4, k, k * G4,
-			    pred);
+			LN(v) kfb = LN(feedback)(t4, k, k * G4, pred);
 			w1 = in - kfb;
 			w2 = y1 = t1 - G * kfb;
 			w3 = y2 = t2 - G2 * kfb;
@@ -1429,7 +1463,7 @@ LADDER_LFN(ladder_lanes_run)(struct ladder *const *f, unsigned used,
 			yb = ya;
 			ya = y4;
 			for (unsigned l = 0; l < LADDER_LW; l++)
-				yp[l][j] = y4[l];
+				yp[l][l < used ? i : j] = y4[l];
 		}
 	}
 	for (unsigned l = 0; l < used; l++) {
@@ -1442,9 +1476,11 @@ LADDER_LFN(ladder_lanes_run)(struct ladder *const *f, unsigned used,
 		fv->ya = ya[l];
 		fv->yb = yb[l];
 		fv->noise = noise[l];
-		if (gliding[l] && n > 0) {
-			fv->k.d.cur = k_cur[l];
-			fv->comp.d.cur = comp_cur[l];
+		if (vary[l])
+			fv->oct.d.cur = oct.cur[l];
+		if (kg.stepping[l] && n > 0) {
+			fv->k.d.cur = kg.cur[l];
+			fv->comp.d.cur = comp.cur[l];
 			/* ladder_run steps c's glide too; at drive 0 it is
 			 * settled, and one step leaves it as n steps do */
 			(void)smoother_next(&fv->c.d);
@@ -1452,4 +1488,6 @@ LADDER_LFN(ladder_lanes_run)(struct ladder *const *f, unsigned used,
 	}
 }
 
+#undef LINE
+#undef LN
 #endif  /* LADDER_LV */
