@@ -1323,9 +1323,9 @@ LN(glide_next)(struct LN(glide) *g)
  * `used` on repeat voice 0 and their results are thrown away.
  *
  * A varying lane's coefficients are ladder_coeffs' arithmetic, lane by
- * lane, computed in the sample loop, where they overlap the loop's serial
- * chain instead of taking a pass of their own; a chunk of LADDER_CHUNK
- * samples still decides, as ladder_coeffs does, whether the cutoff glides.
+ * lane, for a chunk of LADDER_CHUNK samples ahead of its sample loop (which
+ * decides, as ladder_coeffs does, whether the cutoff glides in the chunk),
+ * all lanes of a sample in one vector, so nothing needs transposing.
  */
 static LADDER_LATTR void
 LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
@@ -1346,6 +1346,8 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 	const float *xp[LADDER_LW], *pp[LADDER_LW], *mp[LADDER_LW];
 	float *yp[LADDER_LW];
 	float discard[LADDER_CHUNK];
+	/* the chunk's coefficients, ahead of its sample loop */
+	LN(v) Gt[LADDER_CHUNK], Ht[LADDER_CHUNK], Ct[LADDER_CHUNK];
 
 	oct.stepping = kg.stepping = comp.stepping = vary;
 	oct.base = oct.cur = oct.target = oct.coef = zero;
@@ -1405,11 +1407,9 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 		int any_oct = 0;
 		for (unsigned l = 0; l < LADDER_LW; l++)
 			any_oct |= oct.stepping[l];
-		for (unsigned j = 0; j < m; j++) {
-			unsigned i = done + j;
-			LN(v) G = Gc, H = Hc, c2 = C2c;
-
-			if (any_varying) {   /* ladder_coeffs, lane by lane */
+		if (any_varying) {   /* ladder_coeffs, lane by lane */
+			for (unsigned j = 0; j < m; j++) {
+				unsigned i = done + j;
 				LN(v) o = oct.base;
 				if (any_oct)
 					o = LN(select)(oct.stepping,
@@ -1426,10 +1426,20 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 				LN(v) den = 135135.0f + x2 * (-62370.0f +
 				    x2 * (3150.0f - 28.0f * x2));
 				LN(v) inv = 1.0f / (num + den);
-				G = LN(select)(vary, num * inv, Gc);
-				H = LN(select)(vary, den * inv, Hc);
-				c2 = LN(select)(vary, 2.0f * (den - num) *
+				Gt[j] = LN(select)(vary, num * inv, Gc);
+				Ht[j] = LN(select)(vary, den * inv, Hc);
+				Ct[j] = LN(select)(vary, 2.0f * (den - num) *
 				    (den + num) / (den * den + num * num), C2c);
+			}
+		}
+		for (unsigned j = 0; j < m; j++) {
+			unsigned i = done + j;
+			LN(v) G = Gc, H = Hc, c2 = C2c;
+
+			if (any_varying) {
+				G = Gt[j];
+				H = Ht[j];
+				c2 = Ct[j];
 			}
 			if (any_gliding) {
 				LN(v) kn = LN(glide_next)(&kg);
