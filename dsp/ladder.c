@@ -1396,7 +1396,6 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 		xp[l] = x[v];
 		pp[l] = pitch[v];
 		mp[l] = mod[v];
-		yp[l] = l < used ? y[v] : discard;
 	}
 
 	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
@@ -1405,8 +1404,10 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 		/* ladder_coeffs: the cutoff glides in this chunk or not */
 		oct.stepping = vary & (oct.cur != oct.target);
 		int any_oct = 0;
-		for (unsigned l = 0; l < LADDER_LW; l++)
+		for (unsigned l = 0; l < LADDER_LW; l++) {
 			any_oct |= oct.stepping[l];
+			yp[l] = l < used ? y[l] + done : discard;
+		}
 		if (any_varying) {   /* ladder_coeffs, lane by lane */
 			for (unsigned j = 0; j < m; j++) {
 				unsigned i = done + j;
@@ -1473,7 +1474,7 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 			yb = ya;
 			ya = y4;
 			for (unsigned l = 0; l < LADDER_LW; l++)
-				yp[l][l < used ? i : j] = y4[l];
+				yp[l][j] = y4[l];
 		}
 	}
 	for (unsigned l = 0; l < used; l++) {
