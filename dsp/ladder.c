@@ -48,6 +48,10 @@
 #include "lanes.h"
 #include "module.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 /* Highest cutoff, as a fraction of the sample rate. */
 #define LADDER_MAX_CUTOFF 0.45f
 /* Feedback gain at res = 1 (4 is the linear oscillation threshold). */
@@ -1226,11 +1230,25 @@ LN(select)(LN(vi) mask, LN(v) a, LN(v) b)
 	return (LN(v))((mask & (LN(vi))a) | (~mask & (LN(vi))b));
 }
 
-/* Lane by lane clampf: x > lo ? (x < hi ? x : hi) : lo, so NaN gives lo. */
+/*
+ * Lane by lane clampf: x > lo ? (x < hi ? x : hi) : lo, so NaN gives lo.
+ * On x86 that is max(min(hi, x), lo) with MINPS and MAXPS, which return
+ * their second operand where the comparison fails: min(hi, x) is
+ * hi < x ? hi : x (NaN stays NaN), then r > lo ? r : lo gives lo for a NaN,
+ * for x <= lo and nothing else, given lo < hi and hi nonzero (so x == hi
+ * has hi's bits), as for every clamp here.  Two instructions on the loop's
+ * serial chain instead of two compares and two blends.
+ */
 LINE LN(v)
 LN(clamp)(LN(v) x, LN(v) lo, LN(v) hi)
 {
+#if defined(__x86_64__) && LADDER_LW == 8
+	return _mm256_max_ps(_mm256_min_ps(hi, x), lo);
+#elif defined(__x86_64__)
+	return _mm_max_ps(_mm_min_ps(hi, x), lo);
+#else
 	return LN(select)(x > lo, LN(select)(x < hi, x, hi), lo);
+#endif
 }
 
 /* Lane by lane fabsf. */
