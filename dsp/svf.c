@@ -19,10 +19,15 @@
  */
 #ifndef SVF_LV          /* the file proper; its lane kernel is at the end */
 #include <math.h>
+#include <string.h>
 
 #include "dsp_util.h"
 #include "lanes.h"
 #include "module.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /* Highest cutoff, as a fraction of the sample rate. */
 #define SVF_MAX_CUTOFF 0.45f
@@ -265,9 +270,9 @@ const struct module_type svf_module = {
 /* A helper of this vector type: svf_lanes_<name>_v4 or _v8. */
 #define LN(name) SVF_LFN(svf_lanes_##name)
 #define LINE static inline __attribute__((always_inline)) SVF_LATTR
-/* Samples per chunk: the outputs of lanes past `used` go to a scratch
- * chunk. */
-#define SVF_CHUNK 64
+/* Samples per chunk: its coefficients are computed ahead of its sample
+ * loop, its outputs written after it, a block of lanes at a time. */
+#define SVF_CHUNK 32
 
 typedef SVF_LV LN(v);
 typedef SVF_LVI LN(vi);
@@ -321,27 +326,115 @@ LN(gather)(const float *const *p, unsigned i)
 	return r;
 }
 
-/* The low and high halves of the lanes, in double. */
+/*
+ * A block of SVF_LW samples from lanes to voices: r[j] holds every lane's
+ * sample j, c[l] gets lane l's samples 0..SVF_LW-1 (the transposition of
+ * the block, in shuffles).
+ */
+LINE void
+LN(transpose)(const LN(v) *r, LN(v) *c)
+{
+#if SVF_LW == 4
+	LN(v) t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5);
+	LN(v) t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
+	LN(v) t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
+	LN(v) t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
+
+	c[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+	c[1] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+	c[2] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+	c[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+#else
+	/* pairs of rows interleaved, then quads, within each 128-bit half;
+	 * then the halves exchanged */
+	LN(v) t[8], u[8];
+	for (unsigned q = 0; q < 8; q += 2) {
+		t[q] = __builtin_shufflevector(r[q], r[q + 1],
+		    0, 8, 1, 9, 4, 12, 5, 13);
+		t[q + 1] = __builtin_shufflevector(r[q], r[q + 1],
+		    2, 10, 3, 11, 6, 14, 7, 15);
+	}
+	for (unsigned q = 0; q < 8; q += 4) {
+		u[q] = __builtin_shufflevector(t[q], t[q + 2],
+		    0, 1, 8, 9, 4, 5, 12, 13);
+		u[q + 1] = __builtin_shufflevector(t[q], t[q + 2],
+		    2, 3, 10, 11, 6, 7, 14, 15);
+		u[q + 2] = __builtin_shufflevector(t[q + 1], t[q + 3],
+		    0, 1, 8, 9, 4, 5, 12, 13);
+		u[q + 3] = __builtin_shufflevector(t[q + 1], t[q + 3],
+		    2, 3, 10, 11, 6, 7, 14, 15);
+	}
+	for (unsigned l = 0; l < 4; l++) {
+		c[l] = __builtin_shufflevector(u[l], u[l + 4],
+		    0, 1, 2, 3, 8, 9, 10, 11);
+		c[l + 4] = __builtin_shufflevector(u[l], u[l + 4],
+		    4, 5, 6, 7, 12, 13, 14, 15);
+	}
+#endif
+}
+
+/* The chunk's samples 0..m of output rows `rows` (a vector of lanes per
+ * sample) into the first `used` voices' buffers, from sample `at` on. */
+LINE void
+LN(write)(const LN(v) *rows, unsigned m, unsigned used, float *const *dst,
+    unsigned at)
+{
+	unsigned j = 0;
+
+	for (; j + SVF_LW <= m; j += SVF_LW) {
+		LN(v) c[SVF_LW];
+		LN(transpose)(rows + j, c);
+		for (unsigned l = 0; l < used; l++)
+			memcpy(dst[l] + at + j, &c[l], sizeof c[l]);
+	}
+	for (; j < m; j++)
+		for (unsigned l = 0; l < used; l++)
+			dst[l][at + j] = rows[j][l];
+}
+
+/*
+ * The low and high halves of the lanes in double, and back.  GCC 12 splits
+ * __builtin_convertvector between four floats and four doubles into two
+ * halves through memory even where AVX converts them in one instruction,
+ * so x86 takes the conversions by name (the same IEEE conversions).
+ */
 LINE LN(d)
 LN(lo)(LN(v) x)
 {
+#if defined(__x86_64__) && SVF_LW == 8
+	return _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+#elif defined(__x86_64__)
+	return _mm_cvtps_pd(x);
+#else
 	return __builtin_convertvector(__builtin_shufflevector(x, x, SVF_LO),
 	    LN(d));
+#endif
 }
 
 LINE LN(d)
 LN(hi)(LN(v) x)
 {
+#if defined(__x86_64__) && SVF_LW == 8
+	return _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+#elif defined(__x86_64__)
+	return _mm_cvtps_pd(_mm_movehl_ps(x, x));
+#else
 	return __builtin_convertvector(__builtin_shufflevector(x, x, SVF_HI),
 	    LN(d));
+#endif
 }
 
-/* Two halves in double back to the lanes in float. */
 LINE LN(v)
 LN(join)(LN(d) lo, LN(d) hi)
 {
+#if defined(__x86_64__) && SVF_LW == 8
+	return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+#elif defined(__x86_64__)
+	return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+#else
 	return __builtin_shufflevector(__builtin_convertvector(lo, LN(hf)),
 	    __builtin_convertvector(hi, LN(hf)), SVF_ALL);
+#endif
 }
 
 /* glide_param_next in every lane: the distance one sample towards 0 (its
@@ -448,7 +541,10 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 	int any_varying = 0;
 	const float *xp[SVF_LW], *pp[SVF_LW], *mp[SVF_LW];
 	float *op[SVF_N_OUT][SVF_LW];
-	float discard[SVF_CHUNK];
+	/* the chunk's outputs, a vector of lanes per sample */
+	LN(v) ot[SVF_N_OUT][SVF_CHUNK];
+	/* the chunk's per-sample coefficients, ahead of its sample loop */
+	struct LN(coef) ct_lo[SVF_CHUNK], ct_hi[SVF_CHUNK];
 
 	for (unsigned l = 0; l < SVF_LW; l++) {
 		unsigned v = l < used ? l : 0;
@@ -490,25 +586,16 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 		pp[l] = vin[SVF_IN_PITCH];
 		mp[l] = vin[SVF_IN_MOD];
 	}
+	for (unsigned o = 0; o < SVF_N_OUT; o++)
+		for (unsigned l = 0; l < used; l++)
+			op[o][l] = out[l][o];
 
 	for (unsigned done = 0; done < n; done += SVF_CHUNK) {
 		unsigned m = n - done < SVF_CHUNK ? n - done : SVF_CHUNK;
 
-		for (unsigned o = 0; o < SVF_N_OUT; o++)
-			for (unsigned l = 0; l < SVF_LW; l++)
-				op[o][l] = l < used ? out[l][o] + done : discard;
-		for (unsigned j = 0; j < m; j++) {
-			unsigned i = done + j;
-			LN(d) v0_lo = zd, v0_hi = zd;
-			struct LN(coef) c_lo = set_lo, c_hi = set_hi;
-			struct LN(outs) o_lo, o_hi;
-
-			if (xp[0] != NULL) {
-				LN(v) xv = LN(gather)(xp, i);
-				v0_lo = LN(lo)(xv);
-				v0_hi = LN(hi)(xv);
-			}
-			if (any_varying) {  /* svf_process's per-sample ones */
+		if (any_varying) {   /* svf_process's per-sample ones */
+			for (unsigned j = 0; j < m; j++) {
+				unsigned i = done + j;
 				LN(v) o = LN(glide_next)(oct_base, &oct_cur,
 				    oct_target, oct_coef);
 				LN(v) kf = LN(glide_next)(k_base, &k_cur, k_target,
@@ -519,24 +606,36 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 					o += depth * LN(gather)(mp, i);
 				o = LN(clamp)(o, lo, hi);
 				LN(v) g = LN(tan)(pi_over_rate * LN(exp2)(o));
-				LN(coef_varying)(&c_lo, &set_lo, vary_lo,
+				LN(coef_varying)(&ct_lo[j], &set_lo, vary_lo,
 				    LN(lo)(g), LN(lo)(kf));
-				LN(coef_varying)(&c_hi, &set_hi, vary_hi,
+				LN(coef_varying)(&ct_hi[j], &set_hi, vary_hi,
 				    LN(hi)(g), LN(hi)(kf));
 			}
-			LN(step)(&ic1_lo, &ic2_lo, v0_lo, &c_lo, &o_lo);
-			LN(step)(&ic1_hi, &ic2_hi, v0_hi, &c_hi, &o_hi);
-			LN(v) lpv = LN(join)(o_lo.lp, o_hi.lp);
-			LN(v) bpv = LN(join)(o_lo.bp, o_hi.bp);
-			LN(v) hpv = LN(join)(o_lo.hp, o_hi.hp);
-			LN(v) npv = LN(join)(o_lo.notch, o_hi.notch);
-			for (unsigned l = 0; l < SVF_LW; l++) {
-				op[SVF_OUT_LP][l][j] = lpv[l];
-				op[SVF_OUT_BP][l][j] = bpv[l];
-				op[SVF_OUT_HP][l][j] = hpv[l];
-				op[SVF_OUT_NOTCH][l][j] = npv[l];
-			}
 		}
+		for (unsigned j = 0; j < m; j++) {
+			unsigned i = done + j;
+			LN(d) v0_lo = zd, v0_hi = zd;
+			const struct LN(coef) *c_lo = &set_lo, *c_hi = &set_hi;
+			struct LN(outs) o_lo, o_hi;
+
+			if (xp[0] != NULL) {
+				LN(v) xv = LN(gather)(xp, i);
+				v0_lo = LN(lo)(xv);
+				v0_hi = LN(hi)(xv);
+			}
+			if (any_varying) {
+				c_lo = &ct_lo[j];
+				c_hi = &ct_hi[j];
+			}
+			LN(step)(&ic1_lo, &ic2_lo, v0_lo, c_lo, &o_lo);
+			LN(step)(&ic1_hi, &ic2_hi, v0_hi, c_hi, &o_hi);
+			ot[SVF_OUT_LP][j] = LN(join)(o_lo.lp, o_hi.lp);
+			ot[SVF_OUT_BP][j] = LN(join)(o_lo.bp, o_hi.bp);
+			ot[SVF_OUT_HP][j] = LN(join)(o_lo.hp, o_hi.hp);
+			ot[SVF_OUT_NOTCH][j] = LN(join)(o_lo.notch, o_hi.notch);
+		}
+		for (unsigned o = 0; o < SVF_N_OUT; o++)
+			LN(write)(ot[o], m, used, op[o], done);
 	}
 	for (unsigned l = 0; l < used; l++) {
 		struct svf *fv = f[l];
