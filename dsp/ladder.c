@@ -1272,6 +1272,72 @@ LN(gather)(const float *const *p, unsigned j)
 	return r;
 }
 
+/*
+ * A block of LADDER_LW samples from lanes to voices: r[j] holds every lane's
+ * sample j, c[l] gets lane l's samples 0..LADDER_LW-1 (the transposition of
+ * the block, in shuffles).
+ */
+LINE void
+LN(transpose)(const LN(v) *r, LN(v) *c)
+{
+#if LADDER_LW == 4
+	LN(v) t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5);
+	LN(v) t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
+	LN(v) t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
+	LN(v) t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
+
+	c[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+	c[1] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+	c[2] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+	c[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+#else
+	/* pairs of rows interleaved, then quads, within each 128-bit half;
+	 * then the halves exchanged */
+	LN(v) t[8], u[8];
+	for (unsigned q = 0; q < 8; q += 2) {
+		t[q] = __builtin_shufflevector(r[q], r[q + 1],
+		    0, 8, 1, 9, 4, 12, 5, 13);
+		t[q + 1] = __builtin_shufflevector(r[q], r[q + 1],
+		    2, 10, 3, 11, 6, 14, 7, 15);
+	}
+	for (unsigned q = 0; q < 8; q += 4) {
+		u[q] = __builtin_shufflevector(t[q], t[q + 2],
+		    0, 1, 8, 9, 4, 5, 12, 13);
+		u[q + 1] = __builtin_shufflevector(t[q], t[q + 2],
+		    2, 3, 10, 11, 6, 7, 14, 15);
+		u[q + 2] = __builtin_shufflevector(t[q + 1], t[q + 3],
+		    0, 1, 8, 9, 4, 5, 12, 13);
+		u[q + 3] = __builtin_shufflevector(t[q + 1], t[q + 3],
+		    2, 3, 10, 11, 6, 7, 14, 15);
+	}
+	for (unsigned l = 0; l < 4; l++) {
+		c[l] = __builtin_shufflevector(u[l], u[l + 4],
+		    0, 1, 2, 3, 8, 9, 10, 11);
+		c[l + 4] = __builtin_shufflevector(u[l], u[l + 4],
+		    4, 5, 6, 7, 12, 13, 14, 15);
+	}
+#endif
+}
+
+/* The chunk's samples 0..m of output rows `rows` (a vector of lanes per
+ * sample) into the first `used` voices' buffers, from sample `at` on. */
+LINE void
+LN(write)(const LN(v) *rows, unsigned m, unsigned used, float *const *dst,
+    unsigned at)
+{
+	unsigned j = 0;
+
+	for (; j + LADDER_LW <= m; j += LADDER_LW) {
+		LN(v) c[LADDER_LW];
+		LN(transpose)(rows + j, c);
+		for (unsigned l = 0; l < used; l++)
+			memcpy(dst[l] + at + j, &c[l], sizeof c[l]);
+	}
+	for (; j < m; j++)
+		for (unsigned l = 0; l < used; l++)
+			dst[l][at + j] = rows[j][l];
+}
+
 /* smoother_next in every lane: *cur one sample towards target. */
 LINE LN(v)
 LN(smooth)(LN(v) *cur, LN(v) target, LN(v) coef)
@@ -1362,10 +1428,10 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 	struct LN(glide) oct, kg, comp;
 	int any_varying = 0, any_gliding = 0;
 	const float *xp[LADDER_LW], *pp[LADDER_LW], *mp[LADDER_LW];
-	float *yp[LADDER_LW];
-	float discard[LADDER_CHUNK];
-	/* the chunk's coefficients, ahead of its sample loop */
+	/* the chunk's coefficients, ahead of its sample loop, and its
+	 * output, a vector of lanes per sample */
 	LN(v) Gt[LADDER_CHUNK], Ht[LADDER_CHUNK], Ct[LADDER_CHUNK];
+	LN(v) Yt[LADDER_CHUNK];
 
 	oct.stepping = kg.stepping = comp.stepping = vary;
 	oct.base = oct.cur = oct.target = oct.coef = zero;
@@ -1422,10 +1488,8 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 		/* ladder_coeffs: the cutoff glides in this chunk or not */
 		oct.stepping = vary & (oct.cur != oct.target);
 		int any_oct = 0;
-		for (unsigned l = 0; l < LADDER_LW; l++) {
+		for (unsigned l = 0; l < LADDER_LW; l++)
 			any_oct |= oct.stepping[l];
-			yp[l] = l < used ? y[l] + done : discard;
-		}
 		if (any_varying) {   /* ladder_coeffs, lane by lane */
 			for (unsigned j = 0; j < m; j++) {
 				unsigned i = done + j;
@@ -1491,9 +1555,9 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 			y4 = t4 - G4 * kfb;
 			yb = ya;
 			ya = y4;
-			for (unsigned l = 0; l < LADDER_LW; l++)
-				yp[l][j] = y4[l];
+			Yt[j] = y4;
 		}
+		LN(write)(Yt, m, used, y, done);
 	}
 	for (unsigned l = 0; l < used; l++) {
 		struct ladder *fv = f[l];
