@@ -39,6 +39,10 @@
  * Cutoff is smoothed in octaves and computed per sample (fast exp2 and tan,
  * four samples at a time, ahead of the sample loop) only when the pitch or
  * mod input is connected or a parameter is gliding.
+ *
+ * Voices side by side (process_lanes) run the linear sample loop on four or
+ * eight voices at once, bit-identical; its kernel is at the end of this
+ * file, which includes itself once per vector type.
  */
 #ifndef LADDER_LV       /* the file proper; its lane kernel is at the end */
 #include <math.h>
@@ -1028,7 +1032,8 @@ ladder_dc_return(struct ladder *f, float *y, unsigned n)
 	}
 }
 
-/* The linear path's block after ladder_begin, one voice at a time. */
+/* The linear path's sample loop after ladder_begin, one voice at a time
+ * (ladder_dc_return follows it). */
 static void
 ladder_linear(struct ladder *f, const float *x, const float *pitch,
     const float *mod, float *y, unsigned n, int varying)
@@ -1037,7 +1042,6 @@ ladder_linear(struct ladder *f, const float *x, const float *pitch,
 		ladder_run(f, x, pitch, mod, y, n, 1);
 	else
 		ladder_run(f, x, pitch, mod, y, n, 0);
-	ladder_dc_return(f, y, n);
 }
 
 /* Produce `n` frames. */
@@ -1070,6 +1074,7 @@ ladder_process(void *self, const float *const *in, float *const *out,
 		return;
 	}
 	ladder_linear(f, x, pitch, mod, y, n, varying);
+	ladder_dc_return(f, y, n);
 }
 
 /*
@@ -1078,9 +1083,9 @@ ladder_process(void *self, const float *const *in, float *const *out,
  * one voice a lane, the same operations in the same order as ladder_run
  * so every sample is bit for bit what process writes.  The block's start
  * (ladder_begin: seed, asym) and end (ladder_dc_return) run per voice as
- * process runs them, and each voice's coefficients come from ladder_coeffs
- * (its own cutoff glide, pitch and mod) or ladder_settled_coeffs, as
- * process computes them.
+ * process runs them; each voice's coefficients are ladder_coeffs'
+ * arithmetic on its own cutoff glide, pitch and mod, lane by lane, or
+ * ladder_settled_coeffs.
  *
  * What runs through process, one voice at a time, instead:
  *   - a voice at drive > 0 (or drive gliding): the oversampled driven path,
@@ -1155,6 +1160,7 @@ ladder_process_lanes(void *const *self, const float *const *const *in,
 		ladder_begin(v, vx, vpitch, vmod, frames, 0);
 		if (v->starting) {
 			ladder_linear(v, vx, vpitch, vmod, vy, frames, var);
+			ladder_dc_return(v, vy, frames);
 			continue;
 		}
 		f[used] = v;
@@ -1165,9 +1171,19 @@ ladder_process_lanes(void *const *self, const float *const *const *in,
 		varying[used] = var;
 		used++;
 	}
-	/* AVX2: eight lanes when more than four voices, else four */
+	/*
+	 * AVX2: eight lanes (the unused ones padded) when more than four
+	 * voices, else four: a group costs what its serial chain costs,
+	 * whatever its width.  A voice left alone runs on its own, faster
+	 * than in a vector of padding.
+	 */
 	for (unsigned g = 0; g < used; ) {
 		unsigned left = used - g;
+		if (left == 1) {
+			ladder_linear(f[g], x[g], pitch[g], mod[g], y[g],
+			    frames, varying[g]);
+			break;
+		}
 #if defined(__x86_64__)
 		if (path == LANES_AVX2 && left > 4) {
 			unsigned w = left < 8 ? left : 8;

@@ -224,13 +224,19 @@ svf_process(void *self, const float *const *in, float *const *out,
 #endif
 
 /* `lanes` voices of one patch module, `frames` each, on `path`: eight
- * lanes (AVX2) for more than four voices, else four. */
+ * lanes (AVX2, the unused ones padded) for more than four voices, else
+ * four; a voice left alone runs on its own, faster than in a vector of
+ * padding. */
 static void
 svf_process_lanes(void *const *self, const float *const *const *in,
     float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
 {
 	for (unsigned g = 0; g < lanes; ) {
 		unsigned left = lanes - g;
+		if (left == 1) {
+			svf_process(self[g], in[g], out[g], frames);
+			break;
+		}
 #if defined(__x86_64__)
 		if (path == LANES_AVX2 && left > 4) {
 			unsigned w = left < 8 ? left : 8;
