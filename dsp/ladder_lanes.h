@@ -1,0 +1,389 @@
+/*
+ * dsp/ladder_lanes.h — the ladder's lane kernel (dsp/ladder.c,
+ * process_lanes): the linear path (drive 0) of 4 or 8 voices at once,
+ * bit-identical to ladder_process.
+ * Not a header of its own: dsp/ladder.c includes it once per vector type
+ * (LADDER_LV set: lanes_v4, and lanes_v8 in target("avx2") functions), after
+ * its own definitions.
+ */
+#ifndef LADDER_LV
+#error "dsp/ladder_lanes.h is included by dsp/ladder.c, with LADDER_LV set"
+#endif
+
+/* A helper of this vector type: ladder_lanes_<name>_v4 or _v8. */
+#define LN(name) LADDER_LFN(ladder_lanes_##name)
+#define LINE static inline __attribute__((always_inline)) LADDER_LATTR
+
+typedef LADDER_LV LN(v);
+typedef LADDER_LVI LN(vi);
+
+/* v in every lane. */
+LINE LN(v)
+LN(splat)(float v)
+{
+	LN(v) r = { 0 };
+	for (unsigned l = 0; l < LADDER_LW; l++)
+		r[l] = v;
+	return r;
+}
+
+/* Lane by lane: a where `mask` is set, else b. */
+LINE LN(v)
+LN(select)(LN(vi) mask, LN(v) a, LN(v) b)
+{
+	return (LN(v))((mask & (LN(vi))a) | (~mask & (LN(vi))b));
+}
+
+/*
+ * Lane by lane clampf: x > lo ? (x < hi ? x : hi) : lo, so NaN gives lo.
+ * On x86 that is max(min(hi, x), lo) with MINPS and MAXPS, which return
+ * their second operand where the comparison fails: min(hi, x) is
+ * hi < x ? hi : x (NaN stays NaN), then r > lo ? r : lo gives lo for a NaN,
+ * for x <= lo and nothing else, given lo < hi and hi nonzero (so x == hi
+ * has hi's bits), as for every clamp here.  Two instructions on the loop's
+ * serial chain instead of two compares and two blends.
+ */
+LINE LN(v)
+LN(clamp)(LN(v) x, LN(v) lo, LN(v) hi)
+{
+#if defined(__x86_64__) && LADDER_LW == 8
+	return _mm256_max_ps(_mm256_min_ps(hi, x), lo);
+#elif defined(__x86_64__)
+	return _mm_max_ps(_mm_min_ps(hi, x), lo);
+#else
+	return LN(select)(x > lo, LN(select)(x < hi, x, hi), lo);
+#endif
+}
+
+/* Lane by lane fabsf. */
+LINE LN(v)
+LN(abs)(LN(v) x)
+{
+	return (LN(v))((LN(vi))x & 0x7fffffff);
+}
+
+/* p[l][j] in lane l, built in registers (filling a vector's lanes one by
+ * one in memory would stall its load on the narrow stores). */
+LINE LN(v)
+LN(gather)(const float *const *p, unsigned j)
+{
+#if LADDER_LW == 4
+	LN(v) r = { p[0][j], p[1][j], p[2][j], p[3][j] };
+#else
+	LN(v) r = { p[0][j], p[1][j], p[2][j], p[3][j],
+	    p[4][j], p[5][j], p[6][j], p[7][j] };
+#endif
+	return r;
+}
+
+/*
+ * A block of LADDER_LW samples from lanes to voices: r[j] holds every lane's
+ * sample j, c[l] gets lane l's samples 0..LADDER_LW-1 (the transposition of
+ * the block, in shuffles).
+ */
+LINE void
+LN(transpose)(const LN(v) *r, LN(v) *c)
+{
+#if LADDER_LW == 4
+	LN(v) t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5);
+	LN(v) t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
+	LN(v) t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
+	LN(v) t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
+
+	c[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+	c[1] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+	c[2] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+	c[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+#else
+	/* pairs of rows interleaved, then quads, within each 128-bit half;
+	 * then the halves exchanged */
+	LN(v) t[8], u[8];
+	for (unsigned q = 0; q < 8; q += 2) {
+		t[q] = __builtin_shufflevector(r[q], r[q + 1],
+		    0, 8, 1, 9, 4, 12, 5, 13);
+		t[q + 1] = __builtin_shufflevector(r[q], r[q + 1],
+		    2, 10, 3, 11, 6, 14, 7, 15);
+	}
+	for (unsigned q = 0; q < 8; q += 4) {
+		u[q] = __builtin_shufflevector(t[q], t[q + 2],
+		    0, 1, 8, 9, 4, 5, 12, 13);
+		u[q + 1] = __builtin_shufflevector(t[q], t[q + 2],
+		    2, 3, 10, 11, 6, 7, 14, 15);
+		u[q + 2] = __builtin_shufflevector(t[q + 1], t[q + 3],
+		    0, 1, 8, 9, 4, 5, 12, 13);
+		u[q + 3] = __builtin_shufflevector(t[q + 1], t[q + 3],
+		    2, 3, 10, 11, 6, 7, 14, 15);
+	}
+	for (unsigned l = 0; l < 4; l++) {
+		c[l] = __builtin_shufflevector(u[l], u[l + 4],
+		    0, 1, 2, 3, 8, 9, 10, 11);
+		c[l + 4] = __builtin_shufflevector(u[l], u[l + 4],
+		    4, 5, 6, 7, 12, 13, 14, 15);
+	}
+#endif
+}
+
+/* The chunk's samples 0..m of output rows `rows` (a vector of lanes per
+ * sample) into the first `used` voices' buffers, from sample `at` on. */
+LINE void
+LN(write)(const LN(v) *rows, unsigned m, unsigned used, float *const *dst,
+    unsigned at)
+{
+	unsigned j = 0;
+
+	for (; j + LADDER_LW <= m; j += LADDER_LW) {
+		LN(v) c[LADDER_LW];
+		LN(transpose)(rows + j, c);
+		for (unsigned l = 0; l < used; l++)
+			memcpy(dst[l] + at + j, &c[l], sizeof c[l]);
+	}
+	for (; j < m; j++)
+		for (unsigned l = 0; l < used; l++)
+			dst[l][at + j] = rows[j][l];
+}
+
+/* smoother_next in every lane: *cur one sample towards target. */
+LINE LN(v)
+LN(smooth)(LN(v) *cur, LN(v) target, LN(v) coef)
+{
+	LN(v) d = target - *cur;
+	LN(v) next = *cur + d * coef;
+	LN(vi) snap = (next == *cur) |
+	    (LN(abs)(d) < 1e-5f * (1.0f + LN(abs)(target)));
+	*cur = LN(select)(snap, target, next);
+	return *cur;
+}
+
+/* ladder_exp2_v4 in every lane (x >= 0). */
+LINE LN(v)
+LN(exp2)(LN(v) x)
+{
+	LN(vi) il = __builtin_convertvector(x, LN(vi));
+	LN(v) fr = x - __builtin_convertvector(il, LN(v));
+	LN(v) p = 1.0f + fr * (0.6931470282f + fr * (0.240229401f +
+	    fr * (0.05548531785f + fr * (0.009674557619f +
+	    fr * (0.001248275028f + fr * 0.0002154104459f)))));
+	return (LN(v))((LN(vi))p + (il << 23));
+}
+
+/* ladder_feedback in every lane. */
+LINE LN(v)
+LN(feedback)(LN(v) t, LN(v) k, LN(v) ka, LN(v) pred)
+{
+	LN(v) p = LN(clamp)(pred, LN(splat)(-3.0f), LN(splat)(3.0f));
+	LN(v) p2 = p * p;
+	LN(v) m = LN(clamp)(LN(abs)(pred) * (1.0f / 3.0f), LN(splat)(1.0f),
+	    LN(splat)(1e4f));
+	LN(v) q = (9.0f * m) * (3.0f + p2);
+	LN(v) b = q + ka * (27.0f + p2);
+	LN(v) a = LN(clamp)(t * q, -3.0f * b, 3.0f * b);
+	LN(v) a2 = a * a, b27 = 27.0f * b;
+	return (k * a) * (b27 * b + a2) / (b27 * (b * b) + (9.0f * b) * a2);
+}
+
+/* A glide_param in every lane, and which lanes step it. */
+struct LN(glide) {
+	LN(v) base, cur, target, coef;
+	LN(vi) stepping;
+};
+
+/* Lane l of *g from p. */
+LINE void
+LN(glide_load)(struct LN(glide) *g, unsigned l, const struct glide_param *p)
+{
+	g->base[l] = p->base;
+	g->cur[l] = p->d.cur;
+	g->target[l] = p->d.target;
+	g->coef[l] = p->d.coef;
+}
+
+/* glide_param_next in every lane. */
+LINE LN(v)
+LN(glide_next)(struct LN(glide) *g)
+{
+	return g->base + LN(smooth)(&g->cur, g->target, g->coef);
+}
+
+/*
+ * ladder_run's loop, without a start, on the voices f[0..used) in lanes
+ * 0..used (used <= LADDER_LW): x, pitch, mod, y and varying (ladder_run's
+ * flag) per voice; an input is NULL in every voice or in none.  Lanes from
+ * `used` on repeat voice 0 and their results are thrown away.
+ *
+ * A varying lane's coefficients are ladder_coeffs' arithmetic, lane by
+ * lane, for a chunk of LADDER_CHUNK samples ahead of its sample loop (which
+ * decides, as ladder_coeffs does, whether the cutoff glides in the chunk),
+ * all lanes of a sample in one vector, so nothing needs transposing.
+ */
+static LADDER_LATTR void
+LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
+    const float *const *pitch, const float *const *mod, float *const *y,
+    const int *varying, unsigned n)
+{
+	LN(v) zero = LN(splat)(0.0f);
+	LN(v) y1 = zero, y2 = zero, y3 = zero, y4 = zero;
+	LN(v) w1 = zero, w2 = zero, w3 = zero, w4 = zero, ya = zero, yb = zero;
+	LADDER_LVU noise = (LADDER_LVU)(LN(vi))zero;
+	/* ladder_run's k and gain, and the coefficients of settled lanes */
+	LN(v) k = zero, gain = zero, Gc = zero, Hc = zero, C2c = zero;
+	/* ladder_coeffs' inputs */
+	LN(v) depth = zero, lo = zero, hi = zero, pi_over_rate = zero;
+	LN(vi) vary = (LN(vi))zero;
+	struct LN(glide) oct, kg, comp;
+	int any_varying = 0, any_gliding = 0;
+	const float *xp[LADDER_LW], *pp[LADDER_LW], *mp[LADDER_LW];
+	/* the chunk's coefficients, ahead of its sample loop, and its
+	 * output, a vector of lanes per sample */
+	LN(v) Gt[LADDER_CHUNK], Ht[LADDER_CHUNK], Ct[LADDER_CHUNK];
+	LN(v) Yt[LADDER_CHUNK];
+
+	oct.stepping = kg.stepping = comp.stepping = vary;
+	oct.base = oct.cur = oct.target = oct.coef = zero;
+	kg.base = kg.cur = kg.target = kg.coef = zero;
+	comp.base = comp.cur = comp.target = comp.coef = zero;
+	for (unsigned l = 0; l < LADDER_LW; l++) {
+		unsigned v = l < used ? l : 0;
+		struct ladder *fv = f[v];
+		int glides = smoother_moving(&fv->k.d) ||
+		    smoother_moving(&fv->c.d) || smoother_moving(&fv->comp.d);
+
+		y1[l] = fv->y[0]; y2[l] = fv->y[1];
+		y3[l] = fv->y[2]; y4[l] = fv->y[3];
+		w1[l] = fv->w[0]; w2[l] = fv->w[1];
+		w3[l] = fv->w[2]; w4[l] = fv->w[3];
+		ya[l] = fv->ya;
+		yb[l] = fv->yb;
+		noise[l] = fv->noise;
+		k[l] = fv->k.base;
+		gain[l] = 1.0f + fv->comp.base * k[l];
+		if (glides) {   /* this block starts from where they are now */
+			k[l] += fv->k.d.cur;
+			gain[l] = 1.0f + (fv->comp.base + fv->comp.d.cur) * k[l];
+		}
+		if (varying[v]) {
+			vary[l] = -1;
+			any_varying = 1;
+			/* ladder_run steps these glides where coefficients
+			 * vary */
+			kg.stepping[l] = comp.stepping[l] = glides ? -1 : 0;
+			any_gliding |= glides;
+		} else {
+			float G, H, c2;
+			ladder_settled_coeffs(fv, 1, &G, &H, &c2);
+			Gc[l] = G;
+			Hc[l] = H;
+			C2c[l] = c2;
+		}
+		LN(glide_load)(&oct, l, &fv->oct);
+		LN(glide_load)(&kg, l, &fv->k);
+		LN(glide_load)(&comp, l, &fv->comp);
+		depth[l] = fv->depth;
+		lo[l] = fv->oct_lo;
+		hi[l] = fv->oct_hi;
+		pi_over_rate[l] = fv->pi_over_rate;
+		xp[l] = x[v];
+		pp[l] = pitch[v];
+		mp[l] = mod[v];
+	}
+
+	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
+		unsigned m = n - done < LADDER_CHUNK ? n - done : LADDER_CHUNK;
+
+		/* ladder_coeffs: the cutoff glides in this chunk or not */
+		oct.stepping = vary & (oct.cur != oct.target);
+		int any_oct = 0;
+		for (unsigned l = 0; l < LADDER_LW; l++)
+			any_oct |= oct.stepping[l];
+		if (any_varying) {   /* ladder_coeffs, lane by lane */
+			for (unsigned j = 0; j < m; j++) {
+				unsigned i = done + j;
+				LN(v) o = oct.base;
+				if (any_oct)
+					o = LN(select)(oct.stepping,
+					    LN(glide_next)(&oct), o);
+				if (pp[0] != NULL)
+					o += LN(gather)(pp, i);
+				if (mp[0] != NULL)
+					o += depth * LN(gather)(mp, i);
+				o = LN(clamp)(o, lo, hi);
+				LN(v) xw = pi_over_rate * LN(exp2)(o);
+				LN(v) x2 = xw * xw;
+				LN(v) num = xw * (135135.0f + x2 * (-17325.0f +
+				    x2 * (378.0f - x2)));
+				LN(v) den = 135135.0f + x2 * (-62370.0f +
+				    x2 * (3150.0f - 28.0f * x2));
+				LN(v) inv = 1.0f / (num + den);
+				Gt[j] = LN(select)(vary, num * inv, Gc);
+				Ht[j] = LN(select)(vary, den * inv, Hc);
+				Ct[j] = LN(select)(vary, 2.0f * (den - num) *
+				    (den + num) / (den * den + num * num), C2c);
+			}
+		}
+		for (unsigned j = 0; j < m; j++) {
+			unsigned i = done + j;
+			LN(v) G = Gc, H = Hc, c2 = C2c;
+
+			if (any_varying) {
+				G = Gt[j];
+				H = Ht[j];
+				c2 = Ct[j];
+			}
+			if (any_gliding) {
+				LN(v) kn = LN(glide_next)(&kg);
+				LN(v) gn = 1.0f + LN(glide_next)(&comp) * kn;
+				k = LN(select)(kg.stepping, kn, k);
+				gain = LN(select)(comp.stepping, gn, gain);
+			}
+			noise = noise * 1664525u + 1013904223u;
+			LN(v) in = __builtin_convertvector((LN(vi))noise, LN(v)) *
+			    (LADDER_NOISE / 2147483648.0f);
+			if (xp[0] != NULL)
+				in += gain * LN(gather)(xp, i);
+
+			/* from here on ladder_run's sample, lane by lane */
+			LN(v) pred = c2 * ya - yb;
+			LN(v) HG = H - G;
+			LN(v) h1 = HG * y1 + G * w1, h2 = HG * y2 + G * w2;
+			LN(v) h3 = HG * y3 + G * w3, h4 = HG * y4 + G * w4;
+			LN(v) G2 = G * G, G3 = G2 * G, G4 = G2 * G2;
+			LN(v) t1 = G * in + h1;
+			LN(v) t2 = (G2 * in + G * h1) + h2;
+			LN(v) t3 = (G3 * in + G2 * h1) + (G * h2 + h3);
+			LN(v) t4 = (G3 * h1 + G2 * h2) +
+			    (G * h3 + (G4 * in + h4));
+			LN(v) kfb = LN(feedback)(t4, k, k * G4, pred);
+			w1 = in - kfb;
+			w2 = y1 = t1 - G * kfb;
+			w3 = y2 = t2 - G2 * kfb;
+			w4 = y3 = t3 - G3 * kfb;
+			y4 = t4 - G4 * kfb;
+			yb = ya;
+			ya = y4;
+			Yt[j] = y4;
+		}
+		LN(write)(Yt, m, used, y, done);
+	}
+	for (unsigned l = 0; l < used; l++) {
+		struct ladder *fv = f[l];
+
+		fv->y[0] = y1[l]; fv->y[1] = y2[l];
+		fv->y[2] = y3[l]; fv->y[3] = y4[l];
+		fv->w[0] = w1[l]; fv->w[1] = w2[l];
+		fv->w[2] = w3[l]; fv->w[3] = w4[l];
+		fv->ya = ya[l];
+		fv->yb = yb[l];
+		fv->noise = noise[l];
+		if (vary[l])
+			fv->oct.d.cur = oct.cur[l];
+		if (kg.stepping[l] && n > 0) {
+			fv->k.d.cur = kg.cur[l];
+			fv->comp.d.cur = comp.cur[l];
+			/* ladder_run steps c's glide too; at drive 0 it is
+			 * settled, and one step leaves it as n steps do */
+			(void)smoother_next(&fv->c.d);
+		}
+	}
+}
+
+#undef LINE
+#undef LN
