@@ -311,6 +311,161 @@ noise_process(void *self, const float *const *in, float *const *out,
 	}
 }
 
+/*
+ * Voices side by side (module.h, process_lanes): lane l of every vector is
+ * voice l of the group, so each voice's serial recurrences (the xorshift
+ * state, the pink cascade, the level glide) run W voices at once.  Each lane
+ * does exactly the scalar operations of noise_process in the same order:
+ *
+ *   white   the 64-bit xorshift64* step, the multiply modulo 2^64, and its
+ *           top 24 bits (< 2^24, so converting them through int32 is exact);
+ *   pink    the same pipeline as noise_pink_run: at each step section k
+ *           takes the value section k-1 held before the step, so running k
+ *           from 15 down to 1 reads the old value; (in - a x1) + b y1;
+ *   level   y * (level + smoother_next(glide)).  A lane whose glide is
+ *           settled has glide exactly 0 (its target), and y * (level + 0)
+ *           equals y * level and y alone when level is 1, as process
+ *           writes; such a lane's glide state is not written back.
+ *
+ * Lanes pink and white mix: when any lane is pink the cascade runs in all
+ * and a mask picks, and only pink lanes keep the cascade's new state.
+ * NOISE_LANES_KERNEL defines the kernel for one vector width; it is
+ * instantiated for SSE2 (4 lanes) and AVX2 (8 lanes) below.
+ */
+#define NOISE_RNG_MUL 0x2545F4914F6CDD1DULL
+
+/* Lane by lane, `m` (all ones or all zeros) ? t : f, on float vectors:
+ * C has no vector conditional operator. */
+#define NOISE_SELECT(vf, vi, m, t, f) \
+	((vf)(((vi)(t) & (m)) | ((vi)(f) & ~(m))))
+
+#define NOISE_LANES_KERNEL(fn, vf, vi, vu, W, attr, ...)                     \
+attr static void                                                             \
+fn(void *const *self, float *const *const *out, unsigned n, unsigned frames) \
+{                                                                            \
+	vf a[NOISE_SECTIONS], b[NOISE_SECTIONS];                              \
+	vf x1[NOISE_SECTIONS], v[NOISE_SECTIONS];                             \
+	vf level, cur, target, coef, gain;                                    \
+	vi pink, moving;                                                      \
+	/* generator of lane l: rng[l / 2 % 2][l / 4 * 2 + l % 2], so the     \
+	 * in-lane shuffle of both halves' low words (__VA_ARGS__) gives the  \
+	 * lanes in order */                                                  \
+	vu rng[2];                                                            \
+	/* the last W frames, written out lane by lane every W frames */      \
+	vf tile[W];                                                           \
+	int any_pink = 0, any_moving = 0;                                     \
+	float *y[W];                                                          \
+	                                                                      \
+	/* lanes past n repeat lane 0 and are never stored */                 \
+	for (unsigned l = 0; l < W; l++) {                                    \
+		struct noise *s = self[l < n ? l : 0];                        \
+		y[l] = out[l < n ? l : 0][NOISE_OUT_OUT];                     \
+		rng[l / 2 % 2][l / 4 * 2 + l % 2] = s->rng;                   \
+		level[l] = s->level;                                          \
+		cur[l] = s->level_glide.cur;                                  \
+		target[l] = s->level_glide.target;                            \
+		coef[l] = s->level_glide.coef;                                \
+		moving[l] = -smoother_moving(&s->level_glide);                \
+		any_moving |= moving[l];                                      \
+		pink[l] = -(s->color == NOISE_PINK);                          \
+		any_pink |= s->color == NOISE_PINK;                           \
+		gain[l] = s->gain;                                            \
+		for (unsigned k = 0; k < NOISE_SECTIONS; k++) {               \
+			unsigned at = k % 4 * 4 + k / 4;                      \
+			a[k][l] = s->a[at];                                   \
+			b[k][l] = s->b[at];                                   \
+			x1[k][l] = s->x1[at];                                 \
+			v[k][l] = s->y1[at];                                  \
+		}                                                             \
+	}                                                                     \
+	for (unsigned i = 0; i < frames; i++) {                               \
+		vu top[2];                                                    \
+		for (unsigned h = 0; h < 2; h++) {                            \
+			rng[h] ^= rng[h] >> 12;                               \
+			rng[h] ^= rng[h] << 25;                               \
+			rng[h] ^= rng[h] >> 27;                               \
+			top[h] = (rng[h] * NOISE_RNG_MUL) >> 40;              \
+		}                                                             \
+		vi bits = __builtin_shufflevector((vi)top[0], (vi)top[1],     \
+		    __VA_ARGS__);                                             \
+		vf x = __builtin_convertvector(bits, vf) * (1.0f / 8388608.0f) \
+		    - 1.0f;                                                   \
+		if (any_pink) {                                               \
+			for (unsigned k = NOISE_SECTIONS - 1; k > 0; k--) {   \
+				vf in = v[k - 1];                             \
+				v[k] = in - a[k] * x1[k] + b[k] * v[k];       \
+				x1[k] = in;                                   \
+			}                                                     \
+			v[0] = x - a[0] * x1[0] + b[0] * v[0];                \
+			x1[0] = x;                                            \
+			x = NOISE_SELECT(vf, vi, pink,                        \
+			    v[NOISE_SECTIONS - 1] * gain, x);                 \
+		}                                                             \
+		if (any_moving) {                                             \
+			vf d = target - cur;                                  \
+			vf next = cur + d * coef;                             \
+			vf dist = NOISE_SELECT(vf, vi, d < 0.0f, -d, d);      \
+			vf scale = 1.0f + NOISE_SELECT(vf, vi, target < 0.0f, \
+			    -target, target);                                 \
+			cur = NOISE_SELECT(vf, vi, (next == cur) |            \
+			    (dist < 1e-5f * scale), target, next);            \
+			x *= level + cur;                                     \
+		} else {                                                      \
+			x *= level;                                           \
+		}                                                             \
+		tile[i % W] = x;                                              \
+		if (i % W == W - 1 || i == frames - 1)                        \
+			for (unsigned l = 0; l < n; l++)                      \
+				for (unsigned t = 0; t <= i % W; t++)         \
+					y[l][i - i % W + t] = tile[t][l];     \
+	}                                                                     \
+	for (unsigned l = 0; l < n; l++) {                                    \
+		struct noise *s = self[l];                                    \
+		s->started = 1;                                               \
+		s->rng = rng[l / 2 % 2][l / 4 * 2 + l % 2];                   \
+		if (moving[l])                                                \
+			s->level_glide.cur = cur[l];                          \
+		if (!pink[l])                                                 \
+			continue;                                             \
+		for (unsigned k = 0; k < NOISE_SECTIONS; k++) {               \
+			unsigned at = k % 4 * 4 + k / 4;                      \
+			s->x1[at] = x1[k][l];                                 \
+			s->y1[at] = v[k][l];                                  \
+		}                                                             \
+	}                                                                     \
+}
+
+/* Half a float vector's lanes of generator state: two per 128 bits. */
+typedef uint64_t noise_v2u __attribute__((vector_size(16)));
+typedef uint64_t noise_v4u __attribute__((vector_size(32)));
+
+NOISE_LANES_KERNEL(noise_lanes_sse2, lanes_v4, lanes_v4i, noise_v2u, 4, ,
+    0, 2, 4, 6)
+NOISE_LANES_KERNEL(noise_lanes_avx2, lanes_v8, lanes_v8i, noise_v4u, 8,
+    __attribute__((target("avx2"))), 0, 2, 8, 10, 4, 6, 12, 14)
+
+/* Run `lanes` voices side by side on `path`: eight at a time on AVX2, four
+ * at a time for the rest and on SSE2; a single voice goes through process,
+ * which is as fast alone. */
+static void
+noise_process_lanes(void *const *self, const float *const *const *in,
+    float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
+{
+	unsigned l = 0;
+
+	if (lanes == 1) {
+		noise_process(self[0], in[0], out[0], frames);
+		return;
+	}
+	if (path == LANES_AVX2)
+		for (; l + 4 < lanes; l += 8)
+			noise_lanes_avx2(self + l, out + l,
+			    lanes - l < 8 ? lanes - l : 8, frames);
+	for (; l < lanes; l += 4)
+		noise_lanes_sse2(self + l, out + l,
+		    lanes - l < 4 ? lanes - l : 4, frames);
+}
+
 const struct module_type noise_module = {
 	.name = "noise",
 	.help = "noise source: white (uniform) or pink (-3 dB/octave, 20 Hz-20 kHz within 0.5 dB)",
@@ -324,4 +479,5 @@ const struct module_type noise_module = {
 	.init = noise_init,
 	.set_param = noise_set_param,
 	.process = noise_process,
+	.process_lanes = noise_process_lanes,
 };
