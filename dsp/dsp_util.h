@@ -7,6 +7,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "lanes.h"
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
@@ -136,6 +139,61 @@ fast_exp2f(float x)
 	union { float f; uint32_t i; } u = { p };
 	u.i += (uint32_t)(int32_t)fl << 23;    /* unsigned: defined for fl < 0 */
 	return u.f;
+}
+
+/*
+ * Output of a lane kernel (module.h, process_lanes): a tile holds W frames of
+ * W voices side by side, tile[t][l] being frame t of lane l.  tile_write
+ * transposes it so that lane l's W frames go to y[l][at .. at + W), for the
+ * lanes l < n (lanes past n are padding), W vector stores instead of W * W
+ * scalar ones.  Only moves bits.
+ */
+static inline void
+tile_write4(float *const *y, unsigned n, unsigned at, const lanes_v4 tile[4])
+{
+	lanes_v4 lo01 = __builtin_shufflevector(tile[0], tile[1], 0, 4, 1, 5);
+	lanes_v4 hi01 = __builtin_shufflevector(tile[0], tile[1], 2, 6, 3, 7);
+	lanes_v4 lo23 = __builtin_shufflevector(tile[2], tile[3], 0, 4, 1, 5);
+	lanes_v4 hi23 = __builtin_shufflevector(tile[2], tile[3], 2, 6, 3, 7);
+	lanes_v4 lane[4] = {
+		__builtin_shufflevector(lo01, lo23, 0, 1, 4, 5),
+		__builtin_shufflevector(lo01, lo23, 2, 3, 6, 7),
+		__builtin_shufflevector(hi01, hi23, 0, 1, 4, 5),
+		__builtin_shufflevector(hi01, hi23, 2, 3, 6, 7),
+	};
+	for (unsigned l = 0; l < n; l++)
+		memcpy(y[l] + at, &lane[l], sizeof lane[l]);
+}
+
+/* The same for eight lanes (AVX2): pairs of rows interleaved, then pairs
+ * of pairs, then the 128-bit halves exchanged. */
+__attribute__((target("avx2"), always_inline)) static inline void
+tile_write8(float *const *y, unsigned n, unsigned at, const lanes_v8 tile[8])
+{
+	lanes_v8 pair[8], quad[8], lane[8];
+
+	for (unsigned t = 0; t < 8; t += 2) {
+		pair[t] = __builtin_shufflevector(tile[t], tile[t + 1],
+		    0, 8, 1, 9, 4, 12, 5, 13);
+		pair[t + 1] = __builtin_shufflevector(tile[t], tile[t + 1],
+		    2, 10, 3, 11, 6, 14, 7, 15);
+	}
+	/* quad[q]: lanes q % 4 and q % 4 + 4 of rows q / 4 * 4 .. + 3 */
+	for (unsigned h = 0; h < 8; h += 4)
+		for (unsigned j = 0; j < 2; j++) {
+			quad[h + 2 * j] = __builtin_shufflevector(pair[h + j],
+			    pair[h + j + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+			quad[h + 2 * j + 1] = __builtin_shufflevector(pair[h + j],
+			    pair[h + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+		}
+	for (unsigned q = 0; q < 4; q++) {
+		lane[q] = __builtin_shufflevector(quad[q], quad[q + 4],
+		    0, 1, 2, 3, 8, 9, 10, 11);
+		lane[q + 4] = __builtin_shufflevector(quad[q], quad[q + 4],
+		    4, 5, 6, 7, 12, 13, 14, 15);
+	}
+	for (unsigned l = 0; l < n; l++)
+		memcpy(y[l] + at, &lane[l], sizeof lane[l]);
 }
 
 /* Flush denormals to zero on this thread (FTZ and DAZ), so decaying

@@ -339,19 +339,24 @@ noise_process(void *self, const float *const *in, float *const *out,
 #define NOISE_SELECT(vf, vi, m, t, f) \
 	((vf)(((vi)(t) & (m)) | ((vi)(f) & ~(m))))
 
-#define NOISE_LANES_KERNEL(fn, vf, vi, vu, W, attr, ...)                     \
+#define NOISE_LANES_KERNEL(fn, vf, vi, vu, W, attr, tile_write, ...)         \
 attr static void                                                             \
 fn(void *const *self, float *const *const *out, unsigned n, unsigned frames) \
 {                                                                            \
 	vf a[NOISE_SECTIONS], b[NOISE_SECTIONS];                              \
-	vf x1[NOISE_SECTIONS], v[NOISE_SECTIONS];                             \
+	/* pink: section outputs of the last three steps, rotating, since     \
+	 * section k's previous input (x1) is section k-1's output the step   \
+	 * before last; section 0's previous input is x1_0 */                 \
+	vf hist[3][NOISE_SECTIONS];                                           \
+	vf *older = hist[0], *old = hist[1], *now = hist[2];                  \
+	vf x1_0;                                                              \
 	vf level, cur, target, coef, gain;                                    \
 	vi pink, moving;                                                      \
 	/* generator of lane l: rng[l / 2 % 2][l / 4 * 2 + l % 2], so the     \
 	 * in-lane shuffle of both halves' low words (__VA_ARGS__) gives the  \
 	 * lanes in order */                                                  \
 	vu rng[2];                                                            \
-	/* the last W frames, written out lane by lane every W frames */      \
+	/* the last W frames, written out to the lanes every W frames */      \
 	vf tile[W];                                                           \
 	int any_pink = 0, any_moving = 0;                                     \
 	float *y[W];                                                          \
@@ -374,9 +379,11 @@ fn(void *const *self, float *const *const *out, unsigned n, unsigned frames) \
 			unsigned at = k % 4 * 4 + k / 4;                      \
 			a[k][l] = s->a[at];                                   \
 			b[k][l] = s->b[at];                                   \
-			x1[k][l] = s->x1[at];                                 \
-			v[k][l] = s->y1[at];                                  \
+			old[k][l] = s->y1[at];                                \
+			if (k > 0)                                            \
+				older[k - 1][l] = s->x1[at];                  \
 		}                                                             \
+		x1_0[l] = s->x1[0];                                           \
 	}                                                                     \
 	for (unsigned i = 0; i < frames; i++) {                               \
 		vu top[2];                                                    \
@@ -391,15 +398,21 @@ fn(void *const *self, float *const *const *out, unsigned n, unsigned frames) \
 		vf x = __builtin_convertvector(bits, vf) * (1.0f / 8388608.0f) \
 		    - 1.0f;                                                   \
 		if (any_pink) {                                               \
-			for (unsigned k = NOISE_SECTIONS - 1; k > 0; k--) {   \
-				vf in = v[k - 1];                             \
-				v[k] = in - a[k] * x1[k] + b[k] * v[k];       \
-				x1[k] = in;                                   \
+			vf in = old[0];                                       \
+			now[0] = x - a[0] * x1_0 + b[0] * in;                 \
+			for (unsigned k = 1; k < NOISE_SECTIONS; k++) {       \
+				vf out_old = old[k];                         \
+				now[k] = in - a[k] * older[k - 1] +           \
+				    b[k] * out_old;                           \
+				in = out_old;                                 \
 			}                                                     \
-			v[0] = x - a[0] * x1[0] + b[0] * v[0];                \
-			x1[0] = x;                                            \
+			x1_0 = x;                                             \
 			x = NOISE_SELECT(vf, vi, pink,                        \
-			    v[NOISE_SECTIONS - 1] * gain, x);                 \
+			    now[NOISE_SECTIONS - 1] * gain, x);               \
+			vf *spare = older;                                    \
+			older = old;                                          \
+			old = now;                                            \
+			now = spare;                                          \
 		}                                                             \
 		if (any_moving) {                                             \
 			vf d = target - cur;                                  \
@@ -414,7 +427,9 @@ fn(void *const *self, float *const *const *out, unsigned n, unsigned frames) \
 			x *= level;                                           \
 		}                                                             \
 		tile[i % W] = x;                                              \
-		if (i % W == W - 1 || i == frames - 1)                        \
+		if (i % W == W - 1)                                           \
+			tile_write(y, n, i - (W - 1), tile);                  \
+		else if (i == frames - 1)                                     \
 			for (unsigned l = 0; l < n; l++)                      \
 				for (unsigned t = 0; t <= i % W; t++)         \
 					y[l][i - i % W + t] = tile[t][l];     \
@@ -429,8 +444,8 @@ fn(void *const *self, float *const *const *out, unsigned n, unsigned frames) \
 			continue;                                             \
 		for (unsigned k = 0; k < NOISE_SECTIONS; k++) {               \
 			unsigned at = k % 4 * 4 + k / 4;                      \
-			s->x1[at] = x1[k][l];                                 \
-			s->y1[at] = v[k][l];                                  \
+			s->y1[at] = old[k][l];                                \
+			s->x1[at] = k > 0 ? older[k - 1][l] : x1_0[l];        \
 		}                                                             \
 	}                                                                     \
 }
@@ -440,9 +455,9 @@ typedef uint64_t noise_v2u __attribute__((vector_size(16)));
 typedef uint64_t noise_v4u __attribute__((vector_size(32)));
 
 NOISE_LANES_KERNEL(noise_lanes_sse2, lanes_v4, lanes_v4i, noise_v2u, 4, ,
-    0, 2, 4, 6)
+    tile_write4, 0, 2, 4, 6)
 NOISE_LANES_KERNEL(noise_lanes_avx2, lanes_v8, lanes_v8i, noise_v4u, 8,
-    __attribute__((target("avx2"))), 0, 2, 8, 10, 4, 6, 12, 14)
+    __attribute__((target("avx2"))), tile_write8, 0, 2, 8, 10, 4, 6, 12, 14)
 
 /* Run `lanes` voices side by side on `path`: eight at a time on AVX2, four
  * at a time for the rest and on SSE2; a single voice goes through process,
