@@ -430,9 +430,8 @@ fn(void *const *self, float *const *const *out, unsigned n, unsigned frames) \
 		if (i % W == W - 1)                                           \
 			tile_write(y, n, i - (W - 1), tile);                  \
 		else if (i == frames - 1)                                     \
-			for (unsigned l = 0; l < n; l++)                      \
-				for (unsigned t = 0; t <= i % W; t++)         \
-					y[l][i - i % W + t] = tile[t][l];     \
+			tile_write_part(y, n, i - i % W, (const float *)tile, \
+			    W, i % W + 1);                                    \
 	}                                                                     \
 	for (unsigned l = 0; l < n; l++) {                                    \
 		struct noise *s = self[l];                                    \
