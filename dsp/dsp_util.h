@@ -141,6 +141,7 @@ fast_exp2f(float x)
 	return u.f;
 }
 
+#if defined(__x86_64__)
 /*
  * Signals of a lane kernel (module.h, process_lanes) in tiles: a tile holds
  * W frames of W voices side by side, tile[t][l] being frame t of lane l.
@@ -148,6 +149,7 @@ fast_exp2f(float x)
  * at + W) for the lanes l < n (lanes past n are padding), W vector stores
  * instead of W * W scalar ones; tile_read fills one from x[l][at ..] for
  * all W lanes (give padding lanes a real signal).  They only move bits.
+ * x86-64 only, as the lane paths are (lanes.h).
  */
 
 /* out = m transposed, 4 x 4 floats (out may be m). */
@@ -172,6 +174,7 @@ tile_transpose8(const lanes_v8 m[8], lanes_v8 out[8])
 {
 	lanes_v8 pair[8], quad[8];
 
+	_Pragma("GCC unroll 8")
 	for (unsigned t = 0; t < 8; t += 2) {
 		pair[t] = __builtin_shufflevector(m[t], m[t + 1],
 		    0, 8, 1, 9, 4, 12, 5, 13);
@@ -179,6 +182,7 @@ tile_transpose8(const lanes_v8 m[8], lanes_v8 out[8])
 		    2, 10, 3, 11, 6, 14, 7, 15);
 	}
 	/* quad[q]: columns q % 4 and q % 4 + 4 of rows q / 4 * 4 .. + 3 */
+	_Pragma("GCC unroll 8")
 	for (unsigned h = 0; h < 8; h += 4)
 		for (unsigned j = 0; j < 2; j++) {
 			quad[h + 2 * j] = __builtin_shufflevector(pair[h + j],
@@ -186,6 +190,7 @@ tile_transpose8(const lanes_v8 m[8], lanes_v8 out[8])
 			quad[h + 2 * j + 1] = __builtin_shufflevector(pair[h + j],
 			    pair[h + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
 		}
+	_Pragma("GCC unroll 8")
 	for (unsigned q = 0; q < 4; q++) {
 		out[q] = __builtin_shufflevector(quad[q], quad[q + 4],
 		    0, 1, 2, 3, 8, 9, 10, 11);
@@ -229,6 +234,7 @@ tile_read8(const float *const *x, unsigned at, lanes_v8 tile[8])
 {
 	lanes_v8 m[8];
 
+	_Pragma("GCC unroll 8")
 	for (unsigned l = 0; l < 8; l++)
 		memcpy(&m[l], x[l] + at, sizeof m[l]);
 	tile_transpose8(m, tile);
@@ -253,6 +259,7 @@ tile_read_part(const float *const *x, unsigned at, float *tile, unsigned w,
 		for (unsigned t = 0; t < frames; t++)
 			tile[t * w + l] = x[l][at + t];
 }
+#endif /* __x86_64__ */
 
 /* Flush denormals to zero on this thread (FTZ and DAZ), so decaying
  * filters and reverb tails never fall into slow arithmetic. */

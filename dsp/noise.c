@@ -311,6 +311,7 @@ noise_process(void *self, const float *const *in, float *const *out,
 	}
 }
 
+#if defined(__x86_64__)
 /*
  * Voices side by side (module.h, process_lanes): lane l of every vector is
  * voice l of the group, so each voice's serial recurrences (the xorshift
@@ -479,6 +480,7 @@ noise_process_lanes(void *const *self, const float *const *const *in,
 		noise_lanes_sse2(self + l, out + l,
 		    lanes - l < 4 ? lanes - l : 4, frames);
 }
+#endif /* __x86_64__: lane kernels */
 
 const struct module_type noise_module = {
 	.name = "noise",
@@ -493,5 +495,7 @@ const struct module_type noise_module = {
 	.init = noise_init,
 	.set_param = noise_set_param,
 	.process = noise_process,
+#if defined(__x86_64__)
 	.process_lanes = noise_process_lanes,
+#endif
 };
