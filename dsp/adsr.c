@@ -433,54 +433,55 @@ adsr_gate_low(const float *gate, unsigned frames)
 	return (high[0] | high[1] | high[2] | high[3]) == 0;
 }
 
-/* Whether the block leaves every lane silent: each idle at level +0 with
- * its gate low, and no gate going high in the block.  Then process would
- * write 0 throughout and only set the sustain smoother to its target (it
- * does so every sample outside decay), which adsr_process_lanes does
- * directly: the common case of voices whose key is up. */
+/* Whether the block leaves lane `a` silent: idle at level +0 with its gate
+ * low, and no frame of its gate (NULL: none) going high.  Then process
+ * would write 0 throughout and only set the sustain smoother to its target
+ * (it does so every sample outside decay): the common case of a voice
+ * whose key is up, done directly. */
 static int
-adsr_lanes_quiet(void *const *self, const float *const *const *in,
-    unsigned lanes, unsigned frames)
+adsr_quiet(const struct adsr *a, const float *gate, unsigned frames)
 {
-	for (unsigned l = 0; l < lanes; l++) {
-		const struct adsr *a = self[l];
-		if (a->stage != ADSR_IDLE || a->gate || a->level != 0.0 ||
-		    signbit(a->level))
-			return 0;
-	}
-	if (in[0][ADSR_IN_GATE] != NULL)
-		for (unsigned l = 0; l < lanes; l++)
-			if (!adsr_gate_low(in[l][ADSR_IN_GATE], frames))
-				return 0;
-	return 1;
+	return a->stage == ADSR_IDLE && !a->gate && a->level == 0.0 &&
+	    !signbit(a->level) && (gate == NULL || adsr_gate_low(gate, frames));
 }
 
-/* Run `lanes` voices side by side on `path`: on AVX2 all of them in one
- * eight-lane pass (narrower groups padded: the SSE2 kernel is slower than
- * that), on SSE2 four at a time; a single voice goes through process. */
+/* Run `lanes` voices side by side on `path`.  Quiet lanes (adsr_quiet)
+ * are written as zeros; the others are gathered into passes of the
+ * kernel.  A pass costs the same whatever the lanes it fills, and pays
+ * from three (measured, 256 frames, active envelopes: an 8-lane AVX2 pass
+ * costs about 2 voices through process, a 4-lane SSE2 pass about 2.5; the
+ * SSE2 kernel is slower than an AVX2 pass even for four lanes).  So on
+ * AVX2 three or more take one 8-lane pass, on SSE2 each three or four take
+ * a pass, and one or two left over go through process. */
 static void
 adsr_process_lanes(void *const *self, const float *const *const *in,
     float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
 {
-	if (adsr_lanes_quiet(self, in, lanes, frames)) {
-		for (unsigned l = 0; l < lanes; l++) {
-			struct adsr *a = self[l];
+	void *busy[LANES_MAX];
+	const float *const *busy_in[LANES_MAX];
+	float *const *busy_out[LANES_MAX];
+	unsigned n = 0, l = 0;
+
+	for (unsigned k = 0; k < lanes; k++) {
+		struct adsr *a = self[k];
+		if (adsr_quiet(a, in[k][ADSR_IN_GATE], frames)) {
 			a->sustain.cur = a->sustain.target;
-			memset(out[l][ADSR_OUT], 0, frames * sizeof(float));
+			memset(out[k][ADSR_OUT], 0, frames * sizeof(float));
+		} else {
+			busy[n] = a;
+			busy_in[n] = in[k];
+			busy_out[n++] = out[k];
 		}
+	}
+	if (path == LANES_AVX2 && n >= 3) {
+		adsr_lanes_avx2(busy, busy_in, busy_out, n, frames);
 		return;
 	}
-	if (lanes == 1) {
-		adsr_process(self[0], in[0], out[0], frames);
-		return;
-	}
-	if (path == LANES_AVX2) {
-		adsr_lanes_avx2(self, in, out, lanes, frames);
-		return;
-	}
-	for (unsigned l = 0; l < lanes; l += 4)
-		adsr_lanes_sse2(self + l, in + l, out + l,
-		    lanes - l < 4 ? lanes - l : 4, frames);
+	for (; l + 3 <= n; l += 4)
+		adsr_lanes_sse2(busy + l, busy_in + l, busy_out + l,
+		    n - l < 4 ? n - l : 4, frames);
+	for (; l < n; l++)
+		adsr_process(busy[l], busy_in[l], busy_out[l], frames);
 }
 #endif /* __x86_64__: lane kernels */
 
