@@ -185,10 +185,11 @@ tile_transpose8(const lanes_v8 m[8], lanes_v8 out[8])
 	_Pragma("GCC unroll 8")
 	for (unsigned h = 0; h < 8; h += 4)
 		for (unsigned j = 0; j < 2; j++) {
-			quad[h + 2 * j] = __builtin_shufflevector(pair[h + j],
-			    pair[h + j + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-			quad[h + 2 * j + 1] = __builtin_shufflevector(pair[h + j],
-			    pair[h + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+			lanes_v8 lo = pair[h + j], hi = pair[h + j + 2];
+			quad[h + 2 * j] = __builtin_shufflevector(lo, hi,
+			    0, 1, 8, 9, 4, 5, 12, 13);
+			quad[h + 2 * j + 1] = __builtin_shufflevector(lo, hi,
+			    2, 3, 10, 11, 6, 7, 14, 15);
 		}
 	_Pragma("GCC unroll 8")
 	for (unsigned q = 0; q < 4; q++) {
