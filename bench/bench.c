@@ -45,6 +45,21 @@ struct module_case {
 
 /* In `connected`: input k fed a 1.1 kHz sine (crossing 0) instead. */
 #define AUDIO_IN(k) (0x10000u << (k))
+/* In `connected`: input k fed a gate, high for the first half of each
+ * block, low for the second (an envelope always in some stage). */
+#define GATE_IN(k) (0x1000000u << (k))
+
+/* Input k's sample i of a case's test signal (every block the same). */
+static float
+test_signal(const struct module_case *mc, unsigned k, unsigned i)
+{
+	if (mc->connected & AUDIO_IN(k))
+		return sinf(0.144f * i);
+	if (mc->connected & GATE_IN(k))
+		return i < BLOCK / 2 ? 1.0f : 0.0f;
+	/* a slow sweep, a level that never opens a gate, and audio */
+	return k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
+}
 
 static const struct module_case module_cases[] = {
 	{ "vco saw, fixed pitch",      "vco",    "wave=saw",               0x0, "<= 10" },
@@ -58,7 +73,8 @@ static const struct module_case module_cases[] = {
 	{ "lfo sine, sync=tempo 1/8",  "lfo",    "sync=tempo division=1/8", 0x0, "" },
 	{ "noise white",               "noise",  "color=white",            0x0, "" },
 	{ "noise pink",                "noise",  "color=pink",             0x0, "" },
-	{ "adsr",                      "adsr",   "",                       0x1, "" },
+	{ "adsr, gate low (idle)",     "adsr",   "",                       0x1, "" },
+	{ "adsr, gate every 128 frames", "adsr", "attack=0.001 decay=0.002 release=0.002", 0x1 | GATE_IN(0), "" },
 	{ "ladder linear, fixed",      "ladder", "res=0.5",                0x1, "<= 25" },
 	{ "ladder linear, modulated",  "ladder", "res=0.5",                0x5, "<= 25" },
 	{ "ladder drive, modulated",   "ladder", "res=0.5 drive=1",        0x5, "<= 80" },
@@ -146,8 +162,7 @@ bench_module(const struct module_case *mc)
 	for (unsigned k = 0; k < MODULE_MAX_PORTS; k++) {
 		/* a slow sweep, a gate pattern and audio: plausible signals */
 		for (unsigned i = 0; i < BLOCK; i++)
-			in_buf[k][i] = mc->connected & AUDIO_IN(k) ? sinf(0.144f * i) :
-			    k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
+			in_buf[k][i] = test_signal(mc, k, i);
 		in[k] = (mc->connected >> k) & 1 ? in_buf[k] : NULL;
 		out[k] = out_buf[k];
 	}
@@ -187,8 +202,7 @@ bench_module_lanes(const struct module_case *mc, enum lanes_path path)
 	float *const *out_rows[LANES_MAX];
 	for (unsigned k = 0; k < MODULE_MAX_PORTS; k++)
 		for (unsigned i = 0; i < BLOCK; i++)
-			in_buf[k][i] = mc->connected & AUDIO_IN(k) ? sinf(0.144f * i) :
-			    k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
+			in_buf[k][i] = test_signal(mc, k, i);
 	for (unsigned l = 0; l < LANES_MAX; l++) {
 		state[l] = xaligned(module_state_size(t, RATE));
 		t->init(state[l], RATE, 1 + l);
