@@ -28,6 +28,7 @@
 #define FORKSYNTH_DSP_LANES_H
 
 #include <stdint.h>
+#include <string.h>
 
 /* Voices in one group at most: one AVX2 register of floats. */
 #define LANES_MAX 8
@@ -60,5 +61,132 @@ int lanes_force(enum lanes_path path);
 
 /* The name of a path: "scalar", "sse2", "avx2". */
 const char *lanes_path_name(enum lanes_path path);
+
+/* A function of a kernel's 8-wide (AVX2) instantiation, inlined into it. */
+#if defined(__x86_64__)
+#define LANES_AVX2_FN __attribute__((target("avx2"), always_inline))
+#else
+#define LANES_AVX2_FN __attribute__((always_inline))
+#endif
+
+/*
+ * Signals of a lane kernel (module.h, process_lanes) in tiles: a tile holds
+ * W frames of W voices side by side, tile[t][l] being frame t of lane l.
+ * tile_write transposes one so that lane l's W frames go to y[l][at ..
+ * at + W) for the lanes l < n (lanes past n are padding), W vector stores
+ * instead of W * W scalar ones; tile_read fills one from x[l][at ..] for
+ * all W lanes (give padding lanes a real signal).  They only move bits.
+ * The 8-wide ones are compiled for AVX2 on x86-64 (LANES_AVX2_FN), for the
+ * kernels' AVX2 functions to inline.
+ */
+
+/* out = m transposed, 4 x 4 floats (out may be m). */
+static inline void
+tile_transpose4(const lanes_v4 m[4], lanes_v4 out[4])
+{
+	lanes_v4 lo01 = __builtin_shufflevector(m[0], m[1], 0, 4, 1, 5);
+	lanes_v4 hi01 = __builtin_shufflevector(m[0], m[1], 2, 6, 3, 7);
+	lanes_v4 lo23 = __builtin_shufflevector(m[2], m[3], 0, 4, 1, 5);
+	lanes_v4 hi23 = __builtin_shufflevector(m[2], m[3], 2, 6, 3, 7);
+
+	out[0] = __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5);
+	out[1] = __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7);
+	out[2] = __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5);
+	out[3] = __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7);
+}
+
+/* out = m transposed, 8 x 8 floats (AVX2; out may be m): pairs of rows
+ * interleaved, then pairs of pairs, then the 128-bit halves exchanged. */
+LANES_AVX2_FN static inline void
+tile_transpose8(const lanes_v8 m[8], lanes_v8 out[8])
+{
+	lanes_v8 pair[8], quad[8];
+
+	_Pragma("GCC unroll 8")
+	for (unsigned t = 0; t < 8; t += 2) {
+		pair[t] = __builtin_shufflevector(m[t], m[t + 1],
+		    0, 8, 1, 9, 4, 12, 5, 13);
+		pair[t + 1] = __builtin_shufflevector(m[t], m[t + 1],
+		    2, 10, 3, 11, 6, 14, 7, 15);
+	}
+	/* quad[q]: columns q % 4 and q % 4 + 4 of rows q / 4 * 4 .. + 3 */
+	_Pragma("GCC unroll 8")
+	for (unsigned h = 0; h < 8; h += 4)
+		for (unsigned j = 0; j < 2; j++) {
+			lanes_v8 lo = pair[h + j], hi = pair[h + j + 2];
+			quad[h + 2 * j] = __builtin_shufflevector(lo, hi,
+			    0, 1, 8, 9, 4, 5, 12, 13);
+			quad[h + 2 * j + 1] = __builtin_shufflevector(lo, hi,
+			    2, 3, 10, 11, 6, 7, 14, 15);
+		}
+	_Pragma("GCC unroll 8")
+	for (unsigned q = 0; q < 4; q++) {
+		out[q] = __builtin_shufflevector(quad[q], quad[q + 4],
+		    0, 1, 2, 3, 8, 9, 10, 11);
+		out[q + 4] = __builtin_shufflevector(quad[q], quad[q + 4],
+		    4, 5, 6, 7, 12, 13, 14, 15);
+	}
+}
+
+static inline void
+tile_write4(float *const *y, unsigned n, unsigned at, const lanes_v4 tile[4])
+{
+	lanes_v4 m[4];
+
+	tile_transpose4(tile, m);
+	for (unsigned l = 0; l < n; l++)
+		memcpy(y[l] + at, &m[l], sizeof m[l]);
+}
+
+LANES_AVX2_FN static inline void
+tile_write8(float *const *y, unsigned n, unsigned at, const lanes_v8 tile[8])
+{
+	lanes_v8 m[8];
+
+	tile_transpose8(tile, m);
+	for (unsigned l = 0; l < n; l++)
+		memcpy(y[l] + at, &m[l], sizeof m[l]);
+}
+
+static inline void
+tile_read4(const float *const *x, unsigned at, lanes_v4 tile[4])
+{
+	lanes_v4 m[4];
+
+	for (unsigned l = 0; l < 4; l++)
+		memcpy(&m[l], x[l] + at, sizeof m[l]);
+	tile_transpose4(m, tile);
+}
+
+LANES_AVX2_FN static inline void
+tile_read8(const float *const *x, unsigned at, lanes_v8 tile[8])
+{
+	lanes_v8 m[8];
+
+	_Pragma("GCC unroll 8")
+	for (unsigned l = 0; l < 8; l++)
+		memcpy(&m[l], x[l] + at, sizeof m[l]);
+	tile_transpose8(m, tile);
+}
+
+/* The last, short tile of a block: `frames` (< w) frames of a w-lane tile
+ * seen as floats, tile[t * w + l], written to or read from the lanes. */
+static inline void
+tile_write_part(float *const *y, unsigned n, unsigned at, const float *tile,
+    unsigned w, unsigned frames)
+{
+	for (unsigned l = 0; l < n; l++)
+		for (unsigned t = 0; t < frames; t++)
+			y[l][at + t] = tile[t * w + l];
+}
+
+static inline void
+tile_read_part(const float *const *x, unsigned at, float *tile, unsigned w,
+    unsigned frames)
+{
+	for (unsigned l = 0; l < w; l++)
+		for (unsigned t = 0; t < frames; t++)
+			tile[t * w + l] = x[l][at + t];
+}
 
 #endif

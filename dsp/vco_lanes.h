@@ -193,37 +193,10 @@ VCO_NAME(vco_any)(VI mask)
 VCO_INLINE void
 VCO_NAME(vco_transpose)(VF *r)
 {
-#if defined(__x86_64__) && VCO_LANE_WIDTH == 8
-	__m256 t[8], u[8];
-
-	for (unsigned i = 0; i < 8; i += 2) {
-		t[i] = _mm256_unpacklo_ps((__m256)r[i], (__m256)r[i + 1]);
-		t[i + 1] = _mm256_unpackhi_ps((__m256)r[i], (__m256)r[i + 1]);
-	}
-	for (unsigned i = 0; i < 8; i += 4) {
-		u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-		u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-		u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-		u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-	}
-	for (unsigned i = 0; i < 4; i++) {
-		r[i] = (VF)_mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-		r[i + 4] = (VF)_mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-	}
-#elif defined(__x86_64__)
-	__m128 r0 = (__m128)r[0], r1 = (__m128)r[1];
-	__m128 r2 = (__m128)r[2], r3 = (__m128)r[3];
-
-	_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-	r[0] = (VF)r0, r[1] = (VF)r1, r[2] = (VF)r2, r[3] = (VF)r3;
+#if VCO_LANE_WIDTH == 8
+	tile_transpose8(r, r);
 #else
-	for (unsigned a = 0; a < W; a++)
-		for (unsigned b = a + 1; b < W; b++) {
-			float x = r[a][b];
-
-			r[a][b] = r[b][a];
-			r[b][a] = x;
-		}
+	tile_transpose4(r, r);
 #endif
 }
 
