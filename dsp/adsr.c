@@ -160,6 +160,17 @@ adsr_step(struct adsr *a, double sustain)
  * y[] could otherwise alias it (a float, as sustain.cur is), and the
  * compiler would keep the level in memory, each sample waiting on the
  * last one's store (5 ns a sample instead of 1). */
+/* Whether an envelope holds its sustain level, its smoother settled, with
+ * the gate still high at frame i: adsr_process then only fills the level
+ * in until the gate falls. */
+static int
+adsr_holding(const struct adsr *a, const float *gate, unsigned i)
+{
+	return a->stage == ADSR_DECAY && a->gate && gate != NULL &&
+	    gate[i] > 0.5f && a->sustain.cur == a->sustain.target &&
+	    a->level == (double)a->sustain.target;
+}
+
 static void
 adsr_process(void *self, const float *const *in, float *const *out,
     unsigned frames)
@@ -170,9 +181,7 @@ adsr_process(void *self, const float *const *in, float *const *out,
 	float *y = out[ADSR_OUT];
 
 	for (unsigned i = 0; i < frames; i++) {
-		if (st.stage == ADSR_DECAY && st.gate && gate != NULL &&
-		    st.sustain.cur == st.sustain.target &&
-		    st.level == (double)st.sustain.target) {
+		if (adsr_holding(&st, gate, i)) {
 			/* on the sustain level, its smoother settled: a step
 			 * leaves everything as it is (level - sustain is 0),
 			 * so until the gate falls each sample is the level */
@@ -221,10 +230,12 @@ adsr_process(void *self, const float *const *in, float *const *out,
  *     of sustain, release below its floor) picked the same way.
  * Stages are held as doubles (ADSR_IDLE 0.0 ... ADSR_RELEASE 3.0) and gates
  * compared as doubles (a float's double is exact), so every mask comes
- * from a double compare: SSE2 has no 64-bit integer compare.  Masks are
- * all ones (true) or all zeros per lane.  ADSR_LANES_KERNEL defines the
- * kernel for one width; it is instantiated for SSE2 (4 lanes) and AVX2 (8)
- * below.
+ * from a double compare.  Masks are all ones (true) or all zeros per lane.
+ * ADSR_LANES_KERNEL defines the kernel for one width; it is instantiated
+ * for AVX2 (8 lanes) below.  An SSE2 instance (4 lanes, 2 doubles a
+ * register) measured 3.5 ns per voice-sample on moving envelopes, where
+ * process takes 2.7 since it keeps its state in registers: on SSE2 the
+ * lanes go through process.
  */
 
 /* Lane by lane, `m` (all ones or all zeros) ? t : f, for vectors of type
@@ -360,30 +371,12 @@ fn(void *const *self, const float *const *const *in,                         \
 	}                                                                    \
 }
 
-typedef double adsr_v2d __attribute__((vector_size(16)));
-typedef int64_t adsr_v2l __attribute__((vector_size(16)));
 typedef double adsr_v4d __attribute__((vector_size(32)));
 typedef int64_t adsr_v4l __attribute__((vector_size(32)));
 
 /* Half h of a float vector as doubles, and two halves of doubles back as
  * floats (exact both ways for the values converted here: floats, and
  * doubles the kernel only shows as floats, as process does). */
-static inline adsr_v2d
-adsr_widen4(lanes_v4 v, unsigned h)
-{
-	__m128 half = v;
-
-	if (h != 0)
-		half = _mm_movehl_ps(half, half);
-	return _mm_cvtps_pd(half);
-}
-
-static inline lanes_v4
-adsr_narrow4(adsr_v2d lo, adsr_v2d hi)
-{
-	return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
-}
-
 __attribute__((target("avx2"), always_inline)) static inline adsr_v4d
 adsr_widen8(lanes_v8 v, unsigned h)
 {
@@ -397,18 +390,7 @@ adsr_narrow8(adsr_v4d lo, adsr_v4d hi)
 	return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
 }
 
-/* On SSE2, masks of double compares are kept opaque and selects are
- * spelt in instructions: otherwise GCC folds masks and and-or selects into
- * conditionals on 64-bit integers that SSE2 can only do lane by lane in
- * general registers (it has no 64-bit compare): 4.5 instead of 3.4 ns per
- * voice-sample. */
-static inline adsr_v2l
-adsr_mask4(adsr_v2l m)
-{
-	__asm__("" : "+x"(m));
-	return m;
-}
-
+/* A mask as the kernel uses it (ADSR_LANES_KERNEL's `mask`). */
 __attribute__((target("avx2"), always_inline)) static inline adsr_v4l
 adsr_mask8(adsr_v4l m)
 {
@@ -416,22 +398,12 @@ adsr_mask8(adsr_v4l m)
 }
 
 /* Lane by lane, m ? t : f on doubles. */
-static inline adsr_v2d
-adsr_select4(adsr_v2l m, adsr_v2d t, adsr_v2d f)
-{
-	return _mm_or_pd(_mm_and_pd((__m128d)m, t),
-	    _mm_andnot_pd((__m128d)m, f));
-}
-
 __attribute__((target("avx2"), always_inline)) static inline adsr_v4d
 adsr_select8(adsr_v4l m, adsr_v4d t, adsr_v4d f)
 {
 	return _mm256_blendv_pd(f, t, (__m256d)m);
 }
 
-ADSR_LANES_KERNEL(adsr_lanes_sse2, 4, lanes_v4, lanes_v4i, adsr_v2d, adsr_v2l,
-    , adsr_widen4, adsr_narrow4, adsr_mask4, adsr_select4, tile_read4,
-    tile_write4)
 ADSR_LANES_KERNEL(adsr_lanes_avx2, 8, lanes_v8, lanes_v8i, adsr_v4d, adsr_v4l,
     __attribute__((target("avx2"))), adsr_widen8, adsr_narrow8, adsr_mask8,
     adsr_select8, tile_read8, tile_write8)
@@ -466,13 +438,12 @@ adsr_quiet(const struct adsr *a, const float *gate, unsigned frames)
 }
 
 /* Run `lanes` voices side by side on `path`.  Quiet lanes (adsr_quiet)
- * are written as zeros; the others are gathered into passes of the
- * kernel.  A pass costs the same whatever the lanes it fills, and pays
- * from three (measured, 256 frames, active envelopes: an 8-lane AVX2 pass
- * costs about 2 voices through process, a 4-lane SSE2 pass about 2.5; the
- * SSE2 kernel is slower than an AVX2 pass even for four lanes).  So on
- * AVX2 three or more take one 8-lane pass, on SSE2 each three or four take
- * a pass, and one or two left over go through process. */
+ * are written as zeros, lanes holding their sustain level go through
+ * process (which fills the level in), and the others, moving, are
+ * gathered into one 8-lane AVX2 pass when there are three or more (a pass
+ * costs the same whatever the lanes it fills: about 2 voices through
+ * process, measured on 256 frames of active envelopes); fewer, or on
+ * SSE2, they go through process. */
 static void
 adsr_process_lanes(void *const *self, const float *const *const *in,
     float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
@@ -480,13 +451,16 @@ adsr_process_lanes(void *const *self, const float *const *const *in,
 	void *busy[LANES_MAX];
 	const float *const *busy_in[LANES_MAX];
 	float *const *busy_out[LANES_MAX];
-	unsigned n = 0, l = 0;
+	unsigned n = 0;
 
 	for (unsigned k = 0; k < lanes; k++) {
 		struct adsr *a = self[k];
 		if (adsr_quiet(a, in[k][ADSR_IN_GATE], frames)) {
 			a->sustain.cur = a->sustain.target;
 			memset(out[k][ADSR_OUT], 0, frames * sizeof(float));
+		} else if (adsr_holding(a, in[k][ADSR_IN_GATE], 0)) {
+			/* held on its sustain level: process fills it */
+			adsr_process(a, in[k], out[k], frames);
 		} else {
 			busy[n] = a;
 			busy_in[n] = in[k];
@@ -497,10 +471,7 @@ adsr_process_lanes(void *const *self, const float *const *const *in,
 		adsr_lanes_avx2(busy, busy_in, busy_out, n, frames);
 		return;
 	}
-	for (; l + 3 <= n; l += 4)
-		adsr_lanes_sse2(busy + l, busy_in + l, busy_out + l,
-		    n - l < 4 ? n - l : 4, frames);
-	for (; l < n; l++)
+	for (unsigned l = 0; l < n; l++)
 		adsr_process(busy[l], busy_in[l], busy_out[l], frames);
 }
 #endif /* __x86_64__: lane kernels */
