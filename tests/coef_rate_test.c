@@ -1,10 +1,11 @@
 /*
  * tests/coef_rate_test.c — the filters' control-rate coefficients cost no
  * quality: where the cutoff modulation is smooth they are interpolated
- * (ladder_coeffs in dsp/ladder.c), and the output then differs from the
- * one with every coefficient exact per sample (coef_rate.h's hook) by less
- * than -90 dB of the output's RMS; where the modulation is audio rate they
- * stay exact, so the output is bit for bit the per-sample one.
+ * (ladder_coeffs in dsp/ladder.c, svf_coeffs in dsp/svf.c), and the output
+ * then differs from the one with every coefficient exact per sample
+ * (coef_rate.h's hooks) by less than -90 dB of the output's RMS (the worst
+ * of a module's outputs); where the modulation is audio rate they stay
+ * exact, so the output is bit for bit the per-sample one.
  *
  * Each case runs two instances, alike but for the hook, on the same input
  * (a 110 Hz sawtooth) and modulation for SECONDS in blocks of BLOCK:
@@ -15,9 +16,9 @@
  * moderate resonance that comes out bit-identical would mean the control
  * rate was never taken, so that fails too: the test would measure nothing.
  * Near and at self-oscillation the ladder's tolerance shrinks to nothing
- * (a ringing loop keeps a cutoff error as phase): at res 0.95 the sweeps
- * need only be within the bound, and a self-oscillating ladder must stay
- * bit-identical.
+ * (a ringing loop keeps a cutoff error as phase), and the svf's with its
+ * damping 1/q: at res 0.95 and q 40 the sweeps need only be within the
+ * bound, and a self-oscillating ladder must stay bit-identical.
  */
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +80,20 @@ static const struct coef_case cases[] = {
 	    "cutoff=1000 res=0.5 depth=1", MOD_AUDIO, EXACT },
 	{ "ladder driven, 300 Hz FM", "ladder",
 	    "cutoff=1000 res=0.5 depth=1 drive=0.5", MOD_AUDIO, EXACT },
+	{ "svf, envelope sweep, q 0.7", "svf",
+	    "cutoff=150 q=0.7071 depth=6", MOD_ENVELOPE, CONTROL_RATE },
+	{ "svf, envelope sweep, q 5", "svf",
+	    "cutoff=150 q=5 depth=6", MOD_ENVELOPE, CONTROL_RATE },
+	{ "svf, envelope sweep, q 40", "svf",
+	    "cutoff=150 q=40 depth=6", MOD_ENVELOPE, WITHIN },
+	{ "svf, 2 Hz LFO sweep, q 2", "svf",
+	    "cutoff=800 q=2 depth=2", MOD_LFO, CONTROL_RATE },
+	{ "svf, 2 Hz LFO sweep, q 40", "svf",
+	    "cutoff=800 q=40 depth=2", MOD_LFO, WITHIN },
+	{ "svf, 2 Hz LFO sweep of 8 octaves", "svf",
+	    "cutoff=400 q=1 depth=8", MOD_LFO, CONTROL_RATE },
+	{ "svf, 300 Hz FM", "svf",
+	    "cutoff=1000 q=2 depth=1", MOD_AUDIO, EXACT },
 };
 
 /* Set "name=value ..." on m. */
@@ -123,33 +138,42 @@ mod_fill(float *mod, enum mod_kind kind)
 }
 
 /* Run one case: report the difference, dB relative to the output's RMS
- * (-inf when bit-identical). */
+ * (-inf when bit-identical), on the worst of the module's outputs. */
 static void
 run_case(const struct coef_case *c, const float *saw, float *mod)
 {
 	struct inst *m[2];
-	float *y[2];
+	float *y[2][MODULE_MAX_PORTS];
+	unsigned outs = 0;
 
 	mod_fill(mod, c->mod);
 	for (int k = 0; k < 2; k++) {
 		m[k] = inst_new(c->type, (float)RATE, 7);
 		apply(m[k], c->params);
-		y[k] = xcalloc_test(FRAMES, sizeof(float));
+		outs = m[k]->type->n_outputs;
+		for (unsigned o = 0; o < outs; o++)
+			y[k][o] = xcalloc_test(FRAMES, sizeof(float));
 		float *in[MODULE_MAX_PORTS] = { (float *)saw, NULL, mod };
-		float *out[MODULE_MAX_PORTS] = { y[k] };
-		if (k == 1)
+		if (k == 1 && strcmp(c->type, "ladder") == 0)
 			ladder_coef_per_sample(m[k]->state, 1);
-		inst_run(m[k], in, out, FRAMES, BLOCK);
+		if (k == 1 && strcmp(c->type, "svf") == 0)
+			svf_coef_per_sample(m[k]->state, 1);
+		inst_run(m[k], in, y[k], FRAMES, BLOCK);
 	}
 
-	double diff = 0, level = 0;
-	for (size_t i = 0; i < FRAMES; i++) {
-		double d = (double)y[0][i] - y[1][i];
-		diff += d * d;
-		level += (double)y[1][i] * y[1][i];
+	double db = -INFINITY;
+	int same = 1;
+	for (unsigned o = 0; o < outs; o++) {
+		double diff = 0, level = 0;
+		for (size_t i = 0; i < FRAMES; i++) {
+			double d = (double)y[0][o][i] - y[1][o][i];
+			diff += d * d;
+			level += (double)y[1][o][i] * y[1][o][i];
+		}
+		same &= memcmp(y[0][o], y[1][o], FRAMES * sizeof(float)) == 0;
+		if (diff > 0)
+			db = fmax(db, db_power(diff / level));
 	}
-	int same = memcmp(y[0], y[1], FRAMES * sizeof(float)) == 0;
-	double db = diff > 0 ? db_power(diff / level) : -INFINITY;
 
 	if (c->expect == EXACT) {
 		report(c->name, db, "dB", "==", -INFINITY, same);
@@ -161,7 +185,8 @@ run_case(const struct coef_case *c, const float *saw, float *mod)
 	}
 	for (int k = 0; k < 2; k++) {
 		inst_free(m[k]);
-		free(y[k]);
+		for (unsigned o = 0; o < outs; o++)
+			free(y[k][o]);
 	}
 }
 
