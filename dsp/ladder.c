@@ -555,6 +555,7 @@ ladder_exact_run(const float *o, unsigned from, unsigned to,
 static const ladder_v4 ladder_seg_steps[LADDER_SEG / 4] = {
 	{ 0, 1, 2, 3 }, { 4, 5, 6, 7 }, { 8, 9, 10, 11 }, { 12, 13, 14, 15 },
 };
+_Static_assert(LADDER_SEG == 16, "ladder_seg_steps lists 16 steps");
 
 /* Lane-wise fabsf. */
 static inline ladder_v4
