@@ -36,9 +36,11 @@
  *
  * comp scales the input by 1 + comp k, restoring the passband level the
  * feedback takes away without changing the self-oscillation level.
- * Cutoff is smoothed in octaves and computed per sample (fast exp2 and tan,
- * four samples at a time, ahead of the sample loop) only when the pitch or
- * mod input is connected or a parameter is gliding.
+ * Cutoff is smoothed in octaves and its coefficients follow it (fast exp2
+ * and tan, four samples at a time, ahead of the sample loop) only when the
+ * pitch or mod input is connected or a parameter is gliding: exact every
+ * sample where the modulation has audio-rate content, interpolated from
+ * exact values every 8 samples where it is smooth (see ladder_coeffs).
  *
  * Voices side by side (process_lanes) run the linear sample loop on four or
  * eight voices at once, bit-identical; its kernel is dsp/ladder_lanes.h,
@@ -47,6 +49,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "coef_rate.h"
 #include "dsp_util.h"
 #include "lanes.h"
 #include "module.h"
@@ -307,6 +310,17 @@ ladder_amp2(float v1, float v0, float S, float inv, float invH2)
  * extensions (SSE2 on any x86-64; other targets get scalar code).
  */
 #define LADDER_CHUNK 64         /* samples per chunk, a multiple of 4 */
+/*
+ * Control-rate coefficients (ladder_coeffs): samples per segment, and the
+ * tolerance of the straightness that lets a segment interpolate them, per
+ * unit of the loop's distance from oscillation, 4 - k (octaves for the
+ * modulation; relative for the coefficients).  Chosen so that the output
+ * differs from the per-sample one by less than -90 dB of its RMS on
+ * envelope and LFO sweeps at any res (tests/coef_rate_test.c measures it:
+ * -100 dB at worst).
+ */
+#define LADDER_SEG 16
+#define LADDER_SEG_TOL 5e-6f
 
 typedef float ladder_v4 __attribute__((vector_size(16)));
 typedef int32_t ladder_v4i __attribute__((vector_size(16)));
@@ -357,6 +371,9 @@ struct ladder {
 	float start_grow;           /* state scale per sample, linear path */
 	float start_grow_os;        /* per oversampled sample */
 	float df[LADDER_DF_N];      /* describing function, see ladder_df */
+	/* every coefficient per sample, never at the control rate (tests:
+	 * ladder_coef_per_sample) */
+	int coef_per_sample;
 };
 
 static const struct port_desc ladder_inputs[LADDER_N_IN] = {
@@ -412,6 +429,16 @@ ladder_init(void *self, float rate, uint32_t seed)
 	f->start_grow = expf(LADDER_START_RATE / rate);
 	f->start_grow_os = expf(LADDER_START_RATE / (LADDER_OS * rate));
 	ladder_df_fill(f->df);
+}
+
+/* Tests: `on` makes the ladder whose state is `self` compute every
+ * coefficient per sample (coef_rate.h). */
+void
+ladder_coef_per_sample(void *self, int on)
+{
+	struct ladder *f = self;
+
+	f->coef_per_sample = on;
 }
 
 /* Set parameter `index` (already clamped to its range). */
@@ -473,51 +500,198 @@ ladder_load4(const float *p, unsigned avail)
 }
 
 /*
- * Coefficients of the next n <= LADDER_CHUNK samples: the cutoff in octaves
- * (smoothed parameter + pitch + depth mod, clamped) mapped to
+ * The exact coefficients of four cutoffs o (octaves, clamped) at
+ * pi_over_rate radians per Hz:
  *   G = g / (1 + g),  H = 1 / (1 + g),
  *   C2 = 2 cos(w) = 2 (1 - g^2) / (1 + g^2),
  * g = tan(w / 2), w = 2 pi fc / rate.  tan(x), x in [0, 1.42] radians, is
  * the [7/6] Pade approximant num / den (relative error 4e-9, below float
  * rounding), so G = num / (num + den), H = den / (num + den) and
- * C2 = 2 (den - num) (den + num) / (den^2 + num^2).  pitch and mod may be
- * NULL (unconnected); G, H and C2 hold n rounded up to a multiple of 4.
+ * C2 = 2 (den - num) (den + num) / (den^2 + num^2).
+ */
+static inline void
+ladder_exact_v4(ladder_v4 o, float pi_over_rate, ladder_v4 *G, ladder_v4 *H,
+    ladder_v4 *C2)
+{
+	ladder_v4 x = pi_over_rate * ladder_exp2_v4(o);
+	ladder_v4 x2 = x * x;
+	ladder_v4 num = x * (135135.0f + x2 * (-17325.0f +
+	    x2 * (378.0f - x2)));
+	ladder_v4 den = 135135.0f + x2 * (-62370.0f +
+	    x2 * (3150.0f - 28.0f * x2));
+	ladder_v4 inv = 1.0f / (num + den);
+
+	*G = num * inv;
+	*H = den * inv;
+	*C2 = 2.0f * (den - num) * (den + num) / (den * den + num * num);
+}
+
+/* The exact coefficients of samples from..to (inclusive) of the octaves o,
+ * four at a time. */
+static void
+ladder_exact_run(const float *o, unsigned from, unsigned to,
+    float pi_over_rate, float *G, float *H, float *C2)
+{
+	for (unsigned i = from; i <= to; i += 4) {
+		unsigned k = to + 1 - i < 4 ? to + 1 - i : 4;
+		ladder_v4 g, h, c2;
+		ladder_exact_v4(ladder_load4(&o[i], k), pi_over_rate, &g, &h,
+		    &c2);
+		if (k == 4) {
+			memcpy(&G[i], &g, sizeof g);
+			memcpy(&H[i], &h, sizeof h);
+			memcpy(&C2[i], &c2, sizeof c2);
+			continue;
+		}
+		for (unsigned j = 0; j < k; j++) {
+			G[i + j] = g[j];
+			H[i + j] = h[j];
+			C2[i + j] = c2[j];
+		}
+	}
+}
+
+/* A segment's steps from its start, four at a time. */
+static const ladder_v4 ladder_seg_steps[LADDER_SEG / 4] = {
+	{ 0, 1, 2, 3 }, { 4, 5, 6, 7 }, { 8, 9, 10, 11 }, { 12, 13, 14, 15 },
+};
+_Static_assert(LADDER_SEG == 16, "ladder_seg_steps lists 16 steps");
+
+/* Lane-wise fabsf. */
+static inline ladder_v4
+ladder_abs_v4(ladder_v4 x)
+{
+	return (ladder_v4)((ladder_v4i)x & 0x7fffffff);
+}
+
+/*
+ * Whether the octaves o[a..b] lie within tol of their chord (the
+ * modulation is straight over the segment, so its exact coefficients at
+ * the ends and the middle tell how straight theirs are).  Every sample is
+ * looked at: a modulation at a multiple of the segment's rate would look
+ * still at its ends and middle.
+ */
+static inline int
+ladder_seg_straight(const float *o, unsigned a, unsigned b, float inv,
+    float tol)
+{
+	float d = o[b] - o[a], len = (float)(b - a);
+	ladder_v4i ok = { -1, -1, -1, -1 };
+
+	/* four at a time from a (whose distance is 0), steps from b on left
+	 * out */
+	for (unsigned j = a, q = 0; j < b; j += 4, q++) {
+		ladder_v4 v, line = o[a] + d * (ladder_seg_steps[q] * inv);
+		memcpy(&v, &o[j], sizeof v);
+		ok &= (ladder_abs_v4(v - line) <= tol) |
+		    (ladder_seg_steps[q] >= len);
+	}
+	return (ok[0] & ok[1]) & (ok[2] & ok[3]);
+}
+
+/* Samples a..b of G, H and C2 interpolated along their chords from a to
+ * b (four at a time: up to b + 2 written, b kept). */
+static inline void
+ladder_seg_lerp(float *G, float *H, float *C2, unsigned a, unsigned b,
+    float inv)
+{
+	float ga = G[a], gb = G[b], ha = H[a], hb = H[b];
+	float ca = C2[a], cb = C2[b];
+
+	for (unsigned j = a, q = 0; j < b; j += 4, q++) {
+		ladder_v4 t = ladder_seg_steps[q] * inv;
+		ladder_v4 g = ga + (gb - ga) * t, h = ha + (hb - ha) * t;
+		ladder_v4 c2 = ca + (cb - ca) * t;
+		memcpy(&G[j], &g, sizeof g);
+		memcpy(&H[j], &h, sizeof h);
+		memcpy(&C2[j], &c2, sizeof c2);
+	}
+	G[b] = gb;
+	H[b] = hb;
+	C2[b] = cb;
+}
+
+/* Whether x, the exact value at the middle of a segment (t of the way
+ * along), lies within tol of the chord from xa to xb. */
+static inline int
+ladder_seg_near(float xa, float x, float xb, float t, float tol)
+{
+	return fabsf(x - (xa + (xb - xa) * t)) <= tol;
+}
+
+/*
+ * Coefficients of the next n <= LADDER_CHUNK samples (ladder_exact_v4) of
+ * the cutoff in octaves: the smoothed parameter + pitch + depth mod,
+ * clamped.  pitch and mod may be NULL (unconnected).
+ *
+ * At a control rate where the modulation is smooth: the chunk is cut into
+ * segments of LADDER_SEG samples (the last one shorter), each sharing its
+ * end with the next.  Where a segment's octaves are straight
+ * (ladder_seg_straight) and the exact coefficients at its middle lie near
+ * the chord of its ends' (ladder_seg_near; relative, C2 relative to 2),
+ * the samples between are interpolated along that chord; anywhere else,
+ * and always when f->coef_per_sample is set, every sample is exact.  The
+ * tolerance is LADDER_SEG_TOL times 4 - k (k where the chunk starts): a
+ * loop near oscillation rings for long and keeps a cutoff error as phase,
+ * so the closer it is the straighter a segment must be, and at k >= 4
+ * (self-oscillation) nothing is interpolated.  An audio-rate modulation
+ * is never straight over 16 samples: its coefficients stay exact.  The
+ * segments start at the chunk's start, so the choice depends on where
+ * blocks begin, but only within the tolerance.  G, H and C2 hold n
+ * rounded up to a multiple of 4.
  */
 static void
 ladder_coeffs(struct ladder *f, const float *pitch, const float *mod,
     unsigned n, float pi_over_rate, float *G, float *H, float *C2)
 {
-	float glide[LADDER_CHUNK];
+	float glide[LADDER_CHUNK], o[LADDER_CHUNK];
 	int moving = smoother_moving(&f->oct.d);
 	ladder_v4 lo = ladder_splat(f->oct_lo), hi = ladder_splat(f->oct_hi);
 	ladder_v4 depth = ladder_splat(f->depth);
+	float tol = LADDER_SEG_TOL * (4.0f - (f->k.base + f->k.d.cur));
 
 	if (moving)     /* the cutoff parameter is gliding: serial, rare */
 		for (unsigned i = 0; i < n; i++)
 			glide[i] = glide_param_next(&f->oct);
 	for (unsigned i = 0; i < n; i += 4) {
-		ladder_v4 o = ladder_splat(f->oct.base);
+		ladder_v4 v = ladder_splat(f->oct.base);
 		if (moving)
-			o = ladder_load4(&glide[i], n - i);
+			v = ladder_load4(&glide[i], n - i);
 		if (pitch != NULL)
-			o += ladder_load4(&pitch[i], n - i);
+			v += ladder_load4(&pitch[i], n - i);
 		if (mod != NULL)
-			o += depth * ladder_load4(&mod[i], n - i);
-		o = ladder_clamp_v4(o, lo, hi);    /* a NaN gives the lowest */
+			v += depth * ladder_load4(&mod[i], n - i);
+		v = ladder_clamp_v4(v, lo, hi);    /* a NaN gives the lowest */
+		memcpy(&o[i], &v, sizeof v);
+	}
 
-		ladder_v4 x = pi_over_rate * ladder_exp2_v4(o);
-		ladder_v4 x2 = x * x;
-		ladder_v4 num = x * (135135.0f + x2 * (-17325.0f +
-		    x2 * (378.0f - x2)));
-		ladder_v4 den = 135135.0f + x2 * (-62370.0f +
-		    x2 * (3150.0f - 28.0f * x2));
-		ladder_v4 inv = 1.0f / (num + den);
-		ladder_v4 g = num * inv, h = den * inv;
-		ladder_v4 c2 = 2.0f * (den - num) * (den + num) /
-		    (den * den + num * num);
-		memcpy(&G[i], &g, sizeof g);
-		memcpy(&H[i], &h, sizeof h);
-		memcpy(&C2[i], &c2, sizeof c2);
+	ladder_exact_run(o, 0, 0, pi_over_rate, G, H, C2);
+	for (unsigned a = 0; a + 1 < n; ) {
+		unsigned len = n - 1 - a < LADDER_SEG ? n - 1 - a : LADDER_SEG;
+		unsigned b = a + len, mid = a + len / 2;
+		float inv = 1.0f / (float)len;
+
+		if (f->coef_per_sample ||
+		    !ladder_seg_straight(o, a, b, inv, tol)) {
+			ladder_exact_run(o, a + 1, b, pi_over_rate, G, H, C2);
+			a = b;
+			continue;
+		}
+		ladder_v4 ends = { o[b], o[mid], o[b], o[b] }, g, h, c2;
+		ladder_exact_v4(ends, pi_over_rate, &g, &h, &c2);
+		float tm = (float)(mid - a) * inv;
+		G[b] = g[0];
+		H[b] = h[0];
+		C2[b] = c2[0];
+		if (ladder_seg_near(G[a], g[1], G[b], tm, tol * g[1]) &&
+		    ladder_seg_near(H[a], h[1], H[b], tm, tol * h[1]) &&
+		    ladder_seg_near(C2[a], c2[1], C2[b], tm, tol * 2.0f)) {
+			ladder_seg_lerp(G, H, C2, a, b, inv);
+		} else if (b > a + 1) {
+			ladder_exact_run(o, a + 1, b - 1, pi_over_rate, G, H,
+			    C2);
+		}
+		a = b;
 	}
 }
 

@@ -181,6 +181,109 @@ LN(feedback)(LN(v) t, LN(v) k, LN(v) ka, LN(v) pred)
 	return (k * a) * (b27 * b + a2) / (b27 * (b * b) + (9.0f * b) * a2);
 }
 
+/* Whether any lane of `mask` is set. */
+LINE int
+LN(any)(LN(vi) mask)
+{
+	int r = 0;
+	for (unsigned l = 0; l < LADDER_LW; l++)
+		r |= mask[l];
+	return r != 0;
+}
+
+/* Whether every lane of `mask` is set. */
+LINE int
+LN(all)(LN(vi) mask)
+{
+	int r = -1;
+	for (unsigned l = 0; l < LADDER_LW; l++)
+		r &= mask[l];
+	return r != 0;
+}
+
+/* ladder_exact_v4 in every lane (pi_over_rate per lane). */
+LINE void
+LN(exact)(LN(v) o, LN(v) pi_over_rate, LN(v) *G, LN(v) *H, LN(v) *C2)
+{
+	LN(v) x = pi_over_rate * LN(exp2)(o);
+	LN(v) x2 = x * x;
+	LN(v) num = x * (135135.0f + x2 * (-17325.0f + x2 * (378.0f - x2)));
+	LN(v) den = 135135.0f + x2 * (-62370.0f + x2 * (3150.0f - 28.0f * x2));
+	LN(v) inv = 1.0f / (num + den);
+
+	*G = num * inv;
+	*H = den * inv;
+	*C2 = 2.0f * (den - num) * (den + num) / (den * den + num * num);
+}
+
+/* ladder_seg_near in every lane: a mask. */
+LINE LN(vi)
+LN(near)(LN(v) xa, LN(v) x, LN(v) xb, float t, LN(v) tol)
+{
+	return LN(abs)(x - (xa + (xb - xa) * t)) <= tol;
+}
+
+/*
+ * ladder_coeffs' segments, lane by lane, on the octaves o[0..n) (a vector
+ * of lanes per sample): every lane decides for itself, as ladder_coeffs
+ * decides for its voice, and lanes set in `exact` (coef_per_sample) never
+ * interpolate.  A segment is computed one way only when all its lanes
+ * agree, else both ways and each lane takes its own.
+ */
+LINE void
+LN(coeffs)(const LN(v) *o, unsigned n, LN(v) pi_over_rate, LN(vi) exact,
+    LN(v) tol, LN(v) *G, LN(v) *H, LN(v) *C2)
+{
+	LN(exact)(o[0], pi_over_rate, &G[0], &H[0], &C2[0]);
+	for (unsigned a = 0; a + 1 < n; ) {
+		unsigned len = n - 1 - a < LADDER_SEG ? n - 1 - a : LADDER_SEG;
+		unsigned b = a + len, mid = a + len / 2;
+		float inv = 1.0f / (float)len;
+		LN(v) d = o[b] - o[a];
+		LN(vi) smooth = ~exact;
+
+		/* ladder_seg_straight */
+		for (unsigned j = a + 1; j < b; j++) {
+			LN(v) line = o[a] + d * ((float)(j - a) * inv);
+			smooth &= LN(abs)(o[j] - line) <= tol;
+		}
+		if (!LN(any)(smooth)) {
+			for (unsigned j = a + 1; j <= b; j++)
+				LN(exact)(o[j], pi_over_rate, &G[j], &H[j],
+				    &C2[j]);
+			a = b;
+			continue;
+		}
+		LN(v) gm, hm, cm;
+		float tm = (float)(mid - a) * inv;
+		LN(exact)(o[b], pi_over_rate, &G[b], &H[b], &C2[b]);
+		LN(exact)(o[mid], pi_over_rate, &gm, &hm, &cm);
+		smooth &= LN(near)(G[a], gm, G[b], tm, tol * gm) &
+		    LN(near)(H[a], hm, H[b], tm, tol * hm) &
+		    LN(near)(C2[a], cm, C2[b], tm, tol * 2.0f);
+		int all = LN(all)(smooth), none = !LN(any)(smooth);
+		for (unsigned j = a + 1; j < b; j++) {
+			float t = (float)(j - a) * inv;
+			LN(v) g = G[a] + (G[b] - G[a]) * t;
+			LN(v) h = H[a] + (H[b] - H[a]) * t;
+			LN(v) c2 = C2[a] + (C2[b] - C2[a]) * t;
+			if (all) {
+				G[j] = g;
+				H[j] = h;
+				C2[j] = c2;
+				continue;
+			}
+			LN(exact)(o[j], pi_over_rate, &G[j], &H[j], &C2[j]);
+			if (!none) {
+				G[j] = LN(select)(smooth, g, G[j]);
+				H[j] = LN(select)(smooth, h, H[j]);
+				C2[j] = LN(select)(smooth, c2, C2[j]);
+			}
+		}
+		a = b;
+	}
+}
+
 /* A glide_param in every lane, and which lanes step it. */
 struct LN(glide) {
 	LN(v) base, cur, target, coef;
@@ -212,8 +315,9 @@ LN(glide_next)(struct LN(glide) *g)
  *
  * A varying lane's coefficients are ladder_coeffs' arithmetic, lane by
  * lane, for a chunk of LADDER_CHUNK samples ahead of its sample loop (which
- * decides, as ladder_coeffs does, whether the cutoff glides in the chunk),
- * all lanes of a sample in one vector, so nothing needs transposing.
+ * decides, as ladder_coeffs does, whether the cutoff glides in the chunk,
+ * and segment by segment whether to interpolate), all lanes of a sample in
+ * one vector, so nothing needs transposing.
  */
 static LADDER_LATTR void
 LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
@@ -234,8 +338,10 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 	const float *xp[LADDER_LW], *pp[LADDER_LW], *mp[LADDER_LW];
 	/* the chunk's coefficients, ahead of its sample loop, and its
 	 * output, a vector of lanes per sample */
-	LN(v) Gt[LADDER_CHUNK], Ht[LADDER_CHUNK], Ct[LADDER_CHUNK];
-	LN(v) Yt[LADDER_CHUNK];
+	LN(v) Ot[LADDER_CHUNK], Gt[LADDER_CHUNK], Ht[LADDER_CHUNK];
+	LN(v) Ct[LADDER_CHUNK], Yt[LADDER_CHUNK];
+	/* lanes whose voice never takes control-rate coefficients */
+	LN(vi) per_sample = (LN(vi))zero;
 
 	oct.stepping = kg.stepping = comp.stepping = vary;
 	oct.base = oct.cur = oct.target = oct.coef = zero;
@@ -278,6 +384,7 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 		LN(glide_load)(&kg, l, &fv->k);
 		LN(glide_load)(&comp, l, &fv->comp);
 		depth[l] = fv->depth;
+		per_sample[l] = fv->coef_per_sample ? -1 : 0;
 		lo[l] = fv->oct_lo;
 		hi[l] = fv->oct_hi;
 		pi_over_rate[l] = fv->pi_over_rate;
@@ -305,19 +412,20 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 					o += LN(gather)(pp, i);
 				if (mp[0] != NULL)
 					o += depth * LN(gather)(mp, i);
-				o = LN(clamp)(o, lo, hi);
-				LN(v) xw = pi_over_rate * LN(exp2)(o);
-				LN(v) x2 = xw * xw;
-				LN(v) num = xw * (135135.0f + x2 * (-17325.0f +
-				    x2 * (378.0f - x2)));
-				LN(v) den = 135135.0f + x2 * (-62370.0f +
-				    x2 * (3150.0f - 28.0f * x2));
-				LN(v) inv = 1.0f / (num + den);
-				Gt[j] = LN(select)(vary, num * inv, Gc);
-				Ht[j] = LN(select)(vary, den * inv, Hc);
-				Ct[j] = LN(select)(vary, 2.0f * (den - num) *
-				    (den + num) / (den * den + num * num), C2c);
+				Ot[j] = LN(clamp)(o, lo, hi);
 			}
+			/* ladder_coeffs' tolerance, from k where the chunk
+			 * starts */
+			LN(v) tol = LADDER_SEG_TOL *
+			    (4.0f - (kg.base + kg.cur));
+			LN(coeffs)(Ot, m, pi_over_rate, per_sample, tol, Gt,
+			    Ht, Ct);
+			if (!LN(all)(vary))
+				for (unsigned j = 0; j < m; j++) {
+					Gt[j] = LN(select)(vary, Gt[j], Gc);
+					Ht[j] = LN(select)(vary, Ht[j], Hc);
+					Ct[j] = LN(select)(vary, Ct[j], C2c);
+				}
 		}
 		for (unsigned j = 0; j < m; j++) {
 			unsigned i = done + j;

@@ -10,8 +10,10 @@
  * four outputs have the same level), and notch = input - bp = lp + hp.
  *
  * Cutoff is smoothed in octaves; coefficients are computed once per block
- * with an exact tan when nothing moves, per sample (fast tan) when the pitch
- * or mod input is connected or a smoother is moving.
+ * with an exact tan when nothing moves, and follow the cutoff (fast tan)
+ * when the pitch or mod input is connected or a smoother is moving: exact
+ * every sample where the modulation has audio-rate content, g interpolated
+ * from exact values every 8 samples where it is smooth (see svf_coeffs).
  *
  * Voices side by side (process_lanes) run the same sample loop on four or
  * eight voices at once, bit-identical; its kernel is dsp/svf_lanes.h,
@@ -20,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "coef_rate.h"
 #include "dsp_util.h"
 #include "lanes.h"
 #include "module.h"
@@ -30,6 +33,19 @@
 
 /* Highest cutoff, as a fraction of the sample rate. */
 #define SVF_MAX_CUTOFF 0.45f
+/* Samples per chunk: a chunk's coefficients are computed ahead of its
+ * sample loop. */
+#define SVF_CHUNK 32
+/*
+ * Control-rate coefficients (svf_coeffs): samples per segment, and the
+ * tolerance of the straightness that lets a segment interpolate g, per
+ * unit of the damping k = 1/q (octaves for the modulation; relative for
+ * g).  Chosen so that the output differs from the per-sample one by less
+ * than -90 dB of its RMS on envelope and LFO sweeps at any q
+ * (tests/coef_rate_test.c measures it).
+ */
+#define SVF_SEG 16
+#define SVF_SEG_TOL 5e-6f
 
 /* tan(x) for x in [0, 1.42] radians (cutoff up to 0.45 of the rate): the
  * [7/6] Pade approximant, relative error 4e-9 (float rounding dominates). */
@@ -54,6 +70,9 @@ struct svf {
 	struct glide_param k;     /* damping 1/q */
 	float depth;            /* octaves per unit of mod */
 	double ic1, ic2;        /* trapezoidal integrator states */
+	/* every coefficient per sample, never at the control rate (tests:
+	 * svf_coef_per_sample) */
+	int coef_per_sample;
 };
 
 static const struct port_desc svf_inputs[SVF_N_IN] = {
@@ -94,6 +113,16 @@ svf_init(void *self, float rate, uint32_t seed)
 	f->depth = svf_params[SVF_P_DEPTH].def;
 }
 
+/* Tests: `on` makes the svf whose state is `self` compute every
+ * coefficient per sample (coef_rate.h). */
+void
+svf_coef_per_sample(void *self, int on)
+{
+	struct svf *f = self;
+
+	f->coef_per_sample = on;
+}
+
 /* Set parameter `index` (already clamped to its range). */
 static void
 svf_set_param(void *self, unsigned index, float value)
@@ -113,6 +142,68 @@ svf_set_param(void *self, unsigned index, float value)
 	}
 }
 
+/* g of a cutoff o (octaves, clamped) at pi_over_rate radians per Hz. */
+static inline float
+svf_exact(float o, float pi_over_rate)
+{
+	return svf_tan(pi_over_rate * fast_exp2f(o));
+}
+
+/* Whether the octaves o[a..b] lie within tol of their chord (every sample
+ * looked at, as ladder_seg_straight does). */
+static inline int
+svf_seg_straight(const float *o, unsigned a, unsigned b, float inv, float tol)
+{
+	float d = o[b] - o[a];
+
+	for (unsigned j = a + 1; j < b; j++) {
+		float line = o[a] + d * ((float)(j - a) * inv);
+		if (!(fabsf(o[j] - line) <= tol))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * g of the next n <= SVF_CHUNK samples from their octaves o and damping k,
+ * at a control rate where the modulation is smooth, as the ladder's
+ * ladder_coeffs does: segments of SVF_SEG samples sharing their ends, g
+ * interpolated along the chord of a segment's ends where its octaves are
+ * straight and the exact g at its middle lies on the chord, both within
+ * SVF_SEG_TOL times k where the segment starts (a high q rings for long
+ * and keeps a cutoff error as phase); exact per sample anywhere else, and
+ * always when f->coef_per_sample is set.
+ */
+static void
+svf_coeffs(const struct svf *f, const float *o, const float *k, unsigned n,
+    float *g)
+{
+	g[0] = svf_exact(o[0], f->pi_over_rate);
+	for (unsigned a = 0; a + 1 < n; ) {
+		unsigned len = n - 1 - a < SVF_SEG ? n - 1 - a : SVF_SEG;
+		unsigned b = a + len, mid = a + len / 2;
+		float inv = 1.0f / (float)len, tol = SVF_SEG_TOL * k[a];
+
+		if (f->coef_per_sample ||
+		    !svf_seg_straight(o, a, b, inv, tol)) {
+			for (unsigned j = a + 1; j <= b; j++)
+				g[j] = svf_exact(o[j], f->pi_over_rate);
+			a = b;
+			continue;
+		}
+		g[b] = svf_exact(o[b], f->pi_over_rate);
+		float gm = svf_exact(o[mid], f->pi_over_rate);
+		float tm = (float)(mid - a) * inv;
+		int near = fabsf(gm - (g[a] + (g[b] - g[a]) * tm)) <= tol * gm;
+		for (unsigned j = a + 1; j < b; j++) {
+			float t = (float)(j - a) * inv;
+			g[j] = near ? g[a] + (g[b] - g[a]) * t :
+			    svf_exact(o[j], f->pi_over_rate);
+		}
+		a = b;
+	}
+}
+
 /* Produce `n` frames of all four outputs. */
 static void
 svf_process(void *self, const float *const *in, float *const *out,
@@ -128,6 +219,8 @@ svf_process(void *self, const float *const *in, float *const *out,
 	int varying = pitch != NULL || mod != NULL ||
 	    smoother_moving(&f->oct.d) || smoother_moving(&f->k.d);
 	double g = 0, k = f->k.base, a1 = 0, a2 = 0, a3 = 0;
+	/* a chunk's octaves, damping and g (varying) */
+	float oc[SVF_CHUNK], kc[SVF_CHUNK], gc[SVF_CHUNK];
 
 	/* Double precision inside: at low cutoffs 1 + g(g + k) sits within
 	 * 1e-5 of 1, and in float its rounding alone moves a q = 40 peak by
@@ -139,32 +232,43 @@ svf_process(void *self, const float *const *in, float *const *out,
 		a2 = g * a1;
 		a3 = g * a2;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		double v0 = x != NULL ? x[i] : 0.0f;
+	for (unsigned done = 0; done < n; done += SVF_CHUNK) {
+		unsigned m = n - done < SVF_CHUNK ? n - done : SVF_CHUNK;
 
 		if (varying) {
-			float o = glide_param_next(&f->oct);
-			k = glide_param_next(&f->k);
-			if (pitch != NULL)
-				o += pitch[i];
-			if (mod != NULL)
-				o += f->depth * mod[i];
-			o = clampf(o, f->oct_lo, f->oct_hi);
-			g = svf_tan(f->pi_over_rate * fast_exp2f(o));
-			a1 = 1.0 / (1.0 + g * (g + k));
-			a2 = g * a1;
-			a3 = g * a2;
+			for (unsigned j = 0; j < m; j++) {
+				float o = glide_param_next(&f->oct);
+				kc[j] = glide_param_next(&f->k);
+				if (pitch != NULL)
+					o += pitch[done + j];
+				if (mod != NULL)
+					o += f->depth * mod[done + j];
+				oc[j] = clampf(o, f->oct_lo, f->oct_hi);
+			}
+			svf_coeffs(f, oc, kc, m, gc);
 		}
-		double v3 = v0 - ic2;
-		double v1 = a1 * ic1 + a2 * v3;         /* bandpass state */
-		double v2 = ic2 + a2 * ic1 + a3 * v3;   /* lowpass state */
-		ic1 = 2.0 * v1 - ic1;
-		ic2 = 2.0 * v2 - ic2;
-		double b = k * v1;
-		lp[i] = (float)v2;
-		bp[i] = (float)b;
-		hp[i] = (float)(v0 - b - v2);
-		notch[i] = (float)(v0 - b);
+		for (unsigned j = 0; j < m; j++) {
+			unsigned i = done + j;
+			double v0 = x != NULL ? x[i] : 0.0f;
+
+			if (varying) {
+				g = gc[j];
+				k = kc[j];
+				a1 = 1.0 / (1.0 + g * (g + k));
+				a2 = g * a1;
+				a3 = g * a2;
+			}
+			double v3 = v0 - ic2;
+			double v1 = a1 * ic1 + a2 * v3;       /* bandpass */
+			double v2 = ic2 + a2 * ic1 + a3 * v3; /* lowpass */
+			ic1 = 2.0 * v1 - ic1;
+			ic2 = 2.0 * v2 - ic2;
+			double b = k * v1;
+			lp[i] = (float)v2;
+			bp[i] = (float)b;
+			hp[i] = (float)(v0 - b - v2);
+			notch[i] = (float)(v0 - b);
+		}
 	}
 	f->ic1 = ic1;
 	f->ic2 = ic2;

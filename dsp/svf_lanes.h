@@ -12,9 +12,6 @@
 /* A helper of this vector type: svf_lanes_<name>_v4 or _v8. */
 #define LN(name) SVF_LFN(svf_lanes_##name)
 #define LINE static inline __attribute__((always_inline)) SVF_LATTR
-/* Samples per chunk: its coefficients are computed ahead of its sample
- * loop, its outputs written after it, a block of lanes at a time. */
-#define SVF_CHUNK 32
 
 typedef SVF_LV LN(v);
 typedef SVF_LVI LN(vi);
@@ -214,6 +211,82 @@ LN(tan)(LN(v) x)
 	return num / den;
 }
 
+/* Whether any lane of `mask` is set. */
+LINE int
+LN(any)(LN(vi) mask)
+{
+	int r = 0;
+	for (unsigned l = 0; l < SVF_LW; l++)
+		r |= mask[l];
+	return r != 0;
+}
+
+/* Whether every lane of `mask` is set. */
+LINE int
+LN(all)(LN(vi) mask)
+{
+	int r = -1;
+	for (unsigned l = 0; l < SVF_LW; l++)
+		r &= mask[l];
+	return r != 0;
+}
+
+/* svf_exact in every lane. */
+LINE LN(v)
+LN(exact)(LN(v) o, LN(v) pi_over_rate)
+{
+	return LN(tan)(pi_over_rate * LN(exp2)(o));
+}
+
+/*
+ * svf_coeffs, lane by lane, on the octaves o[0..n) and damping k[0..n) (a
+ * vector of lanes per sample): every lane decides for itself, as
+ * svf_coeffs decides for its voice, and lanes set in `exact`
+ * (coef_per_sample) never interpolate.  A segment is computed one way only
+ * when all its lanes agree, else both ways and each lane takes its own.
+ */
+LINE void
+LN(coeffs)(const LN(v) *o, const LN(v) *k, unsigned n, LN(v) pi_over_rate,
+    LN(vi) exact, LN(v) *g)
+{
+	g[0] = LN(exact)(o[0], pi_over_rate);
+	for (unsigned a = 0; a + 1 < n; ) {
+		unsigned len = n - 1 - a < SVF_SEG ? n - 1 - a : SVF_SEG;
+		unsigned b = a + len, mid = a + len / 2;
+		float inv = 1.0f / (float)len;
+		LN(v) tol = SVF_SEG_TOL * k[a], d = o[b] - o[a];
+		LN(vi) smooth = ~exact;
+
+		/* svf_seg_straight */
+		for (unsigned j = a + 1; j < b; j++) {
+			LN(v) line = o[a] + d * ((float)(j - a) * inv);
+			smooth &= LN(abs)(o[j] - line) <= tol;
+		}
+		if (!LN(any)(smooth)) {
+			for (unsigned j = a + 1; j <= b; j++)
+				g[j] = LN(exact)(o[j], pi_over_rate);
+			a = b;
+			continue;
+		}
+		g[b] = LN(exact)(o[b], pi_over_rate);
+		LN(v) gm = LN(exact)(o[mid], pi_over_rate);
+		float tm = (float)(mid - a) * inv;
+		smooth &= LN(abs)(gm - (g[a] + (g[b] - g[a]) * tm)) <= tol * gm;
+		int all = LN(all)(smooth), none = !LN(any)(smooth);
+		for (unsigned j = a + 1; j < b; j++) {
+			float t = (float)(j - a) * inv;
+			LN(v) lerp = g[a] + (g[b] - g[a]) * t;
+			if (all) {
+				g[j] = lerp;
+				continue;
+			}
+			LN(v) e = LN(exact)(o[j], pi_over_rate);
+			g[j] = none ? e : LN(select)(smooth, lerp, e);
+		}
+		a = b;
+	}
+}
+
 /* One half of the lanes' coefficients, svf_process's per-sample ones
  * where `vary` is set: g and k (float) in double, the a's from them. */
 struct LN(coef) {
@@ -285,8 +358,12 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 	float *op[SVF_N_OUT][SVF_LW];
 	/* the chunk's outputs, a vector of lanes per sample */
 	LN(v) ot[SVF_N_OUT][SVF_CHUNK];
-	/* the chunk's per-sample coefficients, ahead of its sample loop */
+	/* the chunk's per-sample coefficients, ahead of its sample loop,
+	 * and what they are made of */
 	struct LN(coef) ct_lo[SVF_CHUNK], ct_hi[SVF_CHUNK];
+	LN(v) Ot[SVF_CHUNK], Kt[SVF_CHUNK], Gt[SVF_CHUNK];
+	/* lanes whose voice never takes control-rate coefficients */
+	LN(vi) per_sample = (LN(vi))zf;
 
 	for (unsigned l = 0; l < SVF_LW; l++) {
 		unsigned v = l < used ? l : 0;
@@ -321,6 +398,7 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 		k_target[l] = fv->k.d.target;
 		k_coef[l] = fv->k.d.coef;
 		depth[l] = fv->depth;
+		per_sample[l] = fv->coef_per_sample ? -1 : 0;
 		lo[l] = fv->oct_lo;
 		hi[l] = fv->oct_hi;
 		pi_over_rate[l] = fv->pi_over_rate;
@@ -335,23 +413,25 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 	for (unsigned done = 0; done < n; done += SVF_CHUNK) {
 		unsigned m = n - done < SVF_CHUNK ? n - done : SVF_CHUNK;
 
-		if (any_varying) {   /* svf_process's per-sample ones */
+		if (any_varying) {   /* svf_process's, lane by lane */
 			for (unsigned j = 0; j < m; j++) {
 				unsigned i = done + j;
 				LN(v) o = LN(glide_next)(oct_base, &oct_cur,
 				    oct_target, oct_coef);
-				LN(v) kf = LN(glide_next)(k_base, &k_cur, k_target,
+				Kt[j] = LN(glide_next)(k_base, &k_cur, k_target,
 				    k_coef);
 				if (pp[0] != NULL)
 					o += LN(gather)(pp, i);
 				if (mp[0] != NULL)
 					o += depth * LN(gather)(mp, i);
-				o = LN(clamp)(o, lo, hi);
-				LN(v) g = LN(tan)(pi_over_rate * LN(exp2)(o));
+				Ot[j] = LN(clamp)(o, lo, hi);
+			}
+			LN(coeffs)(Ot, Kt, m, pi_over_rate, per_sample, Gt);
+			for (unsigned j = 0; j < m; j++) {
 				LN(coef_varying)(&ct_lo[j], &set_lo, vary_lo,
-				    LN(lo)(g), LN(lo)(kf));
+				    LN(lo)(Gt[j]), LN(lo)(Kt[j]));
 				LN(coef_varying)(&ct_hi[j], &set_hi, vary_hi,
-				    LN(hi)(g), LN(hi)(kf));
+				    LN(hi)(Gt[j]), LN(hi)(Kt[j]));
 			}
 		}
 		for (unsigned j = 0; j < m; j++) {
@@ -392,6 +472,5 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 }
 
 #undef SVF_LANE
-#undef SVF_CHUNK
 #undef LINE
 #undef LN
