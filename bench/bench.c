@@ -31,7 +31,8 @@ struct module_case {
 	const char *label;         /* row name */
 	const char *type;
 	const char *params;        /* "name=value ..." */
-	unsigned connected;        /* bitmask of inputs fed with a test signal */
+	uint64_t connected;        /* bit k: input k fed a test signal (which:
+				      AUDIO_IN, GATE_IN, SWEEP_IN) */
 	const char *aim;           /* the aim, for the reader */
 };
 
@@ -44,10 +45,14 @@ struct module_case {
 #define OUT_ROW (BLOCK + 80)
 
 /* In `connected`: input k fed a 1.1 kHz sine (crossing 0) instead. */
-#define AUDIO_IN(k) (0x10000u << (k))
+#define AUDIO_IN(k) (UINT64_C(1) << (16 + (k)))
 /* In `connected`: input k fed a gate, high for the first half of each
  * block, low for the second (an envelope always in some stage). */
-#define GATE_IN(k) (0x1000000u << (k))
+#define GATE_IN(k) (UINT64_C(1) << (32 + (k)))
+/* In `connected`: input k fed a slow straight sweep, 0.2 to 0.6 across each
+ * block (an envelope or LFO's stretch: smooth but for the jump back at
+ * each block's start). */
+#define SWEEP_IN(k) (UINT64_C(1) << (48 + (k)))
 
 /* Input k's sample i of a case's test signal (every block the same). */
 static float
@@ -57,6 +62,8 @@ test_signal(const struct module_case *mc, unsigned k, unsigned i)
 		return sinf(0.144f * i);
 	if (mc->connected & GATE_IN(k))
 		return i < BLOCK / 2 ? 1.0f : 0.0f;
+	if (mc->connected & SWEEP_IN(k))
+		return 0.2f + 0.4f * (float)i / BLOCK;
 	/* a slow sweep, a level that never opens a gate, and audio */
 	return k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
 }
@@ -77,10 +84,12 @@ static const struct module_case module_cases[] = {
 	{ "adsr, gate every 128 frames", "adsr", "attack=0.001 decay=0.002 release=0.002", 0x1 | GATE_IN(0), "" },
 	{ "ladder linear, fixed",      "ladder", "res=0.5",                0x1, "<= 25" },
 	{ "ladder linear, modulated",  "ladder", "res=0.5",                0x5, "<= 25" },
+	{ "ladder linear, slow sweep", "ladder", "res=0.5",                0x5 | SWEEP_IN(2), "" },
 	{ "ladder drive, modulated",   "ladder", "res=0.5 drive=1",        0x5, "<= 80" },
 	{ "ladder drive 4x os, fixed", "ladder", "res=0.5 drive=1",        0x1, "" },
 	{ "ladder drive asym, modulated", "ladder", "res=0.5 drive=1 asym=0.5", 0x5, "" },
 	{ "svf, modulated",            "svf",    "q=2",                    0x5, "" },
+	{ "svf, slow sweep",           "svf",    "q=2",                    0x5 | SWEEP_IN(2), "" },
 	{ "vca with cv",               "vca",    "",                       0x3, "" },
 	{ "mixer 4 inputs",            "mixer",  "",                       0xf, "" },
 	{ "pan",                       "pan",    "",                       0x1, "" },

@@ -3,8 +3,8 @@
  * the ladder and the svf interpolate their cutoff coefficients where the
  * modulation is smooth (ladder_coeffs in dsp/ladder.c, svf_coeffs in
  * dsp/svf.c); these make one instance compute them exactly every sample
- * instead, so a test can measure the difference.  Not part of the module interface: nothing but
- * tests calls them, and only between blocks.
+ * instead, so a test can measure the difference.  Not part of the module
+ * interface: nothing but tests calls them, and only between blocks.
  */
 #ifndef FORKSYNTH_DSP_COEF_RATE_H
 #define FORKSYNTH_DSP_COEF_RATE_H
