@@ -49,9 +49,9 @@ struct module_case {
 /* In `connected`: input k fed a gate, high for the first half of each
  * block, low for the second (an envelope always in some stage). */
 #define GATE_IN(k) (UINT64_C(1) << (32 + (k)))
-/* In `connected`: input k fed a slow straight sweep, 0.2 to 0.6 across each
- * block (an envelope or LFO's stretch: smooth but for the jump back at
- * each block's start). */
+/* In `connected`: input k fed a slow straight sweep, 0.2 to 0.24 across
+ * each block (7.5 units a second: an envelope's or a 2 Hz LFO's pace;
+ * smooth but for the jump back at each block's start). */
 #define SWEEP_IN(k) (UINT64_C(1) << (48 + (k)))
 
 /* Input k's sample i of a case's test signal (every block the same). */
@@ -63,7 +63,7 @@ test_signal(const struct module_case *mc, unsigned k, unsigned i)
 	if (mc->connected & GATE_IN(k))
 		return i < BLOCK / 2 ? 1.0f : 0.0f;
 	if (mc->connected & SWEEP_IN(k))
-		return 0.2f + 0.4f * (float)i / BLOCK;
+		return 0.2f + 0.04f * (float)i / BLOCK;
 	/* a slow sweep, a level that never opens a gate, and audio */
 	return k == 0 ? 0.5f * sinf(0.05f * i) : 0.4f + 0.3f * sinf(0.01f * i);
 }
