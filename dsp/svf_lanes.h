@@ -328,9 +328,16 @@ LN(step)(LN(d) *ic1, LN(d) *ic2, LN(d) v0, const struct LN(coef) *c,
 	o->notch = v0 - b;
 }
 
-/* Lane l of the half (lo, hi) it lives in, as a scalar's address. */
-#define SVF_LANE(lo, hi, l) \
-	((l) < SVF_LW / 2 ? &(lo)[(l)] : &(hi)[(l) - SVF_LW / 2])
+/* Lane l of the half (lo, hi) it lives in: read, and written (clang takes
+ * no address of a vector element). */
+#define SVF_LANE_GET(lo, hi, l) \
+	((l) < SVF_LW / 2 ? (lo)[(l)] : (hi)[(l) - SVF_LW / 2])
+#define SVF_LANE_SET(lo, hi, l, v) do { \
+	if ((l) < SVF_LW / 2) \
+		(lo)[(l)] = (v); \
+	else \
+		(hi)[(l) - SVF_LW / 2] = (v); \
+} while (0)
 
 /*
  * svf_process's loop on the voices f[0..used) in lanes 0..used (used <=
@@ -373,10 +380,10 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 		    vin[SVF_IN_MOD] != NULL || smoother_moving(&fv->oct.d) ||
 		    smoother_moving(&fv->k.d);
 
-		*SVF_LANE(ic1_lo, ic1_hi, l) = fv->ic1;
-		*SVF_LANE(ic2_lo, ic2_hi, l) = fv->ic2;
+		SVF_LANE_SET(ic1_lo, ic1_hi, l, fv->ic1);
+		SVF_LANE_SET(ic2_lo, ic2_hi, l, fv->ic2);
 		if (varying) {
-			*SVF_LANE(vary_lo, vary_hi, l) = -1;
+			SVF_LANE_SET(vary_lo, vary_hi, l, -1);
 			any_varying = 1;
 		} else {
 			/* settled: exact prewarping, once per block */
@@ -384,10 +391,10 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 			    fv->rate);
 			double k = fv->k.base;
 			double a1 = 1.0 / (1.0 + g * (g + k));
-			*SVF_LANE(set_lo.k, set_hi.k, l) = k;
-			*SVF_LANE(set_lo.a1, set_hi.a1, l) = a1;
-			*SVF_LANE(set_lo.a2, set_hi.a2, l) = g * a1;
-			*SVF_LANE(set_lo.a3, set_hi.a3, l) = g * (g * a1);
+			SVF_LANE_SET(set_lo.k, set_hi.k, l, k);
+			SVF_LANE_SET(set_lo.a1, set_hi.a1, l, a1);
+			SVF_LANE_SET(set_lo.a2, set_hi.a2, l, g * a1);
+			SVF_LANE_SET(set_lo.a3, set_hi.a3, l, g * (g * a1));
 		}
 		oct_base[l] = fv->oct.base;
 		oct_cur[l] = fv->oct.d.cur;
@@ -462,15 +469,16 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 	for (unsigned l = 0; l < used; l++) {
 		struct svf *fv = f[l];
 
-		fv->ic1 = *SVF_LANE(ic1_lo, ic1_hi, l);
-		fv->ic2 = *SVF_LANE(ic2_lo, ic2_hi, l);
-		if (*SVF_LANE(vary_lo, vary_hi, l)) {
+		fv->ic1 = SVF_LANE_GET(ic1_lo, ic1_hi, l);
+		fv->ic2 = SVF_LANE_GET(ic2_lo, ic2_hi, l);
+		if (SVF_LANE_GET(vary_lo, vary_hi, l)) {
 			fv->oct.d.cur = oct_cur[l];
 			fv->k.d.cur = k_cur[l];
 		}
 	}
 }
 
-#undef SVF_LANE
+#undef SVF_LANE_GET
+#undef SVF_LANE_SET
 #undef LINE
 #undef LN
