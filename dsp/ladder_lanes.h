@@ -12,6 +12,7 @@
 
 /* A helper of this vector type: ladder_lanes_<name>_v4 or _v8. */
 #define LN(name) LADDER_LFN(ladder_lanes_##name)
+#define LANES(name) LANES_FN(name, LADDER_LW)
 #define LINE static inline __attribute__((always_inline)) LADDER_LATTR
 
 typedef LADDER_LV LN(v);
@@ -55,93 +56,6 @@ LN(clamp)(LN(v) x, LN(v) lo, LN(v) hi)
 #endif
 }
 
-/* Lane by lane fabsf. */
-LINE LN(v)
-LN(abs)(LN(v) x)
-{
-	return (LN(v))((LN(vi))x & 0x7fffffff);
-}
-
-/* p[l][j] in lane l, built in registers (filling a vector's lanes one by
- * one in memory would stall its load on the narrow stores). */
-LINE LN(v)
-LN(gather)(const float *const *p, unsigned j)
-{
-#if LADDER_LW == 4
-	LN(v) r = { p[0][j], p[1][j], p[2][j], p[3][j] };
-#else
-	LN(v) r = { p[0][j], p[1][j], p[2][j], p[3][j],
-	    p[4][j], p[5][j], p[6][j], p[7][j] };
-#endif
-	return r;
-}
-
-/*
- * A block of LADDER_LW samples from lanes to voices: r[j] holds every lane's
- * sample j, c[l] gets lane l's samples 0..LADDER_LW-1 (the transposition of
- * the block, in shuffles).
- */
-LINE void
-LN(transpose)(const LN(v) *r, LN(v) *c)
-{
-#if LADDER_LW == 4
-	LN(v) t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5);
-	LN(v) t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
-	LN(v) t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
-	LN(v) t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
-
-	c[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
-	c[1] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-	c[2] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
-	c[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
-#else
-	/* pairs of rows interleaved, then quads, within each 128-bit half;
-	 * then the halves exchanged */
-	LN(v) t[8], u[8];
-	for (unsigned q = 0; q < 8; q += 2) {
-		t[q] = __builtin_shufflevector(r[q], r[q + 1],
-		    0, 8, 1, 9, 4, 12, 5, 13);
-		t[q + 1] = __builtin_shufflevector(r[q], r[q + 1],
-		    2, 10, 3, 11, 6, 14, 7, 15);
-	}
-	for (unsigned q = 0; q < 8; q += 4) {
-		u[q] = __builtin_shufflevector(t[q], t[q + 2],
-		    0, 1, 8, 9, 4, 5, 12, 13);
-		u[q + 1] = __builtin_shufflevector(t[q], t[q + 2],
-		    2, 3, 10, 11, 6, 7, 14, 15);
-		u[q + 2] = __builtin_shufflevector(t[q + 1], t[q + 3],
-		    0, 1, 8, 9, 4, 5, 12, 13);
-		u[q + 3] = __builtin_shufflevector(t[q + 1], t[q + 3],
-		    2, 3, 10, 11, 6, 7, 14, 15);
-	}
-	for (unsigned l = 0; l < 4; l++) {
-		c[l] = __builtin_shufflevector(u[l], u[l + 4],
-		    0, 1, 2, 3, 8, 9, 10, 11);
-		c[l + 4] = __builtin_shufflevector(u[l], u[l + 4],
-		    4, 5, 6, 7, 12, 13, 14, 15);
-	}
-#endif
-}
-
-/* The chunk's samples 0..m of output rows `rows` (a vector of lanes per
- * sample) into the first `used` voices' buffers, from sample `at` on. */
-LINE void
-LN(write)(const LN(v) *rows, unsigned m, unsigned used, float *const *dst,
-    unsigned at)
-{
-	unsigned j = 0;
-
-	for (; j + LADDER_LW <= m; j += LADDER_LW) {
-		LN(v) c[LADDER_LW];
-		LN(transpose)(rows + j, c);
-		for (unsigned l = 0; l < used; l++)
-			memcpy(dst[l] + at + j, &c[l], sizeof c[l]);
-	}
-	for (; j < m; j++)
-		for (unsigned l = 0; l < used; l++)
-			dst[l][at + j] = rows[j][l];
-}
-
 /* smoother_next in every lane: *cur one sample towards target. */
 LINE LN(v)
 LN(smooth)(LN(v) *cur, LN(v) target, LN(v) coef)
@@ -149,7 +63,7 @@ LN(smooth)(LN(v) *cur, LN(v) target, LN(v) coef)
 	LN(v) d = target - *cur;
 	LN(v) next = *cur + d * coef;
 	LN(vi) snap = (next == *cur) |
-	    (LN(abs)(d) < 1e-5f * (1.0f + LN(abs)(target)));
+	    (LANES(abs)(d) < 1e-5f * (1.0f + LANES(abs)(target)));
 	*cur = LN(select)(snap, target, next);
 	return *cur;
 }
@@ -172,7 +86,7 @@ LN(feedback)(LN(v) t, LN(v) k, LN(v) ka, LN(v) pred)
 {
 	LN(v) p = LN(clamp)(pred, LN(splat)(-3.0f), LN(splat)(3.0f));
 	LN(v) p2 = p * p;
-	LN(v) m = LN(clamp)(LN(abs)(pred) * (1.0f / 3.0f), LN(splat)(1.0f),
+	LN(v) m = LN(clamp)(LANES(abs)(pred) * (1.0f / 3.0f), LN(splat)(1.0f),
 	    LN(splat)(1e4f));
 	LN(v) q = (9.0f * m) * (3.0f + p2);
 	LN(v) b = q + ka * (27.0f + p2);
@@ -220,7 +134,7 @@ LN(exact)(LN(v) o, LN(v) pi_over_rate, LN(v) *G, LN(v) *H, LN(v) *C2)
 LINE LN(vi)
 LN(near)(LN(v) xa, LN(v) x, LN(v) xb, float t, LN(v) tol)
 {
-	return LN(abs)(x - (xa + (xb - xa) * t)) <= tol;
+	return LANES(abs)(x - (xa + (xb - xa) * t)) <= tol;
 }
 
 /*
@@ -245,7 +159,7 @@ LN(coeffs)(const LN(v) *o, unsigned n, LN(v) pi_over_rate, LN(vi) exact,
 		/* ladder_seg_straight */
 		for (unsigned j = a + 1; j < b; j++) {
 			LN(v) line = o[a] + d * ((float)(j - a) * inv);
-			smooth &= LN(abs)(o[j] - line) <= tol;
+			smooth &= LANES(abs)(o[j] - line) <= tol;
 		}
 		if (!LN(any)(smooth)) {
 			for (unsigned j = a + 1; j <= b; j++)
@@ -409,9 +323,9 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 					o = LN(select)(oct.stepping,
 					    LN(glide_next)(&oct), o);
 				if (pp[0] != NULL)
-					o += LN(gather)(pp, i);
+					o += LANES(gather)(pp, i);
 				if (mp[0] != NULL)
-					o += depth * LN(gather)(mp, i);
+					o += depth * LANES(gather)(mp, i);
 				Ot[j] = LN(clamp)(o, lo, hi);
 			}
 			/* ladder_coeffs' tolerance, from k where the chunk
@@ -446,7 +360,7 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 			LN(v) in = __builtin_convertvector((LN(vi))noise, LN(v)) *
 			    (LADDER_NOISE / 2147483648.0f);
 			if (xp[0] != NULL)
-				in += gain * LN(gather)(xp, i);
+				in += gain * LANES(gather)(xp, i);
 
 			/* from here on ladder_run's sample, lane by lane */
 			LN(v) pred = c2 * ya - yb;
@@ -469,7 +383,7 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 			ya = y4;
 			Yt[j] = y4;
 		}
-		LN(write)(Yt, m, used, y, done);
+		LANES(rows_write)(Yt, m, used, y, done);
 	}
 	for (unsigned l = 0; l < used; l++) {
 		struct ladder *fv = f[l];
@@ -494,4 +408,5 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 }
 
 #undef LINE
+#undef LANES
 #undef LN

@@ -189,4 +189,67 @@ tile_read_part(const float *const *x, unsigned at, float *tile, unsigned w,
 			tile[t * w + l] = x[l][at + t];
 }
 
+/* Lane by lane |x| (fabsf, on the bits). */
+static inline lanes_v4
+lanes_abs4(lanes_v4 x)
+{
+	return (lanes_v4)((lanes_v4i)x & 0x7fffffff);
+}
+
+LANES_AVX2_FN static inline lanes_v8
+lanes_abs8(lanes_v8 x)
+{
+	return (lanes_v8)((lanes_v8i)x & 0x7fffffff);
+}
+
+/* p[l][i] in lane l, built in registers (filling a vector's lanes one by
+ * one in memory would stall its load on the narrow stores). */
+static inline lanes_v4
+lanes_gather4(const float *const *p, unsigned i)
+{
+	lanes_v4 r = { p[0][i], p[1][i], p[2][i], p[3][i] };
+	return r;
+}
+
+LANES_AVX2_FN static inline lanes_v8
+lanes_gather8(const float *const *p, unsigned i)
+{
+	lanes_v8 r = { p[0][i], p[1][i], p[2][i], p[3][i],
+	    p[4][i], p[5][i], p[6][i], p[7][i] };
+	return r;
+}
+
+/* Frames 0..m of `rows` (a vector of every lane's sample per frame) into
+ * the first `used` lanes' buffers from dst[l][at]: whole tiles transposed,
+ * the rest frame by frame. */
+static inline void
+lanes_rows_write4(const lanes_v4 *rows, unsigned m, unsigned used,
+    float *const *dst, unsigned at)
+{
+	unsigned j = 0;
+
+	for (; j + 4 <= m; j += 4)
+		tile_write4(dst, used, at + j, rows + j);
+	for (; j < m; j++)
+		for (unsigned l = 0; l < used; l++)
+			dst[l][at + j] = rows[j][l];
+}
+
+LANES_AVX2_FN static inline void
+lanes_rows_write8(const lanes_v8 *rows, unsigned m, unsigned used,
+    float *const *dst, unsigned at)
+{
+	unsigned j = 0;
+
+	for (; j + 8 <= m; j += 8)
+		tile_write8(dst, used, at + j, rows + j);
+	for (; j < m; j++)
+		for (unsigned l = 0; l < used; l++)
+			dst[l][at + j] = rows[j][l];
+}
+
+/* The helper `name` of width w (4 or 8): LANES_FN(abs, 8) is lanes_abs8. */
+#define LANES_FN(name, w) LANES_FN_(name, w)
+#define LANES_FN_(name, w) lanes_##name##w
+
 #endif

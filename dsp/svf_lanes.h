@@ -11,6 +11,7 @@
 
 /* A helper of this vector type: svf_lanes_<name>_v4 or _v8. */
 #define LN(name) SVF_LFN(svf_lanes_##name)
+#define LANES(name) LANES_FN(name, SVF_LW)
 #define LINE static inline __attribute__((always_inline)) SVF_LATTR
 
 typedef SVF_LV LN(v);
@@ -42,93 +43,6 @@ LINE LN(v)
 LN(clamp)(LN(v) x, LN(v) lo, LN(v) hi)
 {
 	return LN(select)(x > lo, LN(select)(x < hi, x, hi), lo);
-}
-
-/* Lane by lane fabsf. */
-LINE LN(v)
-LN(abs)(LN(v) x)
-{
-	return (LN(v))((LN(vi))x & 0x7fffffff);
-}
-
-/* p[l][i] in lane l, built in registers (filling a vector's lanes one by
- * one in memory would stall its load on the narrow stores). */
-LINE LN(v)
-LN(gather)(const float *const *p, unsigned i)
-{
-#if SVF_LW == 4
-	LN(v) r = { p[0][i], p[1][i], p[2][i], p[3][i] };
-#else
-	LN(v) r = { p[0][i], p[1][i], p[2][i], p[3][i],
-	    p[4][i], p[5][i], p[6][i], p[7][i] };
-#endif
-	return r;
-}
-
-/*
- * A block of SVF_LW samples from lanes to voices: r[j] holds every lane's
- * sample j, c[l] gets lane l's samples 0..SVF_LW-1 (the transposition of
- * the block, in shuffles).
- */
-LINE void
-LN(transpose)(const LN(v) *r, LN(v) *c)
-{
-#if SVF_LW == 4
-	LN(v) t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5);
-	LN(v) t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
-	LN(v) t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
-	LN(v) t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
-
-	c[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
-	c[1] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-	c[2] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
-	c[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
-#else
-	/* pairs of rows interleaved, then quads, within each 128-bit half;
-	 * then the halves exchanged */
-	LN(v) t[8], u[8];
-	for (unsigned q = 0; q < 8; q += 2) {
-		t[q] = __builtin_shufflevector(r[q], r[q + 1],
-		    0, 8, 1, 9, 4, 12, 5, 13);
-		t[q + 1] = __builtin_shufflevector(r[q], r[q + 1],
-		    2, 10, 3, 11, 6, 14, 7, 15);
-	}
-	for (unsigned q = 0; q < 8; q += 4) {
-		u[q] = __builtin_shufflevector(t[q], t[q + 2],
-		    0, 1, 8, 9, 4, 5, 12, 13);
-		u[q + 1] = __builtin_shufflevector(t[q], t[q + 2],
-		    2, 3, 10, 11, 6, 7, 14, 15);
-		u[q + 2] = __builtin_shufflevector(t[q + 1], t[q + 3],
-		    0, 1, 8, 9, 4, 5, 12, 13);
-		u[q + 3] = __builtin_shufflevector(t[q + 1], t[q + 3],
-		    2, 3, 10, 11, 6, 7, 14, 15);
-	}
-	for (unsigned l = 0; l < 4; l++) {
-		c[l] = __builtin_shufflevector(u[l], u[l + 4],
-		    0, 1, 2, 3, 8, 9, 10, 11);
-		c[l + 4] = __builtin_shufflevector(u[l], u[l + 4],
-		    4, 5, 6, 7, 12, 13, 14, 15);
-	}
-#endif
-}
-
-/* The chunk's samples 0..m of output rows `rows` (a vector of lanes per
- * sample) into the first `used` voices' buffers, from sample `at` on. */
-LINE void
-LN(write)(const LN(v) *rows, unsigned m, unsigned used, float *const *dst,
-    unsigned at)
-{
-	unsigned j = 0;
-
-	for (; j + SVF_LW <= m; j += SVF_LW) {
-		LN(v) c[SVF_LW];
-		LN(transpose)(rows + j, c);
-		for (unsigned l = 0; l < used; l++)
-			memcpy(dst[l] + at + j, &c[l], sizeof c[l]);
-	}
-	for (; j < m; j++)
-		for (unsigned l = 0; l < used; l++)
-			dst[l][at + j] = rows[j][l];
 }
 
 /*
@@ -184,7 +98,7 @@ LN(glide_next)(LN(v) base, LN(v) *cur, LN(v) target, LN(v) coef)
 	LN(v) d = target - *cur;
 	LN(v) next = *cur + d * coef;
 	LN(vi) snap = (next == *cur) |
-	    (LN(abs)(d) < 1e-5f * (1.0f + LN(abs)(target)));
+	    (LANES(abs)(d) < 1e-5f * (1.0f + LANES(abs)(target)));
 	*cur = LN(select)(snap, target, next);
 	return base + *cur;
 }
@@ -260,7 +174,7 @@ LN(coeffs)(const LN(v) *o, const LN(v) *k, unsigned n, LN(v) pi_over_rate,
 		/* svf_seg_straight */
 		for (unsigned j = a + 1; j < b; j++) {
 			LN(v) line = o[a] + d * ((float)(j - a) * inv);
-			smooth &= LN(abs)(o[j] - line) <= tol;
+			smooth &= LANES(abs)(o[j] - line) <= tol;
 		}
 		if (!LN(any)(smooth)) {
 			for (unsigned j = a + 1; j <= b; j++)
@@ -271,7 +185,7 @@ LN(coeffs)(const LN(v) *o, const LN(v) *k, unsigned n, LN(v) pi_over_rate,
 		g[b] = LN(exact)(o[b], pi_over_rate);
 		LN(v) gm = LN(exact)(o[mid], pi_over_rate);
 		float tm = (float)(mid - a) * inv;
-		smooth &= LN(abs)(gm - (g[a] + (g[b] - g[a]) * tm)) <= tol * gm;
+		smooth &= LANES(abs)(gm - (g[a] + (g[b] - g[a]) * tm)) <= tol * gm;
 		int all = LN(all)(smooth), none = !LN(any)(smooth);
 		for (unsigned j = a + 1; j < b; j++) {
 			float t = (float)(j - a) * inv;
@@ -428,9 +342,9 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 				Kt[j] = LN(glide_next)(k_base, &k_cur, k_target,
 				    k_coef);
 				if (pp[0] != NULL)
-					o += LN(gather)(pp, i);
+					o += LANES(gather)(pp, i);
 				if (mp[0] != NULL)
-					o += depth * LN(gather)(mp, i);
+					o += depth * LANES(gather)(mp, i);
 				Ot[j] = LN(clamp)(o, lo, hi);
 			}
 			LN(coeffs)(Ot, Kt, m, pi_over_rate, per_sample, Gt);
@@ -448,7 +362,7 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 			struct LN(outs) o_lo, o_hi;
 
 			if (xp[0] != NULL) {
-				LN(v) xv = LN(gather)(xp, i);
+				LN(v) xv = LANES(gather)(xp, i);
 				v0_lo = LN(lo)(xv);
 				v0_hi = LN(hi)(xv);
 			}
@@ -464,7 +378,7 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 			ot[SVF_OUT_NOTCH][j] = LN(join)(o_lo.notch, o_hi.notch);
 		}
 		for (unsigned o = 0; o < SVF_N_OUT; o++)
-			LN(write)(ot[o], m, used, op[o], done);
+			LANES(rows_write)(ot[o], m, used, op[o], done);
 	}
 	for (unsigned l = 0; l < used; l++) {
 		struct svf *fv = f[l];
@@ -481,4 +395,5 @@ LN(run)(struct svf *const *f, unsigned used, const float *const *const *in,
 #undef SVF_LANE_GET
 #undef SVF_LANE_SET
 #undef LINE
+#undef LANES
 #undef LN
