@@ -95,26 +95,6 @@ LN(feedback)(LN(v) t, LN(v) k, LN(v) ka, LN(v) pred)
 	return (k * a) * (b27 * b + a2) / (b27 * (b * b) + (9.0f * b) * a2);
 }
 
-/* Whether any lane of `mask` is set. */
-LINE int
-LN(any)(LN(vi) mask)
-{
-	int r = 0;
-	for (unsigned l = 0; l < LADDER_LW; l++)
-		r |= mask[l];
-	return r != 0;
-}
-
-/* Whether every lane of `mask` is set. */
-LINE int
-LN(all)(LN(vi) mask)
-{
-	int r = -1;
-	for (unsigned l = 0; l < LADDER_LW; l++)
-		r &= mask[l];
-	return r != 0;
-}
-
 /* ladder_exact_v4 in every lane (pi_over_rate per lane). */
 LINE void
 LN(exact)(LN(v) o, LN(v) pi_over_rate, LN(v) *G, LN(v) *H, LN(v) *C2)
@@ -161,7 +141,7 @@ LN(coeffs)(const LN(v) *o, unsigned n, LN(v) pi_over_rate, LN(vi) exact,
 			LN(v) line = o[a] + d * ((float)(j - a) * inv);
 			smooth &= LANES(abs)(o[j] - line) <= tol;
 		}
-		if (!LN(any)(smooth)) {
+		if (!LANES(any)(smooth)) {
 			for (unsigned j = a + 1; j <= b; j++)
 				LN(exact)(o[j], pi_over_rate, &G[j], &H[j],
 				    &C2[j]);
@@ -175,7 +155,7 @@ LN(coeffs)(const LN(v) *o, unsigned n, LN(v) pi_over_rate, LN(vi) exact,
 		smooth &= LN(near)(G[a], gm, G[b], tm, tol * gm) &
 		    LN(near)(H[a], hm, H[b], tm, tol * hm) &
 		    LN(near)(C2[a], cm, C2[b], tm, tol * 2.0f);
-		int all = LN(all)(smooth), none = !LN(any)(smooth);
+		int all = LANES(all)(smooth), none = !LANES(any)(smooth);
 		for (unsigned j = a + 1; j < b; j++) {
 			float t = (float)(j - a) * inv;
 			LN(v) g = G[a] + (G[b] - G[a]) * t;
@@ -334,7 +314,7 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 			    (4.0f - (kg.base + kg.cur));
 			LN(coeffs)(Ot, m, pi_over_rate, per_sample, tol, Gt,
 			    Ht, Ct);
-			if (!LN(all)(vary))
+			if (!LANES(all)(vary))
 				for (unsigned j = 0; j < m; j++) {
 					Gt[j] = LN(select)(vary, Gt[j], Gc);
 					Ht[j] = LN(select)(vary, Ht[j], Hc);

@@ -248,6 +248,37 @@ lanes_rows_write8(const lanes_v8 *rows, unsigned m, unsigned used,
 			dst[l][at + j] = rows[j][l];
 }
 
+/* Whether any lane of `mask` is set, and whether every lane is. */
+static inline int
+lanes_any4(lanes_v4i mask)
+{
+	return (mask[0] | mask[1] | mask[2] | mask[3]) != 0;
+}
+
+LANES_AVX2_FN static inline int
+lanes_any8(lanes_v8i mask)
+{
+	int r = 0;
+	for (unsigned l = 0; l < 8; l++)
+		r |= mask[l];
+	return r != 0;
+}
+
+static inline int
+lanes_all4(lanes_v4i mask)
+{
+	return (mask[0] & mask[1] & mask[2] & mask[3]) != 0;
+}
+
+LANES_AVX2_FN static inline int
+lanes_all8(lanes_v8i mask)
+{
+	int r = -1;
+	for (unsigned l = 0; l < 8; l++)
+		r &= mask[l];
+	return r != 0;
+}
+
 /* The helper `name` of width w (4 or 8): LANES_FN(abs, 8) is lanes_abs8. */
 #define LANES_FN(name, w) LANES_FN_(name, w)
 #define LANES_FN_(name, w) lanes_##name##w

@@ -125,26 +125,6 @@ LN(tan)(LN(v) x)
 	return num / den;
 }
 
-/* Whether any lane of `mask` is set. */
-LINE int
-LN(any)(LN(vi) mask)
-{
-	int r = 0;
-	for (unsigned l = 0; l < SVF_LW; l++)
-		r |= mask[l];
-	return r != 0;
-}
-
-/* Whether every lane of `mask` is set. */
-LINE int
-LN(all)(LN(vi) mask)
-{
-	int r = -1;
-	for (unsigned l = 0; l < SVF_LW; l++)
-		r &= mask[l];
-	return r != 0;
-}
-
 /* svf_exact in every lane. */
 LINE LN(v)
 LN(exact)(LN(v) o, LN(v) pi_over_rate)
@@ -176,7 +156,7 @@ LN(coeffs)(const LN(v) *o, const LN(v) *k, unsigned n, LN(v) pi_over_rate,
 			LN(v) line = o[a] + d * ((float)(j - a) * inv);
 			smooth &= LANES(abs)(o[j] - line) <= tol;
 		}
-		if (!LN(any)(smooth)) {
+		if (!LANES(any)(smooth)) {
 			for (unsigned j = a + 1; j <= b; j++)
 				g[j] = LN(exact)(o[j], pi_over_rate);
 			a = b;
@@ -186,7 +166,7 @@ LN(coeffs)(const LN(v) *o, const LN(v) *k, unsigned n, LN(v) pi_over_rate,
 		LN(v) gm = LN(exact)(o[mid], pi_over_rate);
 		float tm = (float)(mid - a) * inv;
 		smooth &= LANES(abs)(gm - (g[a] + (g[b] - g[a]) * tm)) <= tol * gm;
-		int all = LN(all)(smooth), none = !LN(any)(smooth);
+		int all = LANES(all)(smooth), none = !LANES(any)(smooth);
 		for (unsigned j = a + 1; j < b; j++) {
 			float t = (float)(j - a) * inv;
 			LN(v) lerp = g[a] + (g[b] - g[a]) * t;

@@ -178,17 +178,6 @@ VCO_NAME(vco_vread)(const float *t, VU phase)
 	return a0 + f * (a1 - a0);
 }
 
-/* Whether any lane of mask is set. */
-VCO_INLINE int
-VCO_NAME(vco_any)(VI mask)
-{
-	int any = 0;
-
-	for (unsigned l = 0; l < W; l++)
-		any |= mask[l];
-	return any != 0;
-}
-
 /* Transpose W vectors of W floats in place: r[a][b] becomes r[b][a]. */
 VCO_INLINE void
 VCO_NAME(vco_transpose)(VF *r)
@@ -289,10 +278,10 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 		VF fixed_w;
 		/* smoothers that move in some lane at the chunk's start; one
 		 * settled in every lane would add exactly 0 all chunk long */
-		int gliding = VCO_NAME(vco_any)(glide != settled);
-		int fm_gliding = VCO_NAME(vco_any)(fm_glide != settled);
-		int pw_gliding = VCO_NAME(vco_any)(pw_glide != settled);
-		int level_gliding = VCO_NAME(vco_any)(level_glide != settled);
+		int gliding = LANES_FN(any, VCO_LANE_WIDTH)(glide != settled);
+		int fm_gliding = LANES_FN(any, VCO_LANE_WIDTH)(fm_glide != settled);
+		int pw_gliding = LANES_FN(any, VCO_LANE_WIDTH)(pw_glide != settled);
+		int level_gliding = LANES_FN(any, VCO_LANE_WIDTH)(level_glide != settled);
 		int any, all;
 
 		/* which lanes follow the per-sample pitch, as process decides
@@ -301,8 +290,8 @@ VCO_NAME(vco_lanes_body)(struct vco *const *v, const float *const *const *in,
 			varying = VCO_SPLAT(VI, -1);
 		else
 			varying = glide != settled;
-		any = VCO_NAME(vco_any)(varying);
-		all = !VCO_NAME(vco_any)(~varying);
+		any = LANES_FN(any, VCO_LANE_WIDTH)(varying);
+		all = !LANES_FN(any, VCO_LANE_WIDTH)(~varying);
 		VCO_NAME(vco_vlevel)(base_linc, &fixed_j, &fixed_w);
 		if (pitch[0] != NULL)
 			VCO_NAME(vco_lanes_in)(pitch_v, pitch, done, m);
