@@ -1088,13 +1088,6 @@ out_sum_build(struct graph *g, struct graph_input *in,
 }
 
 /*
- * Group instances into tasks and build the pool's plan: per stage, one
- * task per voice holding that voice's modules of the stage, then per
- * global module the partial sums of its inputs with more than SUM_GROUP
- * sources and one task for the module; after the last stage the sums of
- * the engine outputs; last the background tasks.
- */
-/*
  * Voices per voice task: the path's vector width (dsp/lanes.h), so that a
  * task's lane kernels fill their registers, but never so many that a stage
  * has fewer voice tasks than the machine has CPUs (64 voices on 16 CPUs:
@@ -1110,6 +1103,15 @@ lane_group_for(unsigned poly, enum lanes_path path)
 		group = poly / (unsigned)cpus;
 	return group < 1 ? 1 : group;
 }
+
+/*
+ * Group instances into tasks and build the pool's plan: per stage, one
+ * task per group of voices (lane_group_for) holding their modules of the
+ * stage, each module's instances side by side, then per
+ * global module the partial sums of its inputs with more than SUM_GROUP
+ * sources and one task for the module; after the last stage the sums of
+ * the engine outputs; last the background tasks.
+ */
 
 static void
 tasks_build(struct graph *g, const struct patch *p, const int *order,
@@ -1953,16 +1955,16 @@ voice_silence(struct graph *g, unsigned v)
  * voices play notes (a voice module takes note events: midi), a voice
  * sleeps when its key is up (never pressed, or released with the sustain
  * pedal up) and nothing left it above GRAPH_SOUNDING_PEAK (-100 dBFS) for
- * SLEEP_SECONDS: its release has ended.  Its instances then do not run (a group of
- * sleeping voices costs nothing), its outputs read 0, and the allocator
- * counts it idle, so the next note takes the lowest-numbered sleeping
- * voice and sounding voices stay packed in few groups; no sounding voice
- * moves.  Any event for it wakes it: a note for good, a bend or mod wheel
- * (to every voice) for the block it comes in, so the voice keeps its
- * controllers for its next note.  The voices of a patch without a note
- * input (a drone), and a mono patch's, never sleep.  Whether a voice sleeps depends
- * only on the audio and the notes, so the output stays bit-identical for
- * any thread count.
+ * SLEEP_SECONDS: its release has ended.  Its instances then do not run
+ * (a group of sleeping voices costs nothing), its outputs read 0, and the
+ * allocator counts it idle, so the next note takes the lowest-numbered
+ * sleeping voice and sounding voices stay packed in few groups; no
+ * sounding voice moves.  Any event for it wakes it: a note for good, a
+ * bend or mod wheel (to every voice) for the block it comes in, so the
+ * voice keeps its controllers for its next note.  The voices of a patch
+ * without a note input (a drone), and a mono patch's, never sleep.
+ * Whether a voice sleeps depends only on the audio and the notes, so the
+ * output stays bit-identical for any thread count.
  */
 static void
 voices_sleep(struct graph *g)
@@ -2177,9 +2179,11 @@ graph_continue(struct graph *g, const struct graph *old)
 	}
 	if (old->mono == g->mono)
 		g->route = old->route;
-	/* sleeping voices sleep on (their outputs in this graph start at 0) */
+	/* sleeping voices sleep on (their outputs in this graph start at 0),
+	 * unless this patch's voices never sleep: then none may stay asleep */
 	unsigned both = old->poly < g->poly ? old->poly : g->poly;
-	memcpy(g->voice_asleep, old->voice_asleep, both);
+	if (g->voices_may_sleep)
+		memcpy(g->voice_asleep, old->voice_asleep, both);
 	memcpy(g->voice_quiet, old->voice_quiet, both * sizeof *g->voice_quiet);
 	g->cc14 = old->cc14;
 	/* a mapped parameter keeps the value its controller gave it last,

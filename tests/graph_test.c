@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "graph.h"
@@ -396,11 +397,28 @@ test_sum_tree(void)
 	for (unsigned i = 0; i < N; i++)
 		x[i] = sinf(0.05f * (float)i) * 0.9f + 0.01f * (float)(i % 7);
 	static const unsigned threads[] = { 0, 1, 2, 3, 8 };
+	/* the scalar path runs voices one by one */
+	enum lanes_path was = lanes_path();
+	lanes_force(LANES_SCALAR);
+	struct graph *one = sum_patch(POLY);
+	if (graph_lane_group(one) != 1)
+		fail("sum tree: groups of %u voices on the scalar path",
+		    graph_lane_group(one));
+	graph_free(one);
+	lanes_force(was);
 	for (unsigned r = 0; r < sizeof threads / sizeof threads[0]; r++) {
 		struct graph *g = sum_patch(POLY);
 		/* voice tasks (a group of voices each), g, g.in's 19 + 2
 		 * partials, out.2's 19 + 2 and its total */
 		unsigned group = graph_lane_group(g);
+		/* voices are grouped when the path has lanes to fill and the
+		 * machine's CPUs leave at least 2 voices each */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (r == 0 && lanes_path() != LANES_SCALAR &&
+		    POLY / (cpus > 1 ? cpus : 1) >= 2 && group < 2)
+			fail("sum tree: %u voices on %ld CPUs in groups of %u, "
+			    "on the %s path", POLY, cpus, group,
+			    lanes_path_name(lanes_path()));
 		unsigned want = (POLY + group - 1) / group + 1 + 21 + 22;
 		if (r == 0 && graph_task_count(g) != want)
 			fail("sum tree: %u tasks, want %u (groups of %u voices)",
@@ -648,6 +666,26 @@ test_sleep(void)
 		printf("ok: a bend given to sleeping voices is in the next note "
 		    "(%u Hz), which wakes one voice\n", ups);
 	(void)voice;
+
+	/* an edit to a patch without a note input: no voice stays asleep */
+	for (unsigned b = 0; b < 20; b++)
+		block_peak(g);               /* voice 0's note is still held */
+	static struct patch drone;
+	load(&drone, "poly 8\nvoice vco v wave=sine level=0.5\n"
+	    "connect v.out out.1\n");
+	struct graph *edited = graph_compile(&drone, RATE, g);
+	graph_continue(edited, g);
+	unsigned was_asleep = graph_voices_asleep(g);
+	float drone_peak = block_peak(edited);
+	if (was_asleep != 7 || graph_voices_asleep(edited) != 0 ||
+	    drone_peak < 1.0f)
+		fail("sleep: after an edit to a drone, %u of 8 voices asleep "
+		    "(were %u), peak %g (want several voices of 0.5)",
+		    graph_voices_asleep(edited), was_asleep, drone_peak);
+	else
+		printf("ok: an edit to a patch without notes wakes every voice "
+		    "(peak %g)\n", drone_peak);
+	graph_free(edited);
 	graph_free(g);
 
 	/* no note input: a silent drone's voices run on */
