@@ -53,6 +53,10 @@ struct module_case {
  * each block (7.5 units a second: an envelope's or a 2 Hz LFO's pace;
  * smooth but for the jump back at each block's start). */
 #define SWEEP_IN(k) (UINT64_C(1) << (48 + (k)))
+/* In `connected`: parameter 0 set to 0.5 and 1.5 in turn (clamped to its
+ * range) every block, so that it always glides (the bit of input 15: no
+ * module has that many inputs). */
+#define GLIDE_P0 (UINT64_C(1) << 15)
 
 /* Input k's sample i of a case's test signal (every block the same). */
 static float
@@ -92,7 +96,11 @@ static const struct module_case module_cases[] = {
 	{ "svf, slow sweep",           "svf",    "q=2",                    0x5 | SWEEP_IN(2), "" },
 	{ "vca with cv",               "vca",    "",                       0x3, "" },
 	{ "mixer 4 inputs",            "mixer",  "",                       0xf, "" },
+	{ "vca, gain gliding",         "vca",    "",                       0x3 | GLIDE_P0, "" },
+	{ "mixer, level gliding",      "mixer",  "",                       0xf | GLIDE_P0, "" },
 	{ "pan",                       "pan",    "",                       0x1, "" },
+	{ "pan, position gliding",     "pan",    "",                       0x1 | GLIDE_P0, "" },
+	{ "pan, position cv",          "pan",    "",                       0x3, "" },
 	{ "delay 0.3 s, feedback",     "delay",  "time=0.3 feedback=0.5",  0x1, "" },
 	{ "delay 1/8 at tempo, feedback", "delay", "sync=tempo division=1/8 feedback=0.5", 0x1, "" },
 	{ "seq 8 steps, 1/16",         "seq",    "division=1/16 s2=7 s5=12", 0x0, "" },
@@ -155,6 +163,16 @@ apply_params(const struct module_type *t, void *state, const char *params)
 }
 
 /* Median ns per sample of one module case over RUNS runs of one second. */
+/* Block b of a case: with GLIDE_P0, set parameter 0 to 0.5 or 1.5. */
+static void
+glide_step(const struct module_case *mc, const struct module_type *t,
+    void *state, unsigned b)
+{
+	if ((mc->connected & GLIDE_P0) && t->n_params > 0)
+		t->set_param(state, 0, param_clamp(&t->params[0],
+		    b & 1 ? 0.5f : 1.5f));
+}
+
 static double
 bench_module(const struct module_case *mc)
 {
@@ -183,8 +201,10 @@ bench_module(const struct module_case *mc)
 	unsigned blocks = (unsigned)RATE / BLOCK;
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now_ns();
-		for (unsigned b = 0; b < blocks; b++)
+		for (unsigned b = 0; b < blocks; b++) {
+			glide_step(mc, t, state, b);
 			t->process(state, in, out, BLOCK);
+		}
 		times[r] = (now_ns() - t0) / ((double)blocks * BLOCK);
 	}
 	free(state);
@@ -232,8 +252,11 @@ bench_module_lanes(const struct module_case *mc, enum lanes_path path)
 	unsigned blocks = (unsigned)RATE / BLOCK;
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now_ns();
-		for (unsigned b = 0; b < blocks; b++)
+		for (unsigned b = 0; b < blocks; b++) {
+			for (unsigned l = 0; l < LANES_MAX; l++)
+				glide_step(mc, t, state[l], b);
 			t->process_lanes(state, in_rows, out_rows, LANES_MAX, BLOCK, path);
+		}
 		times[r] = (now_ns() - t0) / ((double)blocks * BLOCK * LANES_MAX);
 	}
 	for (unsigned l = 0; l < LANES_MAX; l++)

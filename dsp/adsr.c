@@ -468,6 +468,7 @@ adsr_process_lanes(void *const *self, const float *const *const *in,
 		}
 	}
 	if (path == LANES_AVX2 && n >= 3) {
+		lanes_count(n, frames);
 		adsr_lanes_avx2(busy, busy_in, busy_out, n, frames);
 		return;
 	}

@@ -1360,6 +1360,7 @@ ladder_process_lanes(void *const *self, const float *const *const *in,
 #if defined(__x86_64__)
 		if (path == LANES_AVX2 && left > 4) {
 			unsigned w = left < 8 ? left : 8;
+			lanes_count(w, frames);
 			ladder_lanes_run_v8(f + g, w, x + g, pitch + g, mod + g,
 			    y + g, varying + g, frames);
 			g += w;
@@ -1369,6 +1370,7 @@ ladder_process_lanes(void *const *self, const float *const *const *in,
 		(void)path;
 #endif
 		unsigned w = left < 4 ? left : 4;
+		lanes_count(w, frames);
 		ladder_lanes_run_v4(f + g, w, x + g, pitch + g, mod + g, y + g,
 		    varying + g, frames);
 		g += w;

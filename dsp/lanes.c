@@ -8,6 +8,8 @@
 
 #include "lanes.h"
 
+_Thread_local unsigned long long lanes_vector_frames;
+
 /* 0: not decided yet. */
 static enum lanes_path chosen;
 

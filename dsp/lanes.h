@@ -62,6 +62,19 @@ int lanes_force(enum lanes_path path);
 /* The name of a path: "scalar", "sse2", "avx2". */
 const char *lanes_path_name(enum lanes_path path);
 
+/* Lane-frames run in vectors by the lane kernels on this thread so far.
+ * A kernel that quietly sent every voice through process would still be
+ * bit-identical to it; tests/lanes_test.c reads this count to see that each
+ * kernel really runs voices side by side.  A thread-local add per call. */
+extern _Thread_local unsigned long long lanes_vector_frames;
+
+/* Count `lanes` voices of `frames` frames as run side by side. */
+static inline void
+lanes_count(unsigned lanes, unsigned frames)
+{
+	lanes_vector_frames += (unsigned long long)lanes * frames;
+}
+
 /* A function of a kernel's 8-wide (AVX2) instantiation, inlined into it. */
 #if defined(__x86_64__)
 #define LANES_AVX2_FN __attribute__((target("avx2"), always_inline))

@@ -452,6 +452,7 @@ midi_process_lanes(void *const *self, const float *const *const *in,
 		midi_process(self[0], in[0], out[0], frames);
 		return;
 	}
+	lanes_count(lanes, frames);
 	if (path == LANES_AVX2) {
 		midi_lanes_avx2(self, out, lanes, frames);
 		return;

@@ -3,8 +3,12 @@
  * smoothed master; inputs are summed in fixed order (in1, in2, in3, in4) so
  * results are reproducible bit for bit.
  */
+#include <string.h>
+
 #include "dsp_util.h"
+#include "lanes.h"
 #include "module.h"
+#include "smoother_lanes.h"
 
 #define MIXER_CHANNELS 4
 
@@ -106,6 +110,84 @@ mixer_process(void *self, const float *const *in, float *const *out,
 	}
 }
 
+/*
+ * Voices side by side (module_type.process_lanes): a level that glides in
+ * some voice runs in vectors across the group's voices (smoother_rows),
+ * and each voice sums its inputs times its rows in mixer_process's order,
+ * bit for bit what process writes.  Levels settled in every voice are
+ * read as they are.  With no level gliding anywhere, each voice runs
+ * through process, already vectorised along its frames.
+ */
+static void
+mixer_process_lanes(void *const *self, const float *const *const *in,
+    float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
+{
+	struct smoother *level[MIXER_CHANNELS + 1][LANES_MAX];
+	int moving[MIXER_CHANNELS + 1], any = 0;
+	float row[LANES_MAX][SMOOTHER_ROWS];
+	float *rows[LANES_MAX];
+
+	for (unsigned c = 0; c <= MIXER_CHANNELS; c++) {
+		for (unsigned l = 0; l < lanes; l++) {
+			struct mixer *m = self[l];
+			level[c][l] = c < MIXER_CHANNELS ? &m->level[c] :
+			    &m->master;
+		}
+		moving[c] = smoother_any_moving(level[c], lanes);
+		any |= moving[c];
+	}
+	if (!any) {
+		for (unsigned l = 0; l < lanes; l++)
+			mixer_process(self[l], in[l], out[l], frames);
+		return;
+	}
+	for (unsigned l = 0; l < lanes; l++)
+		rows[l] = row[l];
+	lanes_count(lanes, frames);
+	for (unsigned at = 0; at < frames; at += SMOOTHER_ROWS) {
+		unsigned n = frames - at < SMOOTHER_ROWS ? frames - at :
+		    SMOOTHER_ROWS;
+		for (unsigned l = 0; l < lanes; l++)
+			memset(out[l][MIXER_OUT] + at, 0, n * sizeof(float));
+		for (unsigned c = 0; c < MIXER_CHANNELS; c++) {
+			if (moving[c])
+				smoother_rows(level[c], lanes, n, rows, path);
+			for (unsigned l = 0; l < lanes; l++) {
+				const float *x = in[l][c];
+				float *y = out[l][MIXER_OUT] + at;
+				if (x == NULL)
+					continue;
+				x += at;
+				if (moving[c]) {
+					for (unsigned i = 0; i < n; i++)
+						y[i] += x[i] * row[l][i];
+				} else {
+					float g = level[c][l]->cur;
+					for (unsigned i = 0; i < n; i++)
+						y[i] += x[i] * g;
+				}
+			}
+		}
+		if (moving[MIXER_CHANNELS])
+			smoother_rows(level[MIXER_CHANNELS], lanes, n, rows,
+			    path);
+		for (unsigned l = 0; l < lanes; l++) {
+			float *y = out[l][MIXER_OUT] + at;
+			float g = level[MIXER_CHANNELS][l]->cur;
+			if (moving[MIXER_CHANNELS])
+				for (unsigned i = 0; i < n; i++)
+					y[i] *= row[l][i];
+			else if (g != 1.0f)
+				for (unsigned i = 0; i < n; i++)
+					y[i] *= g;
+		}
+	}
+	for (unsigned l = 0; l < lanes; l++) {
+		struct mixer *m = self[l];
+		m->running = 1;
+	}
+}
+
 static const struct port_desc mixer_inputs[MIXER_N_IN] = {
 	{ "in1", "audio in [-1, 1]" },
 	{ "in2", "audio in [-1, 1]" },
@@ -130,4 +212,5 @@ const struct module_type mixer_module = {
 	.init = mixer_init,
 	.set_param = mixer_set_param,
 	.process = mixer_process,
+	.process_lanes = mixer_process_lanes,
 };

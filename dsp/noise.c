@@ -474,11 +474,14 @@ noise_process_lanes(void *const *self, const float *const *const *in,
 	unsigned l = 0;
 
 	if (path == LANES_AVX2 && lanes > 4) {
+		lanes_count(lanes, frames);
 		noise_lanes_avx2(self, out, lanes, frames);
 		return;
 	}
-	for (; l + 4 <= lanes; l += 4)
+	for (; l + 4 <= lanes; l += 4) {
+		lanes_count(4, frames);
 		noise_lanes_sse2(self + l, out + l, 4, frames);
+	}
 	for (; l < lanes; l++)
 		noise_process(self[l], in[l], out[l], frames);
 }

@@ -3,9 +3,12 @@
  * right so that left^2 + right^2 stays constant (each -3 dB at centre).
  */
 #include <math.h>
+#include <string.h>
 
 #include "dsp_util.h"
+#include "lanes.h"
 #include "module.h"
+#include "smoother_lanes.h"
 
 enum { PAN_IN, PAN_CV, PAN_N_IN };
 enum { PAN_LEFT, PAN_RIGHT, PAN_N_OUT };
@@ -45,14 +48,32 @@ pan_set_param(void *self, unsigned index, float value)
 		p->pos.cur = value;
 }
 
-/* Left and right gains, cos and sin of an angle in [0, pi/2], for a
- * position in [-1, 1] (clamped). */
+/* sin x for x in [0, pi/2]: its Taylor polynomial to x^13 (error below
+ * 1e-9, under float rounding), in Horner form.  Plain arithmetic rather
+ * than sinf, so the lane kernel below computes the same bits in vectors
+ * and a compiler may vectorise a voice's frames. */
+static inline float
+pan_sin(float x)
+{
+	float x2 = x * x;
+	float p = 1.0f / 6227020800.0f;
+	p = p * x2 - 1.0f / 39916800.0f;
+	p = p * x2 + 1.0f / 362880.0f;
+	p = p * x2 - 1.0f / 5040.0f;
+	p = p * x2 + 1.0f / 120.0f;
+	p = p * x2 - 1.0f / 6.0f;
+	p = p * x2 + 1.0f;
+	return x * p;
+}
+
+/* Left and right gains, cos and sin of an angle a in [0, pi/2], for a
+ * position in [-1, 1] (clamped): cos a = sin(pi/2 - a). */
 static inline void
 pan_gains(float pos, float *l, float *r)
 {
 	float a = (clampf(pos, -1.0f, 1.0f) + 1.0f) * (float)(DSP_PI / 4);
-	*l = cosf(a);
-	*r = sinf(a);
+	*l = pan_sin((float)(DSP_PI / 2) - a);
+	*r = pan_sin(a);
 }
 
 /* Split the input into left and right by the smoothed position plus cv. */
@@ -91,6 +112,119 @@ pan_process(void *self, const float *const *in, float *const *out,
 	}
 }
 
+/* Four frames of pan_gains at once, lane by lane its operations. */
+static inline void
+pan_gains4(lanes_v4 pos, lanes_v4 *l, lanes_v4 *r)
+{
+	const lanes_v4 lo = { -1.0f, -1.0f, -1.0f, -1.0f };
+	const lanes_v4 hi = { 1.0f, 1.0f, 1.0f, 1.0f };
+	/* clampf: pos > lo ? (pos < hi ? pos : hi) : lo (NaN gives lo) */
+	lanes_v4i above = pos > lo, below = pos < hi;
+	lanes_v4 c = (lanes_v4)((below & (lanes_v4i)pos) | (~below & (lanes_v4i)hi));
+	c = (lanes_v4)((above & (lanes_v4i)c) | (~above & (lanes_v4i)lo));
+	lanes_v4 a = (c + 1.0f) * (float)(DSP_PI / 4);
+	lanes_v4 u[2] = { (float)(DSP_PI / 2) - a, a };
+	lanes_v4 g[2];
+
+	for (unsigned k = 0; k < 2; k++) {
+		lanes_v4 x2 = u[k] * u[k];
+		lanes_v4 p = x2 * (1.0f / 6227020800.0f) - 1.0f / 39916800.0f;
+		p = p * x2 + 1.0f / 362880.0f;
+		p = p * x2 - 1.0f / 5040.0f;
+		p = p * x2 + 1.0f / 120.0f;
+		p = p * x2 - 1.0f / 6.0f;
+		p = p * x2 + 1.0f;
+		g[k] = u[k] * p;
+	}
+	*l = g[0];
+	*r = g[1];
+}
+
+/* A voice's frames from its row of positions `pos` plus `cv` (NULL:
+ * none): what pan_process writes, four frames a vector. */
+static void
+pan_frames(const float *pos, const float *cv, const float *x, float *yl,
+    float *yr, unsigned n)
+{
+	unsigned i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		lanes_v4 p, c, xv, gl, gr;
+		memcpy(&p, pos + i, sizeof p);
+		if (cv != NULL) {
+			memcpy(&c, cv + i, sizeof c);
+			p += c;
+		}
+		pan_gains4(p, &gl, &gr);
+		memcpy(&xv, x + i, sizeof xv);
+		gl *= xv;
+		gr *= xv;
+		memcpy(yl + i, &gl, sizeof gl);
+		memcpy(yr + i, &gr, sizeof gr);
+	}
+	for (; i < n; i++) {
+		float at = pos[i], gl, gr;
+		if (cv != NULL)
+			at += cv[i];
+		pan_gains(at, &gl, &gr);
+		yl[i] = x[i] * gl;
+		yr[i] = x[i] * gr;
+	}
+}
+
+/*
+ * Voices side by side (module_type.process_lanes): while the position
+ * glides in some voice, the group's smoothers run in vectors
+ * (smoother_rows) and each voice's frames are computed from its row with
+ * pan_process's operations in its order, bit for bit what process writes.
+ * With a position cv the same rows (settled: the position, frames long)
+ * free a voice's frames from the smoother's chain, so they vectorise.
+ * Without a glide or a cv each voice runs through process, whose frames
+ * are independent of each other already.
+ */
+static void
+pan_process_lanes(void *const *self, const float *const *const *in,
+    float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
+{
+	struct smoother *pos[LANES_MAX];
+	float row[LANES_MAX][SMOOTHER_ROWS];
+	float *rows[LANES_MAX];
+
+	for (unsigned l = 0; l < lanes; l++) {
+		struct pan *p = self[l];
+		pos[l] = &p->pos;
+		rows[l] = row[l];
+	}
+	if (!smoother_any_moving(pos, lanes) && in[0][PAN_CV] == NULL) {
+		for (unsigned l = 0; l < lanes; l++)
+			pan_process(self[l], in[l], out[l], frames);
+		return;
+	}
+	lanes_count(lanes, frames);
+	for (unsigned at = 0; at < frames; at += SMOOTHER_ROWS) {
+		unsigned m = frames - at < SMOOTHER_ROWS ? frames - at :
+		    SMOOTHER_ROWS;
+		smoother_rows(pos, lanes, m, rows, path);
+		for (unsigned l = 0; l < lanes; l++) {
+			const float *x = in[l][PAN_IN], *cv = in[l][PAN_CV];
+			float *yl = out[l][PAN_LEFT] + at;
+			float *yr = out[l][PAN_RIGHT] + at;
+			const float *g = row[l];
+			if (x == NULL) {
+				for (unsigned i = 0; i < m; i++)
+					yl[i] = yr[i] = 0.0f;
+				continue;
+			}
+			pan_frames(g, cv != NULL ? cv + at : NULL, x + at, yl, yr,
+			    m);
+		}
+	}
+	for (unsigned l = 0; l < lanes; l++) {
+		struct pan *p = self[l];
+		p->running = 1;
+	}
+}
+
 static const struct port_desc pan_inputs[PAN_N_IN] = {
 	[PAN_IN] = { "in", "audio in [-1, 1]" },
 	[PAN_CV] = { "pan", "position cv added to the pan parameter, -1..1" },
@@ -114,4 +248,5 @@ const struct module_type pan_module = {
 	.init = pan_init,
 	.set_param = pan_set_param,
 	.process = pan_process,
+	.process_lanes = pan_process_lanes,
 };

@@ -343,6 +343,7 @@ svf_process_lanes(void *const *self, const float *const *const *in,
 #if defined(__x86_64__)
 		if (path == LANES_AVX2 && left > 4) {
 			unsigned w = left < 8 ? left : 8;
+			lanes_count(w, frames);
 			svf_lanes_run_v8((struct svf *const *)self + g, w,
 			    in + g, out + g, frames);
 			g += w;
@@ -352,6 +353,7 @@ svf_process_lanes(void *const *self, const float *const *const *in,
 		(void)path;
 #endif
 		unsigned w = left < 4 ? left : 4;
+		lanes_count(w, frames);
 		svf_lanes_run_v4((struct svf *const *)self + g, w, in + g,
 		    out + g, frames);
 		g += w;

@@ -3,7 +3,9 @@
  * gain parameter smoothed so a turned knob makes no zipper noise.
  */
 #include "dsp_util.h"
+#include "lanes.h"
 #include "module.h"
+#include "smoother_lanes.h"
 
 enum { VCA_IN, VCA_CV, VCA_N_IN };
 enum { VCA_OUT, VCA_N_OUT };
@@ -76,6 +78,58 @@ vca_process(void *self, const float *const *in, float *const *out,
 	}
 }
 
+/*
+ * Voices side by side (module_type.process_lanes): while the gain glides
+ * in some voice, the group's smoothers run in vectors (smoother_rows) and
+ * each voice multiplies by its row, the products of vca_process in its
+ * order, so every sample is bit for bit what process writes.  A settled
+ * gain costs one multiply per sample that the compiler already vectorises
+ * along a voice's frames, so then every voice runs through process.
+ */
+static void
+vca_process_lanes(void *const *self, const float *const *const *in,
+    float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
+{
+	struct smoother *gain[LANES_MAX];
+	float row[LANES_MAX][SMOOTHER_ROWS];
+	float *rows[LANES_MAX];
+
+	for (unsigned l = 0; l < lanes; l++) {
+		struct vca *v = self[l];
+		gain[l] = &v->gain;
+		rows[l] = row[l];
+	}
+	if (!smoother_any_moving(gain, lanes)) {
+		for (unsigned l = 0; l < lanes; l++)
+			vca_process(self[l], in[l], out[l], frames);
+		return;
+	}
+	lanes_count(lanes, frames);
+	for (unsigned at = 0; at < frames; at += SMOOTHER_ROWS) {
+		unsigned m = frames - at < SMOOTHER_ROWS ? frames - at :
+		    SMOOTHER_ROWS;
+		smoother_rows(gain, lanes, m, rows, path);
+		for (unsigned l = 0; l < lanes; l++) {
+			const float *x = in[l][VCA_IN], *cv = in[l][VCA_CV];
+			float *y = out[l][VCA_OUT] + at;
+			const float *g = row[l];
+			if (x == NULL)
+				for (unsigned i = 0; i < m; i++)
+					y[i] = 0.0f;
+			else if (cv != NULL)
+				for (unsigned i = 0; i < m; i++)
+					y[i] = x[at + i] * g[i] * cv[at + i];
+			else
+				for (unsigned i = 0; i < m; i++)
+					y[i] = x[at + i] * g[i];
+		}
+	}
+	for (unsigned l = 0; l < lanes; l++) {
+		struct vca *v = self[l];
+		v->running = 1;
+	}
+}
+
 static const struct port_desc vca_inputs[VCA_N_IN] = {
 	[VCA_IN] = { "in", "audio in [-1, 1]" },
 	[VCA_CV] = { "cv", "gain cv, unipolar [0, 1] (not clamped); unconnected = 1" },
@@ -98,4 +152,5 @@ const struct module_type vca_module = {
 	.init = vca_init,
 	.set_param = vca_set_param,
 	.process = vca_process,
+	.process_lanes = vca_process_lanes,
 };

@@ -675,12 +675,14 @@ vco_process_lanes(void *const *self, const float *const *const *in,
 		}
 #if defined(__x86_64__)
 		if (path == LANES_AVX2 && count > 4) {
+			lanes_count(count, frames);
 			vco_lanes_run_8(v, in, out, pick, count, frames, wave);
 			continue;
 		}
 #else
 		(void)path;
 #endif
+		lanes_count(count, frames);
 		for (unsigned first = 0; first < count; first += 4)
 			vco_lanes_run_4(v, in, out, pick + first,
 			    count - first < 4 ? count - first : 4, frames, wave);
