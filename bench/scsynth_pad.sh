@@ -9,7 +9,6 @@
 # is rewritten (or appended).  Without scsynth it says so and succeeds.
 # PATHS (default "default sse2 scalar") and BLOCK (default 256) are passed on.
 set -u
-here=$(dirname "$0")
 if ! command -v scsynth > /dev/null 2>&1; then
 	echo "scsynth_pad: skipped: scsynth not installed (apt-get install supercollider-server)"
 	exit 0
@@ -22,6 +21,7 @@ if [ $# -lt 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 BINARY [OUT]" >&2
 	exit 2
 fi
+here=$(dirname "$0")
 exec python3 "$here/scsynth_pad.py" --forksynth "$1" \
 	--patch "$here/scsynth_pad.fsp" --runs "${RUNS:-5}" \
 	--paths "${PATHS:-default sse2 scalar}" --block "${BLOCK:-256}" \
