@@ -1217,6 +1217,31 @@ ladder_linear(struct ladder *f, const float *x, const float *pitch,
 		ladder_run(f, x, pitch, mod, y, n, 0);
 }
 
+/* Whether the driven path's stage saturators are biased this block. */
+static inline int
+ladder_asym_on(const struct ladder *f)
+{
+	return f->asym.base != 0.0f || smoother_moving(&f->asym.d);
+}
+
+/* The driven path's sample loop after ladder_begin, one voice at a time. */
+static void
+ladder_os(struct ladder *f, const float *x, const float *pitch,
+    const float *mod, float *y, unsigned n, int varying, int asym)
+{
+	if (varying) {
+		if (asym)
+			ladder_run_os(f, x, pitch, mod, y, n, 1, 1);
+		else
+			ladder_run_os(f, x, pitch, mod, y, n, 1, 0);
+	} else {
+		if (asym)
+			ladder_run_os(f, x, pitch, mod, y, n, 0, 1);
+		else
+			ladder_run_os(f, x, pitch, mod, y, n, 0, 0);
+	}
+}
+
 /* Produce `n` frames. */
 static void
 ladder_process(void *self, const float *const *in, float *const *out,
@@ -1229,21 +1254,11 @@ ladder_process(void *self, const float *const *in, float *const *out,
 	float *y = out[LADDER_OUT_OUT];
 	int varying = ladder_varying(f, pitch, mod);
 	int driven = ladder_driven(f);
-	int asym = f->asym.base != 0.0f || smoother_moving(&f->asym.d);
+	int asym = ladder_asym_on(f);
 
 	ladder_begin(f, x, pitch, mod, n, driven);
 	if (driven) {
-		if (varying) {
-			if (asym)
-				ladder_run_os(f, x, pitch, mod, y, n, 1, 1);
-			else
-				ladder_run_os(f, x, pitch, mod, y, n, 1, 0);
-		} else {
-			if (asym)
-				ladder_run_os(f, x, pitch, mod, y, n, 0, 1);
-			else
-				ladder_run_os(f, x, pitch, mod, y, n, 0, 0);
-		}
+		ladder_os(f, x, pitch, mod, y, n, varying, asym);
 		return;
 	}
 	ladder_linear(f, x, pitch, mod, y, n, varying);
