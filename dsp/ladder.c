@@ -42,9 +42,10 @@
  * sample where the modulation has audio-rate content, interpolated from
  * exact values every 8 samples where it is smooth (see ladder_coeffs).
  *
- * Voices side by side (process_lanes) run the linear sample loop on four or
- * eight voices at once, bit-identical; its kernel is dsp/ladder_lanes.h,
- * which this file includes once per vector type.
+ * Voices side by side (process_lanes) run the sample loops on four or
+ * eight voices at once, bit-identical: the linear path's kernel is
+ * dsp/ladder_lanes.h, the driven path's dsp/ladder_drive_lanes.h, which
+ * this file includes once per vector type.
  */
 #include <math.h>
 #include <string.h>
@@ -1266,22 +1267,23 @@ ladder_process(void *self, const float *const *in, float *const *out,
 }
 
 /*
- * Voices side by side (module_type.process_lanes, dsp/lanes.h): the linear
- * sample loop of ladder_run on four (SSE2) or eight (AVX2) voices at once,
- * one voice a lane, the same operations in the same order as ladder_run
- * so every sample is bit for bit what process writes.  The block's start
- * (ladder_begin: seed, asym) and end (ladder_dc_return) run per voice as
- * process runs them; each voice's coefficients are ladder_coeffs'
- * arithmetic on its own cutoff glide, pitch and mod, lane by lane, or
- * ladder_settled_coeffs.
+ * Voices side by side (module_type.process_lanes, dsp/lanes.h): the sample
+ * loops of ladder_run (drive 0) and ladder_run_os (drive > 0, or drive
+ * gliding) on four (SSE2) or eight (AVX2) voices at once, one voice a
+ * lane, the same operations in the same order as the scalar loop so every
+ * sample is bit for bit what process writes.  The block's start
+ * (ladder_begin: seed, asym, the resamplers primed) and end
+ * (ladder_dc_return) run per voice as process runs them; each voice's
+ * coefficients are ladder_coeffs' arithmetic on its own cutoff glide,
+ * pitch and mod, lane by lane, or ladder_settled_coeffs.  A group holds
+ * voices of one path: linear, driven, or driven with asym (the biased
+ * saturator is another curve, a constant of the kernel).
  *
- * What runs through process, one voice at a time, instead:
- *   - a voice at drive > 0 (or drive gliding): the oversampled driven path,
- *     whose resamplers and per-stage saturators are another kernel;
- *   - a voice in a self-oscillation start (ladder_seed, some 0.25 s after
- *     res goes above the threshold on a silent loop): its per-sample gain
- *     estimate reads the describing-function table, a lookup per lane.
- * The other voices of the group still run side by side.
+ * What runs through process's loop, one voice at a time, instead: a voice
+ * in a self-oscillation start (ladder_seed, some 0.25 s after res goes
+ * above the threshold on a silent loop): its per-sample gain estimate
+ * reads the describing-function table, a lookup per lane.  The other
+ * voices of the group still run side by side.
  */
 
 /* Unsigned lanes for the noise generator (its LCG wraps). */
