@@ -526,9 +526,15 @@ int
 main(int argc, char **argv)
 {
 	const char *out_path = NULL;
-	for (int i = 1; i < argc; i++)
+	/* --rows TEXT: only the module rows whose label contains TEXT, and
+	 * none of the other sections (a quick look at a few modules) */
+	const char *rows = NULL;
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out_path = argv[++i];
+		else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc)
+			rows = argv[++i];
+	}
 
 	dsp_flush_denormals();
 	char table[16384];
@@ -566,6 +572,8 @@ main(int argc, char **argv)
 	    "ns/voice-sample | speedup | aim |\n|---|---:|---:|---:|---:|---|\n");
 	for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++) {
 		const struct module_case *mc = &module_cases[i];
+		if (rows != NULL && strstr(mc->label, rows) == NULL)
+			continue;
 		double ns = bench_module(mc);
 		double sse = bench_module_lanes(mc, LANES_SSE2);
 		double avx = bench_module_lanes(mc, LANES_AVX2);
@@ -582,6 +590,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench: %s: %.2f ns/sample, lanes %s / %s\n",
 		    mc->label, ns, c_sse, c_avx);
 	}
+
+	if (rows != NULL)
+		goto done;
 
 	EMIT("\n## Convolver (stereo 2 s IR, one thread, estimated or cached FFT plans)\n\n");
 	EMIT("| frames per call | share of one core | aim |\n|---:|---:|---|\n");
@@ -653,6 +664,7 @@ main(int argc, char **argv)
 	fprintf(stderr, "bench: scope: tap_push %.1f ns; patch %.1f, probed %.1f "
 	    "ns/frame\n", scope[0], scope[1], scope[2]);
 
+done:
 	fputs(table, stdout);
 	if (out_path != NULL) {
 		FILE *o = fopen(out_path, "w");

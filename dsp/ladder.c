@@ -42,9 +42,10 @@
  * sample where the modulation has audio-rate content, interpolated from
  * exact values every 8 samples where it is smooth (see ladder_coeffs).
  *
- * Voices side by side (process_lanes) run the linear sample loop on four or
- * eight voices at once, bit-identical; its kernel is dsp/ladder_lanes.h,
- * which this file includes once per vector type.
+ * Voices side by side (process_lanes) run the sample loops on four or
+ * eight voices at once, bit-identical: the linear path's kernel is
+ * dsp/ladder_lanes.h, the driven path's dsp/ladder_drive_lanes.h, which
+ * this file includes once per vector type.
  */
 #include <math.h>
 #include <string.h>
@@ -1217,6 +1218,31 @@ ladder_linear(struct ladder *f, const float *x, const float *pitch,
 		ladder_run(f, x, pitch, mod, y, n, 0);
 }
 
+/* Whether the driven path's stage saturators are biased this block. */
+static inline int
+ladder_asym_on(const struct ladder *f)
+{
+	return f->asym.base != 0.0f || smoother_moving(&f->asym.d);
+}
+
+/* The driven path's sample loop after ladder_begin, one voice at a time. */
+static void
+ladder_os(struct ladder *f, const float *x, const float *pitch,
+    const float *mod, float *y, unsigned n, int varying, int asym)
+{
+	if (varying) {
+		if (asym)
+			ladder_run_os(f, x, pitch, mod, y, n, 1, 1);
+		else
+			ladder_run_os(f, x, pitch, mod, y, n, 1, 0);
+	} else {
+		if (asym)
+			ladder_run_os(f, x, pitch, mod, y, n, 0, 1);
+		else
+			ladder_run_os(f, x, pitch, mod, y, n, 0, 0);
+	}
+}
+
 /* Produce `n` frames. */
 static void
 ladder_process(void *self, const float *const *in, float *const *out,
@@ -1229,21 +1255,11 @@ ladder_process(void *self, const float *const *in, float *const *out,
 	float *y = out[LADDER_OUT_OUT];
 	int varying = ladder_varying(f, pitch, mod);
 	int driven = ladder_driven(f);
-	int asym = f->asym.base != 0.0f || smoother_moving(&f->asym.d);
+	int asym = ladder_asym_on(f);
 
 	ladder_begin(f, x, pitch, mod, n, driven);
 	if (driven) {
-		if (varying) {
-			if (asym)
-				ladder_run_os(f, x, pitch, mod, y, n, 1, 1);
-			else
-				ladder_run_os(f, x, pitch, mod, y, n, 1, 0);
-		} else {
-			if (asym)
-				ladder_run_os(f, x, pitch, mod, y, n, 0, 1);
-			else
-				ladder_run_os(f, x, pitch, mod, y, n, 0, 0);
-		}
+		ladder_os(f, x, pitch, mod, y, n, varying, asym);
 		return;
 	}
 	ladder_linear(f, x, pitch, mod, y, n, varying);
@@ -1251,41 +1267,50 @@ ladder_process(void *self, const float *const *in, float *const *out,
 }
 
 /*
- * Voices side by side (module_type.process_lanes, dsp/lanes.h): the linear
- * sample loop of ladder_run on four (SSE2) or eight (AVX2) voices at once,
- * one voice a lane, the same operations in the same order as ladder_run
- * so every sample is bit for bit what process writes.  The block's start
- * (ladder_begin: seed, asym) and end (ladder_dc_return) run per voice as
- * process runs them; each voice's coefficients are ladder_coeffs'
- * arithmetic on its own cutoff glide, pitch and mod, lane by lane, or
- * ladder_settled_coeffs.
+ * Voices side by side (module_type.process_lanes, dsp/lanes.h): the sample
+ * loops of ladder_run (drive 0) and ladder_run_os (drive > 0, or drive
+ * gliding) on four (SSE2) or eight (AVX2) voices at once, one voice a
+ * lane, the same operations in the same order as the scalar loop so every
+ * sample is bit for bit what process writes.  The block's start
+ * (ladder_begin: seed, asym, the resamplers primed) and end
+ * (ladder_dc_return) run per voice as process runs them; each voice's
+ * coefficients are ladder_coeffs' arithmetic on its own cutoff glide,
+ * pitch and mod, lane by lane, or ladder_settled_coeffs.  A group holds
+ * voices of one path: linear, driven, or driven with asym (the biased
+ * saturator is another curve, a constant of the kernel).
  *
- * What runs through process, one voice at a time, instead:
- *   - a voice at drive > 0 (or drive gliding): the oversampled driven path,
- *     whose resamplers and per-stage saturators are another kernel;
- *   - a voice in a self-oscillation start (ladder_seed, some 0.25 s after
- *     res goes above the threshold on a silent loop): its per-sample gain
- *     estimate reads the describing-function table, a lookup per lane.
- * The other voices of the group still run side by side.
+ * What runs through process's loop, one voice at a time, instead: a voice
+ * in a self-oscillation start (ladder_seed, some 0.25 s after res goes
+ * above the threshold on a silent loop): its per-sample gain estimate
+ * reads the describing-function table, a lookup per lane.  The other
+ * voices of the group still run side by side.
  */
 
 /* Unsigned lanes for the noise generator (its LCG wraps). */
 typedef uint32_t ladder_u4 __attribute__((vector_size(16)));
 typedef uint32_t ladder_u8 __attribute__((vector_size(32)));
+/* Doubles, one a lane, for the driven path's DC blocker (two registers
+ * of each width: the compiler splits them). */
+typedef double ladder_d4 __attribute__((vector_size(32)));
+typedef double ladder_d8 __attribute__((vector_size(64)));
 
-/* The kernel, compiled once per vector type: this file includes it
+/* The kernels, compiled once per vector type: this file includes them
  * with LADDER_LV (the float vector), LADDER_LVI, LADDER_LVU (its int and
- * unsigned twins), LADDER_LW (lanes) and LADDER_LFN (a name's suffix). */
+ * unsigned twins), LADDER_LVD (a double a lane), LADDER_LW (lanes) and
+ * LADDER_LFN (a name's suffix). */
 #define LADDER_LV lanes_v4
 #define LADDER_LVI lanes_v4i
 #define LADDER_LVU ladder_u4
+#define LADDER_LVD ladder_d4
 #define LADDER_LW 4
 #define LADDER_LATTR
 #define LADDER_LFN(name) name##_v4
 #include "ladder_lanes.h"
+#include "ladder_drive_lanes.h"
 #undef LADDER_LV
 #undef LADDER_LVI
 #undef LADDER_LVU
+#undef LADDER_LVD
 #undef LADDER_LW
 #undef LADDER_LATTR
 #undef LADDER_LFN
@@ -1294,89 +1319,151 @@ typedef uint32_t ladder_u8 __attribute__((vector_size(32)));
 #define LADDER_LV lanes_v8
 #define LADDER_LVI lanes_v8i
 #define LADDER_LVU ladder_u8
+#define LADDER_LVD ladder_d8
 #define LADDER_LW 8
 #define LADDER_LATTR __attribute__((target("avx2")))
 #define LADDER_LFN(name) name##_v8
 #include "ladder_lanes.h"
+#include "ladder_drive_lanes.h"
 #undef LADDER_LV
 #undef LADDER_LVI
 #undef LADDER_LVU
+#undef LADDER_LVD
 #undef LADDER_LW
 #undef LADDER_LATTR
 #undef LADDER_LFN
 #endif
+
+/*
+ * Voices of a group that run side by side through one kernel: the linear
+ * one (LADDER_LINEAR), or the driven one with its saturators symmetric or
+ * biased (LADDER_DRIVEN, LADDER_DRIVEN_ASYM: a constant of the kernel, so
+ * a group takes voices of one kind only).
+ */
+enum { LADDER_LINEAR, LADDER_DRIVEN, LADDER_DRIVEN_ASYM, LADDER_KINDS };
+
+struct ladder_group {
+	struct ladder *f[LANES_MAX];
+	const float *x[LANES_MAX], *pitch[LANES_MAX], *mod[LANES_MAX];
+	float *y[LANES_MAX];
+	int varying[LANES_MAX];
+	unsigned used;
+};
+
+/* A group's voice l: the sample loop of its kind, alone. */
+static void
+ladder_group_alone(struct ladder_group *g, unsigned l, unsigned kind,
+    unsigned frames)
+{
+	if (kind == LADDER_LINEAR)
+		ladder_linear(g->f[l], g->x[l], g->pitch[l], g->mod[l],
+		    g->y[l], frames, g->varying[l]);
+	else
+		ladder_os(g->f[l], g->x[l], g->pitch[l], g->mod[l], g->y[l],
+		    frames, g->varying[l], kind == LADDER_DRIVEN_ASYM);
+}
+
+/*
+ * The voices of a group through their kernel on `path`, in vectors.
+ * AVX2: eight lanes (the unused ones padded) when more than four voices,
+ * else four: a group costs what its serial chain costs, whatever its
+ * width.  A voice left alone runs on its own, faster than in a vector of
+ * padding.
+ */
+static void
+ladder_group_run(struct ladder_group *g, unsigned kind, unsigned frames,
+    unsigned path)
+{
+	for (unsigned at = 0; at < g->used; ) {
+		unsigned left = g->used - at, w;
+		if (left == 1) {
+			ladder_group_alone(g, at, kind, frames);
+			break;
+		}
+#if defined(__x86_64__)
+		if (path == LANES_AVX2 && left > 4) {
+			w = left < 8 ? left : 8;
+			lanes_count(w, frames);
+			if (kind == LADDER_LINEAR)
+				ladder_lanes_run_v8(g->f + at, w, g->x + at,
+				    g->pitch + at, g->mod + at, g->y + at,
+				    g->varying + at, frames);
+			else
+				ladder_lanes_drive_run_v8(g->f + at, w,
+				    g->x + at, g->pitch + at, g->mod + at,
+				    g->y + at, g->varying + at, frames,
+				    kind == LADDER_DRIVEN_ASYM);
+			at += w;
+			continue;
+		}
+#else
+		(void)path;
+#endif
+		w = left < 4 ? left : 4;
+		lanes_count(w, frames);
+		if (kind == LADDER_LINEAR)
+			ladder_lanes_run_v4(g->f + at, w, g->x + at,
+			    g->pitch + at, g->mod + at, g->y + at,
+			    g->varying + at, frames);
+		else
+			ladder_lanes_drive_run_v4(g->f + at, w, g->x + at,
+			    g->pitch + at, g->mod + at, g->y + at,
+			    g->varying + at, frames,
+			    kind == LADDER_DRIVEN_ASYM);
+		at += w;
+	}
+}
 
 /* `lanes` voices of one patch module, `frames` each, on `path`. */
 static void
 ladder_process_lanes(void *const *self, const float *const *const *in,
     float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
 {
-	/* the voices that run side by side */
-	struct ladder *f[LANES_MAX];
-	const float *x[LANES_MAX], *pitch[LANES_MAX], *mod[LANES_MAX];
-	float *y[LANES_MAX];
-	int varying[LANES_MAX];
-	unsigned used = 0;
+	/* the voices that run side by side, by kind */
+	struct ladder_group group[LADDER_KINDS];
 
+	for (unsigned kind = 0; kind < LADDER_KINDS; kind++)
+		group[kind].used = 0;
 	for (unsigned l = 0; l < lanes; l++) {
 		struct ladder *v = self[l];
 		const float *vx = in[l][LADDER_IN_IN];
 		const float *vpitch = in[l][LADDER_IN_PITCH];
 		const float *vmod = in[l][LADDER_IN_MOD];
 		float *vy = out[l][LADDER_OUT_OUT];
-
-		if (ladder_driven(v)) {
-			ladder_process(v, in[l], out[l], frames);
-			continue;
-		}
+		/* as ladder_process decides, before ladder_begin */
 		int var = ladder_varying(v, vpitch, vmod);
-		ladder_begin(v, vx, vpitch, vmod, frames, 0);
-		if (v->starting) {
-			ladder_linear(v, vx, vpitch, vmod, vy, frames, var);
-			ladder_dc_return(v, vy, frames);
+		int driven = ladder_driven(v);
+		int asym = ladder_asym_on(v);
+		unsigned kind = !driven ? LADDER_LINEAR : asym ?
+		    LADDER_DRIVEN_ASYM : LADDER_DRIVEN;
+
+		ladder_begin(v, vx, vpitch, vmod, frames, driven);
+		if (v->starting) {   /* alone, as process runs it */
+			if (driven) {
+				ladder_os(v, vx, vpitch, vmod, vy, frames, var,
+				    asym);
+			} else {
+				ladder_linear(v, vx, vpitch, vmod, vy, frames,
+				    var);
+				ladder_dc_return(v, vy, frames);
+			}
 			continue;
 		}
-		f[used] = v;
-		x[used] = vx;
-		pitch[used] = vpitch;
-		mod[used] = vmod;
-		y[used] = vy;
-		varying[used] = var;
-		used++;
+		struct ladder_group *g = &group[kind];
+		g->f[g->used] = v;
+		g->x[g->used] = vx;
+		g->pitch[g->used] = vpitch;
+		g->mod[g->used] = vmod;
+		g->y[g->used] = vy;
+		g->varying[g->used] = var;
+		g->used++;
 	}
-	/*
-	 * AVX2: eight lanes (the unused ones padded) when more than four
-	 * voices, else four: a group costs what its serial chain costs,
-	 * whatever its width.  A voice left alone runs on its own, faster
-	 * than in a vector of padding.
-	 */
-	for (unsigned g = 0; g < used; ) {
-		unsigned left = used - g;
-		if (left == 1) {
-			ladder_linear(f[g], x[g], pitch[g], mod[g], y[g],
-			    frames, varying[g]);
-			break;
-		}
-#if defined(__x86_64__)
-		if (path == LANES_AVX2 && left > 4) {
-			unsigned w = left < 8 ? left : 8;
-			lanes_count(w, frames);
-			ladder_lanes_run_v8(f + g, w, x + g, pitch + g, mod + g,
-			    y + g, varying + g, frames);
-			g += w;
-			continue;
-		}
-#else
-		(void)path;
-#endif
-		unsigned w = left < 4 ? left : 4;
-		lanes_count(w, frames);
-		ladder_lanes_run_v4(f + g, w, x + g, pitch + g, mod + g, y + g,
-		    varying + g, frames);
-		g += w;
-	}
-	for (unsigned g = 0; g < used; g++)
-		ladder_dc_return(f[g], y[g], frames);
+	for (unsigned kind = 0; kind < LADDER_KINDS; kind++)
+		ladder_group_run(&group[kind], kind, frames, path);
+	/* the linear path's block ends as in ladder_process */
+	for (unsigned l = 0; l < group[LADDER_LINEAR].used; l++)
+		ladder_dc_return(group[LADDER_LINEAR].f[l],
+		    group[LADDER_LINEAR].y[l], frames);
 }
 
 const struct module_type ladder_module = {

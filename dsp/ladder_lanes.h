@@ -202,6 +202,100 @@ LN(glide_next)(struct LN(glide) *g)
 }
 
 /*
+ * The cutoff of a group, lane by lane: what ladder_coeffs (a varying lane)
+ * or ladder_settled_coeffs (a settled one) takes of each voice, at `os`
+ * times the rate (1: the linear path, LADDER_OS: the driven one).
+ */
+struct LN(cut) {
+	struct LN(glide) oct;   /* the cutoff parameter, octaves */
+	LN(v) depth, lo, hi, pi_over_rate;
+	LN(vi) vary;            /* lanes with coefficients per sample */
+	LN(vi) per_sample;      /* lanes never interpolated (coef_per_sample) */
+	LN(v) Gc, Hc, C2c;      /* the coefficients of the settled lanes */
+	int any_varying;
+	const float *pp[LADDER_LW], *mp[LADDER_LW];   /* pitch, mod */
+};
+
+/* Lane l of *cut from the voice fv (varying: ladder_run's flag). */
+LINE void
+LN(cut_load)(struct LN(cut) *cut, unsigned l, const struct ladder *fv,
+    int varying, unsigned os, const float *pitch, const float *mod)
+{
+	if (l == 0) {
+		LN(v) zero = LN(splat)(0.0f);
+		cut->oct.base = cut->oct.cur = cut->oct.target = zero;
+		cut->oct.coef = zero;
+		cut->oct.stepping = cut->vary = cut->per_sample = (LN(vi))zero;
+		cut->Gc = cut->Hc = cut->C2c = zero;
+		cut->any_varying = 0;
+	}
+	if (varying) {
+		cut->vary[l] = -1;
+		cut->any_varying = 1;
+	} else {
+		float G, H, c2;
+		ladder_settled_coeffs(fv, os, &G, &H, &c2);
+		cut->Gc[l] = G;
+		cut->Hc[l] = H;
+		cut->C2c[l] = c2;
+	}
+	LN(glide_load)(&cut->oct, l, &fv->oct);
+	cut->depth[l] = fv->depth;
+	cut->per_sample[l] = fv->coef_per_sample ? -1 : 0;
+	cut->lo[l] = fv->oct_lo;
+	cut->hi[l] = fv->oct_hi;
+	/* as ladder_run and ladder_run_os pass it to ladder_coeffs */
+	cut->pi_over_rate[l] = os == 1 ? fv->pi_over_rate :
+	    fv->pi_over_rate / LADDER_OS;
+	cut->pp[l] = pitch;
+	cut->mp[l] = mod;
+}
+
+/*
+ * The coefficients of the chunk of m samples from `done` into G, H and C2
+ * (a vector of lanes per sample), when any lane varies: ladder_coeffs, lane
+ * by lane, with tol its tolerance (from k where the chunk starts); settled
+ * lanes get their block's coefficients.  Steps the cutoff's glide.
+ */
+LINE void
+LN(cut_chunk)(struct LN(cut) *cut, unsigned done, unsigned m, LN(v) tol,
+    LN(v) *G, LN(v) *H, LN(v) *C2)
+{
+	LN(v) o[LADDER_CHUNK];
+
+	/* ladder_coeffs: the cutoff glides in this chunk or not */
+	cut->oct.stepping = cut->vary & (cut->oct.cur != cut->oct.target);
+	int any_oct = LANES(any)(cut->oct.stepping);
+	for (unsigned j = 0; j < m; j++) {
+		unsigned i = done + j;
+		LN(v) v = cut->oct.base;
+		if (any_oct)
+			v = LN(select)(cut->oct.stepping,
+			    LN(glide_next)(&cut->oct), v);
+		if (cut->pp[0] != NULL)
+			v += LANES(gather)(cut->pp, i);
+		if (cut->mp[0] != NULL)
+			v += cut->depth * LANES(gather)(cut->mp, i);
+		o[j] = LN(clamp)(v, cut->lo, cut->hi);
+	}
+	LN(coeffs)(o, m, cut->pi_over_rate, cut->per_sample, tol, G, H, C2);
+	if (!LANES(all)(cut->vary))
+		for (unsigned j = 0; j < m; j++) {
+			G[j] = LN(select)(cut->vary, G[j], cut->Gc);
+			H[j] = LN(select)(cut->vary, H[j], cut->Hc);
+			C2[j] = LN(select)(cut->vary, C2[j], cut->C2c);
+		}
+}
+
+/* Lane l's cutoff glide back to its voice. */
+LINE void
+LN(cut_store)(const struct LN(cut) *cut, unsigned l, struct ladder *fv)
+{
+	if (cut->vary[l])
+		fv->oct.d.cur = cut->oct.cur[l];
+}
+
+/*
  * ladder_run's loop, without a start, on the voices f[0..used) in lanes
  * 0..used (used <= LADDER_LW): x, pitch, mod, y and varying (ladder_run's
  * flag) per voice; an input is NULL in every voice or in none.  Lanes from
@@ -222,23 +316,18 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 	LN(v) y1 = zero, y2 = zero, y3 = zero, y4 = zero;
 	LN(v) w1 = zero, w2 = zero, w3 = zero, w4 = zero, ya = zero, yb = zero;
 	LADDER_LVU noise = (LADDER_LVU)(LN(vi))zero;
-	/* ladder_run's k and gain, and the coefficients of settled lanes */
-	LN(v) k = zero, gain = zero, Gc = zero, Hc = zero, C2c = zero;
-	/* ladder_coeffs' inputs */
-	LN(v) depth = zero, lo = zero, hi = zero, pi_over_rate = zero;
-	LN(vi) vary = (LN(vi))zero;
-	struct LN(glide) oct, kg, comp;
-	int any_varying = 0, any_gliding = 0;
-	const float *xp[LADDER_LW], *pp[LADDER_LW], *mp[LADDER_LW];
+	/* ladder_run's k and gain */
+	LN(v) k = zero, gain = zero;
+	struct LN(cut) cut;
+	struct LN(glide) kg, comp;
+	int any_gliding = 0;
+	const float *xp[LADDER_LW];
 	/* the chunk's coefficients, ahead of its sample loop, and its
 	 * output, a vector of lanes per sample */
-	LN(v) Ot[LADDER_CHUNK], Gt[LADDER_CHUNK], Ht[LADDER_CHUNK];
-	LN(v) Ct[LADDER_CHUNK], Yt[LADDER_CHUNK];
-	/* lanes whose voice never takes control-rate coefficients */
-	LN(vi) per_sample = (LN(vi))zero;
+	LN(v) Gt[LADDER_CHUNK], Ht[LADDER_CHUNK], Ct[LADDER_CHUNK];
+	LN(v) Yt[LADDER_CHUNK];
 
-	oct.stepping = kg.stepping = comp.stepping = vary;
-	oct.base = oct.cur = oct.target = oct.coef = zero;
+	kg.stepping = comp.stepping = (LN(vi))zero;
 	kg.base = kg.cur = kg.target = kg.coef = zero;
 	comp.base = comp.cur = comp.target = comp.coef = zero;
 	for (unsigned l = 0; l < LADDER_LW; l++) {
@@ -260,72 +349,28 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 			k[l] += fv->k.d.cur;
 			gain[l] = 1.0f + (fv->comp.base + fv->comp.d.cur) * k[l];
 		}
-		if (varying[v]) {
-			vary[l] = -1;
-			any_varying = 1;
-			/* ladder_run steps these glides where coefficients
-			 * vary */
-			kg.stepping[l] = comp.stepping[l] = glides ? -1 : 0;
-			any_gliding |= glides;
-		} else {
-			float G, H, c2;
-			ladder_settled_coeffs(fv, 1, &G, &H, &c2);
-			Gc[l] = G;
-			Hc[l] = H;
-			C2c[l] = c2;
+		/* ladder_run steps these glides where coefficients vary */
+		if (varying[v] && glides) {
+			kg.stepping[l] = comp.stepping[l] = -1;
+			any_gliding = 1;
 		}
-		LN(glide_load)(&oct, l, &fv->oct);
+		LN(cut_load)(&cut, l, fv, varying[v], 1, pitch[v], mod[v]);
 		LN(glide_load)(&kg, l, &fv->k);
 		LN(glide_load)(&comp, l, &fv->comp);
-		depth[l] = fv->depth;
-		per_sample[l] = fv->coef_per_sample ? -1 : 0;
-		lo[l] = fv->oct_lo;
-		hi[l] = fv->oct_hi;
-		pi_over_rate[l] = fv->pi_over_rate;
 		xp[l] = x[v];
-		pp[l] = pitch[v];
-		mp[l] = mod[v];
 	}
 
 	for (unsigned done = 0; done < n; done += LADDER_CHUNK) {
 		unsigned m = n - done < LADDER_CHUNK ? n - done : LADDER_CHUNK;
 
-		/* ladder_coeffs: the cutoff glides in this chunk or not */
-		oct.stepping = vary & (oct.cur != oct.target);
-		int any_oct = 0;
-		for (unsigned l = 0; l < LADDER_LW; l++)
-			any_oct |= oct.stepping[l];
-		if (any_varying) {   /* ladder_coeffs, lane by lane */
-			for (unsigned j = 0; j < m; j++) {
-				unsigned i = done + j;
-				LN(v) o = oct.base;
-				if (any_oct)
-					o = LN(select)(oct.stepping,
-					    LN(glide_next)(&oct), o);
-				if (pp[0] != NULL)
-					o += LANES(gather)(pp, i);
-				if (mp[0] != NULL)
-					o += depth * LANES(gather)(mp, i);
-				Ot[j] = LN(clamp)(o, lo, hi);
-			}
-			/* ladder_coeffs' tolerance, from k where the chunk
-			 * starts */
-			LN(v) tol = LADDER_SEG_TOL *
-			    (4.0f - (kg.base + kg.cur));
-			LN(coeffs)(Ot, m, pi_over_rate, per_sample, tol, Gt,
-			    Ht, Ct);
-			if (!LANES(all)(vary))
-				for (unsigned j = 0; j < m; j++) {
-					Gt[j] = LN(select)(vary, Gt[j], Gc);
-					Ht[j] = LN(select)(vary, Ht[j], Hc);
-					Ct[j] = LN(select)(vary, Ct[j], C2c);
-				}
-		}
+		if (cut.any_varying)
+			LN(cut_chunk)(&cut, done, m, LADDER_SEG_TOL *
+			    (4.0f - (kg.base + kg.cur)), Gt, Ht, Ct);
 		for (unsigned j = 0; j < m; j++) {
 			unsigned i = done + j;
-			LN(v) G = Gc, H = Hc, c2 = C2c;
+			LN(v) G = cut.Gc, H = cut.Hc, c2 = cut.C2c;
 
-			if (any_varying) {
+			if (cut.any_varying) {
 				G = Gt[j];
 				H = Ht[j];
 				c2 = Ct[j];
@@ -375,8 +420,7 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 		fv->ya = ya[l];
 		fv->yb = yb[l];
 		fv->noise = noise[l];
-		if (vary[l])
-			fv->oct.d.cur = oct.cur[l];
+		LN(cut_store)(&cut, l, fv);
 		if (kg.stepping[l] && n > 0) {
 			fv->k.d.cur = kg.cur[l];
 			fv->comp.d.cur = comp.cur[l];

@@ -11,7 +11,10 @@
  * audio-rate sines, noise, gate patterns, steps, silence), and note events
  * at their own frames.  Block lengths vary from 1 frame to DSP_MAX_BLOCK.
  * Which inputs are connected is the same in every lane, as in the engine
- * (it is the patch module's), and is varied from case to case.  Any
+ * (it is the patch module's), and is varied from case to case.  The
+ * ladder has cases of its own for its driven path: drive at several
+ * values and gliding (across 0 too, so groups mix driven and linear
+ * voices), asym biased, res up to self-oscillation, odd block lengths.  Any
  * differing bit fails, naming the module, path, case, lane, output and
  * frame.  Each kernel must also have run voices side by side
  * (lanes_vector_frames), not only sent them through process.
@@ -116,17 +119,79 @@ signal_fill(float *buf, unsigned n, unsigned kind, unsigned pos, uint32_t *rng,
 	}
 }
 
+/*
+ * How a case picks its parameter values and block lengths: param_value and
+ * any length from 1 to DSP_MAX_BLOCK unless a style says otherwise (the
+ * ladder's driven cases aim at the driven path's corners).
+ */
+struct case_style {
+	const char *name;
+	float (*param)(const struct module_type *t, unsigned p, uint32_t *rng);
+	unsigned (*frames)(uint32_t *rng);
+};
+
+/* Any block length, short ones often. */
+static unsigned
+frames_any(uint32_t *rng)
+{
+	unsigned r = next_u32(rng) % 16;
+	return r == 0 ? 1 : r == 1 ? DSP_MAX_BLOCK :
+	    r < 4 ? 1 + next_u32(rng) % 17 : 1 + next_u32(rng) % 512;
+}
+
+static float
+param_any(const struct module_type *t, unsigned p, uint32_t *rng)
+{
+	return param_value(&t->params[p], rng);
+}
+
+static const struct case_style style_any = { "", param_any, frames_any };
+
+/* A ladder parameter for the driven cases: drive mostly above 0 (several
+ * values; 0 one time in five, so voices of a group mix both paths and
+ * drive glides across 0), asym often biased, res up to self-oscillation,
+ * cutoff anywhere on a log scale. */
+static float
+param_driven(const struct module_type *t, unsigned p, uint32_t *rng)
+{
+	static const float drive[] = { 0.0f, 0.02f, 0.25f, 0.6f, 1.0f };
+	static const float res[] = { 0.0f, 0.5f, 0.9f, 0.96f, 1.0f };
+	static const float asym[] = { 0.0f, 1.0f, -1.0f, 0.3f };
+	const char *name = t->params[p].name;
+	unsigned r = next_u32(rng);
+
+	if (strcmp(name, "drive") == 0)
+		return r % 6 < 5 ? drive[r % 5] : uniform(rng);
+	if (strcmp(name, "res") == 0)
+		return r % 6 < 5 ? res[r % 5] : uniform(rng);
+	if (strcmp(name, "asym") == 0)
+		return r % 5 < 4 ? asym[r % 4] : 2.0f * uniform(rng) - 1.0f;
+	if (strcmp(name, "cutoff") == 0)
+		return 20.0f * powf(1000.0f, uniform(rng));
+	return param_value(&t->params[p], rng);
+}
+
+/* Odd block lengths, 1 to DSP_MAX_BLOCK - 1: chunks and tiles end short. */
+static unsigned
+frames_odd(uint32_t *rng)
+{
+	return 1 + 2 * (next_u32(rng) % (DSP_MAX_BLOCK / 2));
+}
+
+static const struct case_style style_driven = { "driven ", param_driven,
+    frames_odd };
+
 struct lane_bufs {
 	float in[MODULE_MAX_PORTS][DSP_MAX_BLOCK];
 	float out_lanes[MODULE_MAX_PORTS][DSP_MAX_BLOCK];
 	float out_alone[MODULE_MAX_PORTS][DSP_MAX_BLOCK];
 };
 
-/* One case: `lanes` instances of `t`, on `path`; returns the differing
- * samples found (0: bit-identical). */
+/* One case: `lanes` instances of `t`, on `path`, in `style`; returns the
+ * differing samples found (0: bit-identical). */
 static unsigned
 run_case(const struct module_type *t, unsigned path, unsigned lanes,
-    uint32_t seed, unsigned case_no)
+    uint32_t seed, unsigned case_no, const struct case_style *style)
 {
 	static struct lane_bufs buf[LANES_MAX];
 	void *grouped[LANES_MAX], *alone[LANES_MAX];
@@ -153,7 +218,7 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 	unsigned char set_shared[MODULE_MAX_PARAMS];
 	for (unsigned p = 0; p < t->n_params; p++) {
 		set_shared[p] = next_u32(&rng) % 3 != 0;
-		shared[p] = param_value(&t->params[p], &rng);
+		shared[p] = style->param(t, p, &rng);
 	}
 	for (unsigned l = 0; l < lanes; l++) {
 		grouped[l] = state_new(t);
@@ -167,7 +232,7 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 			}
 			if (next_u32(&rng) % 3 == 0)
 				continue;  /* some parameters keep their default */
-			float v = param_value(&t->params[p], &rng);
+			float v = style->param(t, p, &rng);
 			t->set_param(grouped[l], p, v);
 		}
 		memcpy(alone[l], grouped[l], size);
@@ -186,13 +251,11 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 
 	unsigned diffs = 0, pos = 0;
 	for (unsigned b = 0; b < BLOCKS && diffs == 0; b++) {
-		unsigned r = next_u32(&rng) % 16;
-		unsigned n = r == 0 ? 1 : r == 1 ? DSP_MAX_BLOCK :
-		    r < 4 ? 1 + next_u32(&rng) % 17 : 1 + next_u32(&rng) % 512;
+		unsigned n = style->frames(&rng);
 		if (same_params && t->n_params > 0 && next_u32(&rng) % 4 == 0) {
 			/* a change to the patch module: every lane */
 			unsigned p = next_u32(&rng) % t->n_params;
-			float v = param_value(&t->params[p], &rng);
+			float v = style->param(t, p, &rng);
 			for (unsigned l = 0; l < lanes; l++) {
 				t->set_param(grouped[l], p, v);
 				t->set_param(alone[l], p, v);
@@ -202,7 +265,7 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 			/* parameter changes between blocks, in some lanes */
 			if (t->n_params > 0 && !same_params && next_u32(&rng) % 4 == 0) {
 				unsigned p = next_u32(&rng) % t->n_params;
-				float v = param_value(&t->params[p], &rng);
+				float v = style->param(t, p, &rng);
 				t->set_param(grouped[l], p, v);
 				t->set_param(alone[l], p, v);
 			}
@@ -232,10 +295,11 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 					if (memcmp(&out_lanes[l][o][i], &out_alone[l][o][i],
 					    sizeof(float)) != 0) {
 						if (diffs++ == 0)
-							printf("  %s, %s, case %u (%u lanes): "
+							printf("  %s, %s, %scase %u (%u lanes): "
 							    "lane %u output %s frame %u: %.9g "
 							    "grouped, %.9g alone\n", t->name,
-							    lanes_path_name(path), case_no,
+							    lanes_path_name(path), style->name,
+							    case_no,
 							    lanes, l, t->outputs[o].name,
 							    pos + i,
 							    (double)out_lanes[l][o][i],
@@ -274,7 +338,8 @@ main(void)
 				unsigned lanes = lane_counts[c % 7];
 				cases++;
 				failed += run_case(t, paths[p], lanes,
-				    0x1234567u + 7777u * c + 31u * m, c) != 0;
+				    0x1234567u + 7777u * c + 31u * m, c,
+				    &style_any) != 0;
 			}
 			CHECK(failed == 0, "%s on %s: %u of %u cases differ from "
 			    "process", t->name, lanes_path_name(paths[p]),
@@ -296,6 +361,19 @@ main(void)
 				    "kernel ran no voices side by side", t->name,
 				    lanes_path_name(paths[p]));
 		}
+		/* the ladder's driven path (drive > 0: oversampled, a
+		 * saturator per stage), 1 to 8 lanes each count alike */
+		const struct module_type *ladder = module_find("ladder");
+		unsigned failed = 0, cases = 48;
+		for (unsigned c = 0; c < cases; c++)
+			failed += run_case(ladder, paths[p], 1 + c % LANES_MAX,
+			    0x7654321u + 4243u * c, c, &style_driven) != 0;
+		CHECK(failed == 0, "ladder, driven, on %s: %u of %u cases differ "
+		    "from process", lanes_path_name(paths[p]), failed, cases);
+		if (failed == 0)
+			printf("ok: ladder, driven, on %s: %u cases of 1 to %u "
+			    "lanes, bit-identical to process\n",
+			    lanes_path_name(paths[p]), cases, LANES_MAX);
 	}
 	printf("%u module type(s) with a lane kernel\n", kernels);
 	if (getenv("FORKSYNTH_SIMD") == NULL)
