@@ -74,12 +74,29 @@ smoother_rows8(struct smoother *const *s, unsigned n, unsigned frames,
 	SMOOTHER_ROWS_BODY(lanes_v8, lanes_v8i, 8);
 }
 
+/* Whether any of the n smoothers is gliding. */
+static inline int
+smoother_any_moving(struct smoother *const *s, unsigned n)
+{
+	for (unsigned l = 0; l < n; l++)
+		if (smoother_moving(s[l]))
+			return 1;
+	return 0;
+}
+
 /* The same for any number of lanes (n <= LANES_MAX) on `path`: one 8-lane
  * vector on AVX2 for more than four, else vectors of four. */
 static inline void
 smoother_rows(struct smoother *const *s, unsigned n, unsigned frames,
     float *const *rows, unsigned path)
 {
+	if (!smoother_any_moving(s, n)) {
+		/* all settled (a pan's cv moves it): each row its value */
+		for (unsigned l = 0; l < n; l++)
+			for (unsigned i = 0; i < frames; i++)
+				rows[l][i] = s[l]->cur;
+		return;
+	}
 #if defined(__x86_64__)
 	if (path == LANES_AVX2 && n > 4) {
 		smoother_rows8(s, n, frames, rows);
@@ -90,16 +107,6 @@ smoother_rows(struct smoother *const *s, unsigned n, unsigned frames,
 #endif
 	for (unsigned l = 0; l < n; l += 4)
 		smoother_rows4(s + l, n - l < 4 ? n - l : 4, frames, rows + l);
-}
-
-/* Whether any of the n smoothers is gliding. */
-static inline int
-smoother_any_moving(struct smoother *const *s, unsigned n)
-{
-	for (unsigned l = 0; l < n; l++)
-		if (smoother_moving(s[l]))
-			return 1;
-	return 0;
 }
 
 #endif
