@@ -483,6 +483,53 @@ vco_render(struct vco *v, unsigned wave, const uint32_t *inc,
 	}
 }
 
+/*
+ * The kernel of voices side by side (see vco_process_lanes), 4 lanes a
+ * vector.  vco_process borrows its lane-wise helpers to compute a voice's
+ * increments and mip levels four frames at a time: lane by lane they are
+ * fast_exp2f, clampf and wavetable_level, bit for bit (tests/lanes_test.c).
+ */
+/* Lane-wise a where mask (all ones or all zeros per lane), else b; a, b
+ * and mask vectors of one size. */
+#define VCO_SELECT(mask, a, b) \
+	((__typeof__(a))(((mask) & (__typeof__(mask))(a)) | \
+	    (~(mask) & (__typeof__(mask))(b))))
+
+#define VCO_LANE_WIDTH 4
+#include "vco_lanes.h"
+#undef VCO_LANE_WIDTH
+
+/* inc[k], lj[k], lw[k] of the pitches o[k] (log2 of the increment), each
+ * clamped to [0, WT_LINC_MAX] in place; levels only when `levels`. */
+static void
+vco_increments(float *o, unsigned m, uint32_t *inc, unsigned *lj, float *lw,
+    int levels)
+{
+	unsigned k = 0;
+
+	for (; k + 4 <= m; k += 4) {
+		vco_vf_4 x;
+		memcpy(&x, o + k, sizeof x);
+		x = vco_vclamp_4(x, 0.0f, WT_LINC_MAX);
+		vco_vu_4 i = vco_vinc_4(x);
+		memcpy(o + k, &x, sizeof x);
+		memcpy(inc + k, &i, sizeof i);
+		if (levels) {
+			vco_vi_4 j;
+			vco_vf_4 w;
+			vco_vlevel_4(x, &j, &w);
+			memcpy(lj + k, &j, sizeof j);
+			memcpy(lw + k, &w, sizeof w);
+		}
+	}
+	for (; k < m; k++) {
+		o[k] = clampf(o[k], 0.0f, WT_LINC_MAX);
+		inc[k] = (uint32_t)fast_exp2f(o[k]);
+		if (levels)
+			wavetable_level(o[k], &lj[k], &lw[k]);
+	}
+}
+
 /* Produce `frames` frames of output. */
 static void
 vco_process(void *self, const float *const *in, float *const *out,
@@ -529,14 +576,10 @@ vco_process(void *self, const float *const *in, float *const *out,
 				for (unsigned k = 0; k < m; k++)
 					o[k] += v->fm * fm[done + k];
 			}
-			for (unsigned k = 0; k < m; k++) {
-				o[k] = clampf(o[k], 0.0f, WT_LINC_MAX);
-				inc[k] = (uint32_t)fast_exp2f(o[k]);
-			}
-			if (v->wave != VCO_SINE && sync == NULL)  /* naive: none */
-				for (unsigned k = 0; k < m; k++)
-					wavetable_level(o[k], &lj[k], &lw[k]);
-			else
+			/* sine and the synced (naive) path read no levels */
+			int levels = v->wave != VCO_SINE && sync == NULL;
+			vco_increments(o, m, inc, lj, lw, levels);
+			if (!levels)
 				for (unsigned k = 0; k < m; k++)
 					lj[k] = 0, lw[k] = 0.0f;
 		} else {
@@ -619,15 +662,6 @@ vco_process(void *self, const float *const *in, float *const *out,
  * target("avx2") functions).
  */
 
-/* Lane-wise a where mask (all ones or all zeros per lane), else b; a, b
- * and mask vectors of one size. */
-#define VCO_SELECT(mask, a, b) \
-	((__typeof__(a))(((mask) & (__typeof__(mask))(a)) | \
-	    (~(mask) & (__typeof__(mask))(b))))
-
-#define VCO_LANE_WIDTH 4
-#include "vco_lanes.h"
-#undef VCO_LANE_WIDTH
 #if defined(__x86_64__)
 #define VCO_LANE_WIDTH 8
 #include "vco_lanes.h"
