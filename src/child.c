@@ -130,6 +130,8 @@ struct dsp {
 	struct probe_request probe;        /* the request in effect */
 	uint32_t probe_gen;                /* the graph it was found in, 0: none */
 	int probe_on;                      /* that graph writes probe_buf */
+	int probe_module;                  /* what it probes there: module, */
+	unsigned probe_port;               /* and output port */
 	float *probe_buf;                  /* max_block frames */
 	struct published *taken;           /* graph running, NULL before the first */
 	struct pool *pool;
@@ -229,6 +231,8 @@ probe_update(struct dsp *d)
 		    graph_find_output(d->taken->g, d->probe.module, d->probe.port, &port);
 		graph_set_probe(d->taken->g, m, port, d->probe_buf);
 		d->probe_on = m >= 0;
+		d->probe_module = m;
+		d->probe_port = port;
 		d->probe_gen = d->taken->gen;
 	}
 	if (fresh)
@@ -284,6 +288,9 @@ run_span(struct dsp *d, const float *const *in, float *const *out,
 		};
 		graph_event(d->taken->g, &ne);
 	}
+	if (d->probe_on && d->probe_gen == d->taken->gen)
+		graph_set_probe(d->taken->g, d->probe_module, d->probe_port,
+		    d->probe_buf + from);
 	graph_set_cost(d->taken->g, profile ? r->cost->ns : NULL);
 	graph_process(d->taken->g, span_in, span_out, n);
 }
@@ -360,11 +367,23 @@ run_cycle(struct dsp *d, uint32_t seq, uint32_t prev)
 		for (unsigned c = 0; c < r->dims.n_outputs; c++)
 			memset(out[c], 0, frames * sizeof(float));
 	} else {
-		struct region_transport transport = s->transport[parity];
-		struct dsp_tempo tempo = song_tempo(d, &transport, frames);
+		/* the cycle as consecutive graph blocks of `block` frames
+		 * (an offline render hands over several at once), each what
+		 * a cycle of its own would have been: its events, its tempo,
+		 * its voices put to sleep after it */
+		unsigned block = s->graph_block[parity];
+		if (block == 0 || block > frames)
+			block = frames;
 		drain_params(d);
-		graph_set_tempo(d->taken->g, &tempo);
-		run_span(d, in, out, 0, frames, ev, n_midi, frames, prev, profile);
+		for (unsigned from = 0; from < frames; from += block) {
+			unsigned n = frames - from < block ? frames - from : block;
+			struct region_transport transport = s->transport[parity];
+			transport.frame += from;
+			struct dsp_tempo tempo = song_tempo(d, &transport, n);
+			graph_set_tempo(d->taken->g, &tempo);
+			run_span(d, in, out, from, n, ev, n_midi, frames, prev,
+			    profile);
+		}
 		probe_write(d, frames);
 	}
 	atomic_store_explicit(&s->voices_sounding.v, d->taken == NULL ? 0 :

@@ -633,6 +633,7 @@ submit(struct engine *e, uint32_t seq, const float *const *in, unsigned frames,
 	}
 	s->n_midi[parity] = n;
 	s->frames[parity] = frames;
+	s->graph_block[parity] = e->o.graph_block;
 	s->after_gap[parity] = e->played_silence;
 	s->transport[parity] = e->transport;
 	atomic_store_explicit(&s->req_seq.v, seq, memory_order_release);

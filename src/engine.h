@@ -24,6 +24,11 @@
 struct engine_options {
 	unsigned rate;              /* frames per second */
 	unsigned max_block;         /* frames per cycle, at most */
+	unsigned graph_block;       /* the child runs a cycle as consecutive
+				       graph blocks of this many frames (an
+				       offline render hands over several
+				       blocks per cycle: fewer wake-ups, the
+				       same output); 0: a cycle is one block */
 	unsigned n_inputs, n_outputs;
 	unsigned threads;           /* DSP threads in the child, >= 1 */
 	int pipeline;               /* play cycle k-1 while k runs: one block late */

@@ -149,7 +149,7 @@ usage(FILE *f)
 	    "  --score FILE       timed events, e.g. 'at 0.5 note 57 100 2.0'\n"
 	    "                     (default: a built-in phrase)\n"
 	    "  --rate N           frames per second (default 48000)\n"
-	    "  --block N          frames per cycle, 1..8192 (default 256)\n"
+	    "  --block N          frames per block, 1..8192 (default 256)\n"
 	    "  --force            replace an existing regular output file (only\n"
 	    "                     once the render succeeded; never a device)\n"
 	    "\n"

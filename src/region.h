@@ -125,6 +125,9 @@ struct region_sync {
 					    parent clamps it to the polyphony */
 	/* written by the parent before publishing req_seq, per seq parity */
 	uint32_t frames[2];              /* frames of the cycle */
+	uint32_t graph_block[2];         /* run as graph blocks of this many
+					    frames, each like a cycle of its
+					    own; 0 or >= frames: one */
 	uint32_t n_midi[2];              /* events in the MIDI block */
 	uint64_t clock[2];               /* frame clock at the cycle's start */
 	uint32_t after_gap[2];           /* 1: the parent played silence (a fade

@@ -3,6 +3,7 @@
  * graph at their exact frames, runs it block by block, writes the output
  * through libsndfile.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,50 @@ send_commands(struct engine *e, struct patch *p, const struct score *score,
 	return 0;
 }
 
+/* An offline render hands the child up to this many frames per cycle, in
+ * whole blocks, each run as a block of its own (engine_options.graph_block):
+ * the same output as block by block, with a quarter of the hand-overs at
+ * the default block of 256 (each about 40 us of wake-ups on a VM).  A
+ * crash then costs up to this many frames of silence instead of one
+ * block's. */
+#define RENDER_BATCH_FRAMES 1024
+
+/* Frames of the next cycle from pos->frame, whose first block of
+ * `first` frames has had its commands sent: whole blocks after it while
+ * they fit in max_frames, no score command is due in them (a command acts
+ * at the start of its own block, as in a render block by block), their
+ * note events fit one cycle, and, replaying, the cycle ends where the file
+ * does. */
+static unsigned
+cycle_frames(const struct score *score, const struct render_note *notes,
+    size_t n_notes, const struct render_pos *pos, unsigned first,
+    unsigned block, unsigned max_frames, unsigned long total,
+    unsigned long written, unsigned rate)
+{
+	unsigned long start = pos->frame, end = start + first;
+	unsigned long next_cmd = ULONG_MAX;
+	for (size_t i = pos->next_cmd; i < score->n; i++)
+		if (score->events[i].kind == SCORE_COMMAND) {
+			next_cmd = (unsigned long)llround(score->events[i].time * rate);
+			break;
+		}
+	size_t note = pos->next_note;
+	while (note < n_notes && notes[note].frame < end)
+		note++;
+	while (end < total && end - start + block <= max_frames &&
+	    (start >= written || end < written)) {
+		unsigned long next = total - end < block ? total : end + block;
+		size_t upto = note;
+		while (upto < n_notes && notes[upto].frame < next)
+			upto++;
+		if (next_cmd < next || upto - pos->next_note > REGION_MAX_EVENTS)
+			break;
+		note = upto;
+		end = next;
+	}
+	return (unsigned)(end - start);
+}
+
 /* Start over from frame 0 on a fresh child: the patch as it was, cursors
  * at the start.  The blocks already written are run again unwritten, so
  * the child's state is exactly what an uninterrupted render would have. */
@@ -155,6 +200,8 @@ render_run(const struct patch *patch, const struct score *score,
 
 	if (block == 0 || block > 8192)
 		block = 256;
+	unsigned batch = block < RENDER_BATCH_FRAMES ?
+	    RENDER_BATCH_FRAMES / block * block : block;
 	if (score_check(score, patch, score_name, &perr) != 0) {
 		patch_error_format(&perr, err, sizeof err);
 		fprintf(stderr, "forksynth: %s\n", err);
@@ -162,7 +209,7 @@ render_run(const struct patch *patch, const struct score *score,
 	}
 
 	struct engine_options eo = {
-		.rate = o->rate, .max_block = block,
+		.rate = o->rate, .max_block = batch, .graph_block = block,
 		.n_inputs = patch->n_inputs, .n_outputs = channels,
 		.threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.no_fork = o->no_fork, .hang_ms = o->hang_ms, .hot = o->hot,
@@ -199,8 +246,8 @@ render_run(const struct patch *patch, const struct score *score,
 	struct patch *p = xmalloc(sizeof *p);
 	float **out = xcalloc(channels, sizeof *out);
 	for (unsigned c = 0; c < channels; c++)
-		out[c] = xcalloc(block, sizeof(float));
-	float *interleaved = xcalloc((size_t)block * channels, sizeof(float));
+		out[c] = xcalloc(batch, sizeof(float));
+	float *interleaved = xcalloc((size_t)batch * channels, sizeof(float));
 	struct region_midi *events = xcalloc(REGION_MAX_EVENTS, sizeof *events);
 
 	struct render_pos pos;
@@ -214,6 +261,8 @@ render_run(const struct patch *patch, const struct score *score,
 			rc = -1;
 			break;
 		}
+		n = cycle_frames(score, notes, n_notes, &pos, n, block, batch,
+		    total, written, o->rate);
 		unsigned n_events = 0;
 		while (pos.next_note < n_notes && notes[pos.next_note].frame < frame + n) {
 			const struct render_note *ev = &notes[pos.next_note++];

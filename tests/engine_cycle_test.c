@@ -8,7 +8,8 @@
  * sampled where the time goes; a whole patch is loaded as one unit;
  * a child periods behind loses no note; a scribbled header harms nothing;
  * a corrupt control ring ends the child and the replay applies the command;
- * structural edits fade out and in without a click.
+ * structural edits fade out and in without a click; a cycle run as
+ * several graph blocks comes out as those blocks run cycle by cycle.
  */
 #include <fcntl.h>
 #include <math.h>
@@ -22,6 +23,7 @@
 #include "child.h"
 #include "engine.h"
 #include "futex.h"
+#include "log.h"
 #include "util.h"
 
 #define BLOCK 64
@@ -705,6 +707,132 @@ test_declick(void)
 	unlink(b);
 }
 
+/* The patch and notes of test_graph_blocks: voices that start and end
+ * inside blocks and on their edges, short enough to fall asleep between
+ * notes, and a tempo-locked lfo that reads the song position. */
+static const char graph_blocks_patch[] =
+    "poly 4\n"
+    "voice midi note\n"
+    "voice vco osc wave=saw\n"
+    "voice ladder flt cutoff=900 res=0.3\n"
+    "voice adsr env attack=0.002 decay=0.01 sustain=0.5 release=0.01\n"
+    "voice vca amp gain=0.3\n"
+    "global lfo wob sync=tempo division=1/16\n"
+    "connect note.pitch osc.pitch\n"
+    "connect note.gate env.gate\n"
+    "connect osc.out flt.in\n"
+    "connect wob.out flt.mod\n"
+    "connect env.out amp.cv\n"
+    "connect flt.out amp.in\n"
+    "connect amp.out out.1\n";
+static const struct { unsigned on, off; uint8_t note; } graph_blocks_notes[] = {
+	{ 0, 700, 57 }, { 37, 100, 60 }, { 64, 128, 64 }, { 255, 9000, 45 },
+	{ 300, 301, 67 }, { 1000, 1500, 69 }, { 9100, 9164, 72 },
+	{ 12000, 12777, 50 },
+};
+
+/* Run graph_blocks_patch for `total` frames in cycles of `cycle` frames,
+ * each cut into blocks of `block` (the last one shorter where `cycle` is
+ * not a multiple): one engine cycle per block (`in_parent`), or one per
+ * cycle that the child runs as graph blocks.  Left output into `dst`. */
+static void
+run_graph_blocks(unsigned cycle, unsigned block, int in_parent,
+    unsigned total, float *dst)
+{
+	static struct patch p;
+	char err[256];
+	struct patch_error perr;
+	struct engine_options o = {
+		.rate = RATE, .max_block = in_parent ? block : cycle,
+		.graph_block = in_parent ? 0 : block,
+		.n_inputs = 2, .n_outputs = 2, .threads = 2, .hang_ms = 2000,
+		.no_clip = 1,
+	};
+	patch_init(&p, 2, 2);
+	if (patch_load_text(&p, graph_blocks_patch, "test", &perr) != 0)
+		fail("patch: %s", perr.message);
+	struct engine *e = engine_start(&o, err, sizeof err);
+	if (e == NULL)
+		fail("engine: %s", err);
+	engine_load(e, &p);
+	if (engine_sync(e, 5000) != 0)
+		fail("the child did not take the patch");
+	float *l = xcalloc(cycle, sizeof(float)), *r = xcalloc(cycle, sizeof(float));
+	float *out[2] = { l, r };
+	for (unsigned at = 0; at < total; ) {
+		unsigned in_cycle = at % cycle, n;
+		if (in_parent)
+			n = cycle - in_cycle < block ? cycle - in_cycle : block;
+		else
+			n = cycle;
+		if (n > total - at)
+			n = total - at;
+		struct region_midi ev[32];
+		unsigned n_ev = 0;
+		for (size_t k = 0; k < sizeof graph_blocks_notes /
+		    sizeof graph_blocks_notes[0]; k++)
+			for (int off = 0; off < 2; off++) {
+				unsigned f = off ? graph_blocks_notes[k].off :
+				    graph_blocks_notes[k].on;
+				if (f < at || f >= at + n)
+					continue;
+				ev[n_ev++] = (struct region_midi){
+					.frame = f - at,
+					.note = graph_blocks_notes[k].note,
+					.kind = off ? NOTE_EVENT_OFF : NOTE_EVENT_ON,
+					.velocity = off ? 0 : 100,
+					.channel = NOTE_CHANNEL_ANY,
+				};
+			}
+		if (engine_cycle(e, NULL, out, n, ev, n_ev, 0) != ENGINE_OK)
+			fail("cycle at frame %u did not run", at);
+		memcpy(dst + at, l, n * sizeof(float));
+		at += n;
+	}
+	engine_stop(e);
+	free(l);
+	free(r);
+}
+
+/* An offline render hands the child several blocks per cycle
+ * (engine_options.graph_block): what comes out must be exactly what those
+ * blocks give as cycles of their own. */
+static void
+test_graph_blocks(void)
+{
+	enum { TOTAL = 24000 };
+	static const struct { unsigned cycle, block; } cases[] = {
+		{ 256, 64 }, { 1024, 256 }, { 1000, 100 }, { 700, 256 },
+	};
+	float *ref = xcalloc(TOTAL, sizeof(float));
+	float *got = xcalloc(TOTAL, sizeof(float));
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		unsigned cycle = cases[c].cycle, block = cases[c].block;
+		run_graph_blocks(cycle, block, 1, TOTAL, ref);
+		run_graph_blocks(cycle, block, 0, TOTAL, got);
+		double energy = 0;
+		unsigned first_diff = TOTAL;
+		for (unsigned i = 0; i < TOTAL; i++) {
+			energy += (double)ref[i] * ref[i];
+			if (first_diff == TOTAL && memcmp(&ref[i], &got[i], sizeof(float)) != 0)
+				first_diff = i;
+		}
+		if (!(energy > 1.0))
+			fail("graph blocks %u in cycles of %u: the reference is "
+			    "nearly silent (energy %g)", block, cycle, energy);
+		else if (first_diff != TOTAL)
+			fail("graph blocks %u in cycles of %u: frame %u is %.9g, "
+			    "block by block %.9g", block, cycle, first_diff,
+			    got[first_diff], ref[first_diff]);
+		else
+			printf("ok: cycles of %u as graph blocks of %u equal those "
+			    "blocks cycle by cycle (%u frames)\n", cycle, block,
+			    (unsigned)TOTAL);
+	}
+	free(ref);
+	free(got);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -726,6 +854,7 @@ main(int argc, char **argv)
 	test_module_cost();
 	test_load_whole();
 	test_declick();
+	test_graph_blocks();
 	rmdir(tmpdir);
 	return test_status();
 }
