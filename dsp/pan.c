@@ -76,6 +76,20 @@ pan_gains(float pos, float *l, float *r)
 	*r = pan_sin(a);
 }
 
+/* Whether cv[0 .. n) holds one value, bit for bit (a key-tracked or
+ * held position: its gains then need computing once). */
+static inline int
+pan_cv_constant(const float *cv, unsigned n)
+{
+	uint32_t first, b, diff = 0;
+	memcpy(&first, cv, sizeof first);
+	for (unsigned i = 1; i < n; i++) {
+		memcpy(&b, cv + i, sizeof b);
+		diff |= b ^ first;
+	}
+	return diff == 0;
+}
+
 /* Split the input into left and right by the smoothed position plus cv. */
 static void
 pan_process(void *self, const float *const *in, float *const *out,
@@ -94,8 +108,11 @@ pan_process(void *self, const float *const *in, float *const *out,
 		}
 		return;
 	}
-	if (cv == NULL && !smoother_moving(&p->pos)) {
-		pan_gains(p->pos.cur, &l, &r);
+	if (!smoother_moving(&p->pos) && (cv == NULL ||
+	    pan_cv_constant(cv, frames))) {
+		/* the same position at every frame: the same gains (a settled
+		 * smoother's next value is its target) */
+		pan_gains(cv == NULL ? p->pos.cur : p->pos.target + cv[0], &l, &r);
 		for (unsigned i = 0; i < frames; i++) {
 			yl[i] = x[i] * l;
 			yr[i] = x[i] * r;
@@ -179,8 +196,9 @@ pan_frames(const float *pos, const float *cv, const float *x, float *yl,
  * pan_process's operations in its order, bit for bit what process writes.
  * With a position cv the same rows (settled: the position, frames long)
  * free a voice's frames from the smoother's chain, so they vectorise.
- * Without a glide or a cv each voice runs through process, whose frames
- * are independent of each other already.
+ * Without a glide, a voice whose cv is not connected or holds one value
+ * through the block runs through process, which then computes its gains
+ * once.
  */
 static void
 pan_process_lanes(void *const *self, const float *const *const *in,
@@ -195,10 +213,22 @@ pan_process_lanes(void *const *self, const float *const *const *in,
 		pos[l] = &p->pos;
 		rows[l] = row[l];
 	}
-	if (!smoother_any_moving(pos, lanes) && in[0][PAN_CV] == NULL) {
-		for (unsigned l = 0; l < lanes; l++)
-			pan_process(self[l], in[l], out[l], frames);
-		return;
+	unsigned char done[LANES_MAX] = { 0 };
+	if (!smoother_any_moving(pos, lanes)) {
+		/* settled: voices whose cv holds still (or is not connected)
+		 * take one pair of gains for the block, in process */
+		unsigned left = 0;
+		for (unsigned l = 0; l < lanes; l++) {
+			const float *cv = in[l][PAN_CV];
+			done[l] = cv == NULL || in[l][PAN_IN] == NULL ||
+			    pan_cv_constant(cv, frames);
+			if (done[l])
+				pan_process(self[l], in[l], out[l], frames);
+			else
+				left++;
+		}
+		if (left == 0)
+			return;
 	}
 	lanes_count(lanes, frames);
 	for (unsigned at = 0; at < frames; at += SMOOTHER_ROWS) {
@@ -210,6 +240,8 @@ pan_process_lanes(void *const *self, const float *const *const *in,
 			float *yl = out[l][PAN_LEFT] + at;
 			float *yr = out[l][PAN_RIGHT] + at;
 			const float *g = row[l];
+			if (done[l])
+				continue;
 			if (x == NULL) {
 				for (unsigned i = 0; i < m; i++)
 					yl[i] = yr[i] = 0.0f;

@@ -4,10 +4,12 @@
  * are cos and sin of (pan + 1) pi/4 times the input to within 3e-7, their
  * power sums to 1 within 1e-6 (no level bump anywhere across the field),
  * the centre is -3.0103 dB each side, and positions past the ends (and a
- * NaN cv) clamp to an end.
+ * NaN cv) clamp to an end.  A cv that holds one value through a block
+ * (its gains computed once) gives what the same cv gives frame by frame.
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -91,6 +93,34 @@ main(void)
 		report("pan: NaN cv, right", fabs(yr[0]), "", "<=", 1e-7,
 		    isfinite(yr[0]) && fabs(yr[0]) <= 1e-7);
 		inst_free(p);
+	}
+	/* a held cv takes its gains once per block; a cv that moves only
+	 * in its last frame goes frame by frame: the frames before must be
+	 * the same bits */
+	{
+		int same = 1;
+		for (int k = -12; k <= 12 && same; k++) {
+			float held[FRAMES], moved[FRAMES];
+			for (int way = 0; way < 2; way++) {
+				struct inst *p = inst_new("pan", RATE, 1);
+				float x[FRAMES], c[FRAMES], yl[FRAMES], yr[FRAMES];
+				float *in[2] = { x, c }, *out[2] = { yl, yr };
+				for (unsigned i = 0; i < FRAMES; i++) {
+					x[i] = 0.5f + 0.01f * (float)i;
+					c[i] = (float)k * 0.137f;
+				}
+				if (way == 1)
+					c[FRAMES - 1] += 0.25f;
+				inst_set(p, "pan", 0.3f);
+				inst_run(p, in, out, 2 * FRAMES / 2, FRAMES);
+				for (unsigned i = 0; i < FRAMES; i++)
+					(way == 0 ? held : moved)[i] = yl[i] + 2 * yr[i];
+				inst_free(p);
+			}
+			same = memcmp(held, moved, (FRAMES - 1) * sizeof(float)) == 0;
+		}
+		report("pan: a held cv's gains, once per block, equal frame by frame",
+		    same, "", "==", 1, same);
 	}
 	return test_status();
 }
