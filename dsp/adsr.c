@@ -493,6 +493,7 @@ const struct module_type adsr_module = {
 	.n_inputs = ADSR_N_IN,
 	.outputs = adsr_outputs,
 	.n_outputs = ADSR_N_OUT,
+	.outputs_bounded = 1,
 	.params = adsr_params,
 	.n_params = ADSR_N_P,
 	.init = adsr_init,

@@ -479,6 +479,7 @@ const struct module_type midi_module = {
 	.n_inputs = MIDI_N_IN,
 	.outputs = midi_outputs,
 	.n_outputs = MIDI_N_OUT,
+	.outputs_bounded = 1,
 	.params = midi_params,
 	.n_params = MIDI_N_P,
 	.init = midi_init,

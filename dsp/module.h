@@ -155,6 +155,12 @@ struct module_type {
 	/* Optional: work that may run on another thread during the block,
 	 * concurrently with process (the convolver's long partitions). */
 	void (*background)(void *self);
+	/* 1 when every output stays finite and within +-1000 (+60 dBFS, the
+	 * engine's blow-up limit, src/guard.h) by construction, whatever the
+	 * inputs, parameters and events: note values, an envelope in [0, 1].
+	 * The engine then does not scan these outputs for a blow-up after
+	 * each block (tests/lanes_test checks the bound). */
+	int outputs_bounded;
 	/* Optional: back to silence after the output went non-finite or beyond
 	 * +60 dBFS (src/guard.h), keeping parameters and resources.  Called
 	 * between blocks, never beside process or background.  NULL: the

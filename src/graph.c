@@ -907,7 +907,8 @@ graph_run_task(void *ctx, unsigned task)
 		}
 		for (unsigned l = 0; l < lanes; l++) {
 			in = &g->instances[awake[l]];
-			for (unsigned o = 0; o < in->type->n_outputs; o++)
+			for (unsigned o = 0; o < in->type->n_outputs &&
+			    !in->type->outputs_bounded; o++)
 				if (guard_exceeds(in->outputs[o], n, BLOWUP_BITS)) {
 					instance_blew_up(g, awake[l], n);
 					break;

@@ -17,7 +17,9 @@
  * voices), asym biased, res up to self-oscillation, odd block lengths.  Any
  * differing bit fails, naming the module, path, case, lane, output and
  * frame.  Each kernel must also have run voices side by side
- * (lanes_vector_frames), not only sent them through process.
+ * (lanes_vector_frames), not only sent them through process.  A module
+ * that declares its outputs bounded (module_type.outputs_bounded) must
+ * keep every output finite and within GUARD_BLOWUP_LIMIT.
  */
 #include <math.h>
 #include <stdint.h>
@@ -26,6 +28,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "guard.h"
 #include "module.h"
 
 #define RATE 48000.0f
@@ -289,6 +292,20 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 		t->process_lanes(grouped, in_rows, out_rows, lanes, n, path);
 		for (unsigned l = 0; l < lanes; l++)
 			t->process(alone[l], in_ptr[l], out_alone[l], n);
+		/* a module that says its outputs are bounded is not scanned
+		 * for a blow-up by the engine: hold it to its word */
+		for (unsigned l = 0; l < lanes && t->outputs_bounded; l++)
+			for (unsigned o = 0; o < t->n_outputs; o++)
+				for (unsigned i = 0; i < n; i++) {
+					float y = out_alone[l][o][i];
+					if (!(fabsf(y) <= GUARD_BLOWUP_LIMIT) &&
+					    diffs++ == 0)
+						printf("  %s, case %u: output %s frame "
+						    "%u is %g, beyond the bound it "
+						    "declares\n", t->name, case_no,
+						    t->outputs[o].name, pos + i,
+						    (double)y);
+				}
 		for (unsigned l = 0; l < lanes && diffs == 0; l++)
 			for (unsigned o = 0; o < t->n_outputs; o++)
 				for (unsigned i = 0; i < n; i++)
