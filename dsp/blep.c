@@ -163,10 +163,11 @@ blep_init(void)
 	pthread_once(&blep_once, blep_build);
 }
 
-/* Add one event's corrections (see blep.h). */
-void
-blep_add(float *ring, unsigned mask, unsigned first, float before,
-    const float *d, unsigned orders)
+/* Add one event's corrections (see blep.h); compiled once per
+ * instruction set below. */
+static inline __attribute__((always_inline)) void
+blep_add_body(float *ring, unsigned mask, unsigned first, unsigned stride,
+    float before, const float *d, unsigned orders)
 {
 	float pos = before * (float)BLEP_PHASES, f, c[BLEP_TAPS];
 	unsigned row;
@@ -193,5 +194,21 @@ blep_add(float *ring, unsigned mask, unsigned first, float before,
 			c[j] += dk * (a[j] + f * (b[j] - a[j]));
 	}
 	for (unsigned j = 0; j < BLEP_TAPS; j++)
-		ring[(first + j) & mask] += c[j];
+		ring[((first + j) & mask) * stride] += c[j];
 }
+
+void
+blep_add(float *ring, unsigned mask, unsigned first, unsigned stride,
+    float before, const float *d, unsigned orders)
+{
+	blep_add_body(ring, mask, first, stride, before, d, orders);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void
+blep_add_avx2(float *ring, unsigned mask, unsigned first, unsigned stride,
+    float before, const float *d, unsigned orders)
+{
+	blep_add_body(ring, mask, first, stride, before, d, orders);
+}
+#endif

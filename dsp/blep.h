@@ -32,13 +32,26 @@
 void blep_init(void);
 
 /*
- * Add the corrections for one event to ring[(first + j) & mask], j = 0 ..
- * BLEP_TAPS - 1, where ring index first + BLEP_ZC is the first sample at or
- * after the event, and the event lies `before` samples (0 <= before <= 1)
- * earlier than that sample.  d[k] is the jump of the k-th derivative in
- * per-sample units, k < orders <= BLEP_ORDERS (later orders count as 0).
+ * Add the corrections for one event to ring entries first + j, j = 0 ..
+ * BLEP_TAPS - 1, where entry i is ring[(i & mask) * stride] (stride 1: a
+ * ring of its own; W: one lane of W rings interleaved), ring entry
+ * first + BLEP_ZC is the first sample at or after the event, and the event
+ * lies `before` samples (0 <= before <= 1) earlier than that sample.  d[k]
+ * is the jump of the k-th derivative in per-sample units, k < orders <=
+ * BLEP_ORDERS (later orders count as 0).
  */
-void blep_add(float *ring, unsigned mask, unsigned first, float before,
-    const float *d, unsigned orders);
+void blep_add(float *ring, unsigned mask, unsigned first, unsigned stride,
+    float before, const float *d, unsigned orders);
+
+/* The type of blep_add. */
+typedef void blep_add_fn(float *ring, unsigned mask, unsigned first,
+    unsigned stride, float before, const float *d, unsigned orders);
+
+#if defined(__x86_64__)
+/* blep_add in AVX encoding, for callers compiled for AVX2 (x86-64 with
+ * AVX2 only): their registers' upper halves make blep_add's SSE code
+ * wait, 2x slower measured on an AMD EPYC. */
+blep_add_fn blep_add_avx2;
+#endif
 
 #endif

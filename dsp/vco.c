@@ -31,9 +31,8 @@
  * freq, detune, pw, fm and level glide over SMOOTH_SECONDS; octave and wave
  * change at once.  Parameters set before the first block apply at once.
  *
- * Voices side by side (process_lanes): the free path of every wave runs
- * 4 or 8 voices at once, bit-identical to process; the synced path runs
- * per voice.  The kernel is dsp/vco_lanes.h, which this file includes
+ * Voices side by side (process_lanes): the free and the synced path of
+ * every wave run 4 or 8 voices at once, bit-identical to process.  The kernel is dsp/vco_lanes.h, which this file includes
  * once per vector width (VCO_LANE_WIDTH set), so it is written once.
  */
 #include <math.h>
@@ -264,42 +263,53 @@ vco_naive(const struct vco *v, unsigned wave, uint32_t phase, uint32_t pwph)
 	}
 }
 
+/* Where a synced generator's corrections go: ring entry i is
+ * base[(i & VCO_RING_MASK) * stride], and entry `now` is the sample being
+ * generated.  A voice alone writes its own ring (stride 1); the lane
+ * kernel writes one lane of W rings interleaved (stride W). */
+struct vco_ring {
+	float *base;
+	unsigned stride;
+	unsigned now;
+	blep_add_fn *add;   /* blep_add, or blep_add_avx2 from AVX2 code */
+};
+
 /* Correct, in the ring, a breakpoint of the naive wave at phase `at` if the
  * phase passes it (start excluded, end included) in a stretch from `from`
  * that covers `len` of phase, starting `start` samples before the sample
  * now generated, at `inc` per sample; d0, d1: its jumps in value and slope. */
 static inline __attribute__((always_inline)) void
-vco_sync_break(struct vco_sync *s, uint32_t at, uint32_t from, uint32_t len,
-    uint32_t inc, float start, float d0, float d1)
+vco_sync_break(const struct vco_ring *r, uint32_t at, uint32_t from,
+    uint32_t len, uint32_t inc, float start, float d0, float d1)
 {
 	uint32_t ahead = at - from;
 	float d[2] = { d0, d1 };
 
 	if (ahead == 0 || ahead > len)
 		return;
-	blep_add(s->ring, VCO_RING_MASK, s->pos - BLEP_ZC,
+	r->add(r->base, VCO_RING_MASK, r->now - BLEP_ZC, r->stride,
 	    start - (float)ahead / (float)inc, d, d1 != 0.0f ? 2 : 1);
 }
 
 /* Correct every breakpoint of `wave` in one stretch (see vco_sync_break). */
 static inline __attribute__((always_inline)) void
-vco_sync_stretch(struct vco_sync *s, unsigned wave, uint32_t from,
+vco_sync_stretch(const struct vco_ring *r, unsigned wave, uint32_t from,
     uint32_t len, uint32_t inc, float start, uint32_t pwph)
 {
 	float slope = 8.0f * (float)inc * (1.0f / 4294967296.0f);
 
 	switch (wave) {
 	case VCO_SAW:
-		vco_sync_break(s, 0, from, len, inc, start, -2.0f, 0.0f);
+		vco_sync_break(r, 0, from, len, inc, start, -2.0f, 0.0f);
 		break;
 	case VCO_PULSE:
-		vco_sync_break(s, 0, from, len, inc, start, 2.0f, 0.0f);
-		vco_sync_break(s, pwph, from, len, inc, start, -2.0f, 0.0f);
+		vco_sync_break(r, 0, from, len, inc, start, 2.0f, 0.0f);
+		vco_sync_break(r, pwph, from, len, inc, start, -2.0f, 0.0f);
 		break;
 	case VCO_TRIANGLE:
-		vco_sync_break(s, VCO_QUARTER, from, len, inc, start, 0.0f,
+		vco_sync_break(r, VCO_QUARTER, from, len, inc, start, 0.0f,
 		    -slope);
-		vco_sync_break(s, 3 * VCO_QUARTER, from, len, inc, start, 0.0f,
+		vco_sync_break(r, 3 * VCO_QUARTER, from, len, inc, start, 0.0f,
 		    slope);
 		break;
 	default:
@@ -311,7 +321,7 @@ vco_sync_stretch(struct vco_sync *s, unsigned wave, uint32_t from,
  * now generated: the jumps in value and slope, and for the sine in the
  * second and third derivatives too. */
 static inline __attribute__((always_inline)) void
-vco_sync_reset(const struct vco *v, struct vco_sync *s, unsigned wave,
+vco_sync_reset(const struct vco *v, const struct vco_ring *r, unsigned wave,
     uint32_t at, uint32_t inc, float before, uint32_t pwph)
 {
 	float d[BLEP_ORDERS] = { 0 };
@@ -342,7 +352,30 @@ vco_sync_reset(const struct vco *v, struct vco_sync *s, unsigned wave,
 	default:
 		break;
 	}
-	blep_add(s->ring, VCO_RING_MASK, s->pos - BLEP_ZC, before, d, orders);
+	r->add(r->base, VCO_RING_MASK, r->now - BLEP_ZC, r->stride, before,
+	    d, orders);
+}
+
+/* Correct, in the ring, every event of one synced sample's step from phase
+ * `from` at `inc`, pulse width `pwph`: when `reset`, the phase restarts at
+ * 0 `before` samples (0..1) before the sample.  Returns its phase. */
+static inline __attribute__((always_inline)) uint32_t
+vco_sync_events(const struct vco *v, const struct vco_ring *r, unsigned wave,
+    uint32_t from, uint32_t inc, uint32_t pwph, int reset, float before)
+{
+	uint32_t first, ph;
+
+	if (!reset) {
+		vco_sync_stretch(r, wave, from, inc, inc, 1.0f, pwph);
+		return from + inc;
+	}
+	/* up to the reset, then from 0: the two stretches add to inc */
+	first = (uint32_t)((1.0 - (double)before) * inc);
+	vco_sync_stretch(r, wave, from, first, inc, 1.0f, pwph);
+	vco_sync_reset(v, r, wave, from + first, inc, before, pwph);
+	ph = inc - first;
+	vco_sync_stretch(r, wave, 0, ph, inc, before, pwph);
+	return ph;
 }
 
 /* Generate one synced sample at `inc`, pulse width `pwph`: when `reset`,
@@ -352,20 +385,10 @@ vco_sync_step(struct vco *v, unsigned wave, uint32_t inc, uint32_t pwph,
     int reset, float before)
 {
 	struct vco_sync *s = &v->sync;
-	uint32_t from = s->phase, ph;
+	struct vco_ring r = { s->ring, 1, s->pos, blep_add };
+	uint32_t ph = vco_sync_events(v, &r, wave, s->phase, inc, pwph, reset,
+	    before);
 
-	if (reset) {
-		/* up to the reset, then from 0: the two stretches add to inc */
-		uint32_t first = (uint32_t)((1.0 - (double)before) * inc);
-
-		vco_sync_stretch(s, wave, from, first, inc, 1.0f, pwph);
-		vco_sync_reset(v, s, wave, from + first, inc, before, pwph);
-		ph = inc - first;
-		vco_sync_stretch(s, wave, 0, ph, inc, before, pwph);
-	} else {
-		vco_sync_stretch(s, wave, from, inc, inc, 1.0f, pwph);
-		ph = from + inc;
-	}
 	s->ring[s->pos & VCO_RING_MASK] += vco_naive(v, wave, ph, pwph);
 	s->ring_phase[s->pos & VCO_RING_MASK] = ph;
 	s->phase = ph;
@@ -655,7 +678,10 @@ vco_process(void *self, const float *const *in, float *const *out,
  * multiplying by a level of exactly 1, changes no bit.  Table points are
  * read as neighbouring pairs, one 64-bit load per lane (AVX2's gather was
  * slower on Zen 5), and inputs and outputs cross between per-lane rows and
- * lane vectors by W x W transposes.
+ * lane vectors by W x W transposes.  With sync connected, the naive
+ * wave and the tests for resets and breakpoints run in vectors; a lane
+ * with an event takes process's own vco_sync_events (see
+ * vco_lanes_sync_body).
  *
  * The kernel is dsp/vco_lanes.h, compiled once per vector width: included
  * with VCO_LANE_WIDTH set to 4 (lanes_v4, SSE2) and to 8 (lanes_v8, in
@@ -668,31 +694,35 @@ vco_process(void *self, const float *const *in, float *const *out,
 #undef VCO_LANE_WIDTH
 #endif
 
-/* Run `lanes` instances side by side on `path` (see above).  The synced
- * path stays per voice: its BLEP ring, event search and cubic root
- * finding branch per sample and per lane.  A lone lane of a wave runs
- * through process too, and so do two at a fixed pitch (no pitch or fm
- * connected): there half a vector of table reads costs more than two
- * voices' (2.0 against 2.9 ns per voice-sample for a saw on Zen 5).
- * Up to 4 lanes take the 4-float kernel on either path; an 8-lane
- * vector padded from 5 to 8 costs less than two of 4. */
+/* Run `lanes` instances side by side on `path` (see above).  A lone lane
+ * of a wave runs through process, and so do two at a fixed pitch (no
+ * pitch, fm or sync connected): there half a vector of table reads costs
+ * more than two voices' (2.0 against 2.9 ns per voice-sample for a saw
+ * on Zen 5).  A block where some lane enters the synced path (sync just
+ * connected) runs every lane through process, which fills its ring.  Up
+ * to 4 lanes take the 4-float kernel on either path; an 8-lane vector
+ * padded from 5 to 8 costs less than two of 4. */
 static void
 vco_process_lanes(void *const *self, const float *const *const *in,
     float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
 {
 	struct vco *const *v = (struct vco *const *)self;
+	int synced = in[0][VCO_IN_SYNC] != NULL;
+	int fixed = in[0][VCO_IN_PITCH] == NULL && in[0][VCO_IN_FM] == NULL &&
+	    !synced;
 	unsigned pick[LANES_MAX];
 
-	if (in[0][VCO_IN_SYNC] != NULL) {
-		for (unsigned l = 0; l < lanes; l++)
-			vco_process(self[l], in[l], out[l], frames);
-		return;
-	}
+	for (unsigned l = 0; l < lanes && synced; l++)
+		if (!v[l]->syncing) {
+			for (unsigned i = 0; i < lanes; i++)
+				vco_process(self[i], in[i], out[i], frames);
+			return;
+		}
 	for (unsigned l = 0; l < lanes; l++) {
 		v[l]->started = 1;
-		if (v[l]->syncing)
+		if (v[l]->syncing && !synced)
 			vco_sync_leave(v[l]);
-		v[l]->syncing = 0;
+		v[l]->syncing = synced;
 	}
 	for (unsigned wave = VCO_SAW; wave <= VCO_SINE; wave++) {
 		unsigned count = 0;
@@ -700,8 +730,7 @@ vco_process_lanes(void *const *self, const float *const *const *in,
 		for (unsigned l = 0; l < lanes; l++)
 			if (v[l]->wave == wave)
 				pick[count++] = l;
-		if (count == 1 || (count == 2 && in[0][VCO_IN_PITCH] == NULL &&
-		    in[0][VCO_IN_FM] == NULL)) {
+		if (count == 1 || (count == 2 && fixed)) {
 			for (unsigned i = 0; i < count; i++)
 				vco_process(self[pick[i]], in[pick[i]],
 				    out[pick[i]], frames);
@@ -710,7 +739,8 @@ vco_process_lanes(void *const *self, const float *const *const *in,
 #if defined(__x86_64__)
 		if (path == LANES_AVX2 && count > 4) {
 			lanes_count(count, frames);
-			vco_lanes_run_8(v, in, out, pick, count, frames, wave);
+			vco_lanes_run_8(v, in, out, pick, count, frames, wave,
+			    synced);
 			continue;
 		}
 #else
@@ -719,7 +749,8 @@ vco_process_lanes(void *const *self, const float *const *const *in,
 		lanes_count(count, frames);
 		for (unsigned first = 0; first < count; first += 4)
 			vco_lanes_run_4(v, in, out, pick + first,
-			    count - first < 4 ? count - first : 4, frames, wave);
+			    count - first < 4 ? count - first : 4, frames, wave,
+			    synced);
 	}
 }
 

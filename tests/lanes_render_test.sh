@@ -1,9 +1,10 @@
 # tests/lanes_render_test.sh — voices side by side never change a sample:
 # a 16-voice patch with every module that has a lane kernel (dsp/lanes.h)
-# renders byte-identically on each path (FORKSYNTH_SIMD=scalar, sse2, and
-# avx2 where the CPU has it), on 1 and 3 DSP threads, forked and in
-# process; voices that sleep between phrases included.  A path the CPU
-# lacks or a misspelt one is named on stderr and the widest path is used.
+# and a hard-synced vco renders byte-identically on each path
+# (FORKSYNTH_SIMD=scalar, sse2, and avx2 where the CPU has it), on 1 and
+# 3 DSP threads, forked and in process; voices that sleep between
+# phrases included.  A path the CPU lacks or a misspelt one is named on
+# stderr and the widest path is used.
 . "$top_srcdir/tests/lib.sh"
 
 cd "$scratch"
@@ -15,6 +16,7 @@ voice vco saw wave=saw detune=-7
 voice vco sq wave=pulse pw=0.3
 voice vco tri wave=triangle octave=-1
 voice vco sine wave=sine fm=0.3
+voice vco hard wave=saw octave=1 level=0.5
 voice lfo wob rate=3
 voice noise hiss color=pink level=0.05
 voice mixer mix
@@ -33,6 +35,9 @@ connect n.gate fenv.gate
 connect n.gate env.gate
 connect wob.out sq.pw
 connect tri.out sine.fm
+connect n.pitch hard.pitch
+connect tri.out hard.sync
+connect hard.out flt.in
 connect saw.out mix.in1
 connect sq.out mix.in2
 connect sine.out mix.in3

@@ -14,7 +14,9 @@
  * (it is the patch module's), and is varied from case to case.  The
  * ladder has cases of its own for its driven path: drive at several
  * values and gliding (across 0 too, so groups mix driven and linear
- * voices), asym biased, res up to self-oscillation, odd block lengths.  Any
+ * voices), asym biased, res up to self-oscillation, odd block lengths.
+ * The vco has cases with sync always connected, at frequencies whose
+ * phase lands exactly on its edges and corners.  Any
  * differing bit fails, naming the module, path, case, lane, output and
  * frame.  Each kernel must also have run voices side by side
  * (lanes_vector_frames), not only sent them through process.  A module
@@ -131,6 +133,7 @@ struct case_style {
 	const char *name;
 	float (*param)(const struct module_type *t, unsigned p, uint32_t *rng);
 	unsigned (*frames)(uint32_t *rng);
+	const char *connect;       /* an input connected in every case, or NULL */
 };
 
 /* Any block length, short ones often. */
@@ -148,7 +151,8 @@ param_any(const struct module_type *t, unsigned p, uint32_t *rng)
 	return param_value(&t->params[p], rng);
 }
 
-static const struct case_style style_any = { "", param_any, frames_any };
+static const struct case_style style_any = { "", param_any, frames_any,
+    NULL };
 
 /* A ladder parameter for the driven cases: drive mostly above 0 (several
  * values; 0 one time in five, so voices of a group mix both paths and
@@ -182,7 +186,30 @@ frames_odd(uint32_t *rng)
 }
 
 static const struct case_style style_driven = { "driven ", param_driven,
-    frames_odd };
+    frames_odd, NULL };
+
+/* A vco parameter for the synced cases: often a frequency whose increment
+ * divides 2^32 (375 Hz at 48 kHz is 2^25 a sample), with no detune, so
+ * that the phase lands exactly on an edge or a corner, the breakpoint
+ * test's boundary; a pulse width of exactly a half, too. */
+static float
+param_synced(const struct module_type *t, unsigned p, uint32_t *rng)
+{
+	static const float freq[] = { 375.0f, 750.0f, 93.75f, 3000.0f };
+	const char *name = t->params[p].name;
+	unsigned r = next_u32(rng);
+
+	if (strcmp(name, "freq") == 0)
+		return r % 3 < 2 ? freq[r % 4] : param_value(&t->params[p], rng);
+	if (strcmp(name, "detune") == 0)
+		return r % 4 < 3 ? 0.0f : param_value(&t->params[p], rng);
+	if (strcmp(name, "pw") == 0)
+		return r % 2 ? 0.5f : param_value(&t->params[p], rng);
+	return param_value(&t->params[p], rng);
+}
+
+static const struct case_style style_synced = { "synced ", param_synced,
+    frames_any, "sync" };
 
 struct lane_bufs {
 	float in[MODULE_MAX_PORTS][DSP_MAX_BLOCK];
@@ -213,6 +240,9 @@ run_case(const struct module_type *t, unsigned path, unsigned lanes,
 		connected = ~0u;
 	else if (case_no == 1)
 		connected = 0;
+	for (unsigned k = 0; k < t->n_inputs && style->connect != NULL; k++)
+		if (strcmp(t->inputs[k].name, style->connect) == 0)
+			connected |= 1u << k;
 	/* one case in three is a patch's voices: every lane the same
 	 * parameter values (the patch module's), differing by their signals
 	 * and notes only; the others differ in everything */
@@ -391,6 +421,24 @@ main(void)
 			printf("ok: ladder, driven, on %s: %u cases of 1 to %u "
 			    "lanes, bit-identical to process\n",
 			    lanes_path_name(paths[p]), cases, LANES_MAX);
+
+		/* the vco's synced path (sync connected: a ring of pending
+		 * samples per voice, band-limited resets and edges) */
+		const struct module_type *vco = module_find("vco");
+		failed = 0;
+		lanes_vector_frames = 0;
+		for (unsigned c = 0; c < cases; c++)
+			failed += run_case(vco, paths[p], 1 + c % LANES_MAX,
+			    0x2468aceu + 3571u * c, c, &style_synced) != 0;
+		CHECK(failed == 0, "vco, synced, on %s: %u of %u cases differ "
+		    "from process", lanes_path_name(paths[p]), failed, cases);
+		CHECK(lanes_vector_frames > 0, "vco, synced, on %s: no voices "
+		    "ran side by side", lanes_path_name(paths[p]));
+		if (failed == 0)
+			printf("ok: vco, synced, on %s: %u cases of 1 to %u "
+			    "lanes, bit-identical to process; %llu lane-frames "
+			    "side by side\n", lanes_path_name(paths[p]), cases,
+			    LANES_MAX, lanes_vector_frames);
 	}
 	printf("%u module type(s) with a lane kernel\n", kernels);
 	if (getenv("FORKSYNTH_SIMD") == NULL)
