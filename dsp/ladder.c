@@ -1363,6 +1363,37 @@ ladder_group_alone(struct ladder_group *g, unsigned l, unsigned kind,
 		    frames, g->varying[l], kind == LADDER_DRIVEN_ASYM);
 }
 
+/* The w voices from `at` of a group through the kernel of their kind, in
+ * 8-lane vectors when `wide` (AVX2), else in 4-lane ones. */
+static void
+ladder_group_span(struct ladder_group *g, unsigned at, unsigned w,
+    unsigned kind, unsigned frames, int wide)
+{
+	struct ladder *const *f = g->f + at;
+	const float *const *x = g->x + at, *const *pitch = g->pitch + at;
+	const float *const *mod = g->mod + at;
+	float *const *y = g->y + at;
+	const int *varying = g->varying + at;
+	int asym = kind == LADDER_DRIVEN_ASYM;
+
+#if defined(__x86_64__)
+	if (wide && kind == LADDER_LINEAR)
+		ladder_lanes_run_v8(f, w, x, pitch, mod, y, varying, frames);
+	else if (wide)
+		ladder_lanes_drive_run_v8(f, w, x, pitch, mod, y, varying,
+		    frames, asym);
+	if (wide)
+		return;
+#else
+	(void)wide;
+#endif
+	if (kind == LADDER_LINEAR)
+		ladder_lanes_run_v4(f, w, x, pitch, mod, y, varying, frames);
+	else
+		ladder_lanes_drive_run_v4(f, w, x, pitch, mod, y, varying,
+		    frames, asym);
+}
+
 /*
  * The voices of a group through their kernel on `path`, in vectors.
  * AVX2: eight lanes (the unused ones padded) when more than four voices,
@@ -1375,41 +1406,16 @@ ladder_group_run(struct ladder_group *g, unsigned kind, unsigned frames,
     unsigned path)
 {
 	for (unsigned at = 0; at < g->used; ) {
-		unsigned left = g->used - at, w;
+		unsigned left = g->used - at;
+		int wide = path == LANES_AVX2 && left > 4;
+		unsigned w = left < (wide ? 8u : 4u) ? left : (wide ? 8u : 4u);
+
 		if (left == 1) {
 			ladder_group_alone(g, at, kind, frames);
 			break;
 		}
-#if defined(__x86_64__)
-		if (path == LANES_AVX2 && left > 4) {
-			w = left < 8 ? left : 8;
-			lanes_count(w, frames);
-			if (kind == LADDER_LINEAR)
-				ladder_lanes_run_v8(g->f + at, w, g->x + at,
-				    g->pitch + at, g->mod + at, g->y + at,
-				    g->varying + at, frames);
-			else
-				ladder_lanes_drive_run_v8(g->f + at, w,
-				    g->x + at, g->pitch + at, g->mod + at,
-				    g->y + at, g->varying + at, frames,
-				    kind == LADDER_DRIVEN_ASYM);
-			at += w;
-			continue;
-		}
-#else
-		(void)path;
-#endif
-		w = left < 4 ? left : 4;
 		lanes_count(w, frames);
-		if (kind == LADDER_LINEAR)
-			ladder_lanes_run_v4(g->f + at, w, g->x + at,
-			    g->pitch + at, g->mod + at, g->y + at,
-			    g->varying + at, frames);
-		else
-			ladder_lanes_drive_run_v4(g->f + at, w, g->x + at,
-			    g->pitch + at, g->mod + at, g->y + at,
-			    g->varying + at, frames,
-			    kind == LADDER_DRIVEN_ASYM);
+		ladder_group_span(g, at, w, kind, frames, wide);
 		at += w;
 	}
 }

@@ -263,13 +263,9 @@ LN(drive_body)(struct ladder *const *f, unsigned used, const float *const *x,
 				    gain * LANES(gather)(xp, done + j) : zero,
 				    &xs[LADDER_OS * j]);
 		for (unsigned j = 0; j < m; j++) {
-			LN(v) G = cut.Gc, H = cut.Hc, c2 = cut.C2c;
+			LN(v) G, H, c2;
 
-			if (cut.any_varying) {
-				G = Gt[j];
-				H = Ht[j];
-				c2 = Ct[j];
-			}
+			LN(cut_at)(&cut, Gt, Ht, Ct, j, &G, &H, &c2);
 			if (any_gliding) {
 				LN(v) kn = LN(glide_next)(&kg);
 				LN(v) cn = LN(glide_next)(&cg);

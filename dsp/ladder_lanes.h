@@ -287,6 +287,17 @@ LN(cut_chunk)(struct LN(cut) *cut, unsigned done, unsigned m, LN(v) tol,
 		}
 }
 
+/* Sample j's coefficients of the chunk that cut_chunk wrote into Gt, Ht
+ * and Ct, or the settled ones when no lane varies (it wrote none then). */
+LINE void
+LN(cut_at)(const struct LN(cut) *cut, const LN(v) *Gt, const LN(v) *Ht,
+    const LN(v) *Ct, unsigned j, LN(v) *G, LN(v) *H, LN(v) *c2)
+{
+	*G = cut->any_varying ? Gt[j] : cut->Gc;
+	*H = cut->any_varying ? Ht[j] : cut->Hc;
+	*c2 = cut->any_varying ? Ct[j] : cut->C2c;
+}
+
 /* Lane l's cutoff glide back to its voice. */
 LINE void
 LN(cut_store)(const struct LN(cut) *cut, unsigned l, struct ladder *fv)
@@ -368,13 +379,9 @@ LN(run)(struct ladder *const *f, unsigned used, const float *const *x,
 			    (4.0f - (kg.base + kg.cur)), Gt, Ht, Ct);
 		for (unsigned j = 0; j < m; j++) {
 			unsigned i = done + j;
-			LN(v) G = cut.Gc, H = cut.Hc, c2 = cut.C2c;
+			LN(v) G, H, c2;
 
-			if (cut.any_varying) {
-				G = Gt[j];
-				H = Ht[j];
-				c2 = Ct[j];
-			}
+			LN(cut_at)(&cut, Gt, Ht, Ct, j, &G, &H, &c2);
 			if (any_gliding) {
 				LN(v) kn = LN(glide_next)(&kg);
 				LN(v) gn = 1.0f + LN(glide_next)(&comp) * kn;

@@ -3,6 +3,7 @@
  * right so that left^2 + right^2 stays constant (each -3 dB at centre).
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dsp_util.h"
@@ -204,17 +205,11 @@ static void
 pan_process_lanes(void *const *self, const float *const *const *in,
     float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
 {
-	struct smoother *pos[LANES_MAX];
-	float row[LANES_MAX][SMOOTHER_ROWS];
-	float *rows[LANES_MAX];
-
-	for (unsigned l = 0; l < lanes; l++) {
-		struct pan *p = self[l];
-		pos[l] = &p->pos;
-		rows[l] = row[l];
-	}
+	struct smoother_group pos;
 	unsigned char done[LANES_MAX] = { 0 };
-	if (!smoother_any_moving(pos, lanes)) {
+
+	smoother_group_init(&pos, self, offsetof(struct pan, pos), lanes);
+	if (!smoother_any_moving(pos.s, lanes)) {
 		/* settled: voices whose cv holds still (or is not connected)
 		 * take one pair of gains for the block, in process */
 		unsigned left = 0;
@@ -234,12 +229,12 @@ pan_process_lanes(void *const *self, const float *const *const *in,
 	for (unsigned at = 0; at < frames; at += SMOOTHER_ROWS) {
 		unsigned m = frames - at < SMOOTHER_ROWS ? frames - at :
 		    SMOOTHER_ROWS;
-		smoother_rows(pos, lanes, m, rows, path);
+		smoother_rows(pos.s, lanes, m, pos.rows, path);
 		for (unsigned l = 0; l < lanes; l++) {
 			const float *x = in[l][PAN_IN], *cv = in[l][PAN_CV];
 			float *yl = out[l][PAN_LEFT] + at;
 			float *yr = out[l][PAN_RIGHT] + at;
-			const float *g = row[l];
+			const float *g = pos.row[l];
 			if (done[l])
 				continue;
 			if (x == NULL) {

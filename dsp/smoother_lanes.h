@@ -15,6 +15,8 @@
 #ifndef FORKSYNTH_DSP_SMOOTHER_LANES_H
 #define FORKSYNTH_DSP_SMOOTHER_LANES_H
 
+#include <stddef.h>
+
 #include "dsp_util.h"
 #include "lanes.h"
 
@@ -72,6 +74,27 @@ smoother_rows8(struct smoother *const *s, unsigned n, unsigned frames,
     float *const *rows)
 {
 	SMOOTHER_ROWS_BODY(lanes_v8, lanes_v8i, 8);
+}
+
+/* One smoother of each voice of a group, and a row of its values for each
+ * (smoother_rows writes them): s[l] and rows[l] point into the voices'
+ * states and into row[l]. */
+struct smoother_group {
+	struct smoother *s[LANES_MAX];
+	float *rows[LANES_MAX];
+	float row[LANES_MAX][SMOOTHER_ROWS];
+};
+
+/* Point g at the smoother `offset` bytes into each of the n states `self`
+ * (offsetof(struct module, field)). */
+static inline void
+smoother_group_init(struct smoother_group *g, void *const *self,
+    size_t offset, unsigned n)
+{
+	for (unsigned l = 0; l < n; l++) {
+		g->s[l] = (struct smoother *)((char *)self[l] + offset);
+		g->rows[l] = g->row[l];
+	}
 }
 
 /* Whether any of the n smoothers is gliding. */

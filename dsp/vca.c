@@ -2,6 +2,8 @@
  * dsp/vca.c — voltage-controlled amplifier: out = in * gain * cv, with the
  * gain parameter smoothed so a turned knob makes no zipper noise.
  */
+#include <stddef.h>
+
 #include "dsp_util.h"
 #include "lanes.h"
 #include "module.h"
@@ -90,16 +92,10 @@ static void
 vca_process_lanes(void *const *self, const float *const *const *in,
     float *const *const *out, unsigned lanes, unsigned frames, unsigned path)
 {
-	struct smoother *gain[LANES_MAX];
-	float row[LANES_MAX][SMOOTHER_ROWS];
-	float *rows[LANES_MAX];
+	struct smoother_group gain;
 
-	for (unsigned l = 0; l < lanes; l++) {
-		struct vca *v = self[l];
-		gain[l] = &v->gain;
-		rows[l] = row[l];
-	}
-	if (!smoother_any_moving(gain, lanes)) {
+	smoother_group_init(&gain, self, offsetof(struct vca, gain), lanes);
+	if (!smoother_any_moving(gain.s, lanes)) {
 		for (unsigned l = 0; l < lanes; l++)
 			vca_process(self[l], in[l], out[l], frames);
 		return;
@@ -108,11 +104,11 @@ vca_process_lanes(void *const *self, const float *const *const *in,
 	for (unsigned at = 0; at < frames; at += SMOOTHER_ROWS) {
 		unsigned m = frames - at < SMOOTHER_ROWS ? frames - at :
 		    SMOOTHER_ROWS;
-		smoother_rows(gain, lanes, m, rows, path);
+		smoother_rows(gain.s, lanes, m, gain.rows, path);
 		for (unsigned l = 0; l < lanes; l++) {
 			const float *x = in[l][VCA_IN], *cv = in[l][VCA_CV];
 			float *y = out[l][VCA_OUT] + at;
-			const float *g = row[l];
+			const float *g = gain.row[l];
 			if (x == NULL)
 				for (unsigned i = 0; i < m; i++)
 					y[i] = 0.0f;
