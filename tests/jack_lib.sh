@@ -25,10 +25,16 @@ trap stop_all EXIT
 # comes from a small pool (fstest-0 .. fstest-15): JACK keeps a registry of
 # 8 servers in /dev/shm and reclaims the entry of a dead server only for a
 # server of the same name, so unique names would fill it up with servers
-# that were killed.  A name another test holds is skipped.
+# that were killed.  A name another test holds is skipped: each test
+# claims its name with a lock (fd 6, inherited by jackd, so the name stays
+# claimed while that server lives), else two tests starting at once could
+# both take a free name, and the one whose jackd fails late would find the
+# other's server and share it.
 start_server() {
 	for k in $(seq 0 15); do
 		server="fstest-$k"
+		exec 6> "${TMPDIR:-/tmp}/forksynth-test-$server.lock"
+		flock -n 6 || continue
 		jack_lsp -s "$server" > /dev/null 2>&1 && continue
 		jackd -n "$server" -d dummy -r 48000 -p 256 > "$scratch/jackd.log" 2>&1 &
 		jackd_pid=$!

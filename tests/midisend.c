@@ -48,9 +48,19 @@ main(int argc, char **argv)
 			msgs[n_msgs][k] = (unsigned char)strtoul(hex, NULL, 16);
 			lens[n_msgs] = k + 1;
 		}
-	jack_client_t *c = jack_client_open("midisend", JackNoStartServer, NULL);
+	/* A server busy with other clients coming and going on a loaded
+	 * machine can fail an open now and then: try for 5 s before giving
+	 * up. */
+	jack_status_t status = 0;
+	jack_client_t *c = NULL;
+	for (int tries = 0; c == NULL && tries < 50; tries++) {
+		if (tries > 0)
+			usleep(100000);
+		c = jack_client_open("midisend", JackNoStartServer, &status);
+	}
 	if (c == NULL) {
-		fprintf(stderr, "midisend: no JACK server\n");
+		fprintf(stderr, "midisend: cannot open a JACK client for 5 s "
+		    "(status 0x%x)\n", (unsigned)status);
 		return 1;
 	}
 	port = jack_port_register(c, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
