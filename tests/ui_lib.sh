@@ -12,7 +12,12 @@ trap 'tmx kill-server 2>/dev/null; stop_all' EXIT
 
 # ui_start NAME COLS ROWS [ENV=VALUE ...] -- ARGS...: forksynth's UI in a
 # tmux window of that size; when it ends, its exit status and the
-# terminal's settings are written next to the scratch files.  Each window
+# terminal's settings are written next to the scratch files.  The first
+# window starts the test's tmux server, which takes the test's environment
+# then, and keeps it to the end (exit-empty off): by default it exits with
+# its last session, and a window started right after ui_stop could reach
+# the exiting server ("server exited unexpectedly", seen on a loaded
+# machine).  Each window
 # keeps its autosave apart (state-NAME) unless STATE names a shared one.
 ui_start() {
 	name=$1 cols=$2 rows=$3; shift 3
@@ -25,7 +30,7 @@ ui_start() {
 		XDG_CONFIG_HOME='$XDG_CONFIG_HOME' ${FS:-$FORKSYNTH} --name $name $* \
 		2> '$scratch/$name.stderr'; rc=\$?; \
 		stty -a > '$scratch/$name.stty'; echo \"exit \$rc\" > '$scratch/$name.exit'; \
-		sleep 60"
+		sleep 60" \; set-option -s exit-empty off
 	wait_screen "$name" "forksynth  $name " 10 || {
 		fail "$name: the UI did not come up"; screen "$name"; cat "$scratch/$name.stderr"
 	}
